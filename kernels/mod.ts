@@ -1,0 +1,20 @@
+/**
+ * The compute substrate: the Philox generator, the {@linkcode Backend}
+ * interface with its cpu and webgpu implementations, the WGSL kernels and
+ * their CPU twins, and the error family.
+ *
+ * @module
+ */
+
+export * from "./errors.ts";
+export * from "./philox.ts";
+export * from "./backend.ts";
+export * from "./cpu_backend.ts";
+export * from "./webgpu_backend.ts";
+export * from "./create_backend.ts";
+export * from "./gpu_context.ts";
+export * from "./lincomb.ts";
+export * from "./map.ts";
+export * from "./random.ts";
+export * from "./column_stats.ts";
+export * from "./wgsl.ts";
