@@ -65,13 +65,13 @@ export class CpuBackend implements Backend {
   }
 
   /** @inheritdoc */
-  download(a: DeviceArray): Promise<Float64Array> {
+  async download(a: DeviceArray): Promise<Float64Array> {
     checkOwned("Cannot download", "a", this, a);
-    return Promise.resolve((a as CpuArray).data.slice());
+    return (a as CpuArray).data.slice();
   }
 
   /** @inheritdoc */
-  lincomb(out: DeviceArray, terms: readonly Term[], noise?: NoiseTerm): Promise<void> {
+  async lincomb(out: DeviceArray, terms: readonly Term[], noise?: NoiseTerm): Promise<void> {
     const draw = checkLincomb(this, out, terms, noise);
     const n = out.length;
     if (noise && this.#scratch.length < n) this.#scratch = new Float64Array(n);
@@ -81,32 +81,29 @@ export class CpuBackend implements Backend {
       noise && draw ? { scale: noise.scale, key: noise.key, draw } : undefined,
       this.#scratch,
     );
-    return Promise.resolve();
   }
 
   /** @inheritdoc */
-  fillNormal(out: DeviceArray, key: Key, options: DrawOptions = {}): Promise<void> {
+  async fillNormal(out: DeviceArray, key: Key, options: DrawOptions = {}): Promise<void> {
     checkOwned("Cannot draw normals", "out", this, out);
     fillNormal((out as CpuArray).data, key, options);
-    return Promise.resolve();
   }
 
   /** @inheritdoc */
-  fillUniform(out: DeviceArray, key: Key, options: DrawOptions = {}): Promise<void> {
+  async fillUniform(out: DeviceArray, key: Key, options: DrawOptions = {}): Promise<void> {
     checkOwned("Cannot draw uniforms", "out", this, out);
     fillUniform((out as CpuArray).data, key, options);
-    return Promise.resolve();
   }
 
   /** @inheritdoc */
-  randomBits(length: number, key: Key, options: DrawOptions = {}): Promise<Uint32Array> {
+  async randomBits(length: number, key: Key, options: DrawOptions = {}): Promise<Uint32Array> {
     const out = new Uint32Array(checkLength("Cannot draw random bits", length));
     fillBits(out, key, options);
-    return Promise.resolve(out);
+    return out;
   }
 
   /** @inheritdoc */
-  map(
+  async map(
     kernel: MapKernel,
     out: DeviceArray,
     inputs: readonly DeviceArray[],
@@ -119,16 +116,15 @@ export class CpuBackend implements Backend {
       inputs.map((x) => (x as CpuArray).data),
       Float64Array.from(params),
     );
-    return Promise.resolve();
   }
 
   /** @inheritdoc */
-  columnStats(x: DeviceArray, cols: number): Promise<ColumnStats> {
+  async columnStats(x: DeviceArray, cols: number): Promise<ColumnStats> {
     const d = checkColumns(this, x, cols);
     const sum = new Float64Array(d);
     const sumSq = new Float64Array(d);
     columnStatsCpu((x as CpuArray).data, d, 0, sum, sumSq);
-    return Promise.resolve({ rows: x.length / d, sum, sumSq });
+    return { rows: x.length / d, sum, sumSq };
   }
 
   /** @inheritdoc */

@@ -108,6 +108,21 @@ export class GpuContext {
     }
   }
 
+  /**
+   * Whether the device is gone, waiting one macrotask for a pending `lost`
+   * notification (an operation can fail before `device.lost` resolves).
+   */
+  async confirmLost(): Promise<boolean> {
+    if (this.lostReason !== undefined || this.#destroying) return true;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([
+      this.device.lost,
+      new Promise((resolve) => timer = setTimeout(resolve, 0)),
+    ]);
+    clearTimeout(timer);
+    return this.lostReason !== undefined;
+  }
+
   /** The largest storage binding, in bytes. */
   get maxBindingBytes(): number {
     return this.device.limits.maxStorageBufferBindingSize;
@@ -138,13 +153,13 @@ export class GpuContext {
     const errors = info.messages.filter((m) => m.type === "error");
     const scopeError = await device.popErrorScope();
     if (errors.length > 0 || scopeError) {
+      if (await this.confirmLost()) this.checkAlive(`Cannot compile kernel "${name}"`);
       const first = errors[0];
       const lines = source.split("\n");
       const where = first ? ` at line ${first.lineNum}, column ${first.linePos}` : "";
       const text = first ? first.message : scopeError?.message ?? "unknown error";
-      const shown = first && first.lineNum > 0
-        ? `\n  ${first.lineNum} | ${lines[first.lineNum - 1]}`
-        : "";
+      const line = first && first.lineNum > 0 ? lines[first.lineNum - 1] ?? "" : "";
+      const shown = line && !text.includes(line.trim()) ? `\n  ${first?.lineNum} | ${line}` : "";
       throw new SdenoParseError(
         `Cannot compile WGSL kernel "${name}"${where}: ${text}${shown}`,
         first ? { line: first.lineNum, column: first.linePos } : {},
@@ -168,6 +183,7 @@ export class GpuContext {
     });
     const pipeError = await device.popErrorScope();
     if (pipeError) {
+      if (await this.confirmLost()) this.checkAlive(`Cannot build pipeline "${name}"`);
       throw new SdenoParseError(`Cannot build pipeline "${name}": ${pipeError.message}`);
     }
     cache.set(name, pipeline);
@@ -214,6 +230,7 @@ export class GpuContext {
   /** Writes host data into a buffer, after all encoded work is submitted. */
   write(buffer: GPUBuffer, offset: number, data: ArrayBufferView<ArrayBuffer>): void {
     this.checkAlive("Cannot upload to the GPU");
+    if (data.byteLength === 0) return; // (Deno 2.9 panics on empty writes)
     this.flush();
     this.device.queue.writeBuffer(buffer, offset, data.buffer, data.byteOffset, data.byteLength);
   }
@@ -296,7 +313,7 @@ export class GpuContext {
     try {
       await staging.mapAsync(GPUMapMode.READ);
     } catch (cause) {
-      this.checkAlive("Cannot download from the GPU");
+      if (await this.confirmLost()) this.checkAlive("Cannot download from the GPU");
       throw cause;
     }
     this.checkAlive("Cannot download from the GPU");

@@ -35,6 +35,8 @@ export interface MapKernel {
   readonly cpu: MapFunction;
   /** The full WGSL module source. */
   readonly source: string;
+  /** FNV-1a hash of the source: the pipeline cache tells redefinitions apart. */
+  readonly hash: string;
 }
 
 /** What {@linkcode defineMap} takes. */
@@ -94,7 +96,13 @@ export function defineMap(definition: MapDefinition): MapKernel {
     COMMON_WGSL,
     MAP.replace("{{INPUTS}}", inputs).replace("{{USER}}", wgsl).replace("{{ARGS}}", args),
   );
-  return Object.freeze({ name, arity, wgsl, cpu, source });
+  return Object.freeze({ name, arity, wgsl, cpu, source, hash: fnv1a(source) });
+}
+
+function fnv1a(text: string): string {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
+  return (h >>> 0).toString(16).padStart(8, "0");
 }
 
 /**
@@ -149,7 +157,7 @@ export async function launchMap(
   kinds.push("read", "uniform");
   while (buffers.length < 5) buffers.push(ctx.dummy);
   buffers.push(params);
-  const pipeline = await ctx.pipeline(`map:${kernel.name}:${kernel.source}`, kernel.source, kinds);
+  const pipeline = await ctx.pipeline(`map:${kernel.name}#${kernel.hash}`, kernel.source, kinds);
   const u = new Uint32Array(4);
   u[0] = n;
   u[1] = base >>> 0;

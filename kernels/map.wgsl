@@ -1,6 +1,6 @@
-// Elementwise map template. The launcher fills the named placeholders by plain
-// string replacement: {{INPUTS}} (the read-only input bindings in0.., from
-// binding 1), {{USER}} (the user's function body), {{ARGS}} (in0[i], ...).
+// Elementwise map template. map.ts fills three named placeholders by plain
+// string replacement: INPUTS (the read-only input bindings in0.. from binding
+// 1), USER (the body of sd_user) and ARGS (in0[k], ..., 0.0 for unused slots).
 struct Params { n: u32, base: u32, _p0: u32, _p1: u32 }
 @group(0) @binding(0) var<storage, read_write> out: array<f32>;
 {{INPUTS}}

@@ -200,13 +200,13 @@ export class WebGpuBackend implements Backend {
   }
 
   /** @inheritdoc */
-  fillNormal(out: DeviceArray, key: Key, options: DrawOptions = {}): Promise<void> {
-    return this.#fill(out, key, options, "normal", "Cannot draw normals");
+  async fillNormal(out: DeviceArray, key: Key, options: DrawOptions = {}): Promise<void> {
+    await this.#fill(out, key, options, "normal", "Cannot draw normals");
   }
 
   /** @inheritdoc */
-  fillUniform(out: DeviceArray, key: Key, options: DrawOptions = {}): Promise<void> {
-    return this.#fill(out, key, options, "uniform", "Cannot draw uniforms");
+  async fillUniform(out: DeviceArray, key: Key, options: DrawOptions = {}): Promise<void> {
+    await this.#fill(out, key, options, "uniform", "Cannot draw uniforms");
   }
 
   /** @inheritdoc */
