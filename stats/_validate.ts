@@ -14,8 +14,8 @@ function _isArrayLike(value: unknown): value is ArrayLike<number> {
 }
 
 /**
- * Checks that `x` is an array of finite numbers with at least `minLength`
- * elements and returns its length.
+ * Checks that `x` is an array of numbers with at least `minLength` elements,
+ * all finite unless `finite` is false, and returns its length.
  *
  * @internal
  */
@@ -24,6 +24,7 @@ export function _checkSample(
   name: string,
   x: unknown,
   minLength = 1,
+  finite = true,
 ): number {
   if (!_isArrayLike(x)) {
     throw new SdenoTypeError(
@@ -39,7 +40,7 @@ export function _checkSample(
       }, got length ${quote(x.length)}`,
     );
   }
-  _checkFiniteValues(what, name, x);
+  if (finite) _checkFiniteValues(what, name, x);
   return x.length;
 }
 

@@ -4,7 +4,13 @@
  * @module
  */
 
-import { checkFinite, checkInteger, quote, SdenoRangeError, SdenoTypeError } from "../kernels/errors.ts";
+import {
+  checkFinite,
+  checkInteger,
+  quote,
+  SdenoRangeError,
+  SdenoTypeError,
+} from "../kernels/errors.ts";
 import { _checkOptions, _checkSample } from "./_validate.ts";
 import { regularizedGammaQ } from "./incomplete_gamma.ts";
 
@@ -90,7 +96,9 @@ export function chiSquareTest(
   }
   const minExpected = checkFinite(what, "minExpected", options.minExpected ?? 5);
   if (minExpected < 0) {
-    throw new SdenoRangeError(`${what}: minExpected must be non-negative, got ${quote(minExpected)}`);
+    throw new SdenoRangeError(
+      `${what}: minExpected must be non-negative, got ${quote(minExpected)}`,
+    );
   }
   const ddof = checkInteger(what, "ddof", options.ddof ?? 0);
   const tol = checkFinite(what, "sumTolerance", options.sumTolerance ?? 1e-9);
@@ -98,7 +106,9 @@ export function chiSquareTest(
   let psum = 0;
   for (let i = 0; i < k; i++) {
     if (observed[i]! < 0) {
-      throw new SdenoRangeError(`${what}: observed[${i}] must be non-negative, got ${quote(observed[i])}`);
+      throw new SdenoRangeError(
+        `${what}: observed[${i}] must be non-negative, got ${quote(observed[i])}`,
+      );
     }
     if (probabilities[i]! < 0) {
       throw new SdenoRangeError(
@@ -110,11 +120,15 @@ export function chiSquareTest(
   }
   if (!(Math.abs(psum - 1) <= tol)) {
     throw new SdenoRangeError(
-      `${what}: probabilities must sum to 1 (include underflow/overflow bins), got sum ${quote(psum)}`,
+      `${what}: probabilities must sum to 1 (include underflow/overflow bins), got sum ${
+        quote(psum)
+      }`,
     );
   }
   if (!(total > 0)) {
-    throw new SdenoRangeError(`${what}: observed counts must not all be zero, got total ${quote(total)}`);
+    throw new SdenoRangeError(
+      `${what}: observed counts must not all be zero, got total ${quote(total)}`,
+    );
   }
   // Pool adjacent bins left to right; a short tail joins the last group.
   const groupO: number[] = [];
@@ -144,8 +158,12 @@ export function chiSquareTest(
   const dof = groups - 1 - ddof;
   if (dof < 1) {
     throw new SdenoRangeError(
-      `${what}: ${groups} group${groups === 1 ? "" : "s"} remain after pooling bins with expected ` +
-        `count below ${minExpected}, which leaves ${quote(dof)} degrees of freedom (need at least 1)`,
+      `${what}: ${groups} group${
+        groups === 1 ? "" : "s"
+      } remain after pooling bins with expected ` +
+        `count below ${minExpected}, which leaves ${
+          quote(dof)
+        } degrees of freedom (need at least 1)`,
     );
   }
   let statistic = 0;
