@@ -1,0 +1,25 @@
+// deno task bench: every benchmark, side by side with its peers, in one run.
+// Permissions: --allow-read=. (sources) and --allow-run=python3 (the numpy and
+// scipy peers). Results print as markdown; bench/RESULTS.md records them.
+import { parseArgs } from "node:util";
+import { benchNormals } from "./normals.ts";
+
+const SECTIONS: Record<string, () => Promise<string>> = {
+  normals: () => benchNormals(),
+};
+
+const { values } = parseArgs({
+  args: Deno.args,
+  options: { only: { type: "string" } },
+  strict: true,
+});
+const names = values.only ? values.only.split(",") : Object.keys(SECTIONS);
+for (const name of names) {
+  const run = SECTIONS[name];
+  if (!run) {
+    console.error(`unknown section "${name}"; choose from ${Object.keys(SECTIONS).join(", ")}`);
+    Deno.exit(2);
+  }
+  console.error(`running ${name} ...`);
+  console.log((await run()) + "\n");
+}
