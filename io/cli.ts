@@ -202,16 +202,18 @@ export function parseCli<const S extends CliSpec>(args: readonly string[], spec:
   for (const [key, flag] of Object.entries(spec.flags)) {
     const long = _kebab(key);
     if (long === "help") {
-      throw new SdenoRangeError(`Cannot parse arguments: "help" is reserved, got a flag ${quote(key)}`);
+      throw new SdenoRangeError(
+        `Cannot parse arguments: "help" is reserved, got a flag ${quote(key)}`,
+      );
     }
     byFlag.set(long, [key, flag]);
     options[long] = { type: flag.type === "boolean" ? "boolean" : "string" };
     if (flag.short !== undefined) {
       if (flag.short.length !== 1 || flag.short === "h" || byShort.has(flag.short)) {
         throw new SdenoRangeError(
-          `Cannot parse arguments: short alias of ${quote(key)} must be one letter, not "h" and not reused, got ${
-            quote(flag.short)
-          }`,
+          `Cannot parse arguments: short alias of ${
+            quote(key)
+          } must be one letter, not "h" and not reused, got ${quote(flag.short)}`,
         );
       }
       byShort.set(flag.short, long);
@@ -228,9 +230,10 @@ export function parseCli<const S extends CliSpec>(args: readonly string[], spec:
     tokens: true,
   });
 
+  // --help wins over any mistake elsewhere on the line.
+  if (tokens.some((t) => t.kind === "option" && t.name === "help")) return { help: true };
   const values: Record<string, unknown> = {};
   const positionals: string[] = [];
-  let help = false;
   for (const token of tokens) {
     if (token.kind === "positional") {
       positionals.push(token.value);
@@ -239,10 +242,6 @@ export function parseCli<const S extends CliSpec>(args: readonly string[], spec:
     if (token.kind !== "option") continue;
     const name = token.name;
     const shown = token.rawName;
-    if (name === "help") {
-      help = true;
-      continue;
-    }
     let entry = byFlag.get(name);
     let negated = false;
     if (entry === undefined && name.startsWith("no-")) {
@@ -271,8 +270,6 @@ export function parseCli<const S extends CliSpec>(args: readonly string[], spec:
     }
     values[key] = _convert(shown.startsWith("--") ? shown : `--${name}`, flag, token.value);
   }
-  if (help) return { help: true };
-
   if (positionals.length > 0 && spec.positionals === undefined) {
     throw new CliUsageError(`Unexpected argument ${quote(positionals[0])}`);
   }
@@ -327,7 +324,9 @@ export function usage(spec: CliSpec): string {
     if (flag.type === "boolean" && flag.default === true) {
       notes.push(`default: on; --no-${long} turns it off`);
     } else if (flag.type !== "boolean" && flag.default !== undefined) {
-      notes.push(`default: ${flag.type === "string" ? JSON.stringify(flag.default) : flag.default}`);
+      notes.push(
+        `default: ${flag.type === "string" ? JSON.stringify(flag.default) : flag.default}`,
+      );
     }
     if (notes.length > 0) right += `${right === "" ? "" : " "}(${notes.join(", ")})`;
     rows.push([left, right]);

@@ -432,7 +432,9 @@ function _parseHeader(text: string): Header {
     );
   }
   if (typeof fortranOrder !== "boolean") {
-    throw new SdenoParseError(`Cannot read .npy: "fortran_order" must be True or False, got ${got}`);
+    throw new SdenoParseError(
+      `Cannot read .npy: "fortran_order" must be True or False, got ${got}`,
+    );
   }
   if (!Array.isArray(shape)) {
     throw new SdenoParseError(`Cannot read .npy: "shape" must be a tuple of integers, got ${got}`);

@@ -35,7 +35,10 @@ export async function readNpy(path: string | URL): Promise<DecodedNpy> {
     return decodeNpy(bytes);
   } catch (err) {
     if (err instanceof Error) {
-      err.message = err.message.replace(/^Cannot read \.npy:/, `Cannot read .npy ${quote(String(path))}:`);
+      err.message = err.message.replace(
+        /^Cannot read \.npy:/,
+        `Cannot read .npy ${quote(String(path))}:`,
+      );
     }
     throw err;
   }

@@ -38,8 +38,10 @@ function _clock(seconds: number): string {
 /** Formats a rate with three significant digits. */
 function _rate(perSecond: number): string {
   if (!Number.isFinite(perSecond)) return "?";
-  if (perSecond >= 1e6) return `${(perSecond / 1e6).toPrecision(3)}M`;
-  if (perSecond >= 1e4) return `${(perSecond / 1e3).toPrecision(3)}k`;
+  if (perSecond >= 999.5e6) return `${(perSecond / 1e9).toPrecision(3)}G`;
+  if (perSecond >= 999.5e3) return `${(perSecond / 1e6).toPrecision(3)}M`;
+  if (perSecond >= 999.5) return `${(perSecond / 1e3).toPrecision(3)}k`;
+  if (perSecond >= 99.95) return perSecond.toFixed(0);
   return perSecond.toPrecision(3);
 }
 

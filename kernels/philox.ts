@@ -120,13 +120,13 @@ export function _philoxBlock(
     const a0l = c0 & 0xffff, a0h = c0 >>> 16;
     const t0 = a0l * M0_LO;
     const mid0 = a0h * M0_LO + a0l * M0_HI + (t0 >>> 16);
-    const hi0 = (a0h * M0_HI + Math.floor(mid0 / 65536)) >>> 0;
+    const hi0 = (a0h * M0_HI + ((mid0 / 65536) >>> 0)) >>> 0;
     const lo0 = Math.imul(c0, M0) >>> 0;
     // hi/lo of M1·c2
     const a2l = c2 & 0xffff, a2h = c2 >>> 16;
     const t2 = a2l * M1_LO;
     const mid2 = a2h * M1_LO + a2l * M1_HI + (t2 >>> 16);
-    const hi1 = (a2h * M1_HI + Math.floor(mid2 / 65536)) >>> 0;
+    const hi1 = (a2h * M1_HI + ((mid2 / 65536) >>> 0)) >>> 0;
     const lo1 = Math.imul(c2, M1) >>> 0;
     c0 = (hi1 ^ c1 ^ k0) >>> 0;
     c1 = lo1;
@@ -297,11 +297,37 @@ export function fillNormal(
   const what = "Cannot draw normals";
   _checkKey(what, key);
   const draw = _checkDraw(what, options);
+  const n = out.length;
+  if (n === 0) return;
+  const w = new Uint32Array(4);
   const z = new Float64Array(4);
-  forEachBlock(out.length, key, draw, (w, i, lo, hi) => {
+  const { seed, stream } = key;
+  const first = Math.floor(draw.offset / 4);
+  const last = Math.floor((draw.offset + n - 1) / 4);
+  for (let block = first; block <= last; block++) {
+    _philoxBlock(
+      block % TWO_POW_32,
+      draw.step,
+      draw.purpose,
+      Math.floor(block / TWO_POW_32),
+      seed,
+      stream,
+      w,
+    );
     _boxMuller(w, z);
-    for (let lane = lo; lane < hi; lane++) out[i + lane - lo] = z[lane]!;
-  });
+    const base = block * 4 - draw.offset; // out index of lane 0
+    if (base >= 0 && base + 4 <= n) {
+      out[base] = z[0]!;
+      out[base + 1] = z[1]!;
+      out[base + 2] = z[2]!;
+      out[base + 3] = z[3]!;
+    } else {
+      for (let lane = 0; lane < 4; lane++) {
+        const i = base + lane;
+        if (i >= 0 && i < n) out[i] = z[lane]!;
+      }
+    }
+  }
 }
 
 /**

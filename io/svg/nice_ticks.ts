@@ -54,7 +54,9 @@ export function niceTicks(lo: number, hi: number, options: NiceTicksOptions = {}
     throw new SdenoTypeError(`Cannot choose ticks: hi must be a finite number, got ${quote(hi)}`);
   }
   if (lo > hi) {
-    throw new SdenoRangeError(`Cannot choose ticks: lo must be ≤ hi, got ${quote(lo)} > ${quote(hi)}`);
+    throw new SdenoRangeError(
+      `Cannot choose ticks: lo must be ≤ hi, got ${quote(lo)} > ${quote(hi)}`,
+    );
   }
   const count = options.count ?? 5;
   if (!Number.isFinite(count) || count < 1) {

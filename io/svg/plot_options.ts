@@ -47,7 +47,10 @@ export interface PlotOptions {
   yScale?: AxisScale;
   /** Light grid lines at the ticks. Default `true`. */
   grid?: boolean;
-  /** Show a legend (when some series has a label), or where. Default `"top-right"`. */
+  /**
+   * Show a legend (when some series has a label), or where. Default `true`:
+   * the corner that covers the least data.
+   */
   legend?: boolean | LegendPosition;
   /** Dashed guide lines (e.g. an exact mean). */
   referenceLines?: readonly ReferenceLine[];
