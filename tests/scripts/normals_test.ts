@@ -1,0 +1,62 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { decodeNpy } from "../../io/mod.ts";
+import { fillNormal, makeKey } from "../../kernels/mod.ts";
+
+const SCRIPT = new URL("../../scripts/normals.ts", import.meta.url).pathname;
+
+async function run(args: string[], out: string) {
+  const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
+    args: ["run", `--allow-read=${out}`, `--allow-write=${out}`, SCRIPT, ...args],
+    env: { NO_COLOR: "1" },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  return {
+    code,
+    stdout: new TextDecoder().decode(stdout),
+    stderr: new TextDecoder().decode(stderr),
+  };
+}
+
+Deno.test({
+  name: "scripts/normals.ts writes the histogram, the draws and moments.json",
+  sanitizeResources: false,
+}, async () => {
+  const out = await Deno.makeTempDir();
+  try {
+    const r = await run(
+      ["--n", "5000", "--backend", "cpu", "--seed", "3", "--json", "--out", out],
+      out,
+    );
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /5000 normals on cpu/);
+    assert.match(r.stdout, /excess kurtosis/);
+    const svg = await Deno.readTextFile(join(out, "histogram.svg"));
+    assert.match(svg, /^<svg /);
+    const npy = decodeNpy(await Deno.readFile(join(out, "normals.npy")));
+    assert.deepEqual(npy.shape, [5000]);
+    const expected = new Float64Array(5000);
+    fillNormal(expected, makeKey(3, 0));
+    assert.deepEqual(npy.data, expected);
+    const json = JSON.parse(await Deno.readTextFile(join(out, "moments.json")));
+    assert.equal(json.moments.length, 4);
+  } finally {
+    await Deno.remove(out, { recursive: true });
+  }
+});
+
+Deno.test("scripts/normals.ts exits 2 with usage on a bad flag and writes nothing", async () => {
+  const out = await Deno.makeTempDir();
+  try {
+    for (const args of [["--n", "abc"], ["--backend", "cuda"], ["--frobnicate"], ["--n", "-5"]]) {
+      const r = await run([...args, "--out", out], out);
+      assert.equal(r.code, 2, `${args.join(" ")}: ${r.stderr}`);
+      assert.match(r.stderr, /^error: /);
+      assert.match(r.stderr, /Usage:/);
+    }
+    assert.deepEqual([...Deno.readDirSync(out)], []);
+  } finally {
+    await Deno.remove(out, { recursive: true });
+  }
+});
