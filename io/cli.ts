@@ -9,7 +9,7 @@ import { parseArgs } from "node:util";
 import { quote, SdenoRangeError } from "../kernels/errors.ts";
 
 /** Fields every flag may have. */
-interface FlagBase {
+export interface FlagBase {
   /** One line of help. */
   description?: string;
   /** A one-letter alias, e.g. `"n"` for `-n`. */
@@ -78,14 +78,14 @@ export type FlagValue<F extends FlagSpec> = F extends NumberFlag ? number
   : string;
 
 /** Flags that always have a value: booleans, flags with a default, required flags. */
-type _Present<F> = F extends { type: "boolean" } ? true
+export type FlagPresent<F> = F extends { type: "boolean" } ? true
   : F extends { default: unknown } ? true
   : F extends { required: true } ? true
   : false;
 
 /** The parsed values of a spec's flags, typed from the spec. */
 export type CliValues<S extends CliSpec> = {
-  [K in keyof S["flags"]]: _Present<S["flags"][K]> extends true ? FlagValue<S["flags"][K]>
+  [K in keyof S["flags"]]: FlagPresent<S["flags"][K]> extends true ? FlagValue<S["flags"][K]>
     : FlagValue<S["flags"][K]> | undefined;
 };
 
@@ -112,6 +112,8 @@ export class CliUsageError extends SdenoRangeError {
   /** The flag at fault, as typed (`--steps`), if one is. */
   readonly flag: string | undefined;
   /**
+   * Creates the instance.
+   *
    * @param message what is wrong, with the value quoted
    * @param options the flag at fault
    */

@@ -82,6 +82,8 @@ export class Progress {
   #finished = false;
 
   /**
+   * Creates the instance.
+   *
    * @param total units of work, a non-negative integer
    * @param options label, writer, terminal mode, clock
    */

@@ -88,3 +88,22 @@ export function checkColumns(backend: Backend, x: DeviceArray, cols: unknown): n
   }
   return d;
 }
+
+export function checkWrite(
+  backend: Backend,
+  a: DeviceArray,
+  data: ArrayLike<number>,
+  offset: unknown,
+): void {
+  const what = "Cannot write";
+  checkOwned(what, "a", backend, a);
+  const off = checkInteger(what, "offset", offset);
+  if (typeof data?.length !== "number") {
+    throw new SdenoTypeError(`${what}: data must be an array of numbers, got ${quote(data)}`);
+  }
+  if (off + data.length > a.length) {
+    throw new SdenoRangeError(
+      `${what}: ${data.length} values at offset ${off} overrun an array of length "${a.length}"`,
+    );
+  }
+}

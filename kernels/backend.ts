@@ -60,6 +60,8 @@ export interface Backend {
   zeros(length: number): DeviceArray;
   /** A device copy of host data. */
   upload(data: ArrayLike<number>): DeviceArray;
+  /** Overwrites `a[offset … offset + data.length)` with host data. */
+  write(a: DeviceArray, data: ArrayLike<number>, offset?: number): Promise<void>;
   /** Copies `a` back to the host: Float64Array on cpu, Float32Array on webgpu. */
   download(a: DeviceArray): Promise<Float64Array | Float32Array>;
   /**

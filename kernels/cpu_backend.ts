@@ -10,7 +10,14 @@ import { type DrawOptions, fillBits, fillNormal, fillUniform, type Key } from ".
 import { lincombCpu } from "./lincomb.ts";
 import { mapCpu, type MapKernel } from "./map.ts";
 import { columnStatsCpu } from "./column_stats.ts";
-import { checkColumns, checkLength, checkLincomb, checkMap, checkOwned } from "./_validate.ts";
+import {
+  checkColumns,
+  checkLength,
+  checkLincomb,
+  checkMap,
+  checkOwned,
+  checkWrite,
+} from "./_validate.ts";
 
 /** A device array of the cpu backend: its `data` is the storage itself. */
 export class CpuArray implements DeviceArray {
@@ -19,6 +26,8 @@ export class CpuArray implements DeviceArray {
   /** The owning backend. */
   readonly backend: CpuBackend;
   /**
+   * Creates the instance.
+   *
    * @param backend the owner
    * @param data the storage
    */
@@ -54,23 +63,29 @@ export class CpuBackend implements Backend {
   readonly description = "host (TypeScript, float64)";
   #scratch = new Float64Array(0);
 
-  /** @inheritdoc */
+  /** A zero-filled array of `length` elements. */
   zeros(length: number): CpuArray {
     return new CpuArray(this, new Float64Array(checkLength("Cannot allocate", length)));
   }
 
-  /** @inheritdoc */
+  /** A device copy of host data. */
   upload(data: ArrayLike<number>): CpuArray {
     return new CpuArray(this, Float64Array.from(data));
   }
 
-  /** @inheritdoc */
+  /** Overwrites `a[offset … offset + data.length)` with host data. */
+  async write(a: DeviceArray, data: ArrayLike<number>, offset = 0): Promise<void> {
+    checkWrite(this, a, data, offset);
+    (a as CpuArray).data.set(data, offset);
+  }
+
+  /** Copies `a` back to the host. */
   async download(a: DeviceArray): Promise<Float64Array> {
     checkOwned("Cannot download", "a", this, a);
     return (a as CpuArray).data.slice();
   }
 
-  /** @inheritdoc */
+  /** `out = Σ cᵢ·xᵢ (+ scale·z)`; `out` may be one of the inputs. */
   async lincomb(out: DeviceArray, terms: readonly Term[], noise?: NoiseTerm): Promise<void> {
     const draw = checkLincomb(this, out, terms, noise);
     const n = out.length;
@@ -83,26 +98,26 @@ export class CpuBackend implements Backend {
     );
   }
 
-  /** @inheritdoc */
+  /** Fills `out` with the Philox normals of elements `offset …`. */
   async fillNormal(out: DeviceArray, key: Key, options: DrawOptions = {}): Promise<void> {
     checkOwned("Cannot draw normals", "out", this, out);
     fillNormal((out as CpuArray).data, key, options);
   }
 
-  /** @inheritdoc */
+  /** Fills `out` with the Philox uniforms of elements `offset …`. */
   async fillUniform(out: DeviceArray, key: Key, options: DrawOptions = {}): Promise<void> {
     checkOwned("Cannot draw uniforms", "out", this, out);
     fillUniform((out as CpuArray).data, key, options);
   }
 
-  /** @inheritdoc */
+  /** The raw Philox words of elements `offset … offset+length−1`. */
   async randomBits(length: number, key: Key, options: DrawOptions = {}): Promise<Uint32Array> {
     const out = new Uint32Array(checkLength("Cannot draw random bits", length));
     fillBits(out, key, options);
     return out;
   }
 
-  /** @inheritdoc */
+  /** `out[i] = f(x₀[i], …; params, i)` for a kernel from `defineMap`. */
   async map(
     kernel: MapKernel,
     out: DeviceArray,
@@ -118,7 +133,7 @@ export class CpuBackend implements Backend {
     );
   }
 
-  /** @inheritdoc */
+  /** Column sums and sums of squares of a row-major array. */
   async columnStats(x: DeviceArray, cols: number): Promise<ColumnStats> {
     const d = checkColumns(this, x, cols);
     const sum = new Float64Array(d);
@@ -127,15 +142,15 @@ export class CpuBackend implements Backend {
     return { rows: x.length / d, sum, sumSq };
   }
 
-  /** @inheritdoc */
+  /** Returns an array's memory; the array must not be used again. */
   release(_a: DeviceArray): void {}
 
-  /** @inheritdoc */
+  /** Waits until all queued work has finished. */
   finish(): Promise<void> {
     return Promise.resolve();
   }
 
-  /** @inheritdoc */
+  /** Frees the device and caches. */
   destroy(): void {
     this.#scratch = new Float64Array(0);
   }

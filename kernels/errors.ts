@@ -64,8 +64,14 @@ function brand(err: Error, kind: SdenoErrorKind): void {
  * ```
  */
 export class SdenoRangeError extends RangeError {
+  /** Always "range". */
   declare readonly kind: "range";
-  /** @param message what failed, why, and the offending value */
+  /**
+   * Creates the error.
+   *
+   * @param message what failed, why, and the offending value
+   * @param options the underlying cause
+   */
   constructor(message: string, options?: ErrorOptions) {
     super(message, options);
     brand(this, "range");
@@ -83,8 +89,14 @@ export class SdenoRangeError extends RangeError {
  * ```
  */
 export class SdenoTypeError extends TypeError {
+  /** Always "type". */
   declare readonly kind: "type";
-  /** @param message what failed, why, and the offending value */
+  /**
+   * Creates the error.
+   *
+   * @param message what failed, why, and the offending value
+   * @param options the underlying cause
+   */
   constructor(message: string, options?: ErrorOptions) {
     super(message, options);
     brand(this, "type");
@@ -105,12 +117,15 @@ export class SdenoTypeError extends TypeError {
  * ```
  */
 export class SdenoParseError extends SyntaxError {
+  /** Always "parse". */
   declare readonly kind: "parse";
   /** 1-based line of the offending text, if known. */
   readonly line: number | undefined;
   /** 1-based column of the offending text, if known. */
   readonly column: number | undefined;
   /**
+   * Creates the error.
+   *
    * @param message what failed and what was expected
    * @param where the line and column, and the underlying cause
    */
@@ -139,6 +154,7 @@ export class SdenoParseError extends SyntaxError {
  * ```
  */
 export class NumericalError extends Error {
+  /** Always "numerical". */
   declare readonly kind: "numerical";
   /** Step at which the problem appeared, if known. */
   readonly step: number | undefined;
@@ -147,6 +163,8 @@ export class NumericalError extends Error {
   /** Flat element index where the problem appeared, if known. */
   readonly index: number | undefined;
   /**
+   * Creates the error.
+   *
    * @param message what failed
    * @param where step, time and element index, and the underlying cause
    */

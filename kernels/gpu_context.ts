@@ -88,6 +88,8 @@ export class GpuContext {
   #dummy: GPUBuffer | undefined;
 
   /**
+   * Creates the instance.
+   *
    * @param device the device
    * @param description the adapter's description
    */

@@ -16,7 +16,14 @@ import { launchLincomb, LINCOMB_MAX_TERMS } from "./lincomb.ts";
 import { launchRandom, type RandomMode } from "./random.ts";
 import { launchMap, type MapKernel } from "./map.ts";
 import { columnSlices, finishColumnStats, launchColumnStats } from "./column_stats.ts";
-import { checkColumns, checkLength, checkLincomb, checkMap, checkOwned } from "./_validate.ts";
+import {
+  checkColumns,
+  checkLength,
+  checkLincomb,
+  checkMap,
+  checkOwned,
+  checkWrite,
+} from "./_validate.ts";
 import { checkInteger, SdenoRangeError } from "./errors.ts";
 
 /** A device array of the webgpu backend. */
@@ -28,6 +35,8 @@ export class GpuArray implements DeviceArray {
   /** The chunks' buffers, in order. */
   readonly chunks: GPUBuffer[];
   /**
+   * Creates the instance.
+   *
    * @param backend the owner
    * @param length number of elements
    * @param chunks the buffers
@@ -77,6 +86,8 @@ export class WebGpuBackend implements Backend {
   readonly chunkElements: number;
 
   /**
+   * Creates the instance.
+   *
    * @param ctx the GPU context
    * @param options chunking
    */
@@ -120,14 +131,14 @@ export class WebGpuBackend implements Backend {
     return new GpuArray(this, length, chunks);
   }
 
-  /** @inheritdoc */
+  /** A zero-filled array of `length` elements. */
   zeros(length: number): GpuArray {
     const a = this.#alloc(checkLength("Cannot allocate", length));
     for (const b of a.chunks) this.ctx.clear(b);
     return a;
   }
 
-  /** @inheritdoc */
+  /** A device copy of host data. */
   upload(data: ArrayLike<number>): GpuArray {
     const f: Float32Array<ArrayBuffer> =
       data instanceof Float32Array && data.buffer instanceof ArrayBuffer
@@ -141,7 +152,23 @@ export class WebGpuBackend implements Backend {
     return a;
   }
 
-  /** @inheritdoc */
+  /** Overwrites `a[offset … offset + data.length)` with host data. */
+  async write(a: DeviceArray, data: ArrayLike<number>, offset = 0): Promise<void> {
+    checkWrite(this, a, data, offset);
+    const g = a as GpuArray;
+    const f: Float32Array<ArrayBuffer> = Float32Array.from(data);
+    const end = offset + f.length;
+    for (let c = 0; c < g.chunks.length; c++) {
+      const start = c * this.chunkElements;
+      const stop = start + this.#chunkLength(g.length, c);
+      const lo = Math.max(start, offset), hi = Math.min(stop, end);
+      if (lo < hi) {
+        this.ctx.write(g.chunks[c]!, 4 * (lo - start), f.subarray(lo - offset, hi - offset));
+      }
+    }
+  }
+
+  /** Copies `a` back to the host. */
   async download(a: DeviceArray): Promise<Float32Array> {
     checkOwned("Cannot download", "a", this, a);
     const g = a as GpuArray;
@@ -153,7 +180,7 @@ export class WebGpuBackend implements Backend {
     return out;
   }
 
-  /** @inheritdoc */
+  /** `out = Σ cᵢ·xᵢ (+ scale·z)`; `out` may be one of the inputs. */
   async lincomb(out: DeviceArray, terms: readonly Term[], noise?: NoiseTerm): Promise<void> {
     const draw = checkLincomb(this, out, terms, noise);
     const o = out as GpuArray;
@@ -199,17 +226,17 @@ export class WebGpuBackend implements Backend {
     }
   }
 
-  /** @inheritdoc */
+  /** Fills `out` with the Philox normals of elements `offset …`. */
   async fillNormal(out: DeviceArray, key: Key, options: DrawOptions = {}): Promise<void> {
     await this.#fill(out, key, options, "normal", "Cannot draw normals");
   }
 
-  /** @inheritdoc */
+  /** Fills `out` with the Philox uniforms of elements `offset …`. */
   async fillUniform(out: DeviceArray, key: Key, options: DrawOptions = {}): Promise<void> {
     await this.#fill(out, key, options, "uniform", "Cannot draw uniforms");
   }
 
-  /** @inheritdoc */
+  /** The raw Philox words of elements `offset … offset+length−1`. */
   async randomBits(length: number, key: Key, options: DrawOptions = {}): Promise<Uint32Array> {
     const tmp = this.#alloc(checkLength("Cannot draw random bits", length));
     try {
@@ -220,7 +247,7 @@ export class WebGpuBackend implements Backend {
     }
   }
 
-  /** @inheritdoc */
+  /** `out[i] = f(x₀[i], …; params, i)` for a kernel from `defineMap`. */
   async map(
     kernel: MapKernel,
     out: DeviceArray,
@@ -245,7 +272,7 @@ export class WebGpuBackend implements Backend {
     this.ctx.recycle(p);
   }
 
-  /** @inheritdoc */
+  /** Column sums and sums of squares of a row-major array. */
   async columnStats(x: DeviceArray, cols: number): Promise<ColumnStats> {
     const d = checkColumns(this, x, cols);
     const limit = this.ctx.device.limits.maxComputeWorkgroupsPerDimension;
@@ -279,19 +306,19 @@ export class WebGpuBackend implements Backend {
     }
   }
 
-  /** @inheritdoc */
+  /** Returns an array's memory; the array must not be used again. */
   release(a: DeviceArray): void {
     checkOwned("Cannot release", "a", this, a);
     for (const b of (a as GpuArray).chunks) this.ctx.recycle(b);
     (a as GpuArray).chunks.length = 0;
   }
 
-  /** @inheritdoc */
+  /** Waits until all queued work has finished. */
   finish(): Promise<void> {
     return this.ctx.finish();
   }
 
-  /** @inheritdoc */
+  /** Frees the device and caches. */
   destroy(): void {
     this.ctx.destroy();
   }

@@ -50,8 +50,30 @@ export interface Denoiser {
   ): Promise<void>;
 }
 
-/** Each kind as `a·x₀ + b·ε` at one time, from α, σ and the forward SDE. */
-function kindInBasis(kind: PredictionKind, s: NoiseSchedule, t: number): [number, number] {
+/**
+ * Each kind as `a·x₀ + b·ε` at one time, from α, σ and the forward SDE.
+ *
+ * @param kind the prediction kind
+ * @param s the schedule
+ * @param t the time
+ * @returns `[a, b]`
+ *
+ * @example v = α ε − σ x₀
+ * ```ts
+ * import { predictionBasis } from "./denoiser.ts";
+ * import assert from "node:assert/strict";
+ * const s = {
+ *   name: "c", tMin: 0, tMax: 1, logAlpha: () => 0, alpha: () => 0.6, sigma: () => 0.8,
+ *   logSnr: () => 0, tOfLogSnr: () => 0, drift: () => 0, diffusion2: () => 0,
+ * };
+ * assert.deepEqual(predictionBasis("v", s, 0.5), [-0.8, 0.6]);
+ * ```
+ */
+export function predictionBasis(
+  kind: PredictionKind,
+  s: NoiseSchedule,
+  t: number,
+): [number, number] {
   const alpha = s.alpha(t), sigma = s.sigma(t);
   switch (kind) {
     case "eps":
@@ -103,8 +125,8 @@ export function predictionCoefficients(
 ): [number, number] {
   if (from === to) return [0, 1];
   const alpha = schedule.alpha(t), sigma = schedule.sigma(t);
-  const [a, b] = kindInBasis(from, schedule, t);
-  const [a2, b2] = kindInBasis(to, schedule, t);
+  const [a, b] = predictionBasis(from, schedule, t);
+  const [a2, b2] = predictionBasis(to, schedule, t);
   // x₀ = (b x − σ p)/det, ε = (α p − a x)/det with det = α b − σ a
   const det = alpha * b - sigma * a;
   return [(a2 * b - b2 * a) / det, (b2 * alpha - a2 * sigma) / det];

@@ -22,13 +22,13 @@
  * @module
  */
 
-export * from "./chi_square_test.ts";
+export * from "./chi_square.ts";
 export * from "./covariance_error.ts";
 export * from "./erf.ts";
 export * from "./ess.ts";
 export * from "./histogram.ts";
 export * from "./incomplete_gamma.ts";
-export * from "./ks_test.ts";
+export * from "./kolmogorov_smirnov.ts";
 export * from "./mean_error.ts";
 export * from "./mmd.ts";
 export * from "./moments.ts";

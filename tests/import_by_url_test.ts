@@ -51,7 +51,7 @@ Deno.test({
     const jobFile = join(tmp, "job.mjs");
     await Deno.writeTextFile(jobFile, JOB);
     const script = join(tmp, "main.mjs");
-    const gpuAvailable = (await WebGpuBackend.create().then((g) => (g?.destroy(), !!g)));
+    const gpuAvailable = await WebGpuBackend.create().then((g) => (g?.destroy(), !!g));
     const names = gpuAvailable ? ["cpu", "webgpu"] : ["cpu"];
     await Deno.writeTextFile(
       script,

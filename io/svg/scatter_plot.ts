@@ -9,7 +9,7 @@ import { color, escapeXml, extent, fmt, type LegendEntry, renderPlot, scatterXY 
 import type { Numbers, PlotOptions } from "./plot_options.ts";
 
 /** Style shared by both forms of a scatter series. */
-interface ScatterStyle {
+export interface ScatterStyle {
   /** Legend text. */
   label?: string;
   /** Fill colour. Default: the next palette colour. */

@@ -277,3 +277,21 @@ Deno.test("DeviceLostError is a NumericalError and an SdenoError", () => {
   assert.ok(err instanceof SdenoError);
   assert.equal(err.kind, "numerical");
 });
+
+Deno.test({
+  name: "write() overwrites a range, across chunk boundaries, and rejects overruns",
+  ...GPU_TEST,
+}, async () => {
+  const backends: Backend[] = [await createBackend("cpu")];
+  const small = await gpuBackend({ maxChunkBytes: 16 }); // 4 elements a chunk
+  if (small) backends.push(small);
+  for (const b of backends) {
+    const a = b.upload([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    await b.write(a, [-1, -2, -3, -4, -5], 3);
+    assert.deepEqual([...await b.download(a)], [0, 1, 2, -1, -2, -3, -4, -5, 8, 9], b.name);
+    await assert.rejects(() => b.write(a, [1, 2, 3], 8), {
+      name: "SdenoRangeError",
+      message: /3 values at offset 8 overrun an array of length "10"/,
+    });
+  }
+});

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { SdenoRangeError, SdenoTypeError } from "../../kernels/errors.ts";
 import { fillNormal } from "../../kernels/philox.ts";
-import { chiSquareTest } from "../../stats/chi_square_test.ts";
+import { chiSquareTest } from "../../stats/chi_square.ts";
 import { histogram, histogramDensity } from "../../stats/histogram.ts";
 import { normalCdf } from "../../stats/normal_cdf.ts";
 

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { SdenoRangeError, SdenoTypeError } from "../../kernels/errors.ts";
 import { fillNormal } from "../../kernels/philox.ts";
-import { kolmogorovSurvival, ksTest } from "../../stats/ks_test.ts";
+import { kolmogorovSurvival, ksTest } from "../../stats/kolmogorov_smirnov.ts";
 import { normalCdf } from "../../stats/normal_cdf.ts";
 
 const uniformCdf = (v: number) => Math.min(1, Math.max(0, v));

@@ -71,7 +71,7 @@ export interface ChiSquareTestResult {
  *
  * @example A fair die
  * ```ts
- * import { chiSquareTest } from "./chi_square_test.ts";
+ * import { chiSquareTest } from "./chi_square.ts";
  * import assert from "node:assert/strict";
  * const r = chiSquareTest([8, 12, 10, 9, 11, 10], new Array(6).fill(1 / 6));
  * assert.ok(Math.abs(r.statistic - 1) < 1e-14);

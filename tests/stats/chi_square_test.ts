@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { SdenoRangeError, SdenoTypeError } from "../../kernels/errors.ts";
-import { chiSquareTest } from "../../stats/chi_square_test.ts";
+import { chiSquareTest } from "../../stats/chi_square.ts";
 import { regularizedGammaQ } from "../../stats/incomplete_gamma.ts";
 
 // python3 -c "import scipy.stats as st; print(repr(st.chi2.sf(3.84, 1)))" and likewise

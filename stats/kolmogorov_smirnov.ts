@@ -35,7 +35,7 @@ export interface KsTestResult {
  *
  * @example The 5% point of the Kolmogorov distribution
  * ```ts
- * import { kolmogorovSurvival } from "./ks_test.ts";
+ * import { kolmogorovSurvival } from "./kolmogorov_smirnov.ts";
  * import assert from "node:assert/strict";
  * // scipy.stats.kstwobign.sf(1.3581015157) = 0.04999921876104001
  * assert.ok(Math.abs(kolmogorovSurvival(1.3581015157) - 0.04999921876104001) < 1e-15);
@@ -86,7 +86,7 @@ export function kolmogorovSurvival(t: number): number {
  *
  * @example A sample on the uniform quantile midpoints has D = 1/(2n)
  * ```ts
- * import { ksTest } from "./ks_test.ts";
+ * import { ksTest } from "./kolmogorov_smirnov.ts";
  * import assert from "node:assert/strict";
  * const n = 100;
  * const x = Array.from({ length: n }, (_, i) => (i + 0.5) / n);
