@@ -295,3 +295,22 @@ Deno.test({
     });
   }
 });
+
+Deno.test("createBackend() falls back to cpu with a warning when no adapter exists", async () => {
+  const gpu = (navigator as Navigator & { gpu?: GPU }).gpu;
+  if (!gpu) return; // nothing to stub: "auto" already meets no adapter
+  const original = gpu.requestAdapter;
+  gpu.requestAdapter = () => Promise.resolve(null);
+  try {
+    const warnings: string[] = [];
+    const b = await createBackend("auto", { onWarning: (m) => warnings.push(m) });
+    assert.equal(b.name, "cpu");
+    assert.deepEqual(warnings, ["sdeno: no WebGPU adapter found; using the cpu backend"]);
+    await assert.rejects(() => createBackend("webgpu"), {
+      name: "SdenoRangeError",
+      message: /navigator.gpu gave no adapter/,
+    });
+  } finally {
+    gpu.requestAdapter = original;
+  }
+});
