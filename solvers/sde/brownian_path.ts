@@ -1,0 +1,81 @@
+/**
+ * The driving noise of SDE solvers: a Brownian path answers, for each path of
+ * a batch and each Brownian component, the increment `ΔW = W(t) − W(s)` and
+ * the time integral `ΔZ = ∫ₛᵗ (W(r) − W(s)) dr` (the iterated integral
+ * `I₍₁,₀₎` of Kloeden & Platen 1992, §5.2; `ΔZ/h − ΔW/2` is the space-time
+ * Lévy area of Foster et al.), which the order-1.5 methods need.
+ *
+ * Two implementations: {@linkcode brownianGrid} (increments on a fixed grid,
+ * no tree overhead) and {@linkcode virtualBrownianTree} (any interval, any
+ * query order, O(1) memory). Both are pure functions of the Philox key, the
+ * path index and the time, so the answer never depends on the batch size,
+ * the chunking, the step size or on rejected steps.
+ *
+ * @module
+ */
+
+import { _philoxBlock } from "../../kernels/philox.ts";
+
+/** Where `increment` writes: ΔW and, when asked for, ΔZ, each n×m (path-major). */
+export interface BrownianIncrement {
+  /** W(t) − W(s), n×m. */
+  dW: Float64Array;
+  /** ∫ₛᵗ (W(r) − W(s)) dr, n×m; filled only when present. */
+  dZ?: Float64Array | undefined;
+}
+
+/** A Brownian motion on `[t0, t1]` for a batch of paths. */
+export interface BrownianPath {
+  /** `grid` or `tree`. */
+  readonly kind: "grid" | "tree";
+  /** Brownian dimension m. */
+  readonly noiseDim: number;
+  /** Start time. */
+  readonly t0: number;
+  /** End time (Infinity for an unbounded grid). */
+  readonly t1: number;
+  /** The grid spacing, for a grid path. */
+  readonly dt: number | undefined;
+  /**
+   * Writes the increments over `[s, t]` for paths `offset … offset+n−1`
+   * into `out` (each n×m).
+   */
+  increment(s: number, t: number, out: BrownianIncrement, n: number, offset?: number): void;
+}
+
+/** Philox purpose word of grid increments (counter = (path, step, purpose, block)). */
+export const SDE_GRID_PURPOSE = 0x5de0;
+/** Philox purpose word of the virtual Brownian tree (counter = (path, node, purpose, block)). */
+export const SDE_TREE_PURPOSE = 0x5de1;
+
+const INV_2_32 = 1 / 4294967296;
+const INV_2_24 = 1 / 16777216;
+const TWO_PI = 2 * Math.PI;
+
+/**
+ * The four Box–Muller normals of the Philox block at counter
+ * `(c0, c1, c2, c3)` under `(seed, stream)`, written to `z[0..4)`: the same
+ * maps as `fillNormal` (radius uniform rounded to f32, 24-bit angle), so the
+ * WGSL `sd_normal4` of the same counter matches to f32 rounding.
+ *
+ * @internal
+ */
+export function _normals4(
+  c0: number,
+  c1: number,
+  c2: number,
+  c3: number,
+  seed: number,
+  stream: number,
+  w: Uint32Array,
+  z: Float64Array,
+): void {
+  _philoxBlock(c0, c1, c2, c3, seed, stream, w);
+  for (let pair = 0; pair < 4; pair += 2) {
+    const u = Math.fround((w[pair]! + 0.5) * INV_2_32);
+    const r = Math.sqrt(-2 * Math.log(u));
+    const theta = TWO_PI * ((w[pair + 1]! >>> 8) * INV_2_24 - 0.5);
+    z[pair] = -r * Math.cos(theta);
+    z[pair + 1] = -r * Math.sin(theta);
+  }
+}
