@@ -1,0 +1,102 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { decodeNpy, encodeNpy } from "../../io/mod.ts";
+
+const SCRIPT = new URL("../../scripts/sample.ts", import.meta.url).pathname;
+const FIXTURE = new URL("../fixtures/diffusion/", import.meta.url).pathname;
+
+async function run(args: string[], out: string, read = out) {
+  const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
+    args: ["run", `--allow-read=${read}`, `--allow-write=${out}`, SCRIPT, ...args],
+    env: { NO_COLOR: "1" },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  return {
+    code,
+    stdout: new TextDecoder().decode(stdout),
+    stderr: new TextDecoder().decode(stderr),
+  };
+}
+
+Deno.test({
+  name:
+    "scripts/sample.ts replays the stored noise with the fixture mixture and reproduces kd_dpmpp_2m_nfe10",
+  sanitizeResources: false,
+}, async () => {
+  const out = await Deno.makeTempDir();
+  try {
+    // the first 64 rows of the reference noise as a .npy, and the reference mixture as JSON
+    const z = new Float64Array((await Deno.readFile(join(FIXTURE, "noise64.bin"))).buffer);
+    await Deno.writeFile(join(out, "z.npy"), encodeNpy({ data: z, shape: [64, 2] }));
+    const r = await run(
+      [
+        "--model",
+        join(FIXTURE, "gmm_spec.json"),
+        "--noise",
+        join(out, "z.npy"),
+        "--solver",
+        "dpmpp_2m,euler_ancestral",
+        "--steps",
+        "10",
+        "--backend",
+        "cpu",
+        "--json",
+        "--out",
+        out,
+      ],
+      out,
+      `${out},${FIXTURE}`,
+    );
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /64 samples of a 2-D mixture \(8 components\), edm schedule, NFE 10/);
+    assert.match(r.stdout, /dpmpp_2m +10 /);
+    assert.match(r.stderr, /solvers: 100%/);
+    const x = decodeNpy(await Deno.readFile(join(out, "dpmpp_2m.npy")));
+    assert.deepEqual(x.shape, [64, 2]);
+    const runs = JSON.parse(await Deno.readTextFile(join(FIXTURE, "runs.json"))).runs;
+    const row = runs.find((q: { id: string }) => q.id === "kd_dpmpp_2m_nfe10").row;
+    const all = new Float64Array((await Deno.readFile(join(FIXTURE, "outputs64.bin"))).buffer);
+    const ref = all.subarray(row * 128, row * 128 + 128);
+    for (let i = 0; i < 128; i++) {
+      assert.ok(Math.abs(x.data[i]! as number - ref[i]!) <= 1e-9 * Math.max(1, Math.abs(ref[i]!)));
+    }
+    const svg = await Deno.readTextFile(join(out, "samples.svg"));
+    assert.match(svg, /^<svg /);
+    assert.match(svg, /euler_ancestral \(NFE 10\)/);
+    const json = JSON.parse(await Deno.readTextFile(join(out, "metrics.json")));
+    assert.deepEqual(json.rows.map((q: { solver: string }) => q.solver), [
+      "dpmpp_2m",
+      "euler_ancestral",
+    ]);
+    assert.equal(json.rows[1].odeRmse, null);
+    assert.ok(json.rows[0].odeRmse > 0 && json.rows[0].sw2 > 0);
+    assert.ok((await Deno.stat(join(out, "reference.npy"))).isFile);
+  } finally {
+    await Deno.remove(out, { recursive: true });
+  }
+});
+
+Deno.test("scripts/sample.ts exits 2 with usage on bad flags and writes nothing", async () => {
+  const out = await Deno.makeTempDir();
+  try {
+    for (
+      const args of [
+        ["--steps", "0"],
+        ["--solver", "rk45"],
+        ["--backend", "cuda"],
+        ["--schedule", "cosine"],
+        ["--frobnicate"],
+        ["--model", join(out, "missing.json")],
+      ]
+    ) {
+      const r = await run([...args, "--out", out], out);
+      assert.equal(r.code, 2, `${args.join(" ")}: ${r.stderr}`);
+      assert.match(r.stderr, /^error: /);
+      assert.match(r.stderr, /Usage:/);
+    }
+    assert.deepEqual([...Deno.readDirSync(out)], []);
+  } finally {
+    await Deno.remove(out, { recursive: true });
+  }
+});
