@@ -3,9 +3,11 @@
 // scipy peers). Results print as markdown; bench/RESULTS.md records them.
 import { parseArgs } from "node:util";
 import { benchNormals } from "./normals.ts";
+import { benchDiffusion } from "./diffusion.ts";
 
 const SECTIONS: Record<string, () => Promise<string>> = {
   normals: () => benchNormals(),
+  diffusion: () => benchDiffusion(),
 };
 
 const { values } = parseArgs({

@@ -285,13 +285,16 @@ export function splitMix64Noise(options: { seed?: number } = {}): NoiseSource {
  *
  * @example
  * ```ts
- * import { brownianGrid } from "./noise.ts";
+ * import { brownianSigmaGrid } from "./noise.ts";
  * import assert from "node:assert/strict";
- * const g = brownianGrid([4, 1, 0]);
+ * const g = brownianSigmaGrid([4, 1, 0]);
  * assert.deepEqual(g, [1, Math.exp(-(-Math.log(4) + 0.5 * Math.log(4))), 4]);
  * ```
  */
-export function brownianGrid(sigmas: ArrayLike<number>, options: { r?: number } = {}): number[] {
+export function brownianSigmaGrid(
+  sigmas: ArrayLike<number>,
+  options: { r?: number } = {},
+): number[] {
   const what = "Cannot build the Brownian grid";
   const r = options.r ?? 0.5;
   if (!(r > 0 && r < 1)) {
@@ -340,7 +343,7 @@ export interface BrownianPathNoiseOptions {
  * of `sample_dpmpp_sde`) are consistent, as with k-diffusion's
  * `BrownianTreeNoiseSampler`, and a query away from the grid is an error.
  *
- * @param grid the increasing grid, e.g. {@linkcode brownianGrid} of the σ grid
+ * @param grid the increasing grid, e.g. {@linkcode brownianSigmaGrid} of the σ grid
  * @param options normals (`"philox"` or `"splitmix64"`), key or seed, snap tolerance
  * @returns the noise source
  * @throws {SdenoRangeError} when the grid is not increasing and finite, or a

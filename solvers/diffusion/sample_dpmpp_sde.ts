@@ -4,7 +4,7 @@
  * the data prediction at the intermediate point; Lu et al., "DPM-Solver++",
  * 2022, §4 and Algorithm 1). Its two noise queries per step overlap, so the
  * noise must be one Brownian path: the default is {@linkcode brownianPathNoise}
- * with Philox increments on {@linkcode brownianGrid} of the grid.
+ * with Philox increments on {@linkcode brownianSigmaGrid} of the grid.
  *
  * @module
  */
@@ -22,7 +22,7 @@ import {
   type KSampleResult,
   type KSamplerOptions,
 } from "./_k_common.ts";
-import { brownianGrid, brownianPathNoise } from "./noise.ts";
+import { brownianPathNoise, brownianSigmaGrid } from "./noise.ts";
 
 /** Options of {@linkcode sampleDpmppSde}. */
 export interface DpmppSdeOptions extends KSamplerOptions {
@@ -84,7 +84,7 @@ export async function sampleDpmppSde(
   let run = new _KRun(what, denoiser, x, grid, options);
   if (!options.noise && eta > 0) {
     const noise = brownianPathNoise(
-      brownianGrid(run.sigmas, { r }),
+      brownianSigmaGrid(run.sigmas, { r }),
       options.key ? { key: options.key } : {},
     );
     run = new _KRun(what, denoiser, x, grid, { ...options, noise });

@@ -4,8 +4,8 @@ import type { Backend } from "../../../kernels/mod.ts";
 import { gaussianMixture } from "../../../models/gaussian_mixture.ts";
 import { edmSchedule } from "../../../processes/edm_schedule.ts";
 import {
-  brownianGrid,
   brownianPathNoise,
+  brownianSigmaGrid,
   karrasSigmas,
   type KSampleResult,
   sampleDpm2,
@@ -83,7 +83,7 @@ export async function replay(run: KdRun, backend: Backend, rows = ROWS): Promise
       return sampleDpmpp2sAncestral(model, x, sigmas, { noise });
     case "sample_dpmpp_sde":
       return sampleDpmppSde(model, x, sigmas, {
-        noise: brownianPathNoise(brownianGrid(sigmas), { normals: "splitmix64", seed: 4242 }),
+        noise: brownianPathNoise(brownianSigmaGrid(sigmas), { normals: "splitmix64", seed: 4242 }),
       });
     case "sample_dpmpp_2m_sde":
       return sampleDpmpp2mSde(model, x, sigmas, {

@@ -12,7 +12,7 @@ import { gaussianMixture } from "../../../models/gaussian_mixture.ts";
 import { edmSchedule } from "../../../processes/edm_schedule.ts";
 import { vpLinearSchedule } from "../../../processes/vp_linear_schedule.ts";
 import {
-  brownianGrid,
+  brownianSigmaGrid,
   exponentialSigmas,
   karrasSigmas,
   sampleDpm2,
@@ -54,14 +54,14 @@ Deno.test("k-diffusion samplers reproduce every stored kd_* run to 1e-9 with the
   }
 });
 
-Deno.test("karrasSigmas() and brownianGrid() equal the stored grids", () => {
+Deno.test("karrasSigmas() and brownianSigmaGrid() equal the stored grids", () => {
   for (const run of PORTED) {
     if (!run.sigmas) continue;
     const s = karrasSigmas(run.sigmas.length - 1);
     assert.ok(relTimes(s.slice(0, -1), run.sigmas.slice(0, -1)) <= 1e-14, run.id); // a few ulp (pow)
     assert.equal(s[s.length - 1], 0);
     if (run.brownian_grid) {
-      assert.ok(relTimes(brownianGrid(s), run.brownian_grid) <= 1e-13, run.id);
+      assert.ok(relTimes(brownianSigmaGrid(s), run.brownian_grid) <= 1e-13, run.id);
     }
   }
   const e = exponentialSigmas(4, { sigmaMin: 0.01, sigmaMax: 10 });

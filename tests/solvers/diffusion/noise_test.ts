@@ -2,8 +2,8 @@ import assert from "node:assert/strict";
 import { CpuBackend, SdenoRangeError } from "../../../kernels/mod.ts";
 import {
   _splitMix64,
-  brownianGrid,
   brownianPathNoise,
+  brownianSigmaGrid,
   philoxNoise,
   splitMix64Noise,
   splitMix64Normals,
@@ -73,7 +73,7 @@ Deno.test("splitMix64Noise() returns stream c on call c; philoxNoise() is keyed 
 
 Deno.test("brownianPathNoise() is one path: overlapping queries agree, reversed queries flip sign", async () => {
   const b = new CpuBackend();
-  const grid = brownianGrid([80, 2.5, 0.002, 0]);
+  const grid = brownianSigmaGrid([80, 2.5, 0.002, 0]);
   for (const normals of ["splitmix64", "philox"] as const) {
     const w = brownianPathNoise(grid, { normals, seed: 4242, key: { seed: 5, stream: 0 } });
     const q = async (from: number, to: number) => {
@@ -101,8 +101,8 @@ Deno.test("brownianPathNoise() is one path: overlapping queries agree, reversed 
   assert.throws(() => brownianPathNoise([1, 1, 2]), RangeError);
   assert.throws(() => brownianPathNoise([1]), TypeError);
   assert.throws(() => brownianPathNoise([1, 2], { normals: "mt" as "philox" }), RangeError);
-  assert.throws(() => brownianGrid([1, 2, 0]), RangeError);
-  assert.throws(() => brownianGrid([2, 1, 0], { r: 1 }), RangeError);
+  assert.throws(() => brownianSigmaGrid([1, 2, 0]), RangeError);
+  assert.throws(() => brownianSigmaGrid([2, 1, 0], { r: 1 }), RangeError);
 });
 
 Deno.test({
