@@ -1,0 +1,315 @@
+// Shared set-up of the stochastic simulation algorithms (private): option
+// checks, the network flattened into typed arrays, recording at save times,
+// and the result.
+import {
+  checkFinite,
+  checkInteger,
+  quote,
+  SdenoRangeError,
+  SdenoTypeError,
+} from "../../kernels/errors.ts";
+import { _checkKey, type Key } from "../../kernels/philox.ts";
+import type { ReactionNetwork } from "../../processes/reaction_network.ts";
+
+/** Options every stochastic simulation algorithm takes. */
+export interface SsaOptions {
+  /** End time, > 0. */
+  tEnd: number;
+  /** Times in [0, tEnd], non-decreasing, at which the state is recorded (default `[tEnd]`). */
+  saveTimes?: readonly number[];
+  /** Number of independent paths (default 1). */
+  paths?: number;
+  /** Philox key (default `{ seed: 0, stream: 0 }`). */
+  key?: Key;
+  /** Index of the first path in the counter space (default 0): path p uses counter word `pathOffset + p`. */
+  pathOffset?: number;
+  /** Initial counts, by species name (others keep the network's) or as a full array. */
+  initial?: Readonly<Record<string, number>> | ArrayLike<number>;
+  /** Stop a path after this many steps (default 1e9), with an error. */
+  maxSteps?: number;
+  /** Also record every jump of every path (default false). */
+  trajectory?: boolean;
+}
+
+/** The jumps of one path: `states` row k (species counts) holds from `times[k]`. */
+export interface SsaTrajectory {
+  /** Jump times, starting with 0. */
+  times: Float64Array;
+  /** Counts after each jump, row-major jumps × species. */
+  states: Float64Array;
+}
+
+/** What every stochastic simulation algorithm returns. */
+export interface SsaResult {
+  /** Species names (columns of `counts`). */
+  species: readonly string[];
+  /** Reaction names (columns of `firings`). */
+  reactions: readonly string[];
+  /** The save times. */
+  saveTimes: Float64Array;
+  /** Number of paths. */
+  paths: number;
+  /** Counts X(s) at each save time, row-major paths × saves × species. */
+  counts: Float64Array;
+  /** Firings of each reaction on [0, tEnd], paths × reactions. */
+  firings: Float64Array;
+  /** Steps taken per path (jumps for exact methods; leaps plus exact steps for tau-leaping). */
+  steps: Float64Array;
+  /** Time at which a path reached a state where no reaction can fire, or NaN. */
+  absorptionTime: Float64Array;
+  /** Every jump, when `trajectory` was set. */
+  trajectories?: SsaTrajectory[];
+}
+
+/** A network flattened for the inner loops. */
+export interface _Compiled {
+  ns: number;
+  nr: number;
+  /** reactant ranges: rs[rStart[j] .. rStart[j+1]) with orders ro */
+  rStart: Int32Array;
+  rs: Int32Array;
+  ro: Int32Array;
+  /** net change ranges */
+  cStart: Int32Array;
+  cs: Int32Array;
+  cd: Float64Array;
+  /** combinatorial constants (NaN for custom) */
+  c: Float64Array;
+  custom: (((x: Float64Array) => number) | undefined)[];
+  /** dependency graph ranges */
+  dStart: Int32Array;
+  dl: Int32Array;
+}
+
+/** Flattens the network. */
+export function _compile(net: ReactionNetwork): _Compiled {
+  const nr = net.reactions.length;
+  const rStart = new Int32Array(nr + 1);
+  const cStart = new Int32Array(nr + 1);
+  const rs: number[] = [], ro: number[] = [], cs: number[] = [], cd: number[] = [];
+  const c = new Float64Array(nr);
+  const custom: (((x: Float64Array) => number) | undefined)[] = [];
+  net.reactions.forEach((r, j) => {
+    for (const [i, o] of r.reactants) {
+      rs.push(i);
+      ro.push(o);
+    }
+    rStart[j + 1] = rs.length;
+    for (const [i, d] of r.change) {
+      cs.push(i);
+      cd.push(d);
+    }
+    cStart[j + 1] = cs.length;
+    c[j] = r.constant;
+    custom.push(r.custom?.cpu);
+  });
+  const deps = net.dependencyGraph();
+  const dStart = new Int32Array(nr + 1);
+  const dl: number[] = [];
+  deps.forEach((d, j) => {
+    dl.push(...d);
+    dStart[j + 1] = dl.length;
+  });
+  return {
+    ns: net.speciesCount,
+    nr,
+    rStart,
+    rs: Int32Array.from(rs),
+    ro: Int32Array.from(ro),
+    cStart,
+    cs: Int32Array.from(cs),
+    cd: Float64Array.from(cd),
+    c,
+    custom,
+    dStart,
+    dl: Int32Array.from(dl),
+  };
+}
+
+/** Propensity of reaction j at x (combinatorial mass action or custom). */
+export function _propensity(k: _Compiled, j: number, x: Float64Array): number {
+  const f = k.custom[j];
+  if (f !== undefined) {
+    const a = f(x);
+    if (!(a >= 0) || !Number.isFinite(a)) {
+      throw new SdenoRangeError(
+        `Cannot simulate: custom propensity of reaction ${j} must be finite and non-negative, got ${
+          quote(a)
+        } at state (${x.join(", ")})`,
+      );
+    }
+    return a;
+  }
+  let a = k.c[j]!;
+  for (let p = k.rStart[j]!; p < k.rStart[j + 1]!; p++) {
+    const v = x[k.rs[p]!]!;
+    const o = k.ro[p]!;
+    if (o === 1) a *= v;
+    else if (v < o) return 0;
+    else if (o === 2) a *= (v * (v - 1)) * 0.5;
+    else {
+      let num = 1, den = 1;
+      for (let m = 0; m < o; m++) {
+        num *= v - m;
+        den *= m + 1;
+      }
+      a *= num / den;
+    }
+  }
+  return a;
+}
+
+/** Checked options with defaults. */
+export interface _Setup {
+  tEnd: number;
+  saveTimes: Float64Array;
+  paths: number;
+  key: Key;
+  pathOffset: number;
+  x0: Float64Array;
+  maxSteps: number;
+  trajectory: boolean;
+}
+
+/** Checks the common options before any work. */
+export function _setup(what: string, net: ReactionNetwork, options: SsaOptions): _Setup {
+  if (net === null || typeof net !== "object" || !Array.isArray(net.reactions)) {
+    throw new SdenoTypeError(`${what}: network must be a ReactionNetwork, got ${quote(net)}`);
+  }
+  if (options === null || typeof options !== "object") {
+    throw new SdenoTypeError(`${what}: options must be an object with tEnd, got ${quote(options)}`);
+  }
+  const tEnd = checkFinite(what, "tEnd", options.tEnd);
+  if (!(tEnd > 0)) throw new SdenoRangeError(`${what}: tEnd must be positive, got ${quote(tEnd)}`);
+  const saves = options.saveTimes ?? [tEnd];
+  if (!saves || typeof saves.length !== "number") {
+    throw new SdenoTypeError(`${what}: saveTimes must be an array of times, got ${quote(saves)}`);
+  }
+  const saveTimes = new Float64Array(saves.length);
+  let prev = 0;
+  for (let k = 0; k < saves.length; k++) {
+    const s = checkFinite(what, `saveTimes[${k}]`, saves[k]);
+    if (s < prev || s > tEnd) {
+      throw new SdenoRangeError(
+        `${what}: saveTimes must be non-decreasing in [0, tEnd = ${tEnd}], got saveTimes[${k}] = ${
+          quote(s)
+        }`,
+      );
+    }
+    saveTimes[k] = prev = s;
+  }
+  const paths = checkInteger(what, "paths", options.paths ?? 1, 1, 0xffffffff);
+  const key = options.key ?? { seed: 0, stream: 0 };
+  _checkKey(what, key);
+  const pathOffset = checkInteger(what, "pathOffset", options.pathOffset ?? 0, 0, 0xffffffff);
+  if (pathOffset + paths - 1 > 0xffffffff) {
+    throw new SdenoRangeError(
+      `${what}: pathOffset + paths must stay below 2³², got ${pathOffset + paths}`,
+    );
+  }
+  const maxSteps = checkInteger(what, "maxSteps", options.maxSteps ?? 1e9, 1);
+  const ns = net.speciesCount;
+  const x0 = Float64Array.from(net.initial);
+  const init = options.initial;
+  if (init !== undefined) {
+    if (init === null || typeof init !== "object") {
+      throw new SdenoTypeError(
+        `${what}: initial must be counts by name or an array, got ${quote(init)}`,
+      );
+    }
+    if (typeof (init as ArrayLike<number>).length === "number") {
+      const arr = init as ArrayLike<number>;
+      if (arr.length !== ns) {
+        throw new SdenoTypeError(
+          `${what}: initial must have one count per species (${
+            net.species.join(", ")
+          }), got ${arr.length}`,
+        );
+      }
+      for (let i = 0; i < ns; i++) x0[i] = arr[i]!;
+    } else {
+      for (const [name, v] of Object.entries(init as Record<string, number>)) {
+        if (!net.species.includes(name)) {
+          throw new SdenoRangeError(
+            `${what}: initial names species ${
+              quote(name)
+            }, which the network does not declare (declared: ${net.species.join(", ")})`,
+          );
+        }
+        x0[net.speciesIndex(name)] = v;
+      }
+    }
+    x0.forEach((v, i) => {
+      if (!Number.isSafeInteger(v) || v < 0) {
+        throw new SdenoRangeError(
+          `${what}: initial count of ${quote(net.species[i])} must be a non-negative integer, got ${
+            quote(v)
+          }`,
+        );
+      }
+    });
+  }
+  return {
+    tEnd,
+    saveTimes,
+    paths,
+    key,
+    pathOffset,
+    x0,
+    maxSteps,
+    trajectory: options.trajectory ?? false,
+  };
+}
+
+/** Allocates the result. */
+export function _result(net: ReactionNetwork, s: _Setup): SsaResult {
+  const ns = net.speciesCount, nr = net.reactions.length;
+  const r: SsaResult = {
+    species: net.species,
+    reactions: net.reactions.map((x) => x.name),
+    saveTimes: s.saveTimes,
+    paths: s.paths,
+    counts: new Float64Array(s.paths * s.saveTimes.length * ns),
+    firings: new Float64Array(s.paths * nr),
+    steps: new Float64Array(s.paths),
+    absorptionTime: new Float64Array(s.paths).fill(NaN),
+  };
+  if (s.trajectory) r.trajectories = [];
+  return r;
+}
+
+/** Growable record of one path's jumps. */
+export class _Recorder {
+  times: number[] = [];
+  states: number[] = [];
+  push(t: number, x: Float64Array): void {
+    this.times.push(t);
+    for (let i = 0; i < x.length; i++) this.states.push(x[i]!);
+  }
+  done(): SsaTrajectory {
+    return { times: Float64Array.from(this.times), states: Float64Array.from(this.states) };
+  }
+}
+
+/** Copies x into the save slots whose time is < tNext; returns the next slot. */
+export function _saveUntil(
+  counts: Float64Array,
+  base: number,
+  saveTimes: Float64Array,
+  si: number,
+  tNext: number,
+  x: Float64Array,
+): number {
+  const ns = x.length;
+  while (si < saveTimes.length && saveTimes[si]! < tNext) {
+    const o = base + si * ns;
+    for (let i = 0; i < ns; i++) counts[o + i] = x[i]!;
+    si++;
+  }
+  return si;
+}
+
+/** Applies reaction j's net change to x. */
+export function _fire(k: _Compiled, j: number, x: Float64Array): void {
+  for (let p = k.cStart[j]!; p < k.cStart[j + 1]!; p++) x[k.cs[p]!] = x[k.cs[p]!]! + k.cd[p]!;
+}
