@@ -135,6 +135,8 @@ export class ReactionNetwork {
   #index: Map<string, number>;
 
   /**
+   * Builds and checks a network.
+   *
    * @param spec species, reactions, convention and name
    * @throws {SdenoTypeError} for a malformed spec
    * @throws {SdenoRangeError} for a negative rate or count, or an undeclared species

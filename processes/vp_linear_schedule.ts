@@ -18,6 +18,15 @@ export interface VpLinearOptions {
   tMin?: number;
 }
 
+/** The VP linear schedule, with DPM-Solver's nominal step count. */
+export interface VpLinearSchedule extends NoiseSchedule {
+  /**
+   * DPM-Solver's `total_N` for this continuous schedule (1000): its default
+   * end time is `1/totalSteps` = 1e-3.
+   */
+  readonly totalSteps: number;
+}
+
 /**
  * VP linear: `log α(t) = −(β₁ − β₀) t²/4 − β₀ t/2`, `σ = sqrt(1 − α²)` (computed
  * from log α with `expm1`, as DPM-Solver does), and the closed-form inverse of
@@ -36,7 +45,7 @@ export interface VpLinearOptions {
  * assert.ok(Math.abs(s.tOfLogSnr(s.logSnr(0.3)) - 0.3) < 1e-12);
  * ```
  */
-export function vpLinearSchedule(options: VpLinearOptions = {}): NoiseSchedule {
+export function vpLinearSchedule(options: VpLinearOptions = {}): VpLinearSchedule {
   const what = "Cannot make the VP linear schedule";
   const b0 = checkFinite(what, "beta0", options.beta0 ?? 0.1);
   const b1 = checkFinite(what, "beta1", options.beta1 ?? 20);
@@ -54,6 +63,7 @@ export function vpLinearSchedule(options: VpLinearOptions = {}): NoiseSchedule {
     name: "vp-linear",
     tMin,
     tMax: 1,
+    totalSteps: 1000,
     logAlpha,
     alpha: (t) => Math.exp(logAlpha(t)),
     sigma,

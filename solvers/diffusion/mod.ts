@@ -5,4 +5,11 @@
  * @module
  */
 
+export * from "./types.ts";
 export * from "./k_diffusion.ts";
+export * from "./time_grids.ts";
+export * from "./dpm_solver.ts";
+export * from "./dpm_solver_plan.ts";
+export * from "./unipc.ts";
+export * from "./ddim.ts";
+export * from "./ddpm.ts";

@@ -68,3 +68,20 @@ export type Sampler<O extends SamplerOptions = SamplerOptions> = (
   grid: ArrayLike<number>,
   options?: O,
 ) => Promise<SampleResult>;
+
+/**
+ * Corrects a data prediction x̂₀ in place (e.g. dynamic thresholding): `x0` holds `rows` rows of
+ * `dim` numbers on `backend`, predicted at time `t`.
+ */
+export type X0Corrector = (
+  backend: Backend,
+  x0: DeviceArray,
+  info: { t: number; dim: number },
+) => Promise<void>;
+
+/** Corrects the state after a step (DPM-Solver's `correcting_xt_fn(x, t, step)`). */
+export type XtCorrector = (
+  backend: Backend,
+  x: DeviceArray,
+  info: { t: number; step: number },
+) => Promise<void>;
