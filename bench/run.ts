@@ -4,10 +4,12 @@
 import { parseArgs } from "node:util";
 import { benchNormals } from "./normals.ts";
 import { benchDiffusion } from "./diffusion.ts";
+import { benchSde } from "./sde.ts";
 
 const SECTIONS: Record<string, () => Promise<string>> = {
   normals: () => benchNormals(),
   diffusion: () => benchDiffusion(),
+  sde: () => benchSde(),
 };
 
 const { values } = parseArgs({

@@ -18,3 +18,4 @@ export * from "./map.ts";
 export * from "./random.ts";
 export * from "./column_stats.ts";
 export * from "./wgsl.ts";
+export * from "./sde_ensemble.ts";

@@ -36,3 +36,4 @@ export * from "./reaction_network_parse.ts";
 export * from "./reaction_network_json.ts";
 export * from "./reaction_network_library.ts";
 export * from "./reaction_network_cme.ts";
+export * from "./fractional_noise.ts";

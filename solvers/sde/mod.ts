@@ -32,3 +32,4 @@ export * from "./sriw1.ts";
 export * from "./reversible_heun.ts";
 export * from "./pi_controller.ts";
 export * from "./solve_sde.ts";
+export * from "./ensemble.ts";

@@ -1,0 +1,653 @@
+/**
+ * Ensembles of SDE paths with streaming statistics: `sde_ensemble.wgsl` runs
+ * one path per invocation with the state in registers across many steps of
+ * one dispatch; {@linkcode sdeEnsembleCpu} is its float64 twin, on the same
+ * Philox noise; {@linkcode launchSdeEnsemble} drives the GPU kernel.
+ *
+ * Noise: path i at grid step j (time t₀ + j·dt) uses the normals
+ * `z_q = lane (q mod 4) of Philox((i, j, 0x5de0, ⌊q/4⌋))`, `ΔWₖ = √dt·z_k`, and
+ * for SRA1 `ΔZₖ = dt^{3/2}(z_k/2 + z_{m+k}/(2√3))` — the counter convention of
+ * `solvers/sde/brownian_grid.ts`, so `solveSde` on a grid path, the twin and
+ * the kernel integrate the same Brownian path.
+ *
+ * Statistics at each save, with `y = x − shift` (the shift keeps the f32 sums
+ * well conditioned): Σyₐ, Σyₐy_b (a ≤ b), Σyₐ³, Σyₐ⁴ — reduced per 64-path
+ * workgroup in f32 on the GPU, added in float64 on the host — and per
+ * component a histogram with fixed bins (slot 0 below `lower`, slots
+ * 1…bins inside, slot bins+1 at or above `upper`).
+ *
+ * This module imports nothing outside `kernels/`: the model is described by
+ * the structural {@linkcode EnsembleModel}, which every `Sde` satisfies.
+ *
+ * @module
+ */
+
+import ENSEMBLE from "./sde_ensemble.wgsl" with { type: "text" };
+import { PHILOX_WGSL } from "./wgsl.ts";
+import { type GpuContext, joinWgsl } from "./gpu_context.ts";
+import { _philoxBlock, type Key } from "./philox.ts";
+import { NumericalError, SdenoTypeError } from "./errors.ts";
+
+/**
+ * The kernel template, with its `{{…}}` placeholders.
+ *
+ * @example The placeholders the launcher fills
+ * ```ts
+ * import { SDE_ENSEMBLE_TEMPLATE } from "./sde_ensemble.ts";
+ * import assert from "node:assert/strict";
+ * for (const p of ["DIM", "NOISE_DIM", "METHOD", "NOISE", "ITO", "MODEL"]) {
+ *   assert.ok(SDE_ENSEMBLE_TEMPLATE.includes(`{{${p}}}`));
+ * }
+ * ```
+ */
+export const SDE_ENSEMBLE_TEMPLATE: string = ENSEMBLE;
+
+/** Integrators of the ensemble kernel. */
+export type EnsembleMethod = "euler-maruyama" | "milstein" | "sra1";
+
+/** A batched coefficient (see `processes/sde.ts`). */
+export type EnsembleFunction = (t: number, x: Float64Array, out: Float64Array, n: number) => void;
+
+/** What the ensemble kernel needs of an SDE; every `Sde` has these fields. */
+export interface EnsembleModel {
+  /** A short name. */
+  readonly name: string;
+  /** State dimension d. */
+  readonly dim: number;
+  /** Brownian dimension m. */
+  readonly noiseDim: number;
+  /** Noise type. */
+  readonly noise: "diagonal" | "scalar" | "additive" | "general";
+  /** Itô or Stratonovich. */
+  readonly calculus: "ito" | "stratonovich";
+  /** Drift, n×d. */
+  readonly drift: EnsembleFunction;
+  /** Diffusion, n×d (diagonal, scalar) or n×d×m (additive, general). */
+  readonly diffusion: EnsembleFunction;
+  /** Milstein correction Σⱼ gⱼ∂gᵢ/∂xⱼ, n×d, if known. */
+  readonly diffusionDerivative: EnsembleFunction | undefined;
+  /** WGSL snippets. */
+  readonly wgsl:
+    | {
+      readonly drift: string;
+      readonly diffusion: string;
+      readonly diffusionDerivative?: string | undefined;
+      readonly helpers?: string | undefined;
+    }
+    | undefined;
+}
+
+/** One ensemble run, as both the twin and the launcher take it (checked by the caller). */
+export interface EnsemblePlan {
+  /** The integrator. */
+  method: EnsembleMethod;
+  /** Initial state: d values (all paths) or paths×d. */
+  x0: ArrayLike<number>;
+  /** Number of paths. */
+  paths: number;
+  /** Global index of the first path (for sharding), default 0. */
+  pathOffset?: number;
+  /** Grid start. */
+  t0: number;
+  /** Grid step (> 0). */
+  dt: number;
+  /** Grid indices of the save times, non-decreasing from 0. */
+  saveSteps: readonly number[];
+  /** Philox key. */
+  key: Key;
+  /** Shift of the sums, d values. */
+  shift: ArrayLike<number>;
+  /** Histogram bins per component (0: none). */
+  bins: number;
+  /** Histogram lower edges, saves×d. */
+  lower?: ArrayLike<number>;
+  /** Histogram upper edges, saves×d. */
+  upper?: ArrayLike<number>;
+  /** Keep the states of the first `keep` paths at every save. */
+  keep: number;
+  /** Return the final states of all paths. */
+  final: boolean;
+  /** GPU only: steps per dispatch (default 256). */
+  stepsPerDispatch?: number;
+  /** GPU only: paths per chunk (default 2²⁰). */
+  chunkPaths?: number;
+  /** Called with the number of paths finished so far (after each batch or chunk). */
+  onProgress?: ((pathsDone: number) => void) | undefined;
+}
+
+/** Raw streaming sums of a run. */
+export interface EnsembleSums {
+  /** Per save: the {@linkcode ensembleStatCount} sums in the order of the module doc, float64. */
+  sums: Float64Array;
+  /** Histogram counts, saves×d×(bins+2). */
+  counts: Float64Array;
+  /** Kept states, saves×keep×d. */
+  kept: Float64Array;
+  /** Final states, paths×d (empty unless asked for). */
+  final: Float64Array | Float32Array;
+}
+
+/**
+ * Number of sums per save for dimension d: d (Σy) + d(d+1)/2 (Σyₐy_b) + d
+ * (Σy³) + d (Σy⁴).
+ *
+ * @param d the state dimension
+ * @returns the count
+ *
+ * @example Two components: 2 sums, 3 products, 2 cubes, 2 fourth powers
+ * ```ts
+ * import { ensembleStatCount } from "./sde_ensemble.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(ensembleStatCount(2), 9);
+ * ```
+ */
+export function ensembleStatCount(d: number): number {
+  return 3 * d + (d * (d + 1)) / 2;
+}
+
+const METHOD_CODE: Record<EnsembleMethod, number> = {
+  "euler-maruyama": 0,
+  "milstein": 1,
+  "sra1": 2,
+};
+const NOISE_CODE = { diagonal: 0, scalar: 1, additive: 2, general: 3 } as const;
+const WG = 64;
+
+/**
+ * The full WGSL source of the ensemble kernel for a model and method: Philox,
+ * then the template with the model's snippets at `{{MODEL}}` (a zero
+ * `sde_milstein` is supplied where the method does not use one).
+ *
+ * @param model the SDE (with `wgsl` snippets)
+ * @param method the integrator
+ * @returns the WGSL module source
+ * @throws {SdenoTypeError} when the model has no WGSL snippets, or Milstein
+ *   needs `wgsl.diffusionDerivative` and it is missing
+ *
+ * @example The source of a Brownian motion for Euler–Maruyama
+ * ```ts
+ * import { sdeEnsembleSource } from "./sde_ensemble.ts";
+ * import assert from "node:assert/strict";
+ * const f = (_t: number, _x: Float64Array, o: Float64Array, n: number) => o.fill(0, 0, n);
+ * const src = sdeEnsembleSource({
+ *   name: "bm", dim: 1, noiseDim: 1, noise: "diagonal", calculus: "ito",
+ *   drift: f, diffusion: f, diffusionDerivative: undefined,
+ *   wgsl: {
+ *     drift: "fn sde_drift(t: f32, x: SdState) -> SdState { return SdState(0.0); }",
+ *     diffusion: "fn sde_diffusion(t: f32, x: SdState, dw: SdNoise) -> SdState { return SdState(dw[0]); }",
+ *   },
+ * }, "euler-maruyama");
+ * assert.match(src, /const SD_D: u32 = 1u;/);
+ * ```
+ */
+export function sdeEnsembleSource(model: EnsembleModel, method: EnsembleMethod): string {
+  const what = `Cannot build the ensemble kernel for "${model.name}"`;
+  const w = model.wgsl;
+  if (!w) {
+    throw new SdenoTypeError(
+      `${what}: the SDE has no WGSL snippets (wgsl.drift, wgsl.diffusion), got undefined; use the cpu backend or add them`,
+    );
+  }
+  const usesMilstein = method === "milstein" &&
+    (model.noise === "diagonal" || model.noise === "scalar");
+  if (usesMilstein && w.diffusionDerivative === undefined) {
+    throw new SdenoTypeError(
+      `${what}: Milstein on webgpu needs wgsl.diffusionDerivative (fn sde_milstein), got undefined`,
+    );
+  }
+  const milsteinFn = w.diffusionDerivative !== undefined && usesMilstein
+    ? w.diffusionDerivative
+    : "fn sde_milstein(t: f32, x: SdState) -> SdState { return SdState(); }";
+  const modelSrc = [w.helpers ?? "", w.drift, w.diffusion, milsteinFn].join("\n");
+  const body = ENSEMBLE
+    .replace("{{DIM}}", String(model.dim))
+    .replace("{{NOISE_DIM}}", String(model.noiseDim))
+    .replace("{{METHOD}}", String(METHOD_CODE[method]))
+    .replace("{{NOISE}}", String(NOISE_CODE[model.noise]))
+    .replace("{{ITO}}", model.calculus === "ito" ? "1" : "0")
+    .replace("{{MODEL}}", () => modelSrc);
+  return joinWgsl(PHILOX_WGSL, body);
+}
+
+function fnv1a(text: string): string {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
+  return (h >>> 0).toString(16).padStart(8, "0");
+}
+
+const INV_2_32 = 1 / 4294967296;
+const INV_2_24 = 1 / 16777216;
+const TWO_PI = 2 * Math.PI;
+const INV_2SQRT3 = 1 / (2 * Math.sqrt(3));
+
+/**
+ * The q normals of path `path` at grid step `j` into `z[0..q)`: exactly the
+ * numbers of `brownianGrid` (`_normals4` there), computed lazily per lane pair.
+ */
+function gridNormals(
+  path: number,
+  j: number,
+  q: number,
+  seed: number,
+  stream: number,
+  w: Uint32Array,
+  z: Float64Array,
+  zo: number,
+): void {
+  for (let blk = 0; blk * 4 < q; blk++) {
+    _philoxBlock(path, j, 0x5de0, blk, seed, stream, w);
+    const lanes = Math.min(4, q - 4 * blk);
+    for (let pair = 0; pair < lanes; pair += 2) {
+      const u = Math.fround((w[pair]! + 0.5) * INV_2_32);
+      const r = Math.sqrt(-2 * Math.log(u));
+      const theta = TWO_PI * ((w[pair + 1]! >>> 8) * INV_2_24 - 0.5);
+      z[zo + 4 * blk + pair] = -r * Math.cos(theta);
+      if (pair + 1 < lanes) z[zo + 4 * blk + pair + 1] = -r * Math.sin(theta);
+    }
+  }
+}
+
+/** acc += g·v for n points (g as `diffusion` writes it, v n×m). */
+function addNoise(
+  noise: EnsembleModel["noise"],
+  d: number,
+  m: number,
+  g: Float64Array,
+  v: Float64Array,
+  acc: Float64Array,
+  n: number,
+): void {
+  if (noise === "diagonal") {
+    for (let e = 0; e < n * d; e++) acc[e] = acc[e]! + g[e]! * v[e]!;
+  } else if (noise === "scalar") {
+    for (let i = 0; i < n; i++) {
+      const vi = v[i]!;
+      for (let r = 0; r < d; r++) acc[i * d + r] = acc[i * d + r]! + g[i * d + r]! * vi;
+    }
+  } else {
+    for (let i = 0; i < n; i++) {
+      for (let r = 0; r < d; r++) {
+        let s = 0;
+        const row = (i * d + r) * m;
+        for (let k = 0; k < m; k++) s += g[row + k]! * v[i * m + k]!;
+        acc[i * d + r] = acc[i * d + r]! + s;
+      }
+    }
+  }
+}
+
+/** Adds the statistics of n states (n×d) into sums, histogram counts. */
+function accumulate(
+  x: Float64Array,
+  n: number,
+  d: number,
+  shift: ArrayLike<number>,
+  sums: Float64Array,
+  so: number,
+  counts: Float64Array,
+  co: number,
+  bins: number,
+  lower: ArrayLike<number> | undefined,
+  upper: ArrayLike<number> | undefined,
+  lo: number,
+): void {
+  const np = (d * (d + 1)) / 2;
+  const y = new Float64Array(d);
+  for (let i = 0; i < n; i++) {
+    for (let a = 0; a < d; a++) y[a] = x[i * d + a]! - shift[a]!;
+    let q = so + d;
+    for (let a = 0; a < d; a++) {
+      const ya = y[a]!;
+      sums[so + a] = sums[so + a]! + ya;
+      sums[so + d + np + a] = sums[so + d + np + a]! + ya * ya * ya;
+      sums[so + 2 * d + np + a] = sums[so + 2 * d + np + a]! + ya * ya * ya * ya;
+      for (let b = a; b < d; b++) sums[q] = sums[q++]! + ya * y[b]!;
+    }
+    if (bins > 0) {
+      for (let a = 0; a < d; a++) {
+        const l = lower![lo + a]!, h = upper![lo + a]!;
+        const u = ((x[i * d + a]! - l) / (h - l)) * bins;
+        const slot = u >= bins ? bins + 1 : u >= 0 ? Math.min(Math.floor(u), bins - 1) + 1 : 0;
+        const c = co + a * (bins + 2) + slot;
+        counts[c] = counts[c]! + 1;
+      }
+    }
+  }
+}
+
+/**
+ * CPU twin of the ensemble kernel, in float64: the same model (its
+ * TypeScript coefficients, batched over 256 paths), the same integrators and
+ * the same Philox noise, the same statistics. A non-finite state stops the
+ * run with a {@linkcode NumericalError} naming the path, time and component.
+ *
+ * @param model the SDE
+ * @param plan the run (checked by the caller)
+ * @returns the sums, histogram counts, kept and final states
+ * @throws {NumericalError} when a state becomes NaN or infinite
+ *
+ * @example Brownian motion: Var W(1) = 1 within Monte Carlo error
+ * ```ts
+ * import { sdeEnsembleCpu } from "./sde_ensemble.ts";
+ * import assert from "node:assert/strict";
+ * const r = sdeEnsembleCpu({
+ *   name: "bm", dim: 1, noiseDim: 1, noise: "diagonal", calculus: "ito",
+ *   drift: (_t, _x, o, n) => o.fill(0, 0, n),
+ *   diffusion: (_t, _x, o, n) => o.fill(1, 0, n),
+ *   diffusionDerivative: undefined, wgsl: undefined,
+ * }, {
+ *   method: "euler-maruyama", x0: [0], paths: 4000, t0: 0, dt: 0.1, saveSteps: [10],
+ *   key: { seed: 1, stream: 0 }, shift: [0], bins: 0, keep: 0, final: false,
+ * });
+ * assert.ok(Math.abs(r.sums[1]! / 4000 - 1) < 4 * Math.sqrt(2 / 4000));
+ * ```
+ */
+export function sdeEnsembleCpu(model: EnsembleModel, plan: EnsemblePlan): EnsembleSums {
+  const { dim: d, noiseDim: m, noise } = model;
+  const n = plan.paths, offset = plan.pathOffset ?? 0;
+  const S = plan.saveSteps.length, NS = ensembleStatCount(d), bins = plan.bins;
+  const sums = new Float64Array(S * NS);
+  const counts = new Float64Array(S * d * (bins + 2));
+  const kept = new Float64Array(S * plan.keep * d);
+  const final = new Float64Array(plan.final ? n * d : 0);
+  const method = plan.method;
+  const sra = method === "sra1";
+  const q = sra ? 2 * m : m;
+  const gw = noise === "diagonal" || noise === "scalar" ? d : d * m;
+  const B = Math.min(256, n);
+  const x = new Float64Array(B * d), out = new Float64Array(B * d);
+  const f = new Float64Array(B * d), f2 = new Float64Array(B * d), h2 = new Float64Array(B * d);
+  const g = new Float64Array(B * gw), g2 = new Float64Array(B * gw);
+  const lg = new Float64Array(B * d), xp = new Float64Array(B * d);
+  const gp = new Float64Array(B * gw), gm = new Float64Array(B * gw);
+  const z = new Float64Array(B * 4 * Math.ceil(q / 4));
+  const dW = new Float64Array(B * m), zh = new Float64Array(B * m), wz = new Float64Array(B * m);
+  const w = new Uint32Array(4);
+  const { seed, stream } = plan.key;
+  const { t0, dt } = plan;
+  const sqrtDt = Math.sqrt(dt);
+  const ito = model.calculus === "ito";
+  const x0 = plan.x0, perPath = x0.length !== d;
+  const zStride = 4 * Math.ceil(q / 4);
+  for (let start = 0; start < n; start += B) {
+    const nb = Math.min(B, n - start);
+    for (let e = 0; e < nb * d; e++) x[e] = perPath ? x0[start * d + e]! : x0[e % d]!;
+    let j = 0;
+    for (let s = 0; s < S; s++) {
+      const end = plan.saveSteps[s]!;
+      for (; j < end; j++) {
+        const t = t0 + j * dt;
+        for (let i = 0; i < nb; i++) {
+          gridNormals(offset + start + i, j, q, seed, stream, w, z, i * zStride);
+          for (let k = 0; k < m; k++) dW[i * m + k] = sqrtDt * z[i * zStride + k]!;
+        }
+        if (sra) {
+          // SRA1 (Rößler 2010, Table 6.1), as sde_step in the WGSL
+          for (let i = 0; i < nb; i++) {
+            for (let k = 0; k < m; k++) {
+              const zk = z[i * zStride + k]!, ek = z[i * zStride + m + k]!;
+              const dz = dt * sqrtDt * (0.5 * zk + INV_2SQRT3 * ek);
+              zh[i * m + k] = dz / dt;
+              wz[i * m + k] = dW[i * m + k]! - dz / dt;
+            }
+          }
+          model.drift(t, x, f, nb);
+          model.diffusion(t + dt, x, g, nb);
+          for (let e = 0; e < nb * d; e++) h2[e] = x[e]! + 0.75 * dt * f[e]!;
+          // h2 += 1.5 g1·(dZ/h)
+          for (let e = 0; e < nb * d; e++) out[e] = 0;
+          addNoise(noise, d, m, g, zh, out, nb);
+          for (let e = 0; e < nb * d; e++) h2[e] = h2[e]! + 1.5 * out[e]!;
+          model.drift(t + 0.75 * dt, h2, f2, nb);
+          model.diffusion(t, x, g2, nb);
+          for (let e = 0; e < nb * d; e++) {
+            out[e] = x[e]! + dt * (f[e]! / 3 + (2 * f2[e]!) / 3);
+          }
+          addNoise(noise, d, m, g, wz, out, nb);
+          addNoise(noise, d, m, g2, zh, out, nb);
+        } else {
+          model.drift(t, x, f, nb);
+          model.diffusion(t, x, g, nb);
+          for (let e = 0; e < nb * d; e++) out[e] = x[e]! + dt * f[e]!;
+          addNoise(noise, d, m, g, dW, out, nb);
+          if (method === "milstein" && (noise === "diagonal" || noise === "scalar")) {
+            milsteinCorrection(model, t, x, g, lg, xp, gp, gm, nb);
+            const c = ito ? dt : 0;
+            for (let i = 0; i < nb; i++) {
+              for (let r = 0; r < d; r++) {
+                const k = i * d + r;
+                const dw = noise === "diagonal" ? dW[k]! : dW[i]!;
+                out[k] = out[k]! + 0.5 * lg[k]! * (dw * dw - c);
+              }
+            }
+          }
+        }
+        for (let e = 0; e < nb * d; e++) {
+          if (!Number.isFinite(out[e]!)) {
+            const path = offset + start + Math.floor(e / d);
+            throw new NumericalError(
+              `Cannot simulate the ensemble: the state became ${out[e]} at path ${path}, time ${
+                t0 + (j + 1) * dt
+              }, component ${e % d} (${method}, step ${j + 1})`,
+              { step: j + 1, time: t0 + (j + 1) * dt, index: e % d },
+            );
+          }
+        }
+        x.set(out.subarray(0, nb * d));
+      }
+      accumulate(
+        x,
+        nb,
+        d,
+        plan.shift,
+        sums,
+        s * NS,
+        counts,
+        s * d * (bins + 2),
+        bins,
+        plan.lower,
+        plan.upper,
+        s * d,
+      );
+      for (let i = 0; i < nb && start + i < plan.keep; i++) {
+        for (let r = 0; r < d; r++) kept[(s * plan.keep + start + i) * d + r] = x[i * d + r]!;
+      }
+    }
+    if (plan.final) final.set(x.subarray(0, nb * d), start * d);
+    plan.onProgress?.(start + nb);
+  }
+  return { sums, counts, kept, final };
+}
+
+/** The Milstein correction L¹g from the model or by a central difference along g (as solveSde). */
+function milsteinCorrection(
+  model: EnsembleModel,
+  t: number,
+  x: Float64Array,
+  g: Float64Array,
+  lg: Float64Array,
+  xp: Float64Array,
+  gp: Float64Array,
+  gm: Float64Array,
+  n: number,
+): void {
+  const d = model.dim;
+  if (model.diffusionDerivative) {
+    model.diffusionDerivative(t, x, lg, n);
+    return;
+  }
+  const eps = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    let gmax = 0, xmax = 1;
+    for (let r = 0; r < d; r++) {
+      gmax = Math.max(gmax, Math.abs(g[i * d + r]!));
+      xmax = Math.max(xmax, Math.abs(x[i * d + r]!));
+    }
+    eps[i] = gmax > 0 ? (6e-6 * xmax) / gmax : 0;
+  }
+  for (const [sign, dst] of [[1, gp], [-1, gm]] as const) {
+    for (let k = 0; k < n * d; k++) xp[k] = x[k]! + sign * eps[Math.floor(k / d)]! * g[k]!;
+    model.diffusion(t, xp, dst, n);
+  }
+  for (let k = 0; k < n * d; k++) {
+    const e = eps[Math.floor(k / d)]!;
+    lg[k] = e > 0 ? (gp[k]! - gm[k]!) / (2 * e) : 0;
+  }
+}
+
+/**
+ * Runs the ensemble kernel on the GPU: paths in chunks, each save interval
+ * in dispatches of at most `stepsPerDispatch` steps (the state stays on the
+ * device between them), per-workgroup f32 partial sums added in float64 here.
+ * The pipeline is compiled once per device and (model snippets, method).
+ *
+ * @param ctx the GPU context
+ * @param model the SDE with WGSL snippets
+ * @param plan the run (checked by the caller)
+ * @returns the sums, histogram counts, kept and final states (final in f32)
+ * @throws {SdenoParseError} when the snippets do not compile (message with the WGSL line)
+ * @throws {NumericalError} when a state becomes NaN or infinite
+ *
+ * @example Brownian motion on the GPU (skipped quietly where no adapter exists)
+ * ```ts
+ * import { launchSdeEnsemble } from "./sde_ensemble.ts";
+ * import { requestGpuContext } from "./gpu_context.ts";
+ * import assert from "node:assert/strict";
+ * const ctx = await requestGpuContext();
+ * if (ctx) {
+ *   const f = (_t: number, _x: Float64Array, o: Float64Array, n: number) => o.fill(0, 0, n);
+ *   const r = await launchSdeEnsemble(ctx, {
+ *     name: "bm", dim: 1, noiseDim: 1, noise: "diagonal", calculus: "ito",
+ *     drift: f, diffusion: f, diffusionDerivative: undefined,
+ *     wgsl: {
+ *       drift: "fn sde_drift(t: f32, x: SdState) -> SdState { return SdState(0.0); }",
+ *       diffusion: "fn sde_diffusion(t: f32, x: SdState, dw: SdNoise) -> SdState { return SdState(dw[0]); }",
+ *     },
+ *   }, {
+ *     method: "euler-maruyama", x0: [0], paths: 4096, t0: 0, dt: 0.1, saveSteps: [10],
+ *     key: { seed: 1, stream: 0 }, shift: [0], bins: 0, keep: 0, final: false,
+ *   });
+ *   assert.ok(Math.abs(r.sums[1]! / 4096 - 1) < 4 * Math.sqrt(2 / 4096)); // Var W(1) = 1
+ *   ctx.destroy();
+ * }
+ * ```
+ */
+export async function launchSdeEnsemble(
+  ctx: GpuContext,
+  model: EnsembleModel,
+  plan: EnsemblePlan,
+): Promise<EnsembleSums> {
+  const what = `Cannot simulate the ensemble of "${model.name}" on webgpu`;
+  const d = model.dim;
+  const source = sdeEnsembleSource(model, plan.method);
+  const bins = plan.bins;
+  const pipeline = await ctx.pipeline(
+    `sde-ensemble:${plan.method}:${fnv1a(source)}`,
+    source,
+    ["storage", "storage", "storage", "read", "storage", "storage", "uniform"],
+  );
+  const n = plan.paths, offset = plan.pathOffset ?? 0;
+  const S = plan.saveSteps.length, NS = ensembleStatCount(d);
+  const chunk = Math.min(
+    plan.chunkPaths ?? 1 << 20,
+    WG * 65535,
+    Math.floor(ctx.maxBindingBytes / (4 * Math.max(d, S * NS / WG))),
+  );
+  const spd = plan.stepsPerDispatch ?? 256;
+  const sums = new Float64Array(S * NS);
+  const keep = Math.min(plan.keep, n);
+  const width = bins + 2;
+  // aux: shift, then lower and upper per save
+  const aux = new Float32Array(d + 2 * d * S);
+  for (let r = 0; r < d; r++) aux[r] = plan.shift[r]!;
+  if (bins > 0) {
+    for (let s = 0; s < S; s++) {
+      for (let r = 0; r < d; r++) {
+        aux[d + s * 2 * d + r] = plan.lower![s * d + r]!;
+        aux[d + s * 2 * d + d + r] = plan.upper![s * d + r]!;
+      }
+    }
+  }
+  const auxBuf = ctx.acquire(aux.byteLength);
+  ctx.write(auxBuf, 0, aux);
+  const histBuf = ctx.acquire(Math.max(4, S * d * width * 4));
+  ctx.clear(histBuf);
+  const keptBuf = ctx.acquire(Math.max(4, S * keep * d * 4));
+  const badBuf = ctx.acquire(16);
+  ctx.write(badBuf, 0, new Uint32Array([0xffffffff, 0xffffffff, 0, 0]));
+  const final = new Float32Array(plan.final ? n * d : 0);
+  const x0 = plan.x0, perPath = x0.length !== d;
+  const stateBuf = ctx.acquire(Math.min(chunk, n) * d * 4);
+  const groupsMax = Math.ceil(Math.min(chunk, n) / WG);
+  const partBuf = ctx.acquire(S * groupsMax * NS * 4);
+  const raw = new ArrayBuffer(64);
+  const u = new Uint32Array(raw), fl = new Float32Array(raw);
+  try {
+    for (let start = 0; start < n; start += chunk) {
+      const nc = Math.min(chunk, n - start);
+      const groups = Math.ceil(nc / WG);
+      const init = new Float32Array(nc * d);
+      for (let e = 0; e < nc * d; e++) init[e] = perPath ? x0[start * d + e]! : x0[e % d]!;
+      ctx.write(stateBuf, 0, init);
+      let j = 0;
+      for (let s = 0; s < S; s++) {
+        const end = plan.saveSteps[s]!;
+        do {
+          const stop = Math.min(end, j + spd);
+          u[0] = nc;
+          u[1] = (offset + start) >>> 0;
+          u[2] = j;
+          u[3] = stop;
+          u[4] = plan.key.seed;
+          u[5] = plan.key.stream;
+          u[6] = s;
+          u[7] = bins;
+          u[8] = start === 0 ? keep : 0;
+          u[9] = stop === end ? 1 : 0;
+          u[10] = groups;
+          fl[12] = plan.t0;
+          fl[13] = plan.dt;
+          fl[14] = Math.sqrt(plan.dt);
+          ctx.dispatch(
+            pipeline,
+            [stateBuf, partBuf, histBuf, auxBuf, badBuf, keptBuf],
+            raw.slice(0),
+            groups,
+          );
+          j = stop;
+        } while (j < end);
+        if (spd <= 64) ctx.flush();
+      }
+      const bad = new Uint32Array(await ctx.read(badBuf, 0, 8));
+      if (bad[0] !== 0xffffffff) {
+        const step = bad[1]! + 1;
+        throw new NumericalError(
+          `${what}: a state became NaN or infinite, first at step ${step} (time ${
+            plan.t0 + step * plan.dt
+          }), smallest such path ${bad[0]} (${plan.method}, f32)`,
+          { step, time: plan.t0 + step * plan.dt, index: bad[0]! },
+        );
+      }
+      const part = new Float32Array(await ctx.read(partBuf, 0, S * groups * NS * 4));
+      for (let s = 0; s < S; s++) {
+        for (let g = 0; g < groups; g++) {
+          const o = (s * groups + g) * NS;
+          for (let k = 0; k < NS; k++) sums[s * NS + k] = sums[s * NS + k]! + part[o + k]!;
+        }
+      }
+      if (plan.final) {
+        final.set(new Float32Array(await ctx.read(stateBuf, 0, nc * d * 4)), start * d);
+      }
+      plan.onProgress?.(start + nc);
+    }
+    const counts = bins > 0
+      ? Float64Array.from(new Uint32Array(await ctx.read(histBuf, 0, S * d * width * 4)))
+      : new Float64Array(0);
+    const kept = keep > 0
+      ? Float64Array.from(new Float32Array(await ctx.read(keptBuf, 0, S * keep * d * 4)))
+      : new Float64Array(0);
+    return { sums, counts, kept, final };
+  } finally {
+    for (const b of [auxBuf, histBuf, keptBuf, badBuf, stateBuf, partBuf]) ctx.recycle(b);
+  }
+}

@@ -1,0 +1,209 @@
+// SDE ensemble template: one path per invocation, the state in private
+// arrays across every step of one dispatch (steps step_begin .. step_end of
+// the grid t0 + j*dt), then streaming statistics at the dispatch's end (a
+// save time). sde_ensemble.ts fills the named placeholders by plain string
+// replacement: DIM, NOISE_DIM, METHOD (0 Euler-Maruyama, 1 Milstein, 2 SRA1),
+// NOISE (0 diagonal, 1 scalar, 2 additive, 3 general), ITO (1 Ito, 0
+// Stratonovich) and MODEL (the user's helpers, sde_drift, sde_diffusion and
+// sde_milstein). Counts, dt, times, keys and bins are uniforms.
+//
+// Noise of path i (global index) at grid step j: z_q = lane (q mod 4) of
+// Philox((i, j, 0x5de0, q / 4)), dW_k = sqrt(dt) z_k and, for SRA1,
+// dZ_k = dt^{3/2} (z_k / 2 + z_{m+k} / (2 sqrt 3)): brownian_grid.ts exactly.
+
+const SD_D: u32 = {{DIM}}u;
+const SD_M: u32 = {{NOISE_DIM}}u;
+const SD_METHOD: u32 = {{METHOD}}u;
+const SD_NOISE_TYPE: u32 = {{NOISE}}u;
+const SD_ITO: u32 = {{ITO}}u;
+alias SdState = array<f32, SD_D>;
+alias SdNoise = array<f32, SD_M>;
+// normals per step: m (EM, Milstein) or 2m (SRA1), in whole Philox blocks
+const SD_Q: u32 = select(SD_M, 2u * SD_M, SD_METHOD == 2u);
+const SD_BLOCKS: u32 = (SD_Q + 3u) / 4u;
+// statistics per path: sums of y, y_a y_b (a <= b), y^3, y^4 with y = x - shift
+const SD_NPAIR: u32 = SD_D * (SD_D + 1u) / 2u;
+const SD_NSTAT: u32 = 3u * SD_D + SD_NPAIR;
+const SD_WG: u32 = 64u;
+const SD_PURPOSE: u32 = 0x5de0u;
+
+struct Params {
+  n: u32,            // paths in this chunk
+  path_offset: u32,  // global index of the chunk's first path
+  step_begin: u32,   // first grid step of this dispatch
+  step_end: u32,     // one past the last
+  seed: u32,
+  stream: u32,
+  save: u32,         // save slot written by this dispatch
+  bins: u32,         // histogram bins per component (0: no histogram)
+  keep: u32,         // paths whose states are kept at every save
+  stats: u32,        // 1: write statistics at the end
+  groups: u32,       // workgroups in the dispatch
+  _p0: u32,
+  t0: f32,
+  dt: f32,
+  sqrt_dt: f32,
+  _p1: f32,
+}
+
+@group(0) @binding(0) var<storage, read_write> state: array<f32>;
+@group(0) @binding(1) var<storage, read_write> partial: array<f32>;
+@group(0) @binding(2) var<storage, read_write> hist: array<atomic<u32>>;
+// shift (d values), then per save: lower (d), upper (d) of the histogram
+@group(0) @binding(3) var<storage, read> aux: array<f32>;
+@group(0) @binding(4) var<storage, read_write> bad: array<atomic<u32>>;
+@group(0) @binding(5) var<storage, read_write> kept: array<f32>;
+@group(0) @binding(6) var<uniform> p: Params;
+
+var<workgroup> red: array<f32, SD_WG>;
+
+{{MODEL}}
+
+fn sd_finite(v: f32) -> bool {
+  return (bitcast<u32>(v) & 0x7f800000u) != 0x7f800000u;
+}
+
+fn sd_step(t: f32, h: f32, x: SdState, dw: SdNoise, dz: SdNoise) -> SdState {
+  var o: SdState;
+  if (SD_METHOD == 2u) {
+    // SRA1 (Roessler 2010, Table 6.1): stages f(t, X), f(t + 3h/4, X + 3h/4 f1 + 3/2 g(t + h) dZ/h)
+    var zh: SdNoise;
+    var wz: SdNoise;
+    for (var k = 0u; k < SD_M; k = k + 1u) {
+      zh[k] = dz[k] / h;
+      wz[k] = dw[k] - zh[k];
+    }
+    let f1 = sde_drift(t, x);
+    var g1z = sde_diffusion(t + h, x, zh);
+    var h2: SdState;
+    var xv = x;
+    var f1v = f1;
+    for (var i = 0u; i < SD_D; i = i + 1u) {
+      h2[i] = xv[i] + 0.75 * h * f1v[i] + 1.5 * g1z[i];
+    }
+    var f2 = sde_drift(t + 0.75 * h, h2);
+    var g1 = sde_diffusion(t + h, x, wz);
+    var g2 = sde_diffusion(t, x, zh);
+    for (var i = 0u; i < SD_D; i = i + 1u) {
+      o[i] = xv[i] + h * (f1v[i] / 3.0 + 2.0 * f2[i] / 3.0) + g1[i] + g2[i];
+    }
+    return o;
+  }
+  var f = sde_drift(t, x);
+  var g = sde_diffusion(t, x, dw);
+  var xv = x;
+  for (var i = 0u; i < SD_D; i = i + 1u) {
+    o[i] = xv[i] + h * f[i] + g[i];
+  }
+  if (SD_METHOD == 1u && (SD_NOISE_TYPE == 0u || SD_NOISE_TYPE == 1u)) {
+    // Milstein (Kloeden & Platen 1992, 10.3): + 1/2 (L1 g)_i (dW_k(i)^2 - h [Ito])
+    var lg = sde_milstein(t, x);
+    var dv = dw;
+    let c = select(0.0, h, SD_ITO == 1u);
+    for (var i = 0u; i < SD_D; i = i + 1u) {
+      let w = select(dv[0], dv[min(i, SD_M - 1u)], SD_NOISE_TYPE == 0u);
+      o[i] = o[i] + 0.5 * lg[i] * (w * w - c);
+    }
+  }
+  return o;
+}
+
+@compute @workgroup_size(64)
+fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3<u32>) {
+  let local = wid.x * SD_WG + lid;
+  let live = local < p.n;
+  var x: SdState;
+  if (live) {
+    for (var i = 0u; i < SD_D; i = i + 1u) { x[i] = state[local * SD_D + i]; }
+    let path = p.path_offset + local;
+    let key = vec2<u32>(p.seed, p.stream);
+    var ok = true;
+    for (var j = p.step_begin; j < p.step_end; j = j + 1u) {
+      var z: array<f32, 4u * SD_BLOCKS>;
+      for (var b = 0u; b < SD_BLOCKS; b = b + 1u) {
+        // only the lane pairs that are used: Box-Muller is most of the cost after Philox
+        let w = sd_philox(vec4<u32>(path, j, SD_PURPOSE, b), key);
+        let v0 = sd_box_muller(w.x, w.y);
+        z[4u * b] = v0.x;
+        z[4u * b + 1u] = v0.y;
+        if (4u * b + 2u < SD_Q) {
+          let v1 = sd_box_muller(w.z, w.w);
+          z[4u * b + 2u] = v1.x;
+          z[4u * b + 3u] = v1.y;
+        }
+      }
+      var dw: SdNoise;
+      var dz: SdNoise;
+      let h = p.dt;
+      for (var k = 0u; k < SD_M; k = k + 1u) {
+        dw[k] = p.sqrt_dt * z[k];
+        if (SD_METHOD == 2u) {
+          dz[k] = h * p.sqrt_dt * (0.5 * z[k] + 0.28867513459481287 * z[min(SD_M + k, 4u * SD_BLOCKS - 1u)]);
+        }
+      }
+      let t = p.t0 + f32(j) * h;
+      let nx = sd_step(t, h, x, dw, dz);
+      var nv = nx;
+      for (var i = 0u; i < SD_D; i = i + 1u) {
+        if (!sd_finite(nv[i])) { ok = false; }
+      }
+      if (!ok) {
+        atomicMin(&bad[0], path);
+        atomicMin(&bad[1], j);
+        break;
+      }
+      x = nx;
+    }
+    for (var i = 0u; i < SD_D; i = i + 1u) { state[local * SD_D + i] = x[i]; }
+    if (local < p.keep) {
+      for (var i = 0u; i < SD_D; i = i + 1u) {
+        kept[(p.save * p.keep + local) * SD_D + i] = x[i];
+      }
+    }
+  }
+  if (p.stats == 0u) { return; }
+  // per-path statistics, reduced over the workgroup in f32 (sums over 64 paths)
+  var st: array<f32, SD_NSTAT>;
+  var y: SdState;
+  for (var i = 0u; i < SD_D; i = i + 1u) { y[i] = select(0.0, x[i] - aux[i], live); }
+  var q = SD_D;
+  for (var a = 0u; a < SD_D; a = a + 1u) {
+    st[a] = y[a];
+    st[SD_D + SD_NPAIR + a] = y[a] * y[a] * y[a];
+    st[2u * SD_D + SD_NPAIR + a] = y[a] * y[a] * y[a] * y[a];
+    for (var b = a; b < SD_D; b = b + 1u) {
+      st[q] = y[a] * y[b];
+      q = q + 1u;
+    }
+  }
+  for (var s = 0u; s < SD_NSTAT; s = s + 1u) {
+    red[lid] = st[s];
+    workgroupBarrier();
+    for (var w = SD_WG / 2u; w > 0u; w = w / 2u) {
+      if (lid < w) { red[lid] = red[lid] + red[lid + w]; }
+      workgroupBarrier();
+    }
+    if (lid == 0u) { partial[(p.save * p.groups + wid.x) * SD_NSTAT + s] = red[0]; }
+    workgroupBarrier();
+  }
+  if (p.bins == 0u) { return; }
+  // histograms with fixed bins: slot 0 below lower, 1..bins inside, bins + 1 at or above
+  // upper; counted with atomics on the device buffer (a workgroup-shared histogram
+  // makes llvmpipe's compile take ~20 s)
+  if (live) {
+    let width = p.bins + 2u;
+    let base = SD_D + p.save * 2u * SD_D;
+    for (var i = 0u; i < SD_D; i = i + 1u) {
+      let lo = aux[base + i];
+      let hi = aux[base + SD_D + i];
+      let u = (x[i] - lo) / (hi - lo) * f32(p.bins);
+      var slot = 0u;
+      if (u >= f32(p.bins)) {
+        slot = p.bins + 1u;
+      } else if (u >= 0.0) {
+        slot = min(u32(u), p.bins - 1u) + 1u;
+      }
+      atomicAdd(&hist[(p.save * SD_D + i) * width + slot], 1u);
+    }
+  }
+}

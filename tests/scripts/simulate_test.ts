@@ -1,0 +1,147 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { decodeNpy } from "../../io/mod.ts";
+
+const SCRIPT = new URL("../../scripts/simulate.ts", import.meta.url).pathname;
+const SDE = new URL("../../processes/sde.ts", import.meta.url).href;
+
+async function run(args: string[], out: string, read: string[] = []) {
+  const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      `--allow-read=${[out, ...read].join(",")}`,
+      `--allow-write=${out}`,
+      SCRIPT,
+      ...args,
+    ],
+    env: { NO_COLOR: "1" },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  return {
+    code,
+    stdout: new TextDecoder().decode(stdout),
+    stderr: new TextDecoder().decode(stderr),
+  };
+}
+
+Deno.test({
+  name: "scripts/simulate.ts prints moments with exact values and writes the plot, .npy and JSON",
+  sanitizeResources: false,
+}, async () => {
+  const out = await Deno.makeTempDir();
+  try {
+    const r = await run(
+      [
+        "--model",
+        "ou",
+        "--solver",
+        "sra1",
+        "--paths",
+        "4000",
+        "--backend",
+        "cpu",
+        "--saves",
+        "4",
+        "--seed",
+        "2",
+        "--json",
+        "--out",
+        out,
+      ],
+      out,
+    );
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /ou: 4000 paths, sra1, dt 0.01, 100 steps on cpu/);
+    assert.match(r.stderr, /100% \(4000\/4000\)/);
+    const svg = await Deno.readTextFile(join(out, "paths.svg"));
+    assert.match(svg, /^<svg /);
+    assert.equal(svg.match(/class="band"/g)!.length, 1);
+    const mean = decodeNpy(await Deno.readFile(join(out, "mean.npy")));
+    assert.deepEqual(mean.shape, [5, 1]);
+    const samples = decodeNpy(await Deno.readFile(join(out, "samples.npy")));
+    assert.deepEqual(samples.shape, [5, 20, 1]);
+    const cov = decodeNpy(await Deno.readFile(join(out, "covariance.npy")));
+    assert.deepEqual(cov.shape, [5, 1, 1]);
+    const json = JSON.parse(await Deno.readTextFile(join(out, "moments.json")));
+    assert.equal(json.moments.length, 5);
+    for (const row of json.moments.slice(1)) {
+      assert.ok(Math.abs(row.zMean) < 4, `z ${row.zMean}`);
+      assert.ok(Math.abs(row.mean - row.exactMean) < 4 * row.meanSe);
+    }
+  } finally {
+    await Deno.remove(out, { recursive: true });
+  }
+});
+
+Deno.test({
+  name: "scripts/simulate.ts loads an Sde from a user module (--module, read permission)",
+  sanitizeResources: false,
+}, async () => {
+  const out = await Deno.makeTempDir();
+  const mod = join(out, "bm.ts");
+  await Deno.writeTextFile(
+    mod,
+    `import { defineSde } from "${SDE}";
+export const sde = defineSde({
+  name: "bm", dim: 2, noise: "diagonal",
+  drift: (_t, _x, out, n) => out.fill(0, 0, 2 * n),
+  diffusion: (_t, _x, out, n) => out.fill(1, 0, 2 * n),
+});
+`,
+  );
+  try {
+    const r = await run(
+      [
+        "--module",
+        mod,
+        "--paths",
+        "500",
+        "--backend",
+        "cpu",
+        "--x0",
+        "0,1",
+        "--t1",
+        "0.5",
+        "--dt",
+        "0.05",
+        "--out",
+        out,
+      ],
+      out,
+      [new URL("../..", import.meta.url).pathname],
+    );
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /500 paths, euler-maruyama, dt 0.05, 10 steps on cpu/);
+    const mean = decodeNpy(await Deno.readFile(join(out, "mean.npy")));
+    assert.deepEqual(mean.shape, [11, 2]);
+    assert.equal(mean.data[1], 1);
+  } finally {
+    await Deno.remove(out, { recursive: true });
+  }
+});
+
+Deno.test("scripts/simulate.ts exits 2 with usage on bad flags and writes nothing", async () => {
+  const out = await Deno.makeTempDir();
+  try {
+    for (
+      const args of [
+        ["--paths", "abc"],
+        ["--model", "heston"],
+        ["--frobnicate"],
+        ["--dt", "-0.1"],
+        ["--t0", "2", "--t1", "1"],
+        ["--x0", "1,x"],
+        ["--solver", "rk4"],
+      ]
+    ) {
+      const r = await run([...args, "--backend", "cpu", "--out", out], out);
+      assert.equal(r.code, 2, `${args.join(" ")}: ${r.stderr}`);
+      assert.match(r.stderr, /^error: /);
+      assert.match(r.stderr, /Usage:/);
+    }
+    assert.deepEqual([...Deno.readDirSync(out)], []);
+  } finally {
+    await Deno.remove(out, { recursive: true });
+  }
+});

@@ -1,0 +1,318 @@
+import assert from "node:assert/strict";
+import {
+  eulerMaruyama,
+  heun,
+  milstein,
+  type SdeSolver,
+  simulateEnsemble,
+  solveSde,
+  sra1,
+} from "../../../solvers/sde/mod.ts";
+import { defineSde, type Sde, type SdeModel } from "../../../processes/sde.ts";
+import { ornsteinUhlenbeck } from "../../../processes/sde_models/ornstein_uhlenbeck.ts";
+import { geometricBrownianMotion } from "../../../processes/sde_models/geometric_brownian_motion.ts";
+import { coxIngersollRoss } from "../../../processes/sde_models/cox_ingersoll_ross.ts";
+import { doubleWellLangevin } from "../../../processes/sde_models/double_well_langevin.ts";
+import { stochasticLotkaVolterra } from "../../../processes/sde_models/stochastic_lotka_volterra.ts";
+import { kloedenPlaten } from "../../../processes/sde_models/kloeden_platen.ts";
+import { diffusionModelSde } from "../../../processes/sde_models/diffusion_model_sdes.ts";
+import {
+  CpuBackend,
+  NumericalError,
+  SdenoParseError,
+  SdenoRangeError,
+  SdenoTypeError,
+} from "../../../kernels/mod.ts";
+import { GPU_TEST, gpuBackend } from "../../_gpu.ts";
+
+const cpu = new CpuBackend();
+const key = { seed: 11, stream: 2 };
+
+/** Moments of column c at save s of a [saves, n, d] trajectory array. */
+function trajMoments(x: Float64Array, s: number, n: number, d: number) {
+  const mean = new Float64Array(d);
+  const cov = new Float64Array(d * d);
+  for (let i = 0; i < n; i++) {
+    for (let a = 0; a < d; a++) mean[a] = mean[a]! + x[(s * n + i) * d + a]! / n;
+  }
+  for (let i = 0; i < n; i++) {
+    for (let a = 0; a < d; a++) {
+      for (let b = 0; b < d; b++) {
+        cov[a * d + b] = cov[a * d + b]! +
+          ((x[(s * n + i) * d + a]! - mean[a]!) * (x[(s * n + i) * d + b]! - mean[b]!)) / (n - 1);
+      }
+    }
+  }
+  return { mean, cov };
+}
+
+function relClose(a: ArrayLike<number>, b: ArrayLike<number>, tol: number, what: string) {
+  assert.equal(a.length, b.length, what);
+  for (let i = 0; i < a.length; i++) {
+    const err = Math.abs(a[i]! - b[i]!) / Math.max(1, Math.abs(b[i]!));
+    assert.ok(err <= tol, `${what}[${i}]: ${a[i]} vs ${b[i]} (rel ${err} > ${tol})`);
+  }
+}
+
+const CASES: Array<[string, Sde, SdeSolver, number[]]> = [
+  ["OU 2-d, SRA1", ornsteinUhlenbeck({ theta: [1, 3], mu: [0.5, -1], sigma: [0.8, 1.5] }), sra1, [
+    2,
+    0,
+  ]],
+  ["GBM, Milstein", geometricBrownianMotion({ mu: 0.3, sigma: 0.5 }), milstein, [1]],
+  ["Lotka–Volterra, EM", stochasticLotkaVolterra({ sigmaPrey: 0.3 }), eulerMaruyama, [1.2, 0.8]],
+];
+
+Deno.test("simulateEnsemble() on cpu follows solveSde's grid paths and its streaming moments equal the trajectories'", async () => {
+  for (const [name, sde, solver, x0] of CASES) {
+    const n = 300, saveAt = [0.25, 0.5, 1], d = sde.dim;
+    const r = await simulateEnsemble(sde, {
+      backend: cpu,
+      solver,
+      x0,
+      paths: n,
+      t1: 1,
+      dt: 1 / 64,
+      saveAt,
+      key,
+      returnFinal: true,
+      keepPaths: 5,
+    });
+    const sol = solveSde(sde, { solver, x0, paths: n, t1: 1, dt: 1 / 64, saveAt, key });
+    relClose(r.final, sol.x.subarray(2 * n * d), 1e-12, `${name} final`);
+    relClose(r.samples.subarray(0, 5 * d), sol.x.subarray(0, 5 * d), 1e-12, `${name} samples`);
+    for (let s = 0; s < saveAt.length; s++) {
+      const m = trajMoments(sol.x, s, n, d);
+      relClose(r.mean.subarray(s * d, (s + 1) * d), m.mean, 1e-10, `${name} mean`);
+      relClose(r.covariance.subarray(s * d * d, (s + 1) * d * d), m.cov, 1e-9, `${name} cov`);
+    }
+  }
+});
+
+Deno.test({
+  name:
+    "simulateEnsemble() on webgpu matches the cpu twin path by path (f32: 1e-4 relative after 256 steps)",
+  ...GPU_TEST,
+}, async () => {
+  const gpu = await gpuBackend();
+  if (!gpu) return;
+  const cases: Array<[string, Sde, SdeSolver, number[]]> = [
+    ["OU, EM", ornsteinUhlenbeck({ theta: 1, mu: 0.5, sigma: 1 }), eulerMaruyama, [1]],
+    ...CASES,
+  ];
+  for (const [name, sde, solver, x0] of cases) {
+    const opts = {
+      solver,
+      x0,
+      paths: 1000,
+      t1: 1,
+      dt: 1 / 256,
+      saveAt: [0.5, 1],
+      key,
+      returnFinal: true,
+      keepPaths: 3,
+      stepsPerDispatch: 100,
+      chunkPaths: 640,
+    };
+    const g = await simulateEnsemble(sde, { ...opts, backend: gpu });
+    const c = await simulateEnsemble(sde, { ...opts, backend: cpu });
+    assert.equal(g.backend, "webgpu");
+    relClose(g.final, c.final, 1e-4, `${name} final`);
+    relClose(g.samples, c.samples, 1e-4, `${name} samples`);
+    relClose(g.mean, c.mean, 1e-4, `${name} mean`);
+    relClose(g.covariance, c.covariance, 1e-3, `${name} covariance`);
+  }
+});
+
+/** Checks means and variances against the exact ones within 4 standard errors. */
+function checkExact(
+  r: Awaited<ReturnType<typeof simulateEnsemble>>,
+  model: SdeModel,
+  x0: number[],
+) {
+  const d = r.dim;
+  for (let s = 0; s < r.t.length; s++) {
+    const exact = model.moments!(r.t[s]!, x0);
+    for (let a = 0; a < d; a++) {
+      const k = s * d + a;
+      const zm = (r.mean[k]! - exact.mean[a]!) / r.meanSe[k]!;
+      const zv = (r.variance[k]! - exact.variance[a]!) / r.varianceSe[k]!;
+      assert.ok(Math.abs(zm) < 4, `${model.name} ${r.backend} mean z = ${zm} at t = ${r.t[s]}`);
+      assert.ok(Math.abs(zv) < 4, `${model.name} ${r.backend} var z = ${zv} at t = ${r.t[s]}`);
+    }
+  }
+}
+
+Deno.test({
+  name:
+    "simulateEnsemble() OU and GBM means and variances are within 4 SE of exact on both backends",
+  ...GPU_TEST,
+}, async () => {
+  const gpu = await gpuBackend();
+  const ou = ornsteinUhlenbeck({ theta: [1, 2], mu: [0.5, -1], sigma: [0.8, 1.2] });
+  const gbm = geometricBrownianMotion({ mu: 0.4, sigma: 0.3 });
+  const saveAt = [0.25, 0.5, 1, 2];
+  for (const backend of gpu ? [cpu, gpu] : [cpu]) {
+    const n = 20000;
+    const a = await simulateEnsemble(ou, {
+      backend,
+      solver: sra1,
+      x0: [2, 0],
+      paths: n,
+      t1: 2,
+      dt: 1 / 64,
+      saveAt,
+      key,
+    });
+    checkExact(a, ou, [2, 0]);
+    const b = await simulateEnsemble(gbm, {
+      backend,
+      solver: milstein,
+      x0: [1],
+      paths: n,
+      t1: 2,
+      dt: 1 / 256,
+      saveAt,
+      key: { seed: 5, stream: 0 },
+    });
+    checkExact(b, gbm, [1]);
+  }
+});
+
+Deno.test({
+  name: "simulateEnsemble() histogram quantiles of OU match the exact normal quantiles",
+  ...GPU_TEST,
+}, async () => {
+  const gpu = await gpuBackend();
+  const ou = ornsteinUhlenbeck({ theta: 1, mu: 0, sigma: 1 });
+  const probs = [0.05, 0.5, 0.9];
+  const zs = [-1.6448536269514722, 0, 1.2815515655446004];
+  const n = 20000;
+  for (const backend of gpu ? [cpu, gpu] : [cpu]) {
+    for (const histogram of [undefined, { bins: 200, lower: -4, upper: 4 }]) {
+      const r = await simulateEnsemble(ou, {
+        backend,
+        solver: sra1,
+        x0: [1],
+        paths: n,
+        t1: 1,
+        dt: 1 / 32,
+        saveAt: [0.5, 1],
+        key,
+        quantiles: probs,
+        ...(histogram ? { histogram } : {}),
+      });
+      for (let s = 0; s < 2; s++) {
+        const { mean, variance } = ou.moments!(r.t[s]!, [1]);
+        const sd = Math.sqrt(variance[0]!);
+        probs.forEach((p, k) => {
+          const exact = mean[0]! + sd * zs[k]!;
+          const phi = Math.exp(-(zs[k]! ** 2) / 2) / Math.sqrt(2 * Math.PI);
+          const se = (sd * Math.sqrt(p * (1 - p) / n)) / phi;
+          const got = r.quantiles!.values[s * 3 + k]!;
+          const tol = 4 * se + r.quantiles!.binWidth[s]!;
+          assert.ok(Math.abs(got - exact) < tol, `${backend.name} q${p}: ${got} vs ${exact}`);
+        });
+      }
+    }
+  }
+});
+
+Deno.test({
+  name: "simulateEnsemble() compiles every built-in model's WGSL and agrees with the cpu twin",
+  ...GPU_TEST,
+}, async () => {
+  const gpu = await gpuBackend();
+  if (!gpu) return;
+  const models: Array<[SdeModel, SdeSolver[], number[]]> = [
+    [ornsteinUhlenbeck({ theta: [1, 2], mu: 0, sigma: [1, 0.5] }), [eulerMaruyama, sra1], [1, 1]],
+    [geometricBrownianMotion({ mu: 0.1, sigma: 0.2, dim: 2 }), [eulerMaruyama, milstein], [1, 2]],
+    [
+      geometricBrownianMotion({ mu: 0.1, sigma: 0.2, calculus: "stratonovich" }),
+      [milstein],
+      [1],
+    ],
+    [coxIngersollRoss({ kappa: 2, theta: 1, sigma: 0.5 }), [eulerMaruyama, milstein], [1]],
+    [doubleWellLangevin({ dim: 2 }), [eulerMaruyama, sra1], [0.5, -0.5]],
+    [stochasticLotkaVolterra(), [eulerMaruyama, milstein], [1.2, 0.8]],
+    [kloedenPlaten("sinh"), [eulerMaruyama, milstein], [0.5]],
+    [kloedenPlaten("arctan"), [eulerMaruyama, milstein], [0.5]],
+    [kloedenPlaten("additive-decay"), [eulerMaruyama, sra1], [0.5]],
+    [diffusionModelSde("ve"), [eulerMaruyama, sra1], [0.5]],
+    [diffusionModelSde("vp", { dim: 2 }), [eulerMaruyama], [0.5, 1]],
+    [diffusionModelSde("mean-reverting"), [sra1], [0.5]],
+  ];
+  for (const [model, solvers, x0] of models) {
+    for (const solver of solvers) {
+      const opts = { solver, x0, paths: 64, t1: 0.5, dt: 1 / 64, key, returnFinal: true };
+      const g = await simulateEnsemble(model, { ...opts, backend: gpu });
+      const c = await simulateEnsemble(model, { ...opts, backend: cpu });
+      relClose(g.final, c.final, 1e-4, `${model.name} ${solver.info.name}`);
+    }
+  }
+});
+
+Deno.test({
+  name: "simulateEnsemble() rejects bad input with typed errors",
+  ...GPU_TEST,
+}, async () => {
+  const ou = ornsteinUhlenbeck({ theta: 1, mu: 0, sigma: 1 });
+  const base = { backend: cpu, x0: [0], paths: 10, t1: 1, dt: 0.1 };
+  await assert.rejects(simulateEnsemble(ou, { ...base, dt: -0.1 }), SdenoRangeError);
+  await assert.rejects(
+    simulateEnsemble(ou, { ...base, t0: 1, t1: 0.5 }),
+    (e: Error) => e instanceof SdenoRangeError && /t-span must be increasing/.test(e.message),
+  );
+  await assert.rejects(simulateEnsemble(ou, { ...base, saveAt: [0.33] }), /must lie on the grid/);
+  await assert.rejects(simulateEnsemble(ou, { ...base, saveAt: [0.5, 0.2] }), SdenoRangeError);
+  await assert.rejects(
+    simulateEnsemble(ou, { ...base, solver: heun }),
+    /euler-maruyama, milstein or sra1/,
+  );
+  await assert.rejects(
+    simulateEnsemble(geometricBrownianMotion({ mu: 0, sigma: 1 }), { ...base, solver: sra1 }),
+    /supports additive noise/,
+  );
+  await assert.rejects(simulateEnsemble(ou, { ...base, x0: [0, 1, 2] }), SdenoTypeError);
+  await assert.rejects(simulateEnsemble(ou, { ...base, quantiles: [1.5] }), SdenoRangeError);
+  // blow-up: dX = X² dt from 1 reaches infinity at t = 1
+  const blow = defineSde({
+    name: "blow-up",
+    dim: 1,
+    noise: "diagonal",
+    drift: (_t, x, out, n) => {
+      for (let i = 0; i < n; i++) out[i] = 1e30 * x[i]! * x[i]!;
+    },
+    diffusion: (_t, _x, out, n) => out.fill(0, 0, n),
+    wgsl: {
+      drift:
+        "fn sde_drift(t: f32, x: SdState) -> SdState { var v = x; return SdState(1e30 * v[0] * v[0]); }",
+      diffusion:
+        "fn sde_diffusion(t: f32, x: SdState, dw: SdNoise) -> SdState { return SdState(0.0); }",
+    },
+  });
+  await assert.rejects(
+    simulateEnsemble(blow, { ...base, x0: [1] }),
+    (e: Error) => e instanceof NumericalError && /path 0, time 0.4/.test(e.message),
+  );
+  const gpu = await gpuBackend();
+  if (!gpu) return;
+  await assert.rejects(simulateEnsemble(blow, { ...base, x0: [1], backend: gpu }), NumericalError);
+  await assert.rejects(
+    simulateEnsemble(defineSde({ ...ou, wgsl: undefined }), { ...base, backend: gpu }),
+    (e: Error) => e instanceof SdenoTypeError && /no WGSL snippets/.test(e.message),
+  );
+  const broken = defineSde({
+    ...ou,
+    wgsl: {
+      drift: "fn sde_drift(t: f32, x: SdState) -> SdState {\n  return x * undefined_thing;\n}",
+      diffusion: ou.wgsl!.diffusion,
+    },
+  });
+  await assert.rejects(
+    simulateEnsemble(broken, { ...base, backend: gpu }),
+    (e: Error) =>
+      e instanceof SdenoParseError && typeof e.line === "number" &&
+      /undefined_thing/.test(e.message) && /line \d+/.test(e.message),
+  );
+});
