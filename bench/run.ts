@@ -5,11 +5,13 @@ import { parseArgs } from "node:util";
 import { benchNormals } from "./normals.ts";
 import { benchDiffusion } from "./diffusion.ts";
 import { benchSde } from "./sde.ts";
+import { benchCtmc } from "./ctmc.ts";
 
 const SECTIONS: Record<string, () => Promise<string>> = {
   normals: () => benchNormals(),
   diffusion: () => benchDiffusion(),
   sde: () => benchSde(),
+  ctmc: () => benchCtmc(),
 };
 
 const { values } = parseArgs({

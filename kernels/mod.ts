@@ -19,3 +19,5 @@ export * from "./random.ts";
 export * from "./column_stats.ts";
 export * from "./wgsl.ts";
 export * from "./sde_ensemble.ts";
+export * from "./gmm_denoise.ts";
+export * from "./ssa_ensemble.ts";

@@ -11,11 +11,34 @@
  * ε̂_d  = Σ_k r_k [ σ (x_d − α μ_kd)/q_kd ]
  * ```
  *
+ * Its exact Jacobian (for the vector-Jacobian product): with
+ * `res_k = Q_k⁻¹ (x − α μ_k)` (`Q_k = diag(q_k)`), the component means
+ * `b_k = μ_k + α V_k res_k` and `∇ₓ l_k = −res_k` for the logits l_k,
+ * `∇ₓ log r_k = ∇ l_k − Σ_m r_m ∇ l_m`, so
+ *
+ * ```
+ * ∂x̂₀/∂x = Σ_k r_k A_k + Σ_k r_k b_k (∇ log r_k)ᵀ
+ *        = Σ_k r_k α V_k Q_k⁻¹ − Σ_k r_k (b_k − x̂₀) res_kᵀ      (A_k = α V_k Q_k⁻¹)
+ * ```
+ *
+ * and for any kind `p = a x̂₀ + b ε̂` (a, b from `predictionBasis`), with
+ * `c_k = a b_k + b σ res_k` the per-component prediction:
+ * `∂p/∂x = Σ_k r_k diag((a α v_k + b σ)/q_k) − Σ_k r_k (c_k − p) res_kᵀ`.
+ *
  * @module
  */
 
 import type { Backend, DeviceArray } from "../kernels/mod.ts";
-import { CpuArray, quote, SdenoRangeError, SdenoTypeError } from "../kernels/mod.ts";
+import {
+  CpuArray,
+  GpuArray,
+  quote,
+  SdenoRangeError,
+  SdenoTypeError,
+  WebGpuBackend,
+} from "../kernels/mod.ts";
+import type { GpuContext } from "../kernels/gpu_context.ts";
+import { launchGmmDenoise, packGmm } from "../kernels/gmm_denoise.ts";
 import type { NoiseSchedule } from "../processes/noise_schedule.ts";
 import { type Denoiser, predictionBasis, type PredictionKind } from "./denoiser.ts";
 
@@ -49,6 +72,8 @@ export interface GaussianMixtureDenoiser extends Denoiser {
     sigma: number,
     out: { x0?: Float64Array; eps?: Float64Array },
   ): void;
+  /** The exact vector-Jacobian product `out = (∂pred/∂x)ᵀ v` per point (float64, on the host). */
+  vjp: NonNullable<Denoiser["vjp"]>;
 }
 
 /**
@@ -112,8 +137,15 @@ export function _checkMixture(spec: GaussianMixtureSpec): {
 /**
  * The exact denoiser of a Gaussian mixture under a noise schedule. Native
  * kinds are x₀ and ε (both closed form); v, score and velocity are exact
- * combinations of the two. Runs in float64 on the host; on a webgpu backend
- * the batch is read back, evaluated and written again.
+ * combinations of the two. Runs in float64 on the cpu backend; on a webgpu
+ * backend `predict` runs the `gmm_denoise` kernel (f32, no host round trip;
+ * the mixture is uploaded once per device). One fallback: when the backend's
+ * `chunkElements` is not a multiple of d, a row would straddle two chunks
+ * (the kernel sees one chunk at a time), so the batch is read back,
+ * evaluated in float64 and written again.
+ *
+ * `vjp` is exact (formula in the module doc) and runs on the host in float64
+ * on both backends (on webgpu: x and v are read back, the result written).
  *
  * @param spec weights, means and per-dimension variances
  * @param schedule the noise schedule
@@ -189,6 +221,47 @@ export function gaussianMixture(
     }
   }
 
+  const packed = packGmm(w, mu, v);
+  const gpuParams = new WeakMap<GpuContext, GPUBuffer>();
+
+  async function predictGpu(
+    backend: WebGpuBackend,
+    x: GpuArray,
+    out: GpuArray,
+    shape: { alpha: number; sigma: number; ca: number; cb: number },
+  ): Promise<void> {
+    const ctx = backend.ctx;
+    let params = gpuParams.get(ctx);
+    if (!params) {
+      params = ctx.acquire(4 * packed.length);
+      ctx.write(params, 0, Float32Array.from(packed));
+      gpuParams.set(ctx, params);
+    }
+    const dst = x === out ? backend.zeros(x.length) : out;
+    for (let c = 0; c < x.chunks.length; c++) {
+      const len = Math.min(backend.chunkElements, x.length - c * backend.chunkElements);
+      await launchGmmDenoise(ctx, dst.chunks[c]!, x.chunks[c]!, params, {
+        rows: len / d,
+        k,
+        d,
+        ...shape,
+      });
+    }
+    if (dst !== out) {
+      await backend.lincomb(out, [[1, dst]]);
+      backend.release(dst);
+    }
+  }
+
+  function checkShapes(what: string, x: DeviceArray, out: DeviceArray): void {
+    if (x.length % d !== 0) {
+      throw new SdenoTypeError(`${what}: x has length ${x.length}, not a multiple of d "${d}"`);
+    }
+    if (out.length !== x.length) {
+      throw new SdenoTypeError(`${what}: out has length ${out.length}, x has "${x.length}"`);
+    }
+  }
+
   async function predict(
     backend: Backend,
     x: DeviceArray,
@@ -197,16 +270,19 @@ export function gaussianMixture(
     out: DeviceArray,
   ): Promise<void> {
     const what = "Cannot evaluate the Gaussian mixture";
-    if (x.length % d !== 0) {
-      throw new SdenoTypeError(`${what}: x has length ${x.length}, not a multiple of d "${d}"`);
-    }
-    if (out.length !== x.length) {
-      throw new SdenoTypeError(`${what}: out has length ${out.length}, x has "${x.length}"`);
-    }
+    checkShapes(what, x, out);
     const alpha = schedule.alpha(t), sigma = schedule.sigma(t);
+    if (
+      backend instanceof WebGpuBackend && x instanceof GpuArray && out instanceof GpuArray &&
+      backend.chunkElements % d === 0
+    ) {
+      const [ca, cb] = predictionBasis(kind, schedule, t);
+      await predictGpu(backend, x, out, { alpha, sigma, ca, cb });
+      return;
+    }
     const onHost = x instanceof CpuArray && out instanceof CpuArray;
     const xs = onHost ? x.data : Float64Array.from(await backend.download(x));
-    const result = onHost ? out.data : new Float64Array(x.length);
+    const result = onHost && x !== out ? out.data : new Float64Array(x.length);
     if (kind === "x0" || kind === "eps") {
       evaluate(xs, alpha, sigma, kind === "x0" ? { x0: result } : { eps: result });
     } else {
@@ -215,7 +291,75 @@ export function gaussianMixture(
       const [a, b] = predictionBasis(kind, schedule, t);
       for (let i = 0; i < result.length; i++) result[i] = a * result[i]! + b * e[i]!;
     }
-    if (!onHost) await backend.write(out, result);
+    if (onHost) {
+      if (result !== (out as CpuArray).data) (out as CpuArray).data.set(result);
+    } else await backend.write(out, result);
+  }
+
+  async function vjp(
+    backend: Backend,
+    x: DeviceArray,
+    t: number,
+    kind: PredictionKind,
+    vec: DeviceArray,
+    out: DeviceArray,
+  ): Promise<void> {
+    const what = "Cannot compute the Gaussian mixture's vector-Jacobian product";
+    checkShapes(what, x, out);
+    if (vec.length !== x.length) {
+      throw new SdenoTypeError(`${what}: v has length ${vec.length}, x has "${x.length}"`);
+    }
+    const alpha = schedule.alpha(t), sigma = schedule.sigma(t);
+    const [a, b] = predictionBasis(kind, schedule, t);
+    const host = async (arr: DeviceArray) =>
+      arr instanceof CpuArray ? arr.data : Float64Array.from(await backend.download(arr));
+    const xs = await host(x), vs = await host(vec);
+    const result = new Float64Array(x.length);
+    const s2 = sigma * sigma, a2 = alpha * alpha;
+    const r = new Float64Array(k), p = new Float64Array(d), res = new Float64Array(k * d);
+    for (let row = 0; row < xs.length; row += d) {
+      let max = -Infinity;
+      for (let c = 0; c < k; c++) {
+        let acc = 0;
+        for (let j = 0; j < d; j++) {
+          const q = a2 * v[c * d + j]! + s2;
+          const rr = (xs[row + j]! - alpha * mu[c * d + j]!) / q;
+          res[c * d + j] = rr;
+          acc += rr * rr * q + Math.log(q);
+        }
+        r[c] = logW[c]! - 0.5 * acc;
+        if (r[c]! > max) max = r[c]!;
+      }
+      let z = 0;
+      for (let c = 0; c < k; c++) z += r[c] = Math.exp(r[c]! - max);
+      for (let c = 0; c < k; c++) r[c] = r[c]! / z;
+      // p = Σ r_k c_k with c_k = a (μ_k + α v_k res_k) + b σ res_k
+      p.fill(0);
+      for (let c = 0; c < k; c++) {
+        for (let j = 0; j < d; j++) {
+          const ck = a * (mu[c * d + j]! + alpha * v[c * d + j]! * res[c * d + j]!) +
+            b * sigma * res[c * d + j]!;
+          p[j] = p[j]! + r[c]! * ck;
+        }
+      }
+      // out = Σ_k r_k (a α v_k + b σ)/q_k ⊙ v − Σ_k r_k ((c_k − p)·v) res_k
+      for (let c = 0; c < k; c++) {
+        let dot = 0;
+        for (let j = 0; j < d; j++) {
+          const ck = a * (mu[c * d + j]! + alpha * v[c * d + j]! * res[c * d + j]!) +
+            b * sigma * res[c * d + j]!;
+          dot += (ck - p[j]!) * vs[row + j]!;
+        }
+        for (let j = 0; j < d; j++) {
+          const q = a2 * v[c * d + j]! + s2;
+          result[row + j] = result[row + j]! +
+            r[c]! * ((a * alpha * v[c * d + j]! + b * sigma) / q * vs[row + j]! -
+                dot * res[c * d + j]!);
+        }
+      }
+    }
+    if (out instanceof CpuArray) out.data.set(result);
+    else await backend.write(out, result);
   }
 
   return {
@@ -228,5 +372,6 @@ export function gaussianMixture(
     variances: v,
     evaluate,
     predict,
+    vjp,
   };
 }

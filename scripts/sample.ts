@@ -19,6 +19,11 @@
  * for euler, lms, dpmpp_2m, the SDE multistep samplers and euler_ancestral; two per
  * step for heun, dpm_2, the 2-stage ancestral samplers and dpmpp_sde (k-diffusion's
  * 2n − 1); exactly `--steps` for dpm_fast; pc uses one corrector step per level.
+ * DPM-Solver++ (dpmsolver_2m, dpmsolver_3m), UniPC-bh2 (unipc_bh2_2, unipc_bh2_3) and
+ * SDE-DPM-Solver++ (sde_dpmsolver_1, sde_dpmsolver_2m) take `--steps` steps on the Karras σ's from
+ * 80 to 0.002 (no σ = 0 step), one model call each; the adaptive solvers (dpm_adaptive: k-diffusion's
+ * DPM-Solver-23 with its batch error norm; dpmsolver_adaptive: DPM-Solver's max-over-samples norm)
+ * ignore `--steps` and spend what their default tolerances (atol 0.0078, rtol 0.05) need.
  * The fine reference is heun with 250 σ's (NFE 499) from the same noise: the
  * "ODE err" column is the RMS distance to it (meaningless for stochastic solvers,
  * shown as "-"). SW2 is the sliced W2 (64 directions) to the exact target, with
@@ -132,6 +137,49 @@ const SOLVERS: Record<string, { stochastic: boolean; run: Run }> = {
   dpmpp_3m_sde: {
     stochastic: true,
     run: (m, x, n, s) => diffusion.sampleDpmpp3mSde(m, x, times(m.schedule, k(n)), { key: key(s) }),
+  },
+  dpmsolver_2m: {
+    stochastic: false,
+    run: (m, x, n) => diffusion.dpmSolver(m, x, times(m.schedule, k(n + 1, false)), { order: 2 }),
+  },
+  dpmsolver_3m: {
+    stochastic: false,
+    run: (m, x, n) =>
+      diffusion.dpmSolver(m, x, times(m.schedule, k(Math.max(n, 3) + 1, false)), { order: 3 }),
+  },
+  unipc_bh2_2: {
+    stochastic: false,
+    run: (m, x, n) =>
+      diffusion.uniPC(m, x, times(m.schedule, k(Math.max(n, 2) + 1, false)), {
+        order: 2,
+        variant: "bh2",
+      }),
+  },
+  unipc_bh2_3: {
+    stochastic: false,
+    run: (m, x, n) =>
+      diffusion.uniPC(m, x, times(m.schedule, k(Math.max(n, 3) + 1, false)), {
+        order: 3,
+        variant: "bh2",
+      }),
+  },
+  sde_dpmsolver_1: {
+    stochastic: true,
+    run: (m, x, n, s) =>
+      diffusion.dpmppSde(m, x, times(m.schedule, k(n + 1, false)), { order: 1, key: key(s) }),
+  },
+  sde_dpmsolver_2m: {
+    stochastic: true,
+    run: (m, x, n, s) =>
+      diffusion.dpmppSde(m, x, times(m.schedule, k(n + 1, false)), { order: 2, key: key(s) }),
+  },
+  dpm_adaptive: {
+    stochastic: false,
+    run: (m, x) => diffusion.sampleDpmAdaptive(m, x, times(m.schedule, [SIGMA_MAX, SIGMA_MIN])),
+  },
+  dpmsolver_adaptive: {
+    stochastic: false,
+    run: (m, x) => diffusion.dpmSolverAdaptive(m, x, times(m.schedule, [SIGMA_MAX, SIGMA_MIN])),
   },
   pc: {
     stochastic: true,

@@ -25,3 +25,4 @@ export * from "./ssa_direct.ts";
 export * from "./next_reaction.ts";
 export * from "./first_reaction.ts";
 export * from "./tau_leaping.ts";
+export * from "./ssa_ensemble.ts";

@@ -13,3 +13,7 @@ export * from "./dpm_solver_plan.ts";
 export * from "./unipc.ts";
 export * from "./ddim.ts";
 export * from "./ddpm.ts";
+export * from "./dynamic_thresholding.ts";
+export * from "./dpm_solver_adaptive.ts";
+export * from "./dpmpp_sde.ts";
+export * from "./sample_dpm_adaptive.ts";

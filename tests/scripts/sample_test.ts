@@ -100,3 +100,43 @@ Deno.test("scripts/sample.ts exits 2 with usage on bad flags and writes nothing"
     await Deno.remove(out, { recursive: true });
   }
 });
+
+Deno.test({
+  name:
+    "scripts/sample.ts runs DPM-Solver++(3M), UniPC-bh2, SDE-DPM-Solver++(2M) and the adaptive solvers",
+  sanitizeResources: false,
+}, async () => {
+  const out = await Deno.makeTempDir();
+  try {
+    const solvers = [
+      "dpmsolver_2m",
+      "dpmsolver_3m",
+      "unipc_bh2_2",
+      "unipc_bh2_3",
+      "sde_dpmsolver_1",
+      "sde_dpmsolver_2m",
+      "dpm_adaptive",
+      "dpmsolver_adaptive",
+    ];
+    const r = await run(
+      ["--solver", solvers.join(","), "--steps", "8", "--n", "64", "--json", "--out", out],
+      out,
+    );
+    assert.equal(r.code, 0, r.stderr);
+    const json = JSON.parse(await Deno.readTextFile(join(out, "metrics.json")));
+    const rows = Object.fromEntries(
+      json.rows.map((q: { solver: string }) => [q.solver, q]),
+    ) as Record<string, { nfe: number; sw2: number; odeRmse: number | null }>;
+    assert.deepEqual(Object.keys(rows), solvers);
+    for (const name of solvers.slice(0, 6)) assert.equal(rows[name]!.nfe, 8, name);
+    assert.equal(rows.dpm_adaptive!.nfe % 3, 0);
+    assert.equal(rows.dpmsolver_adaptive!.nfe % 3, 0);
+    assert.equal(rows.sde_dpmsolver_2m!.odeRmse, null);
+    // deterministic solvers land near the fine ODE reference (~2 units would mean mode jumps)
+    for (const name of ["dpmsolver_3m", "unipc_bh2_3", "dpm_adaptive", "dpmsolver_adaptive"]) {
+      assert.ok(rows[name]!.odeRmse! < 0.5, `${name}: ${rows[name]!.odeRmse}`);
+    }
+  } finally {
+    await Deno.remove(out, { recursive: true });
+  }
+});

@@ -1,6 +1,7 @@
 // Loads the compact reference fixture tests/fixtures/diffusion (see its README.md) and runs the
 // DPM-Solver / UniPC configurations of runs.json through sdeno.
 import type { Backend } from "../../../kernels/mod.ts";
+import type { Denoiser } from "../../../models/denoiser.ts";
 import { gaussianMixture } from "../../../models/gaussian_mixture.ts";
 import { parseGaussianMixtureSpec } from "../../../models/parse_gaussian_mixture_spec.ts";
 import type { NoiseSchedule } from "../../../processes/noise_schedule.ts";
@@ -52,10 +53,18 @@ export function reference(run: Run): Float64Array {
 export const LINEAR: NoiseSchedule = vpLinearSchedule();
 export const DISCRETE: NoiseSchedule = vpDiscreteSchedule({ betas: ddpmLinearBetas() });
 
-/** Runs one dpm_* or unipc_* configuration on the first `rows` noise rows. */
-export async function runConfig(run: Run, backend: Backend, rows = 64): Promise<SampleResult> {
+/**
+ * Runs one dpm_* or unipc_* configuration on the first `rows` noise rows; `wrap` may replace
+ * the exact model (e.g. to perturb its output).
+ */
+export async function runConfig(
+  run: Run,
+  backend: Backend,
+  rows = 64,
+  wrap: (model: Denoiser) => Denoiser = (model) => model,
+): Promise<SampleResult> {
   const schedule = run.config.schedule === "discrete" ? DISCRETE : LINEAR;
-  const gm = gaussianMixture(SPEC, schedule);
+  const gm = wrap(gaussianMixture(SPEC, schedule));
   const sa = run.call.sample_args;
   const kind = run.config.skip_type === "time_uniform" ? "uniform" : "logSNR";
   const steps = sa.steps as number;

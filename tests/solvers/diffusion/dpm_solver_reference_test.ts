@@ -3,6 +3,7 @@
 import assert from "node:assert/strict";
 import { createBackend } from "../../../kernels/mod.ts";
 import { gaussianMixture } from "../../../models/gaussian_mixture.ts";
+import type { Denoiser } from "../../../models/denoiser.ts";
 import { dpmSolver } from "../../../solvers/diffusion/dpm_solver.ts";
 import { timeGrid } from "../../../solvers/diffusion/time_grids.ts";
 import { GPU_TEST, gpuBackend } from "../../_gpu.ts";
@@ -85,24 +86,56 @@ Deno.test("dpmSolver() order 1 (DDIM) gives the same result in noise and data fo
   }
 });
 
-// In float32 the noise-form singlestep runs of order 2–3 at NFE 5 (steps with h up to 4.8 in λ,
-// where expm1(h)-weighted model differences amplify rounding) land at up to ~2e-3 relative; every
-// other NFE-5 run is within 1e-4. Those six are checked against the method's own error instead:
-// float32 must move the result by less than 1% of its RMSE against the exact ODE (runs.json).
+// Six noise-form singlestep runs at NFE 5 (order 2 on the logSNR grid, order 3 on both grids;
+// steps up to h = 4.8 in λ) are so ill-conditioned in the model's output that no float32 model can
+// meet 1e-4 there: the test below shows, in float64, that perturbing the exact model's output by
+// one float32 ulp (2⁻²³ relative) moves exactly these six by more than 1e-4 (up to ~4e-3) and
+// every other NFE-5 run by less (at most ~7e-5). On webgpu those six are checked against the
+// method's own error instead: float32 must move the result by less than 1% of its RMSE against
+// the exact ODE (runs.json); every other run must be within 1e-4.
 const F32_ILL_CONDITIONED =
-  /^dpm_(linear|discrete)_dpm_singlestep_o[23]_(logSNR|time_uniform)_nfe5$/;
+  /^dpm_(linear|discrete)_dpm_singlestep_(o2_logSNR|o3_logSNR|o3_time_uniform)_nfe5$/;
+
+/** The exact model with its output scaled by (1 + 2⁻²³·sₖ), sₖ a fixed ±1 pattern: one f32 ulp. */
+function perturbed(model: Denoiser): Denoiser {
+  let call = 0;
+  return {
+    ...model,
+    predict: async (backend, x, t, kind, out) => {
+      await model.predict(backend, x, t, kind, out);
+      const host = Float64Array.from(await backend.download(out));
+      call++;
+      for (let i = 0; i < host.length; i++) {
+        host[i] = host[i]! * (1 + 2 ** -23 * ((i * 7 + call * 3) % 2 ? 1 : -1));
+      }
+      await backend.write(out, host);
+    },
+  };
+}
+
+Deno.test("exactly six NFE-5 dpm_* runs amplify a one-ulp float32 model error beyond 1e-4", async () => {
+  const cpu = await createBackend("cpu");
+  const nfe5 = DPM.filter((r) => r.metrics.finite && r.nfe <= 6);
+  const exempt = nfe5.filter((r) => F32_ILL_CONDITIONED.test(r.id));
+  assert.equal(exempt.length, 6);
+  for (const run of nfe5) {
+    const r = await runConfig(run, cpu, 64, perturbed);
+    const err = relErr(await cpu.download(r.x), reference(run));
+    if (F32_ILL_CONDITIONED.test(run.id)) assert.ok(err > 1e-4, `${run.id}: ${err}`);
+    else assert.ok(err < 1e-4, `${run.id}: ${err}`);
+  }
+});
 
 Deno.test(
   {
-    name: "dpmSolver() reproduces the NFE-5 dpm_* reference runs to 1e-4 in float32 on webgpu",
+    name: "dpmSolver() reproduces every finite dpm_* reference run to 1e-4 in float32 on webgpu",
     ...GPU_TEST,
   },
   async () => {
     const gpu = await gpuBackend();
     if (!gpu) return;
-    // NFE 5 of every configuration (larger NFE repeat the same code paths; the full set takes minutes)
-    const subset = DPM.filter((r) => r.metrics.finite && r.nfe <= 6);
-    assert.equal(subset.length, 43);
+    const subset = DPM.filter((r) => r.metrics.finite);
+    assert.equal(subset.length, 160);
     for (const run of subset) {
       if (!F32_ILL_CONDITIONED.test(run.id)) {
         await check(run, gpu, 1e-4);

@@ -1,0 +1,186 @@
+/**
+ * The exact Gaussian-mixture denoiser as a WGSL kernel (`gmm_denoise.wgsl`),
+ * one point per invocation, with its float64 CPU twin {@linkcode gmmDenoiseCpu}.
+ * For `x = α x₀ + σ ε` and `x₀ ~ Σₖ wₖ N(μₖ, diag(vₖ))` (refs/diffusion §3.2):
+ *
+ * ```
+ * q_kj = α² v_kj + σ²,   res_kj = (x_j − α μ_kj)/q_kj
+ * r_k  = softmax_k( log w_k − ½ Σ_j [ (x_j − α μ_kj)² / q_kj + log q_kj ] )
+ * out_j = Σ_k r_k [ ca (μ_kj + α v_kj res_kj) + cb σ res_kj ]   (= ca x̂₀ + cb ε̂)
+ * ```
+ *
+ * Two passes over the components: the largest logit, then the weighted sums,
+ * accumulated in the output row itself (so any K and d work without arrays
+ * sized by d). The mixture parameters live in one storage buffer (`log w`,
+ * then μ, then v, row-major, f32); α, σ, the output coefficients and the
+ * shapes go in the uniforms.
+ *
+ * @module
+ */
+
+import GMM from "./gmm_denoise.wgsl" with { type: "text" };
+import { COMMON_WGSL } from "./wgsl.ts";
+import { type GpuContext, joinWgsl, WORKGROUP_SIZE } from "./gpu_context.ts";
+import { quote, SdenoTypeError } from "./errors.ts";
+
+/** The full WGSL source of the mixture-denoiser kernel. */
+export const GMM_DENOISE_WGSL: string = joinWgsl(COMMON_WGSL, GMM);
+
+/** Shapes, noise level and output coefficients of one evaluation. */
+export interface GmmDenoiseParams {
+  /** Number of components K. */
+  k: number;
+  /** Dimension d. */
+  d: number;
+  /** α of `x = α x₀ + σ ε`. */
+  alpha: number;
+  /** σ of `x = α x₀ + σ ε`. */
+  sigma: number;
+  /** Coefficient of x̂₀ in the output. */
+  ca: number;
+  /** Coefficient of ε̂ in the output. */
+  cb: number;
+}
+
+/**
+ * Packs a mixture into the kernel's parameter layout: `log w` (K), then the
+ * means (K × d), then the variances (K × d).
+ *
+ * @param weights the K weights
+ * @param means K × d means, row-major
+ * @param variances K × d per-dimension variances, row-major
+ * @returns the packed parameters (K + 2Kd numbers)
+ * @throws {SdenoTypeError} when the lengths do not fit K and d
+ *
+ * @example
+ * ```ts
+ * import { packGmm } from "./gmm_denoise.ts";
+ * import assert from "node:assert/strict";
+ * const p = packGmm(new Float64Array([1]), new Float64Array([2, 3]), new Float64Array([4, 5]));
+ * assert.deepEqual([...p], [0, 2, 3, 4, 5]);
+ * ```
+ */
+export function packGmm(
+  weights: Float64Array,
+  means: Float64Array,
+  variances: Float64Array,
+): Float64Array {
+  const k = weights.length;
+  if (k === 0 || means.length % k !== 0 || variances.length !== means.length) {
+    throw new SdenoTypeError(
+      `Cannot pack the mixture: means and variances must be K × d with K = ${quote(k)}, got ` +
+        `lengths ${quote(means.length)} and ${quote(variances.length)}`,
+    );
+  }
+  const out = new Float64Array(k + 2 * means.length);
+  for (let c = 0; c < k; c++) out[c] = Math.log(weights[c]!);
+  out.set(means, k);
+  out.set(variances, k + means.length);
+  return out;
+}
+
+/**
+ * CPU twin of the kernel, in float64 and with the same two passes:
+ * `out = ca x̂₀ + cb ε̂` for every row of `x` (n × d). `out` must not alias `x`.
+ *
+ * @param out the destination, as long as `x`
+ * @param x the noised points, n × d
+ * @param gmm the packed mixture from {@linkcode packGmm}
+ * @param params K, d, α, σ and the output coefficients
+ * @throws {SdenoTypeError} when the lengths do not fit, or `out` aliases `x`
+ *
+ * @example One component with unit variance at α = σ = 1: x̂₀ = (x + μ)/2
+ * ```ts
+ * import { gmmDenoiseCpu, packGmm } from "./gmm_denoise.ts";
+ * import assert from "node:assert/strict";
+ * const gmm = packGmm(new Float64Array([1]), new Float64Array([1]), new Float64Array([1]));
+ * const out = new Float64Array(1);
+ * gmmDenoiseCpu(out, new Float64Array([3]), gmm, { k: 1, d: 1, alpha: 1, sigma: 1, ca: 1, cb: 0 });
+ * assert.equal(out[0], 2);
+ * ```
+ */
+export function gmmDenoiseCpu(
+  out: Float64Array,
+  x: Float64Array,
+  gmm: Float64Array,
+  params: GmmDenoiseParams,
+): void {
+  const { k, d, alpha, sigma, ca, cb } = params;
+  const what = "Cannot evaluate the mixture denoiser";
+  if (gmm.length !== k + 2 * k * d || x.length % d !== 0 || out.length !== x.length) {
+    throw new SdenoTypeError(
+      `${what}: need x of n·d, out like x and ${k + 2 * k * d} parameters, got ` +
+        `${quote(x.length)}, ${quote(out.length)}, ${quote(gmm.length)}`,
+    );
+  }
+  if (
+    out.buffer === x.buffer && out.byteOffset < x.byteOffset + x.byteLength &&
+    x.byteOffset < out.byteOffset + out.byteLength
+  ) {
+    throw new SdenoTypeError(`${what}: out must not alias x`);
+  }
+  const s2 = sigma * sigma, a2 = alpha * alpha;
+  const logit = (row: number, c: number) => {
+    let acc = 0;
+    for (let j = 0; j < d; j++) {
+      const q = a2 * gmm[k + k * d + c * d + j]! + s2;
+      const r = x[row + j]! - alpha * gmm[k + c * d + j]!;
+      acc += r * r / q + Math.log(q);
+    }
+    return gmm[c]! - 0.5 * acc;
+  };
+  const rows = x.length / d;
+  for (let i = 0; i < rows; i++) {
+    const row = i * d;
+    let mx = -Infinity;
+    for (let c = 0; c < k; c++) mx = Math.max(mx, logit(row, c));
+    for (let j = 0; j < d; j++) out[row + j] = 0;
+    let z = 0;
+    for (let c = 0; c < k; c++) {
+      const w = Math.exp(logit(row, c) - mx);
+      z += w;
+      for (let j = 0; j < d; j++) {
+        const v = gmm[k + k * d + c * d + j]!, mu = gmm[k + c * d + j]!;
+        const res = (x[row + j]! - alpha * mu) / (a2 * v + s2);
+        out[row + j] = out[row + j]! + w * (ca * (mu + alpha * v * res) + cb * sigma * res);
+      }
+    }
+    for (let j = 0; j < d; j++) out[row + j] = out[row + j]! / z;
+  }
+}
+
+/**
+ * Encodes the kernel over `rows` points of one chunk (`x` and `out` hold
+ * whole rows; `out` is a different buffer from `x`).
+ *
+ * @param ctx the GPU context
+ * @param out the destination buffer (rows·d f32)
+ * @param x the points (rows·d f32)
+ * @param gmm the packed mixture as f32 (see {@linkcode packGmm})
+ * @param shape `rows` and the {@linkcode GmmDenoiseParams}
+ */
+export async function launchGmmDenoise(
+  ctx: GpuContext,
+  out: GPUBuffer,
+  x: GPUBuffer,
+  gmm: GPUBuffer,
+  shape: GmmDenoiseParams & { rows: number },
+): Promise<void> {
+  if (shape.rows === 0) return;
+  const pipeline = await ctx.pipeline("gmm_denoise", GMM_DENOISE_WGSL, [
+    "storage",
+    "read",
+    "read",
+    "uniform",
+  ]);
+  const raw = new ArrayBuffer(32);
+  const u = new Uint32Array(raw), f = new Float32Array(raw);
+  u[0] = shape.rows;
+  u[1] = shape.d;
+  u[2] = shape.k;
+  f[4] = shape.alpha;
+  f[5] = shape.sigma;
+  f[6] = shape.ca;
+  f[7] = shape.cb;
+  ctx.dispatch(pipeline, [out, x, gmm], raw, Math.ceil(shape.rows / WORKGROUP_SIZE));
+}

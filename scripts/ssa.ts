@@ -1,0 +1,389 @@
+/**
+ * Simulates a reaction network with an exact or approximate stochastic
+ * simulation algorithm, prints the means and variances of every species at
+ * the save times with their standard errors, and writes sample paths and
+ * histograms (SVG) and the results (.npy, and JSON with `--json`).
+ *
+ * ```sh
+ * deno run --allow-read=out --allow-write=out scripts/ssa.ts --network schlogl --method ensemble --paths 100000 --t-end 5 --out out/ssa
+ * deno run --allow-read=net.txt,out --allow-write=out scripts/ssa.ts --network net.txt --method direct
+ * ```
+ *
+ * Permissions: `--allow-write=<out>` and `--allow-read=<out>` (the atomic
+ * writes), plus `--allow-read=<file>` when `--network` names a file (a
+ * `.json` file in the `crn_models.json` form, or any other file in the text
+ * form `2 A -> B @ 0.5`); a built-in name needs nothing more. The webgpu
+ * backend needs no permission.
+ *
+ * Outputs in `--out`: `paths.svg` (up to 5 sample paths by the direct
+ * method), `histograms.svg` (the `--species` counts at each save time),
+ * `moments.npy` (shape [2, saves, species]: means, then variances),
+ * `counts.npy` (paths × saves × species; not for `ensemble`, which keeps no
+ * per-path data), and `moments.json` with `--json`. Methods: `direct`,
+ * `next-reaction`, `first-reaction`, `tau-leaping` (CPU, float64) and
+ * `ensemble` (the direct method as a WGSL kernel on `--backend`, or its f32
+ * CPU twin). A bad flag, an unknown built-in name or a malformed network
+ * file exits with 2 and the usage.
+ *
+ * @module
+ */
+
+import {
+  type Backend,
+  type BackendName,
+  makeKey,
+  SdenoError,
+  withBackend,
+} from "../kernels/mod.ts";
+import type { ReactionNetwork } from "../processes/reaction_network.ts";
+import { parseReactionNetwork } from "../processes/reaction_network_parse.ts";
+import { reactionNetworkFromJson } from "../processes/reaction_network_json.ts";
+import {
+  BUILTIN_REACTION_NETWORKS,
+  builtinReactionNetwork,
+} from "../processes/reaction_network_library.ts";
+import { ssaDirect } from "../solvers/ctmc/ssa_direct.ts";
+import { nextReaction } from "../solvers/ctmc/next_reaction.ts";
+import { firstReaction } from "../solvers/ctmc/first_reaction.ts";
+import { tauLeaping } from "../solvers/ctmc/tau_leaping.ts";
+import type { SsaOptions, SsaResult } from "../solvers/ctmc/_ssa_common.ts";
+import { ssaEnsemble } from "../solvers/ctmc/ssa_ensemble.ts";
+import { histogram as histogramOf, moments } from "../stats/mod.ts";
+import {
+  CliUsageError,
+  linePlot,
+  panelGrid,
+  Progress,
+  runScript,
+  writeFileAtomic,
+  writeNpy,
+} from "../io/mod.ts";
+
+const SPEC = {
+  name: "scripts/ssa.ts",
+  description: `Simulate a reaction network (built-in: ${BUILTIN_REACTION_NETWORKS.join(", ")}; ` +
+    "or a .json / text file) and report moments with standard errors.",
+  flags: {
+    network: { type: "string", default: "birth_death", description: "built-in name or file" },
+    model: { type: "string", description: "model name inside a JSON file with several" },
+    method: {
+      type: "choice",
+      choices: ["direct", "next-reaction", "first-reaction", "tau-leaping", "ensemble"],
+      default: "direct",
+      description: "simulation algorithm",
+    },
+    paths: { type: "integer", default: 1000, min: 1, max: 0xffffffff, description: "paths" },
+    tEnd: { type: "number", default: 10, description: "end time (> 0)" },
+    saveTimes: {
+      type: "string",
+      description: "comma-separated save times in [0, t-end] (default: 5 evenly spaced)",
+    },
+    species: { type: "string", description: "species to histogram (default: the first)" },
+    bins: { type: "integer", default: 40, min: 1, max: 1 << 20, description: "histogram bins" },
+    backend: {
+      type: "choice",
+      choices: ["auto", "cpu", "webgpu"],
+      default: "auto",
+      description: "backend of the ensemble method",
+    },
+    seed: { type: "integer", default: 0, min: 0, max: 0xffffffff, description: "Philox seed" },
+    out: { type: "string", default: "out/ssa", description: "output folder" },
+    json: { type: "boolean", description: "also write moments.json" },
+  },
+} as const;
+
+const METHODS: Record<string, (n: ReactionNetwork, o: SsaOptions) => SsaResult> = {
+  direct: ssaDirect,
+  "next-reaction": nextReaction,
+  "first-reaction": firstReaction,
+  "tau-leaping": tauLeaping,
+};
+
+async function loadNetwork(name: string, model: string | undefined): Promise<ReactionNetwork> {
+  try {
+    if (BUILTIN_REACTION_NETWORKS.includes(name)) return builtinReactionNetwork(name);
+    if (!/[./\\]/.test(name)) return builtinReactionNetwork(name); // throws: unknown name
+    const text = await Deno.readTextFile(name);
+    return name.endsWith(".json")
+      ? reactionNetworkFromJson(text, model === undefined ? {} : { model })
+      : parseReactionNetwork(text, { name });
+  } catch (err) {
+    if (err instanceof SdenoError || err instanceof SyntaxError || err instanceof RangeError) {
+      throw new CliUsageError(`--network ${JSON.stringify(name)}: ${(err as Error).message}`, {
+        flag: "--network",
+      });
+    }
+    throw err;
+  }
+}
+
+interface Summary {
+  mean: Float64Array;
+  variance: Float64Array;
+  meanSe: Float64Array;
+  varianceSe: Float64Array;
+  firings: number;
+  hist: Array<{ counts: Float64Array; edges: Float64Array }>;
+  counts?: Float64Array;
+  backend: string;
+}
+
+const CHUNK = 65536;
+
+async function runEnsemble(
+  backend: Backend,
+  net: ReactionNetwork,
+  o: SsaOptions,
+  species: string,
+  bins: number,
+): Promise<Summary> {
+  // one pilot call fixes the histogram range: [0, 1.5 × the largest mean + 10)
+  const nSave = o.saveTimes!.length, ns = net.speciesCount, cells = nSave * ns;
+  const si = net.speciesIndex(species);
+  const pilot = await ssaEnsemble(net, {
+    ...o,
+    backend,
+    paths: Math.min(o.paths!, 256),
+    key: makeKey(o.key!.seed, 0xffffffff),
+  });
+  let top = 0;
+  for (let s = 0; s < nSave; s++) {
+    top = Math.max(top, pilot.mean[s * ns + si]! + 6 * Math.sqrt(pilot.variance[s * ns + si]!));
+  }
+  const width = Math.max(1, Math.ceil((top + 1) / bins));
+  const paths = o.paths!;
+  const sum = new Float64Array(cells), sumSq = new Float64Array(cells);
+  const seSq = new Float64Array(cells);
+  const hist = Array.from({ length: nSave }, () => new Float64Array(bins));
+  let firings = 0, ran = "";
+  const progress = new Progress(paths, { label: `ensemble on ${backend.name}`, unit: "paths" });
+  for (let start = 0; start < paths; start += CHUNK) {
+    const n = Math.min(CHUNK, paths - start);
+    const r = await ssaEnsemble(net, {
+      ...o,
+      backend,
+      paths: n,
+      pathOffset: start,
+      histogram: { species, min: 0, width, bins },
+    });
+    ran = r.backend;
+    firings += r.firings;
+    for (let c = 0; c < cells; c++) {
+      sum[c]! += r.sum[c]!;
+      sumSq[c]! += r.sumSq[c]!;
+      seSq[c]! += (n / paths) ** 2 * r.varianceSe[c]! ** 2;
+    }
+    for (let s = 0; s < nSave; s++) {
+      for (let b = 0; b < bins; b++) hist[s]![b]! += r.histogram!.counts[s * bins + b]!;
+    }
+    progress.tick(n);
+  }
+  progress.finish();
+  const mean = sum.map((v) => v / paths);
+  // exact integer sums: n·S2 − S1² in BigInt, then one division
+  const variance = sumSq.map((v, c) =>
+    Number(BigInt(paths) * BigInt(v) - BigInt(sum[c]!) ** 2n) / (paths * (paths - 1))
+  );
+  const edges = Float64Array.from({ length: bins + 1 }, (_, b) => b * width);
+  return {
+    mean,
+    variance,
+    meanSe: variance.map((v) => Math.sqrt(v / paths)),
+    varianceSe: seSq.map(Math.sqrt),
+    firings,
+    hist: hist.map((counts) => ({ counts, edges })),
+    backend: ran,
+  };
+}
+
+function runCpu(
+  method: string,
+  net: ReactionNetwork,
+  o: SsaOptions,
+  species: string,
+  bins: number,
+): Summary {
+  const paths = o.paths!, nSave = o.saveTimes!.length, ns = net.speciesCount;
+  const counts = new Float64Array(paths * nSave * ns);
+  let firings = 0;
+  const progress = new Progress(paths, { label: method, unit: "paths" });
+  const step = Math.max(1, Math.ceil(paths / 50));
+  for (let start = 0; start < paths; start += step) {
+    const n = Math.min(step, paths - start);
+    const r = METHODS[method]!(net, { ...o, paths: n, pathOffset: start });
+    counts.set(r.counts, start * nSave * ns);
+    for (const f of r.firings) firings += f;
+    progress.tick(n);
+  }
+  progress.finish();
+  const cells = nSave * ns;
+  const mean = new Float64Array(cells), variance = new Float64Array(cells);
+  const meanSe = new Float64Array(cells), varianceSe = new Float64Array(cells);
+  const column = (c: number) =>
+    Float64Array.from({ length: paths }, (_, p) => counts[p * cells + c]!);
+  for (let c = 0; c < cells; c++) {
+    const m = moments(column(c));
+    mean[c] = m.mean;
+    variance[c] = m.variance;
+    meanSe[c] = m.se.mean;
+    varianceSe[c] = m.se.variance;
+  }
+  const si = net.speciesIndex(species);
+  let top = 1;
+  for (let c = si; c < counts.length; c += ns) top = Math.max(top, counts[c]!);
+  const hist = Array.from({ length: nSave }, (_, s) => {
+    const h = histogramOf(column(s * ns + si), { bins, min: 0, max: top + 1 });
+    return { counts: Float64Array.from(h.counts), edges: Float64Array.from(h.edges) };
+  });
+  return { mean, variance, meanSe, varianceSe, firings, hist, counts, backend: "cpu" };
+}
+
+async function main({ values }: { values: Record<string, unknown> }) {
+  const tEnd = values.tEnd as number;
+  if (!(tEnd > 0)) {
+    throw new CliUsageError(`--t-end must be positive, got "${tEnd}"`, { flag: "--t-end" });
+  }
+  let saveTimes: number[];
+  if (values.saveTimes === undefined) {
+    saveTimes = Array.from({ length: 5 }, (_, k) => tEnd * (k + 1) / 5);
+  } else {
+    saveTimes = String(values.saveTimes).split(",").map((s) => Number(s.trim()));
+    if (
+      saveTimes.some((s, k) =>
+        !Number.isFinite(s) || s < 0 || s > tEnd || s < (saveTimes[k - 1] ?? 0)
+      )
+    ) {
+      throw new CliUsageError(
+        `--save-times must be non-decreasing numbers in [0, t-end = ${tEnd}], got "${values.saveTimes}"`,
+        { flag: "--save-times" },
+      );
+    }
+  }
+  const net = await loadNetwork(values.network as string, values.model as string | undefined);
+  const species = (values.species as string | undefined) ?? net.species[0]!;
+  if (!net.species.includes(species)) {
+    throw new CliUsageError(
+      `--species must be one of ${net.species.join(", ")}, got "${species}"`,
+      { flag: "--species" },
+    );
+  }
+  const method = values.method as string;
+  const paths = values.paths as number;
+  const seed = values.seed as number;
+  const bins = values.bins as number;
+  const outDir = values.out as string;
+  const options: SsaOptions = { tEnd, saveTimes, paths, key: makeKey(seed, 0) };
+  await Deno.mkdir(outDir, { recursive: true });
+
+  const t0 = performance.now();
+  const summary = method === "ensemble"
+    ? await withBackend(
+      values.backend as BackendName,
+      (b) => runEnsemble(b, net, options, species, bins),
+    )
+    : runCpu(method, net, options, species, bins);
+  const seconds = (performance.now() - t0) / 1000;
+
+  const ns = net.speciesCount;
+  console.log(
+    `${
+      net.name || values.network
+    }: ${paths} paths by ${method} on ${summary.backend}, seed ${seed}`,
+  );
+  console.log(
+    `time ${seconds.toFixed(3)} s, ${summary.firings} firings (${
+      (summary.firings / seconds).toExponential(3)
+    } firings/s)\n`,
+  );
+  console.log("time        species          mean    std.err      variance    std.err");
+  const rows = [];
+  for (let s = 0; s < saveTimes.length; s++) {
+    for (let i = 0; i < ns; i++) {
+      const c = s * ns + i;
+      const row = {
+        time: saveTimes[s]!,
+        species: net.species[i]!,
+        mean: summary.mean[c]!,
+        meanSe: summary.meanSe[c]!,
+        variance: summary.variance[c]!,
+        varianceSe: summary.varianceSe[c]!,
+      };
+      rows.push(row);
+      console.log(
+        `${String(row.time).padEnd(11)} ${row.species.padEnd(12)} ${
+          row.mean.toFixed(4).padStart(10)
+        } ${row.meanSe.toExponential(2).padStart(10)} ${row.variance.toFixed(4).padStart(13)} ${
+          row.varianceSe.toExponential(2).padStart(10)
+        }`,
+      );
+    }
+  }
+
+  // sample paths: up to 5 paths of the direct method, every species
+  const shown = Math.min(5, paths);
+  const sample = ssaDirect(net, { tEnd, paths: shown, key: makeKey(seed, 0), trajectory: true });
+  const series = [];
+  for (let p = 0; p < shown; p++) {
+    const tr = sample.trajectories![p]!;
+    const k = tr.times.length;
+    for (let i = 0; i < ns; i++) {
+      // a step function: hold each state until the next jump, and to tEnd
+      const x: number[] = [], y: number[] = [];
+      for (let j = 0; j < k; j++) {
+        const v = tr.states[j * ns + i]!;
+        x.push(tr.times[j]!, j + 1 < k ? tr.times[j + 1]! : tEnd);
+        y.push(v, v);
+      }
+      series.push({ x, y, ...(p === 0 ? { label: net.species[i]! } : {}), width: 1 });
+    }
+  }
+  await writeFileAtomic(
+    `${outDir}/paths.svg`,
+    linePlot(series, {
+      title: `${shown} sample paths (direct method)`,
+      xLabel: "t",
+      yLabel: "count",
+    }),
+  );
+  await writeFileAtomic(
+    `${outDir}/histograms.svg`,
+    panelGrid(
+      summary.hist.map((h, s) => ({
+        title: `${species} at t = ${saveTimes[s]}`,
+        plot: { kind: "histogram" as const, histogram: { counts: h.counts, edges: h.edges } },
+      })),
+      { title: `${species}: ${paths} paths by ${method}` },
+    ),
+  );
+  const moms = new Float64Array(2 * saveTimes.length * ns);
+  moms.set(summary.mean, 0);
+  moms.set(summary.variance, saveTimes.length * ns);
+  await writeNpy(`${outDir}/moments.npy`, { data: moms, shape: [2, saveTimes.length, ns] });
+  if (summary.counts) {
+    await writeNpy(`${outDir}/counts.npy`, {
+      data: summary.counts,
+      shape: [paths, saveTimes.length, ns],
+    });
+  }
+  if (values.json) {
+    const json = {
+      network: values.network,
+      method,
+      backend: summary.backend,
+      paths,
+      seed,
+      tEnd,
+      seconds,
+      firings: summary.firings,
+      moments: rows,
+    };
+    await writeFileAtomic(`${outDir}/moments.json`, JSON.stringify(json, null, 2) + "\n");
+  }
+  console.log(
+    `\nwrote paths.svg, histograms.svg, moments.npy${summary.counts ? ", counts.npy" : ""}${
+      values.json ? ", moments.json" : ""
+    } in ${outDir}`,
+  );
+}
+
+if (import.meta.main) await runScript(main, SPEC);

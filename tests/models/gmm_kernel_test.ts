@@ -1,0 +1,192 @@
+// The gmm_denoise WGSL kernel against its float64 twin, and the GPU path of gaussianMixture().
+import assert from "node:assert/strict";
+import { createBackend, fillNormal, makeKey, WebGpuBackend } from "../../kernels/mod.ts";
+import { gmmDenoiseCpu, packGmm } from "../../kernels/gmm_denoise.ts";
+import { gaussianMixture, type GaussianMixtureSpec } from "../../models/gaussian_mixture.ts";
+import { predictionBasis, type PredictionKind } from "../../models/denoiser.ts";
+import { edmSchedule } from "../../processes/edm_schedule.ts";
+import { vpLinearSchedule } from "../../processes/vp_linear_schedule.ts";
+import { karrasSigmas, sampleDpmpp2m } from "../../solvers/diffusion/mod.ts";
+import { GPU_TEST, gpuBackend } from "../_gpu.ts";
+
+/** K = 8 components in d dimensions, unequal weights and per-dimension variances. */
+function mixture(d: number): GaussianMixtureSpec {
+  const K = 8;
+  return {
+    weights: Array.from({ length: K }, (_, k) => (k + 1) / 36),
+    means: Array.from(
+      { length: K },
+      (_, k) => Array.from({ length: d }, (_, j) => 2 * Math.sin(k + 3 * j)),
+    ),
+    variances: Array.from(
+      { length: K },
+      (_, k) => Array.from({ length: d }, (_, j) => 0.04 + 0.01 * ((k + j) % 5)),
+    ),
+  };
+}
+
+/** n points of the noised mixture scale: α·(mean-ish) + noise, as a sampler meets them. */
+function points(n: number, d: number, scale: number, seed: number): Float64Array {
+  const z = new Float64Array(n * d);
+  fillNormal(z, makeKey(seed, 0));
+  return z.map((v) => scale * v);
+}
+
+const KINDS: PredictionKind[] = ["x0", "eps", "v", "score", "velocity"];
+
+Deno.test("gmmDenoiseCpu() equals gaussianMixture().evaluate in float64 (K = 8, d = 2, 16)", () => {
+  for (const d of [2, 16]) {
+    const gm = gaussianMixture(mixture(d), vpLinearSchedule());
+    const gmm = packGmm(gm.weights, gm.means, gm.variances);
+    const x = points(50, d, 2, d);
+    for (const [alpha, sigma] of [[0.9, 0.3], [0.05, 0.99]]) {
+      const x0 = new Float64Array(x.length), eps = new Float64Array(x.length);
+      gm.evaluate(x, alpha!, sigma!, { x0, eps });
+      const a = new Float64Array(x.length), b = new Float64Array(x.length);
+      gmmDenoiseCpu(a, x, gmm, { k: 8, d, alpha: alpha!, sigma: sigma!, ca: 1, cb: 0 });
+      gmmDenoiseCpu(b, x, gmm, { k: 8, d, alpha: alpha!, sigma: sigma!, ca: 0, cb: 1 });
+      for (let i = 0; i < x.length; i++) {
+        assert.ok(Math.abs(a[i]! - x0[i]!) <= 1e-12 * (1 + Math.abs(x0[i]!)));
+        assert.ok(Math.abs(b[i]! - eps[i]!) <= 1e-12 * (1 + Math.abs(eps[i]!)));
+      }
+    }
+  }
+});
+
+Deno.test("gmmDenoiseCpu() and packGmm() reject bad shapes and aliasing", () => {
+  const gmm = packGmm(new Float64Array([1]), new Float64Array([0, 0]), new Float64Array([1, 1]));
+  const p = { k: 1, d: 2, alpha: 1, sigma: 1, ca: 1, cb: 0 };
+  assert.throws(() => gmmDenoiseCpu(new Float64Array(3), new Float64Array(3), gmm, p), {
+    name: "SdenoTypeError",
+  });
+  const x = new Float64Array(4);
+  assert.throws(() => gmmDenoiseCpu(x, x, gmm, p), { name: "SdenoTypeError", message: /alias/ });
+  assert.throws(
+    () => packGmm(new Float64Array([1]), new Float64Array([0, 0]), new Float64Array([1])),
+    { name: "SdenoTypeError" },
+  );
+});
+
+// The f32 bound. The logits l_k are sums of 2d terms evaluated in f32 (unit roundoff
+// u = 6e-8), so each carries an absolute error of order d·u·|l_k|; a logit error δ moves the
+// responsibilities by r_k·δ and x̂₀ = Σ r_k b_k by δ times the spread of the component means b_k
+// (a few units here). With |l_k| up to ~10² (d = 2) and ~10³ (d = 16) near the data this gives
+// ~1e-5 and ~1e-4 relative. Stated bounds: 1e-5 (d = 2) and 2.5e-4 (d = 16) relative to
+// max(1, |ref|, |a|, |b|) for a kind a x̂₀ + b ε̂ — ~3x the largest error seen over both schedules,
+// 4 times each, all 5 kinds and 512 points (2.4e-6 and 8.2e-5).
+const F32_BOUND: Record<number, number> = { 2: 1e-5, 16: 2.5e-4 };
+
+Deno.test(
+  {
+    name: "gmm_denoise kernel matches its float64 twin within the f32 bound (K = 8, d = 2, 16)",
+    ...GPU_TEST,
+  },
+  async () => {
+    const gpu = await gpuBackend();
+    if (!gpu) return;
+    for (const d of [2, 16]) {
+      for (const schedule of [edmSchedule(), vpLinearSchedule()]) {
+        const gm = gaussianMixture(mixture(d), schedule);
+        const times = schedule.name === "edm" ? [80, 2, 0.3, 0.002] : [1, 0.5, 0.1, 1e-3];
+        for (const t of times) {
+          const x = points(512, d, schedule.alpha(t) * 2 + schedule.sigma(t), 7 + d);
+          const xg = gpu.upload(x);
+          const gmm = packGmm(gm.weights, gm.means, gm.variances);
+          for (const kind of KINDS) {
+            const og = gpu.zeros(x.length);
+            await gm.predict(gpu, xg, t, kind, og);
+            const got = await gpu.download(og);
+            // the twin, with the kind's basis: out = a x̂₀ + b ε̂
+            const [a, b] = predictionBasis(kind, schedule, t);
+            const ref = new Float64Array(x.length);
+            gmmDenoiseCpu(ref, x, gmm, {
+              k: 8,
+              d,
+              alpha: schedule.alpha(t),
+              sigma: schedule.sigma(t),
+              ca: a,
+              cb: b,
+            });
+            // score = −ε/σ and velocity scale with 1/σ: compare relative to the basis scale
+            const scale = Math.max(1, Math.abs(a), Math.abs(b));
+            let worst = 0;
+            for (let i = 0; i < ref.length; i++) {
+              worst = Math.max(
+                worst,
+                Math.abs(got[i]! - ref[i]!) / Math.max(scale, Math.abs(ref[i]!)),
+              );
+            }
+            if (Deno.env.get("GMM_KERNEL_VERBOSE")) console.log(schedule.name, d, t, kind, worst);
+            assert.ok(worst < F32_BOUND[d]!, `${schedule.name} d=${d} t=${t} ${kind}: ${worst}`);
+            gpu.release(og);
+          }
+          gpu.release(xg);
+        }
+      }
+    }
+  },
+);
+
+Deno.test(
+  {
+    name: "gaussianMixture() on webgpu: chunked arrays, in-place out, and the host fallback",
+    ...GPU_TEST,
+  },
+  async () => {
+    const probe = await gpuBackend();
+    if (!probe) return;
+    const d = 16, n = 100;
+    const gm = gaussianMixture(mixture(d), edmSchedule());
+    const x = points(n, d, 3, 3);
+    const ref = new Float64Array(x.length);
+    gm.evaluate(x, 1, 0.7, { x0: ref });
+    // 64-element chunks (4 rows each): rows stay whole; 40-element chunks: host fallback
+    for (const maxChunkBytes of [256, 160]) {
+      const gpu = await gpuBackend({ maxChunkBytes });
+      const xs = gpu!.upload(x);
+      await gm.predict(gpu!, xs, 0.7, "x0", xs); // in place
+      const got = await gpu!.download(xs);
+      for (let i = 0; i < x.length; i++) {
+        assert.ok(Math.abs(got[i]! - ref[i]!) < 2e-5 * Math.max(1, Math.abs(ref[i]!)), `${i}`);
+      }
+      gpu!.release(xs);
+    }
+  },
+);
+
+Deno.test(
+  { name: "gaussianMixture() sampling on webgpu reads nothing back until the end", ...GPU_TEST },
+  async () => {
+    const shared = await gpuBackend();
+    if (!shared) return;
+    const gpu = (await WebGpuBackend.create())!;
+    try {
+      const d = 16;
+      const gm = gaussianMixture(mixture(d), edmSchedule());
+      const z = points(1024, d, 80, 11);
+      let reads = 0;
+      const read = gpu.ctx.read.bind(gpu.ctx);
+      gpu.ctx.read = (...args) => {
+        reads++;
+        return read(...args);
+      };
+      const sigmas = karrasSigmas(10);
+      const r = await sampleDpmpp2m(gm, gpu.upload(z), sigmas, { checkFinite: false });
+      assert.equal(reads, 0);
+      assert.equal(r.nfe, 10);
+      const got = await gpu.download(r.x);
+      assert.equal(reads, 1);
+      const cpu = await createBackend("cpu");
+      const rc = await sampleDpmpp2m(gm, cpu.upload(z), sigmas);
+      const ref = await cpu.download(rc.x);
+      let worst = 0;
+      for (let i = 0; i < ref.length; i++) {
+        worst = Math.max(worst, Math.abs(got[i]! - ref[i]!) / Math.max(1, Math.abs(ref[i]!)));
+      }
+      // trajectories that sit between modes amplify f32 rounding; 1e-3 is far below the spread
+      assert.ok(worst < 1e-3, `${worst}`);
+    } finally {
+      gpu.destroy();
+    }
+  },
+);

@@ -1,0 +1,255 @@
+import assert from "node:assert/strict";
+import { ssaEnsemble, type SsaEnsembleResult } from "../../../solvers/ctmc/ssa_ensemble.ts";
+import { reactionNetworkFromJson } from "../../../processes/reaction_network_json.ts";
+import { parseReactionNetwork } from "../../../processes/reaction_network_parse.ts";
+import { builtinReactionNetwork } from "../../../processes/reaction_network_library.ts";
+import { ReactionNetwork } from "../../../processes/reaction_network.ts";
+import { chiSquareTest } from "../../../stats/mod.ts";
+import {
+  CpuBackend,
+  makeKey,
+  NumericalError,
+  SdenoParseError,
+  SdenoRangeError,
+  SdenoTypeError,
+} from "../../../kernels/mod.ts";
+import { _logUnitF32 } from "../../../kernels/ssa_ensemble.ts";
+import { GPU_TEST, gpuBackend } from "../../_gpu.ts";
+import { fixture } from "./_fixtures.ts";
+
+const MODELS = fixture("crn_models.json");
+const CME = fixture("cme_reference.json");
+const cpu = new CpuBackend();
+
+function sameResults(g: SsaEnsembleResult, c: SsaEnsembleResult, label: string) {
+  assert.equal(g.backend, "webgpu");
+  assert.equal(c.backend, "cpu");
+  assert.equal(g.firings, c.firings, `${label}: firings`);
+  assert.equal(g.meanFiringsSe, c.meanFiringsSe, `${label}: firings SE`);
+  assert.equal(g.absorbed, c.absorbed, `${label}: absorbed`);
+  assert.deepEqual(g.sum, c.sum, `${label}: sums`);
+  assert.deepEqual(g.sumSq, c.sumSq, `${label}: sums of squares`);
+  assert.deepEqual(g.varianceSe, c.varianceSe, `${label}: batch SEs`);
+  if (c.counts) assert.deepEqual(g.counts, c.counts, `${label}: counts`);
+  if (c.histogram) assert.deepEqual(g.histogram, c.histogram, `${label}: histogram`);
+}
+
+Deno.test("_logUnitF32() is within 2 f32 ulps of Math.log on (0, 1]", () => {
+  for (let k = 1; k < 4096; k++) {
+    const u = Math.fround(k / 4096 - 1e-4 * (k % 7) / 4096);
+    const ref = Math.log(u);
+    const ulp = 2 ** (Math.floor(Math.log2(Math.abs(ref) || 1e-30)) - 23);
+    assert.ok(Math.abs(_logUnitF32(u) - ref) <= 2 * ulp + 1e-12, `u = ${u}`);
+  }
+  assert.equal(_logUnitF32(1), 0);
+});
+
+Deno.test({
+  name: "ssaEnsemble() on webgpu gives the cpu twin's counts, sums and histograms bit for bit",
+  ...GPU_TEST,
+}, async () => {
+  const gpu = await gpuBackend();
+  if (!gpu) return;
+  const cases: Array<[string, number[], string, number]> = [
+    ["birth_death", [1, 10, 50], "X", 600],
+    ["dimerization_wilkinson", [1, 10], "P2", 600],
+    ["schlogl", [0.5, 2], "X", 300],
+    // 4 species × 20 save times = 80 cells: the global-atomics path of the kernel
+    ["michaelis_menten_wilkinson", Array.from({ length: 20 }, (_, k) => 2.5 * (k + 1)), "P", 300],
+  ];
+  for (const [model, saveTimes, species, paths] of cases) {
+    const net = builtinReactionNetwork(model);
+    const options = {
+      tEnd: saveTimes[saveTimes.length - 1]!,
+      saveTimes,
+      paths,
+      key: makeKey(77, 3),
+      pathOffset: 1000,
+      counts: true,
+      histogram: { species, min: 0, width: 4, bins: 100 },
+    };
+    const g = await ssaEnsemble(net, { ...options, backend: gpu, chunkPaths: 128 });
+    const c = await ssaEnsemble(net, { ...options, backend: cpu });
+    sameResults(g, c, model);
+    assert.ok(g.firings > paths, model);
+  }
+});
+
+Deno.test({
+  name: "ssaEnsemble() results do not depend on chunk size or how paths are split",
+  ...GPU_TEST,
+}, async () => {
+  const net = builtinReactionNetwork("dimerization_small");
+  const base = { tEnd: 1, saveTimes: [0.1, 1], key: makeKey(5), counts: true };
+  const all = await ssaEnsemble(net, { ...base, backend: cpu, paths: 256 });
+  const tail = await ssaEnsemble(net, { ...base, backend: cpu, paths: 128, pathOffset: 128 });
+  assert.deepEqual(tail.counts, all.counts!.subarray(128 * 4));
+  const gpu = await gpuBackend();
+  if (!gpu) return;
+  const g = await ssaEnsemble(net, { ...base, backend: gpu, paths: 256, chunkPaths: 64 });
+  assert.deepEqual(g.counts, all.counts);
+});
+
+Deno.test({
+  name:
+    "ssaEnsemble() matches CME means and variances within 4 SE (birth–death, dimerisation, Michaelis–Menten)",
+  ...GPU_TEST,
+}, async () => {
+  const gpu = await gpuBackend();
+  const backend = gpu ?? cpu;
+  const paths = gpu ? 16384 : 2048;
+  for (const model of ["birth_death", "dimerization_wilkinson", "michaelis_menten_wilkinson"]) {
+    const net = reactionNetworkFromJson(MODELS, { model });
+    const ref = CME.models[model];
+    const keys = Object.keys(ref.times);
+    const r = await ssaEnsemble(net, {
+      backend,
+      tEnd: ref.t_end,
+      saveTimes: keys.map(Number),
+      paths,
+      key: makeKey(2024, 7),
+    });
+    keys.forEach((tk, s) => {
+      net.species.forEach((sp, i) => {
+        const c = s * net.speciesCount + i;
+        const zm = (r.mean[c]! - ref.times[tk].mean[sp]) / r.meanSe[c]!;
+        const zv = (r.variance[c]! - ref.times[tk].var[sp]) / r.varianceSe[c]!;
+        assert.ok(Math.abs(zm) < 4, `${model} t=${tk} ${sp}: mean z = ${zm}`);
+        assert.ok(Math.abs(zv) < 4, `${model} t=${tk} ${sp}: variance z = ${zv}`);
+      });
+    });
+    const zf = (r.meanFirings - ref.expected_firings_0_to_T) / r.meanFiringsSe;
+    assert.ok(Math.abs(zf) < 4, `${model}: firings z = ${zf}`);
+  }
+});
+
+Deno.test({
+  name: "ssaEnsemble() histograms follow the exact law of dimerization_small (chi-square)",
+  ...GPU_TEST,
+}, async () => {
+  const gpu = await gpuBackend();
+  const net = reactionNetworkFromJson(MODELS, { model: "dimerization_small" });
+  const ref = CME.models.dimerization_small.times;
+  const keys = Object.keys(ref);
+  const r = await ssaEnsemble(net, {
+    backend: gpu ?? cpu,
+    tEnd: 1,
+    saveTimes: keys.map(Number),
+    paths: gpu ? 20000 : 4000,
+    key: makeKey(9),
+    histogram: { species: "B", bins: 6 },
+  });
+  const h = r.histogram!;
+  keys.forEach((tk, s) => {
+    const probs = new Array(6).fill(0);
+    for (const [state, p] of Object.entries(ref[tk].distribution)) {
+      probs[Number(state.split(",")[1])] += p as number;
+    }
+    const obs = h.counts.subarray(s * 6, (s + 1) * 6);
+    assert.equal(h.underflow[s], 0);
+    assert.equal(h.overflow[s], 0);
+    const total = probs.reduce((a, b) => a + b, 0);
+    const test = chiSquareTest(obs, probs.map((p) => p / total));
+    assert.ok(test.pValue > 1e-4, `t=${tk}: p = ${test.pValue}`);
+  });
+});
+
+Deno.test({
+  name: "ssaEnsemble() custom WGSL propensities agree with their cpu twin in distribution",
+  ...GPU_TEST,
+}, async () => {
+  const gpu = await gpuBackend();
+  if (!gpu) return;
+  // birth with negative feedback 20/(1 + X/10), death 0.1·X
+  const net = new ReactionNetwork({
+    species: [{ name: "X", initial: 0 }],
+    reactions: [
+      {
+        name: "birth",
+        products: { X: 1 },
+        propensity: {
+          cpu: (x) => 20 / (1 + x[0]! / 10),
+          wgsl: "return 20.0 / (1.0 + x[0] / 10.0);",
+          dependsOn: ["X"],
+        },
+      },
+      { name: "death", reactants: { X: 1 }, rate: 0.1 },
+    ],
+  });
+  const opts = { tEnd: 20, saveTimes: [5, 20], paths: 8192, histogram: { species: "X", bins: 80 } };
+  const g = await ssaEnsemble(net, { ...opts, backend: gpu, key: makeKey(1) });
+  const c = await ssaEnsemble(net, { ...opts, backend: cpu, key: makeKey(2) });
+  for (let k = 0; k < 2; k++) {
+    const z = (g.mean[k]! - c.mean[k]!) / Math.hypot(g.meanSe[k]!, c.meanSe[k]!);
+    assert.ok(Math.abs(z) < 4, `save ${k}: mean z = ${z}`);
+    const zv = (g.variance[k]! - c.variance[k]!) / Math.hypot(g.varianceSe[k]!, c.varianceSe[k]!);
+    assert.ok(Math.abs(zv) < 4, `save ${k}: variance z = ${zv}`);
+  }
+  // two-sample chi-square on the histograms at t = 20 (bins with ≥ 10 in total)
+  const a = g.histogram!.counts.subarray(80), b = c.histogram!.counts.subarray(80);
+  let stat = 0, dof = -1;
+  for (let i = 0; i < 80; i++) {
+    const n = a[i]! + b[i]!;
+    if (n < 10) continue;
+    stat += (a[i]! - b[i]!) ** 2 / n;
+    dof++;
+  }
+  // χ² with dof degrees of freedom: mean dof, sd √(2 dof); 6 sd is far in the tail
+  assert.ok(stat < dof + 6 * Math.sqrt(2 * dof), `chi-square ${stat} with ${dof} dof`);
+});
+
+Deno.test({
+  name: "ssaEnsemble() rejects bad input with typed errors before any work",
+  ...GPU_TEST,
+}, async () => {
+  const net = builtinReactionNetwork("birth_death");
+  await assert.rejects(() => ssaEnsemble(net, { backend: cpu, tEnd: 0 }), SdenoRangeError);
+  await assert.rejects(() => ssaEnsemble(net, { backend: cpu, tEnd: -1 }), /tEnd must be positive/);
+  await assert.rejects(
+    () => ssaEnsemble(net, { backend: cpu, tEnd: 1, histogram: { species: "Y" } }),
+    /species "Y"/,
+  );
+  await assert.rejects(
+    () => ssaEnsemble(net, { backend: cpu, tEnd: 1, chunkPaths: 100 }),
+    /chunkPaths must be a positive multiple of 64/,
+  );
+  await assert.rejects(
+    () => ssaEnsemble(net, { backend: cpu, tEnd: 100, maxSteps: 10 }),
+    (e) =>
+      e instanceof NumericalError && /exceeded maxSteps = 10; the first is path 0/.test(e.message),
+  );
+  assert.throws(() => builtinReactionNetwork("brusselator"), /built-in network "brusselator"/);
+  assert.throws(
+    () => parseReactionNetwork("species X = 1\nX -> 0 @ 1\nX -> 0 @ fast"),
+    (e) => e instanceof SdenoParseError && e.line === 3 && e.column === 10,
+  );
+  const negative = new ReactionNetwork({
+    species: [{ name: "X", initial: 1 }],
+    reactions: [{ products: { X: 1 }, propensity: { cpu: () => -1, dependsOn: [] } }],
+  });
+  await assert.rejects(
+    () => ssaEnsemble(negative, { backend: cpu, tEnd: 1 }),
+    /negative or non-finite propensity/,
+  );
+  const gpu = await gpuBackend();
+  if (!gpu) return;
+  await assert.rejects(() => ssaEnsemble(negative, { backend: gpu, tEnd: 1 }), SdenoTypeError);
+  const broken = new ReactionNetwork({
+    species: [{ name: "X", initial: 1 }],
+    reactions: [{
+      name: "odd",
+      products: { X: 1 },
+      propensity: {
+        cpu: () => 1,
+        wgsl: "let k = 2.0;\nreturn k * y[0];",
+        dependsOn: ["X"],
+      },
+    }],
+  });
+  await assert.rejects(
+    () => ssaEnsemble(broken, { backend: gpu, tEnd: 1 }),
+    (e) =>
+      e instanceof SdenoParseError && e.line === 2 &&
+      /propensity of reaction "odd" at line 2, column \d+ of its snippet/.test(e.message),
+  );
+});
