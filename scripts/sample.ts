@@ -190,7 +190,7 @@ const SOLVERS: Record<string, { stochastic: boolean; run: Run }> = {
   },
 };
 
-const DEFAULT_SOLVERS = "euler,heun,lms,dpmpp_2m,dpm_fast,euler_ancestral,dpmpp_2m_sde,pc";
+const DEFAULT_SOLVERS = "euler,heun,dpmpp_2m,dpmsolver_3m,unipc_bh2_3,dpm_fast,euler_ancestral,dpmpp_2m_sde";
 
 const SPEC = {
   name: "scripts/sample.ts",
