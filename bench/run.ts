@@ -3,12 +3,14 @@
 // scipy peers). Results print as markdown; bench/RESULTS.md records them.
 import { parseArgs } from "node:util";
 import { benchNormals } from "./normals.ts";
+import { benchPhiloxWasm } from "./philox_wasm.ts";
 import { benchDiffusion } from "./diffusion.ts";
 import { benchSde } from "./sde.ts";
 import { benchCtmc } from "./ctmc.ts";
 
 const SECTIONS: Record<string, () => Promise<string>> = {
   normals: () => benchNormals(),
+  philox: () => benchPhiloxWasm(),
   diffusion: () => benchDiffusion(),
   sde: () => benchSde(),
   ctmc: () => benchCtmc(),

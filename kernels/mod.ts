@@ -21,3 +21,4 @@ export * from "./wgsl.ts";
 export * from "./sde_ensemble.ts";
 export * from "./gmm_denoise.ts";
 export * from "./ssa_ensemble.ts";
+export * from "./philox_wasm.ts";

@@ -25,6 +25,7 @@
  */
 
 import { checkInteger, quote, SdenoTypeError } from "./errors.ts";
+import { _philoxWasm } from "./_wasm_philox.ts";
 
 /** Philox key: a seed and a stream, each an unsigned 32-bit integer. */
 export interface Key {
@@ -173,35 +174,62 @@ export function philox4x32(
   return out;
 }
 
+// Blocks per chunk of words: 256 KiB, small enough to stay in cache.
+const CHUNK_BLOCKS = 16384;
+let jsWords: Uint32Array | undefined;
+
 /**
- * Visits the Philox blocks that cover elements `[offset, offset + length)`,
- * calling `visit(words, first, lanes)` with the block's words, the index in
- * `out` of its first covered lane, and the lanes covered `[lo, hi)`.
+ * Generates the Philox words that cover elements `[offset, offset + length)`
+ * a chunk of consecutive blocks at a time, through WebAssembly when it is
+ * available (`_wasm_philox.ts`, the same words) and `_philoxBlock`
+ * otherwise. Calls `visit(words, from, to, base)`: `words[j]` for `j` in
+ * `[from, to)` is the word of output index `base + j`; `from` and `to` are
+ * multiples of 4 except at the two ends of the range.
  */
-function forEachBlock(
+function forEachChunk(
   length: number,
   key: Key,
   draw: Required<DrawOptions>,
-  visit: (words: Uint32Array, outIndex: number, laneLo: number, laneHi: number) => void,
+  visit: (words: Uint32Array, from: number, to: number, base: number) => void,
 ): void {
-  const words = new Uint32Array(4);
-  const end = draw.offset + length;
-  let e = draw.offset;
-  while (e < end) {
-    const block = Math.floor(e / 4);
-    const laneLo = e - block * 4;
-    const laneHi = Math.min(4, end - block * 4);
-    _philoxBlock(
-      block % TWO_POW_32,
-      draw.step,
-      draw.purpose,
-      Math.floor(block / TWO_POW_32),
-      key.seed,
-      key.stream,
-      words,
-    );
-    visit(words, e - draw.offset, laneLo, laneHi);
-    e = block * 4 + laneHi;
+  if (length === 0) return;
+  const wasm = _philoxWasm();
+  const { step, purpose } = draw;
+  const { seed, stream } = key;
+  const first = Math.floor(draw.offset / 4);
+  const last = Math.floor((draw.offset + length - 1) / 4);
+  for (let b = first; b <= last; b += CHUNK_BLOCKS) {
+    const n = Math.min(CHUNK_BLOCKS, last - b + 1);
+    let words: Uint32Array;
+    if (wasm) {
+      words = wasm.blocks(
+        b % TWO_POW_32,
+        step,
+        purpose,
+        Math.floor(b / TWO_POW_32),
+        seed,
+        stream,
+        n,
+      );
+    } else {
+      words = jsWords ??= new Uint32Array(4 * CHUNK_BLOCKS);
+      const w = new Uint32Array(4);
+      for (let i = 0; i < n; i++) {
+        const block = b + i;
+        _philoxBlock(
+          block % TWO_POW_32,
+          step,
+          purpose,
+          Math.floor(block / TWO_POW_32),
+          seed,
+          stream,
+          w,
+        );
+        words.set(w, 4 * i);
+      }
+    }
+    const base = 4 * b - draw.offset; // output index of words[0]
+    visit(words, Math.max(0, -base), Math.min(4 * n, length - base), base);
   }
 }
 
@@ -225,8 +253,8 @@ export function fillBits(out: Uint32Array, key: Key, options: DrawOptions = {}):
   const what = "Cannot draw random bits";
   _checkKey(what, key);
   const draw = _checkDraw(what, options);
-  forEachBlock(out.length, key, draw, (w, i, lo, hi) => {
-    for (let lane = lo; lane < hi; lane++) out[i + lane - lo] = w[lane]!;
+  forEachChunk(out.length, key, draw, (w, from, to, base) => {
+    out.set(w.subarray(from, to), base + from);
   });
 }
 
@@ -254,8 +282,8 @@ export function fillUniform(
   const what = "Cannot draw uniforms";
   _checkKey(what, key);
   const draw = _checkDraw(what, options);
-  forEachBlock(out.length, key, draw, (w, i, lo, hi) => {
-    for (let lane = lo; lane < hi; lane++) out[i + lane - lo] = (w[lane]! + 0.5) * INV_2_32;
+  forEachChunk(out.length, key, draw, (w, from, to, base) => {
+    for (let j = from; j < to; j++) out[base + j] = (w[j]! + 0.5) * INV_2_32;
   });
 }
 
@@ -298,36 +326,21 @@ export function fillNormal(
   _checkKey(what, key);
   const draw = _checkDraw(what, options);
   const n = out.length;
-  if (n === 0) return;
-  const w = new Uint32Array(4);
   const z = new Float64Array(4);
-  const { seed, stream } = key;
-  const first = Math.floor(draw.offset / 4);
-  const last = Math.floor((draw.offset + n - 1) / 4);
-  for (let block = first; block <= last; block++) {
-    _philoxBlock(
-      block % TWO_POW_32,
-      draw.step,
-      draw.purpose,
-      Math.floor(block / TWO_POW_32),
-      seed,
-      stream,
-      w,
-    );
-    _boxMuller(w, z);
-    const base = block * 4 - draw.offset; // out index of lane 0
-    if (base >= 0 && base + 4 <= n) {
-      out[base] = z[0]!;
-      out[base + 1] = z[1]!;
-      out[base + 2] = z[2]!;
-      out[base + 3] = z[3]!;
-    } else {
-      for (let lane = 0; lane < 4; lane++) {
-        const i = base + lane;
-        if (i >= 0 && i < n) out[i] = z[lane]!;
+  forEachChunk(n, key, draw, (w, from, to, base) => {
+    // whole blocks straight into out; the partial ones at the ends via z
+    for (let j = from & ~3; j < to; j += 4) {
+      const i = base + j; // out index of lane 0
+      if (i >= 0 && i + 4 <= n) {
+        _boxMullerInto(w, j, out, i);
+      } else {
+        _boxMullerInto(w, j, z, 0);
+        for (let lane = 0; lane < 4; lane++) {
+          if (i + lane >= 0 && i + lane < n) out[i + lane] = z[lane]!;
+        }
       }
     }
-  }
+  });
 }
 
 // cos and sin of 2πk/4096, k = 0..4096: the coarse part of the Box–Muller angle.
@@ -351,16 +364,26 @@ for (let k = 0; k <= 1 << SINCOS_BITS; k++) {
  * @internal
  */
 export function _boxMuller(w: Uint32Array, z: Float64Array): void {
+  _boxMullerInto(w, 0, z, 0);
+}
+
+/** {@linkcode _boxMuller} on the words `w[wi … wi+4)` into `z[zi … zi+4)`. */
+function _boxMullerInto(
+  w: Uint32Array,
+  wi: number,
+  z: Float64Array | Float32Array,
+  zi: number,
+): void {
   for (let pair = 0; pair < 4; pair += 2) {
-    const r = Math.sqrt(-2 * Math.log(_radiusUniform(w[pair]!)));
-    const v = w[pair + 1]! >>> 8;
+    const r = Math.sqrt(-2 * Math.log(_radiusUniform(w[wi + pair]!)));
+    const v = w[wi + pair + 1]! >>> 8;
     const hi = v >>> 12;
     const b = (TWO_PI * (v & 4095)) * INV_2_24;
     const b2 = b * b;
     const cb = 1 - b2 * (0.5 - b2 * (1 / 24 - b2 / 720));
     const sb = b * (1 - b2 * (1 / 6 - b2 / 120));
     const ca = COS_TABLE[hi]!, sa = SIN_TABLE[hi]!;
-    z[pair] = r * (ca * cb - sa * sb);
-    z[pair + 1] = r * (sa * cb + ca * sb);
+    z[zi + pair] = r * (ca * cb - sa * sb);
+    z[zi + pair + 1] = r * (sa * cb + ca * sb);
   }
 }

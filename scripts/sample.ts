@@ -190,7 +190,8 @@ const SOLVERS: Record<string, { stochastic: boolean; run: Run }> = {
   },
 };
 
-const DEFAULT_SOLVERS = "euler,heun,dpmpp_2m,dpmsolver_3m,unipc_bh2_3,dpm_fast,euler_ancestral,dpmpp_2m_sde";
+const DEFAULT_SOLVERS =
+  "euler,heun,dpmpp_2m,dpmsolver_3m,unipc_bh2_3,dpm_fast,euler_ancestral,dpmpp_2m_sde";
 
 const SPEC = {
   name: "scripts/sample.ts",
