@@ -10,7 +10,7 @@ import { defineSde, type SdeModel } from "../sde.ts";
 import { _elementwise, _f32 } from "./_wgsl.ts";
 
 /** Which forward SDE {@linkcode diffusionModelSde} builds. */
-export type DiffusionSdeKind = "ve" | "vp" | "mean-reverting";
+export type DiffusionSdeKind = "ve" | "vp" | "mean-reverting" | "ouve";
 
 /** Options of {@linkcode diffusionModelSde}. */
 export interface DiffusionSdeOptions {
@@ -30,6 +30,8 @@ export interface DiffusionSdeOptions {
   mu?: number;
   /** Mean-reverting: stationary standard deviation λ (default 1). */
   lambda?: number;
+  /** OUVE: stiffness γ (default 1.5); σ_min (default 0.05) and σ_max (default 0.5) as for VE. */
+  gamma?: number;
 }
 
 /**
@@ -43,7 +45,12 @@ export interface DiffusionSdeOptions {
  * - `mean-reverting` (IR-SDE, Luo et al., "Image restoration with
  *   mean-reverting SDEs", ICML 2023, eq. 3 with constant θ):
  *   `dX = θ(μ − X)dt + √(2λ²θ) dW`; mean μ + (x₀ − μ)e^{−θt}, variance
- *   λ²(1 − e^{−2θt}).
+ *   λ²(1 − e^{−2θt});
+ * - `ouve` (the Ornstein–Uhlenbeck variance-exploding SDE of SGMSE, Welker,
+ *   Richter & Gerkmann, Interspeech 2022, eq. 5; Richter et al., IEEE/ACM
+ *   TASLP 2023): `dX = γ(μ − X)dt + σ(t)√(2 log(σmax/σmin)) dW` with the VE
+ *   σ(t); mean μ + (x₀ − μ)e^{−γt}, variance
+ *   σmin² r (e^{2rt} − e^{−2γt})/(γ + r), r = log(σmax/σmin).
  *
  * All have additive noise (m = d, diagonal).
  *
@@ -165,7 +172,39 @@ export function diffusionModelSde(
         ),
     });
   }
+  if (kind === "ouve") {
+    const gamma = checkFinite(what, "gamma", options.gamma ?? 1.5);
+    const mu = checkFinite(what, "mu", options.mu ?? 0);
+    const lo = checkFinite(what, "sigmaMin", options.sigmaMin ?? 0.05);
+    const hi = checkFinite(what, "sigmaMax", options.sigmaMax ?? 0.5);
+    if (!(gamma > 0 && lo > 0 && hi > lo)) {
+      throw new SdenoRangeError(
+        `${what}: ouve needs gamma > 0 and 0 < sigmaMin < sigmaMax, got ${
+          quote({ gamma, sigmaMin: lo, sigmaMax: hi })
+        }`,
+      );
+    }
+    const r = Math.log(hi / lo);
+    const c = lo * Math.sqrt(2 * r);
+    const sde = additive(
+      "ouve-sde",
+      (_t, x) => gamma * (mu - x),
+      (t) => c * Math.exp(r * t),
+      `${_f32(gamma)} * (${_f32(mu)} - xi)`,
+      `${_f32(c)} * exp(${_f32(r)} * t)`,
+    );
+    return Object.freeze({
+      ...sde,
+      params: { gamma, mu, sigmaMin: lo, sigmaMax: hi },
+      moments: (t: number, x0: ArrayLike<number>) =>
+        perComponent(
+          x0,
+          (x) => mu + (x - mu) * Math.exp(-gamma * t),
+          lo * lo * r * (Math.exp(2 * r * t) - Math.exp(-2 * gamma * t)) / (gamma + r),
+        ),
+    });
+  }
   throw new SdenoRangeError(
-    `${what}: kind must be one of ve, vp, mean-reverting, got ${quote(kind)}`,
+    `${what}: kind must be one of ve, vp, mean-reverting, ouve, got ${quote(kind)}`,
   );
 }

@@ -26,6 +26,7 @@ const MODELS: Array<[SdeModel, number[]]> = [
   [diffusionModelSde("ve", { dim: 2 }), [0.1, 0.2]],
   [diffusionModelSde("vp", { dim: 2 }), [0.1, 0.2]],
   [diffusionModelSde("mean-reverting", { dim: 2 }), [0.1, 0.2]],
+  [diffusionModelSde("ouve", { dim: 2 }), [0.1, 0.2]],
 ];
 
 Deno.test("built-in SDE models write the shapes their noise type promises", () => {
