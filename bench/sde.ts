@@ -1,21 +1,31 @@
 // SDE ensemble throughput (issue #4): Euler–Maruyama on OU (1-D) and stochastic
 // Lotka–Volterra (2-D) in path-steps per second — sdeno webgpu (the ensemble
 // kernel, f32, streaming moments at t1, timed to the host having the moments),
-// sdeno cpu (the kernel's float64 twin) and numpy float64 vectorised over paths
+// sdeno cpu (the kernel's float64 twin, on this thread and split over
+// navigator.hardwareConcurrency Web Workers, bit-identical) and numpy float64 vectorised over paths
 // (bench/peers/sde_em.py), in one run. Permissions: --allow-read=. --allow-run=python3.
 import { CpuBackend, WebGpuBackend } from "../kernels/mod.ts";
 import { ornsteinUhlenbeck } from "../processes/sde_models/ornstein_uhlenbeck.ts";
 import { stochasticLotkaVolterra } from "../processes/sde_models/stochastic_lotka_volterra.ts";
 import type { Sde } from "../processes/sde.ts";
 import { eulerMaruyama, simulateEnsemble } from "../solvers/sde/mod.ts";
+import type { SimulateEnsembleOptions } from "../solvers/sde/ensemble.ts";
 import type { Backend } from "../kernels/backend.ts";
 import { type BenchRow, runPeer, table } from "./_peer.ts";
 
 const DT = 1e-3;
 
-async function rate(sde: Sde, x0: number[], backend: Backend, paths: number, steps: number) {
+async function rate(
+  sde: Sde,
+  x0: number[],
+  backend: Backend,
+  paths: number,
+  steps: number,
+  extra: Partial<SimulateEnsembleOptions> = {},
+) {
   const run = () =>
     simulateEnsemble(sde, {
+      ...extra,
       backend,
       solver: eulerMaruyama,
       x0,
@@ -51,6 +61,19 @@ export async function benchSde(): Promise<string> {
     ["OU (1-D)", ornsteinUhlenbeck({ theta: 1, mu: 0.5, sigma: 1 }), [1], "ou"],
     ["stochastic Lotka–Volterra (2-D)", stochasticLotkaVolterra(), [1.2, 0.8], "slv"],
   ];
+  // how the workers rebuild the two models
+  const workerModels: Record<string, SimulateEnsembleOptions["workerModel"]> = {
+    ou: {
+      module: import.meta.resolve("../processes/sde_models/ornstein_uhlenbeck.ts"),
+      exportName: "ornsteinUhlenbeck",
+      args: [{ theta: 1, mu: 0.5, sigma: 1 }],
+    },
+    slv: {
+      module: import.meta.resolve("../processes/sde_models/stochastic_lotka_volterra.ts"),
+      exportName: "stochasticLotkaVolterra",
+    },
+  };
+  const workers = Math.max(2, navigator.hardwareConcurrency);
   const peer = await runPeer("sde_em.py", [String(small[0]), String(small[1]), "3"]);
   const gpu = await WebGpuBackend.create();
   if (!gpu) console.error("no WebGPU adapter: webgpu rows skipped");
@@ -64,6 +87,17 @@ export async function benchSde(): Promise<string> {
     }
     const c = await rate(sde, x0, cpu, small[0], small[1]);
     rows.push({ name: `sdeno cpu (f64), ${small[0]} × ${small[1]}`, rate: c.rate });
+    const w = await rate(sde, x0, cpu, small[0], small[1], {
+      workers,
+      workerModel: workerModels[tag]!,
+    });
+    if (w.mean !== c.mean) {
+      throw new Error(`${title}: the worker run differs from the one-thread run`);
+    }
+    rows.push({
+      name: `sdeno cpu (f64, ${workers} workers), ${small[0]} × ${small[1]}`,
+      rate: w.rate,
+    });
     if (peer) {
       rows.push({
         name: `numpy f64, ${small[0]} × ${small[1]}`,

@@ -25,7 +25,8 @@
 import ENSEMBLE from "./sde_ensemble.wgsl" with { type: "text" };
 import { PHILOX_WGSL } from "./wgsl.ts";
 import { type GpuContext, joinWgsl } from "./gpu_context.ts";
-import { _philoxBlock, type Key } from "./philox.ts";
+import type { Key } from "./philox.ts";
+import { philoxCountersWasm } from "./philox_wasm.ts";
 import { NumericalError, SdenoTypeError } from "./errors.ts";
 
 /**
@@ -220,29 +221,69 @@ const INV_2_24 = 1 / 16777216;
 const TWO_PI = 2 * Math.PI;
 const INV_2SQRT3 = 1 / (2 * Math.sqrt(3));
 
+/** Philox counters per WebAssembly call when drawing the noise of a batch. */
+const NOISE_BLOCKS = 4096;
+
 /**
- * The q normals of path `path` at grid step `j` into `z[0..q)`: exactly the
- * numbers of `brownianGrid` (`_normals4` there), computed lazily per lane pair.
+ * The q normals of paths `first … first+nb−1` at grid steps `j … j+steps−1`
+ * into `z`: normal `lane` of path `first + i` at step `j + k` goes to
+ * `z[(k·nb + i)·zStride + lane]`. Exactly the numbers of `brownianGrid`
+ * (`_normals4` there): the words of all the counters `(path, step, 0x5de0,
+ * block)` come from one {@linkcode philoxCountersWasm} call (bit-identical
+ * to `_philoxBlock`), then Box–Muller with `Math.cos`/`Math.sin` per lane
+ * pair, as the scalar code does.
  */
-function gridNormals(
-  path: number,
+function gridNormalsBatch(
+  first: number,
+  nb: number,
   j: number,
+  steps: number,
   q: number,
-  seed: number,
-  stream: number,
-  w: Uint32Array,
+  key: Key,
+  counters: Uint32Array,
+  words: Uint32Array,
   z: Float64Array,
-  zo: number,
+  zStride: number,
 ): void {
-  for (let blk = 0; blk * 4 < q; blk++) {
-    _philoxBlock(path, j, 0x5de0, blk, seed, stream, w);
-    const lanes = Math.min(4, q - 4 * blk);
-    for (let pair = 0; pair < lanes; pair += 2) {
-      const u = Math.fround((w[pair]! + 0.5) * INV_2_32);
+  const nblk = zStride >> 2;
+  const len = 4 * steps * nb * nblk;
+  let c = 0;
+  for (let k = 0; k < steps; k++) {
+    for (let i = 0; i < nb; i++) {
+      for (let blk = 0; blk < nblk; blk++) {
+        counters[c] = first + i;
+        counters[c + 1] = j + k;
+        counters[c + 2] = 0x5de0;
+        counters[c + 3] = blk;
+        c += 4;
+      }
+    }
+  }
+  philoxCountersWasm(counters.subarray(0, len), key, { out: words.subarray(0, len) });
+  // counter p's words are words[4p …], and z has the same zStride = 4·nblk per path
+  const pathsSteps = steps * nb;
+  if (q === 1) {
+    for (let p = 0; p < pathsSteps; p++) {
+      const o = p * zStride;
+      const u = Math.fround((words[o]! + 0.5) * INV_2_32);
       const r = Math.sqrt(-2 * Math.log(u));
-      const theta = TWO_PI * ((w[pair + 1]! >>> 8) * INV_2_24 - 0.5);
-      z[zo + 4 * blk + pair] = -r * Math.cos(theta);
-      if (pair + 1 < lanes) z[zo + 4 * blk + pair + 1] = -r * Math.sin(theta);
+      const theta = TWO_PI * ((words[o + 1]! >>> 8) * INV_2_24 - 0.5);
+      z[o] = -r * Math.cos(theta);
+    }
+    return;
+  }
+  for (let p = 0; p < pathsSteps; p++) {
+    const o = p * zStride;
+    for (let blk = 0; blk < nblk; blk++) {
+      const lanes = Math.min(4, q - 4 * blk);
+      for (let pair = 0; pair < lanes; pair += 2) {
+        const wo = o + 4 * blk + pair;
+        const u = Math.fround((words[wo]! + 0.5) * INV_2_32);
+        const r = Math.sqrt(-2 * Math.log(u));
+        const theta = TWO_PI * ((words[wo + 1]! >>> 8) * INV_2_24 - 0.5);
+        z[wo] = -r * Math.cos(theta);
+        if (pair + 1 < lanes) z[wo + 1] = -r * Math.sin(theta);
+      }
     }
   }
 }
@@ -343,98 +384,71 @@ function accumulate(
  * ```
  */
 export function sdeEnsembleCpu(model: EnsembleModel, plan: EnsemblePlan): EnsembleSums {
-  const { dim: d, noiseDim: m, noise } = model;
-  const n = plan.paths, offset = plan.pathOffset ?? 0;
-  const S = plan.saveSteps.length, NS = ensembleStatCount(d), bins = plan.bins;
+  const acc = _ensembleAccumulator(model.dim, plan);
+  runCpu(model, plan, (x, nb, start, s) => acc.add(x, nb, start, s), plan.onProgress);
+  return acc.result();
+}
+
+/** Adds states to the statistics of a run, in path order; see {@linkcode _ensembleAccumulator}. */
+export interface EnsembleAccumulator {
+  /**
+   * Adds the states `x` (n×d) of paths `first … first+n−1` (plan-relative) at save `s`.
+   *
+   * @param x the states
+   * @param n how many paths
+   * @param first the plan-relative index of the first
+   * @param s the save index
+   */
+  add(x: Float64Array, n: number, first: number, s: number): void;
+  /**
+   * The sums, counts, kept and final states so far.
+   *
+   * @returns them
+   */
+  result(): EnsembleSums;
+}
+
+/**
+ * The statistics of {@linkcode sdeEnsembleCpu}, fed with states: adding
+ * every path's states at every save in path order (any grouping) gives the
+ * twin's sums bit for bit, since each sum is the same sequence of float64
+ * additions. Used to merge worker shards.
+ *
+ * @internal
+ * @param d the state dimension
+ * @param plan the run
+ * @returns the accumulator
+ *
+ * @example Two halves added in order equal the twin
+ * ```ts
+ * import { _ensembleAccumulator, _sdeEnsembleStates, sdeEnsembleCpu } from "./sde_ensemble.ts";
+ * import assert from "node:assert/strict";
+ * const model = {
+ *   name: "bm", dim: 1, noiseDim: 1, noise: "diagonal", calculus: "ito",
+ *   drift: (_t: number, _x: Float64Array, o: Float64Array, n: number) => o.fill(0, 0, n),
+ *   diffusion: (_t: number, _x: Float64Array, o: Float64Array, n: number) => o.fill(1, 0, n),
+ *   diffusionDerivative: undefined, wgsl: undefined,
+ * } as const;
+ * const plan = {
+ *   method: "euler-maruyama", x0: [0], paths: 600, t0: 0, dt: 0.1, saveSteps: [10],
+ *   key: { seed: 1, stream: 0 }, shift: [0], bins: 0, keep: 0, final: true,
+ * } as const;
+ * const acc = _ensembleAccumulator(1, plan);
+ * for (const [first, paths] of [[0, 512], [512, 88]] as const) {
+ *   const st = _sdeEnsembleStates(model, { ...plan, paths, pathOffset: first });
+ *   acc.add(st, paths, first, 0);
+ * }
+ * assert.deepEqual(acc.result(), sdeEnsembleCpu(model, plan));
+ * ```
+ */
+export function _ensembleAccumulator(d: number, plan: EnsemblePlan): EnsembleAccumulator {
+  const n = plan.paths, S = plan.saveSteps.length, NS = ensembleStatCount(d), bins = plan.bins;
   const sums = new Float64Array(S * NS);
   const counts = new Float64Array(S * d * (bins + 2));
   const kept = new Float64Array(S * plan.keep * d);
   const final = new Float64Array(plan.final ? n * d : 0);
-  const method = plan.method;
-  const sra = method === "sra1";
-  const q = sra ? 2 * m : m;
-  const gw = noise === "diagonal" || noise === "scalar" ? d : d * m;
-  const B = Math.min(256, n);
-  const x = new Float64Array(B * d), out = new Float64Array(B * d);
-  const f = new Float64Array(B * d), f2 = new Float64Array(B * d), h2 = new Float64Array(B * d);
-  const g = new Float64Array(B * gw), g2 = new Float64Array(B * gw);
-  const lg = new Float64Array(B * d), xp = new Float64Array(B * d);
-  const gp = new Float64Array(B * gw), gm = new Float64Array(B * gw);
-  const z = new Float64Array(B * 4 * Math.ceil(q / 4));
-  const dW = new Float64Array(B * m), zh = new Float64Array(B * m), wz = new Float64Array(B * m);
-  const w = new Uint32Array(4);
-  const { seed, stream } = plan.key;
-  const { t0, dt } = plan;
-  const sqrtDt = Math.sqrt(dt);
-  const ito = model.calculus === "ito";
-  const x0 = plan.x0, perPath = x0.length !== d;
-  const zStride = 4 * Math.ceil(q / 4);
-  for (let start = 0; start < n; start += B) {
-    const nb = Math.min(B, n - start);
-    for (let e = 0; e < nb * d; e++) x[e] = perPath ? x0[start * d + e]! : x0[e % d]!;
-    let j = 0;
-    for (let s = 0; s < S; s++) {
-      const end = plan.saveSteps[s]!;
-      for (; j < end; j++) {
-        const t = t0 + j * dt;
-        for (let i = 0; i < nb; i++) {
-          gridNormals(offset + start + i, j, q, seed, stream, w, z, i * zStride);
-          for (let k = 0; k < m; k++) dW[i * m + k] = sqrtDt * z[i * zStride + k]!;
-        }
-        if (sra) {
-          // SRA1 (Rößler 2010, Table 6.1), as sde_step in the WGSL
-          for (let i = 0; i < nb; i++) {
-            for (let k = 0; k < m; k++) {
-              const zk = z[i * zStride + k]!, ek = z[i * zStride + m + k]!;
-              const dz = dt * sqrtDt * (0.5 * zk + INV_2SQRT3 * ek);
-              zh[i * m + k] = dz / dt;
-              wz[i * m + k] = dW[i * m + k]! - dz / dt;
-            }
-          }
-          model.drift(t, x, f, nb);
-          model.diffusion(t + dt, x, g, nb);
-          for (let e = 0; e < nb * d; e++) h2[e] = x[e]! + 0.75 * dt * f[e]!;
-          // h2 += 1.5 g1·(dZ/h)
-          for (let e = 0; e < nb * d; e++) out[e] = 0;
-          addNoise(noise, d, m, g, zh, out, nb);
-          for (let e = 0; e < nb * d; e++) h2[e] = h2[e]! + 1.5 * out[e]!;
-          model.drift(t + 0.75 * dt, h2, f2, nb);
-          model.diffusion(t, x, g2, nb);
-          for (let e = 0; e < nb * d; e++) {
-            out[e] = x[e]! + dt * (f[e]! / 3 + (2 * f2[e]!) / 3);
-          }
-          addNoise(noise, d, m, g, wz, out, nb);
-          addNoise(noise, d, m, g2, zh, out, nb);
-        } else {
-          model.drift(t, x, f, nb);
-          model.diffusion(t, x, g, nb);
-          for (let e = 0; e < nb * d; e++) out[e] = x[e]! + dt * f[e]!;
-          addNoise(noise, d, m, g, dW, out, nb);
-          if (method === "milstein" && (noise === "diagonal" || noise === "scalar")) {
-            milsteinCorrection(model, t, x, g, lg, xp, gp, gm, nb);
-            const c = ito ? dt : 0;
-            for (let i = 0; i < nb; i++) {
-              for (let r = 0; r < d; r++) {
-                const k = i * d + r;
-                const dw = noise === "diagonal" ? dW[k]! : dW[i]!;
-                out[k] = out[k]! + 0.5 * lg[k]! * (dw * dw - c);
-              }
-            }
-          }
-        }
-        for (let e = 0; e < nb * d; e++) {
-          if (!Number.isFinite(out[e]!)) {
-            const path = offset + start + Math.floor(e / d);
-            throw new NumericalError(
-              `Cannot simulate the ensemble: the state became ${out[e]} at path ${path}, time ${
-                t0 + (j + 1) * dt
-              }, component ${e % d} (${method}, step ${j + 1})`,
-              { step: j + 1, time: t0 + (j + 1) * dt, index: e % d },
-            );
-          }
-        }
-        x.set(out.subarray(0, nb * d));
-      }
+  return {
+    add(x, nb, start, s) {
       accumulate(
         x,
         nb,
@@ -452,11 +466,218 @@ export function sdeEnsembleCpu(model: EnsembleModel, plan: EnsemblePlan): Ensemb
       for (let i = 0; i < nb && start + i < plan.keep; i++) {
         for (let r = 0; r < d; r++) kept[(s * plan.keep + start + i) * d + r] = x[i * d + r]!;
       }
+      if (plan.final && s === S - 1) final.set(x.subarray(0, nb * d), start * d);
+    },
+    result: () => ({ sums, counts, kept, final }),
+  };
+}
+
+/**
+ * The states of every path at every save of {@linkcode sdeEnsembleCpu}'s
+ * run, S×paths×d (the paths of `plan`, from `pathOffset`): the work of one
+ * shard when the paths are split over workers.
+ *
+ * @internal
+ * @param model the SDE
+ * @param plan the run (its statistics fields are ignored)
+ * @returns the states, save-major
+ * @throws {NumericalError} when a state becomes NaN or infinite (as the twin)
+ *
+ * @example The states at the last save are the twin's final states
+ * ```ts
+ * import { _sdeEnsembleStates, sdeEnsembleCpu } from "./sde_ensemble.ts";
+ * import assert from "node:assert/strict";
+ * const model = {
+ *   name: "bm", dim: 1, noiseDim: 1, noise: "diagonal", calculus: "ito",
+ *   drift: (_t: number, _x: Float64Array, o: Float64Array, n: number) => o.fill(0, 0, n),
+ *   diffusion: (_t: number, _x: Float64Array, o: Float64Array, n: number) => o.fill(1, 0, n),
+ *   diffusionDerivative: undefined, wgsl: undefined,
+ * } as const;
+ * const plan = {
+ *   method: "euler-maruyama", x0: [0], paths: 300, t0: 0, dt: 0.1, saveSteps: [5, 10],
+ *   key: { seed: 1, stream: 0 }, shift: [0], bins: 0, keep: 0, final: true,
+ * } as const;
+ * const st = _sdeEnsembleStates(model, plan);
+ * assert.deepEqual(st.subarray(300), sdeEnsembleCpu(model, plan).final);
+ * ```
+ */
+export function _sdeEnsembleStates(model: EnsembleModel, plan: EnsemblePlan): Float64Array {
+  const d = model.dim, n = plan.paths;
+  const states = new Float64Array(plan.saveSteps.length * n * d);
+  runCpu(model, plan, (x, nb, start, s) => {
+    states.set(x.subarray(0, nb * d), (s * n + start) * d);
+  }, undefined);
+  return states;
+}
+
+/**
+ * The twin's integration loop, in batches of 256 paths: calls
+ * `save(x, nb, start, s)` with the states of paths `start … start+nb−1`
+ * (plan-relative) at each save `s`, and `onProgress` after each batch.
+ */
+function runCpu(
+  model: EnsembleModel,
+  plan: EnsemblePlan,
+  save: (x: Float64Array, nb: number, start: number, s: number) => void,
+  onProgress: ((pathsDone: number) => void) | undefined,
+): void {
+  const { dim: d, noiseDim: m, noise } = model;
+  const n = plan.paths, offset = plan.pathOffset ?? 0;
+  const S = plan.saveSteps.length;
+  const method = plan.method;
+  const sra = method === "sra1";
+  const q = sra ? 2 * m : m;
+  const gw = noise === "diagonal" || noise === "scalar" ? d : d * m;
+  const B = Math.min(256, n);
+  const x = new Float64Array(B * d), out = new Float64Array(B * d);
+  const f = new Float64Array(B * d), f2 = new Float64Array(B * d), h2 = new Float64Array(B * d);
+  const g = new Float64Array(B * gw), g2 = new Float64Array(B * gw);
+  const lg = new Float64Array(B * d), xp = new Float64Array(B * d);
+  const gp = new Float64Array(B * gw), gm = new Float64Array(B * gw);
+  const zStride = 4 * Math.ceil(q / 4);
+  // the noise of up to kMax steps of a batch is drawn at once
+  const kMax = Math.max(1, Math.floor(NOISE_BLOCKS / ((B * zStride) >> 2)));
+  const z = new Float64Array(kMax * B * zStride);
+  const counters = new Uint32Array(kMax * B * zStride), words = new Uint32Array(counters.length);
+  const dW = new Float64Array(B * m), zh = new Float64Array(B * m), wz = new Float64Array(B * m);
+  const key = plan.key;
+  const { t0, dt } = plan;
+  const sqrtDt = Math.sqrt(dt);
+  const ito = model.calculus === "ito";
+  const x0 = plan.x0, perPath = x0.length !== d;
+  const em = method === "euler-maruyama";
+  for (let start = 0; start < n; start += B) {
+    const nb = Math.min(B, n - start);
+    for (let e = 0; e < nb * d; e++) x[e] = perPath ? x0[start * d + e]! : x0[e % d]!;
+    let j = 0;
+    for (let s = 0; s < S; s++) {
+      const end = plan.saveSteps[s]!;
+      while (j < end) {
+        const steps = Math.min(kMax, end - j);
+        gridNormalsBatch(offset + start, nb, j, steps, q, key, counters, words, z, zStride);
+        for (let k = 0; k < steps; k++, j++) {
+          const t = t0 + j * dt;
+          const zo = k * nb * zStride;
+          if (em) {
+            // x + dt·f + g·(√dt·z): the operations of the branch below, fused
+            model.drift(t, x, f, nb);
+            model.diffusion(t, x, g, nb);
+            let chk = 0;
+            if (noise === "diagonal") {
+              for (let i = 0; i < nb; i++) {
+                const zi = zo + i * zStride;
+                for (let r = 0; r < d; r++) {
+                  const e = i * d + r;
+                  const v = (x[e]! + dt * f[e]!) + g[e]! * (sqrtDt * z[zi + r]!);
+                  out[e] = v;
+                  chk += v * 0;
+                }
+              }
+            } else if (noise === "scalar") {
+              for (let i = 0; i < nb; i++) {
+                const dw = sqrtDt * z[zo + i * zStride]!;
+                for (let r = 0; r < d; r++) {
+                  const e = i * d + r;
+                  const v = (x[e]! + dt * f[e]!) + g[e]! * dw;
+                  out[e] = v;
+                  chk += v * 0;
+                }
+              }
+            } else {
+              for (let i = 0; i < nb; i++) {
+                const zi = zo + i * zStride;
+                for (let r = 0; r < d; r++) {
+                  const e = i * d + r, row = e * m;
+                  let acc = 0;
+                  for (let kk = 0; kk < m; kk++) acc += g[row + kk]! * (sqrtDt * z[zi + kk]!);
+                  const v = (x[e]! + dt * f[e]!) + acc;
+                  out[e] = v;
+                  chk += v * 0;
+                }
+              }
+            }
+            // chk is NaN exactly when some value is NaN or infinite
+            if (chk !== 0) checkFinite(out, nb, d, offset + start, t0, dt, j, method);
+            x.set(out.subarray(0, nb * d));
+            continue;
+          }
+          for (let i = 0; i < nb; i++) {
+            for (let kk = 0; kk < m; kk++) dW[i * m + kk] = sqrtDt * z[zo + i * zStride + kk]!;
+          }
+          if (sra) {
+            // SRA1 (Rößler 2010, Table 6.1), as sde_step in the WGSL
+            for (let i = 0; i < nb; i++) {
+              for (let kk = 0; kk < m; kk++) {
+                const zk = z[zo + i * zStride + kk]!, ek = z[zo + i * zStride + m + kk]!;
+                const dz = dt * sqrtDt * (0.5 * zk + INV_2SQRT3 * ek);
+                zh[i * m + kk] = dz / dt;
+                wz[i * m + kk] = dW[i * m + kk]! - dz / dt;
+              }
+            }
+            model.drift(t, x, f, nb);
+            model.diffusion(t + dt, x, g, nb);
+            for (let e = 0; e < nb * d; e++) h2[e] = x[e]! + 0.75 * dt * f[e]!;
+            // h2 += 1.5 g1·(dZ/h)
+            for (let e = 0; e < nb * d; e++) out[e] = 0;
+            addNoise(noise, d, m, g, zh, out, nb);
+            for (let e = 0; e < nb * d; e++) h2[e] = h2[e]! + 1.5 * out[e]!;
+            model.drift(t + 0.75 * dt, h2, f2, nb);
+            model.diffusion(t, x, g2, nb);
+            for (let e = 0; e < nb * d; e++) {
+              out[e] = x[e]! + dt * (f[e]! / 3 + (2 * f2[e]!) / 3);
+            }
+            addNoise(noise, d, m, g, wz, out, nb);
+            addNoise(noise, d, m, g2, zh, out, nb);
+          } else {
+            // Milstein; on additive and general noise it is Euler–Maruyama
+            model.drift(t, x, f, nb);
+            model.diffusion(t, x, g, nb);
+            for (let e = 0; e < nb * d; e++) out[e] = x[e]! + dt * f[e]!;
+            addNoise(noise, d, m, g, dW, out, nb);
+            if (noise === "diagonal" || noise === "scalar") {
+              milsteinCorrection(model, t, x, g, lg, xp, gp, gm, nb);
+              const c = ito ? dt : 0;
+              for (let i = 0; i < nb; i++) {
+                for (let r = 0; r < d; r++) {
+                  const e = i * d + r;
+                  const dw = noise === "diagonal" ? dW[e]! : dW[i]!;
+                  out[e] = out[e]! + 0.5 * lg[e]! * (dw * dw - c);
+                }
+              }
+            }
+          }
+          checkFinite(out, nb, d, offset + start, t0, dt, j, method);
+          x.set(out.subarray(0, nb * d));
+        }
+      }
+      save(x, nb, start, s);
     }
-    if (plan.final) final.set(x.subarray(0, nb * d), start * d);
-    plan.onProgress?.(start + nb);
+    onProgress?.(start + nb);
   }
-  return { sums, counts, kept, final };
+}
+
+/** Throws a {@linkcode NumericalError} at the first non-finite value of `out` (n×d) after step j. */
+function checkFinite(
+  out: Float64Array,
+  n: number,
+  d: number,
+  first: number,
+  t0: number,
+  dt: number,
+  j: number,
+  method: EnsembleMethod,
+): void {
+  for (let e = 0; e < n * d; e++) {
+    if (!Number.isFinite(out[e]!)) {
+      const path = first + Math.floor(e / d);
+      throw new NumericalError(
+        `Cannot simulate the ensemble: the state became ${out[e]} at path ${path}, time ${
+          t0 + (j + 1) * dt
+        }, component ${e % d} (${method}, step ${j + 1})`,
+        { step: j + 1, time: t0 + (j + 1) * dt, index: e % d },
+      );
+    }
+  }
 }
 
 /** The Milstein correction L¹g from the model or by a central difference along g (as solveSde). */

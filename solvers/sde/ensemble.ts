@@ -18,6 +18,7 @@ import { _checkKey, type Key } from "../../kernels/philox.ts";
 import type { Backend } from "../../kernels/backend.ts";
 import { WebGpuBackend } from "../../kernels/webgpu_backend.ts";
 import {
+  _ensembleAccumulator,
   type EnsembleMethod,
   type EnsemblePlan,
   ensembleStatCount,
@@ -25,6 +26,7 @@ import {
   launchSdeEnsemble,
   sdeEnsembleCpu,
 } from "../../kernels/sde_ensemble.ts";
+import { NumericalError } from "../../kernels/errors.ts";
 import { _probeSde, type Sde } from "../../processes/sde.ts";
 import type { SdeSolver } from "./solver_info.ts";
 import { eulerMaruyama } from "./euler_maruyama.ts";
@@ -73,8 +75,26 @@ export interface SimulateEnsembleOptions {
   stepsPerDispatch?: number;
   /** webgpu: paths per chunk, default 2²⁰. */
   chunkPaths?: number;
-  /** Called with the number of paths finished so far (after each batch of 256 on cpu, each chunk on webgpu). */
+  /** Called with the number of paths finished so far (after each batch of 256 on cpu, each shard with workers, each chunk on webgpu). */
   onProgress?: (pathsDone: number) => void;
+  /**
+   * cpu: split the paths over this many Web Workers (default 1: this thread).
+   * The results are bit-identical to one thread. Needs `workerModel`, and read
+   * permission for the worker module and the model's module.
+   */
+  workers?: number;
+  /** cpu with workers: how a worker rebuilds the SDE (the function must return the same SDE). */
+  workerModel?: EnsembleWorkerModel;
+}
+
+/** How a worker rebuilds an SDE: `(await import(module))[exportName](...args)`. */
+export interface EnsembleWorkerModel {
+  /** Module specifier or URL, e.g. `import.meta.resolve("./my_model.ts")`. */
+  module: string | URL;
+  /** Name of the exported factory function. */
+  exportName: string;
+  /** Its arguments (structured-cloneable), default none. */
+  args?: readonly unknown[];
 }
 
 /** What {@linkcode simulateEnsemble} returns (S saves, d components, P quantiles). */
@@ -297,6 +317,19 @@ export async function simulateEnsemble(
     }
     plan.onProgress = options.onProgress;
   }
+  const workers = checkInteger(what, "workers", options.workers ?? 1, 1, 256);
+  if (workers > 1 && backend.name === "cpu") {
+    const wm = options.workerModel;
+    if (
+      typeof wm !== "object" || wm === null ||
+      !(typeof wm.module === "string" || wm.module instanceof URL) ||
+      typeof wm.exportName !== "string" || (wm.args !== undefined && !Array.isArray(wm.args))
+    ) {
+      throw new SdenoTypeError(
+        `${what}: workers > 1 needs workerModel { module, exportName, args? }, got ${quote(wm)}`,
+      );
+    }
+  }
   // histogram bins for quantiles
   if (probs.length > 0) {
     const h = options.histogram;
@@ -368,6 +401,8 @@ export async function simulateEnsemble(
       raw = sdeEnsembleCpu(sde, plan);
       ran = "cpu";
     }
+  } else if (workers > 1) {
+    raw = await ensembleOnWorkers(sde, plan, workers, options.workerModel!);
   } else {
     raw = sdeEnsembleCpu(sde, plan);
   }
@@ -493,4 +528,150 @@ function finishStats(
 function pairIndex(d: number, a: number, b: number): number {
   // rows a' < a hold d − a' entries each
   return a * d - (a * (a - 1)) / 2 + (b - a);
+}
+
+/** Paths per worker shard: a multiple of 256 (the twin's batch), about 4 shards per worker. */
+function shardPaths(n: number, workers: number, saves: number, d: number): number {
+  const byBalance = Math.ceil(n / (4 * workers * 256));
+  const byMemory = Math.floor((1 << 21) / (256 * saves * d)); // 16 MiB of states
+  return 256 * Math.max(1, Math.min(64, byBalance, byMemory));
+}
+
+/**
+ * The cpu twin on `count` Web Workers: shards of whole 256-path batches,
+ * handed out as workers become free; their states at every save are added
+ * in path order, so the sums, histograms, kept and final states are those of
+ * `sdeEnsembleCpu` bit for bit, and so is the first error.
+ */
+async function ensembleOnWorkers(
+  sde: Sde,
+  plan: EnsemblePlan,
+  count: number,
+  spec: EnsembleWorkerModel,
+): Promise<EnsembleSums> {
+  const what = `Cannot simulate the ensemble of "${sde.name}" on workers`;
+  const d = sde.dim, n = plan.paths, S = plan.saveSteps.length, offset = plan.pathOffset ?? 0;
+  const x0 = plan.x0, perPath = x0.length !== d;
+  const C = shardPaths(n, count, S, d);
+  const shards = Math.ceil(n / C);
+  const used = Math.min(count, shards);
+  const acc = _ensembleAccumulator(d, plan);
+  const url = new URL("./_ensemble_worker.ts", import.meta.url).href;
+  const pool: Worker[] = [];
+  try {
+    // rebuild the model in each worker and check it against this one on a probe
+    const probeX = Array.from(perPath ? Array.prototype.slice.call(x0, 0, 2 * d) : x0);
+    const pn = probeX.length / d;
+    const gw = sde.noise === "diagonal" || sde.noise === "scalar" ? d : d * sde.noiseDim;
+    const f = new Float64Array(pn * d), g = new Float64Array(pn * gw);
+    sde.drift(plan.t0, Float64Array.from(probeX), f, pn);
+    sde.diffusion(plan.t0, Float64Array.from(probeX), g, pn);
+    const inbox: Array<(m: Record<string, unknown>) => void> = [];
+    const ready = [];
+    for (let w = 0; w < used; w++) {
+      const worker = new Worker(url, { type: "module" });
+      pool.push(worker);
+      ready.push(
+        new Promise<Record<string, unknown>>((resolve, reject) => {
+          worker.onmessage = (e) => resolve(e.data);
+          worker.onerror = (e) => {
+            e.preventDefault();
+            reject(new SdenoTypeError(`${what}: the worker failed to start: ${e.message}`));
+          };
+        }),
+      );
+      worker.postMessage({
+        type: "init",
+        module: String(spec.module),
+        export: spec.exportName,
+        args: spec.args ?? [],
+        probeX,
+        t: plan.t0,
+      });
+    }
+    const same = (a: ArrayLike<number>, b: ArrayLike<number>) =>
+      a.length === b.length &&
+      Array.prototype.every.call(a, (v: number, i: number) => Object.is(v, b[i]));
+    for (const r of await Promise.all(ready)) {
+      if (r.type === "error") {
+        throw new SdenoTypeError(`${what}: workerModel failed in the worker: ${r.message}`);
+      }
+      if (
+        r.dim !== d || r.noiseDim !== sde.noiseDim || r.noise !== sde.noise ||
+        r.calculus !== sde.calculus || !same(r.drift as Float64Array, f) ||
+        !same(r.diffusion as Float64Array, g)
+      ) {
+        throw new SdenoTypeError(
+          `${what}: workerModel rebuilds "${r.name}", which differs from the SDE "${sde.name}" (shape or coefficients at x0)`,
+        );
+      }
+    }
+    // hand out shards; merge in order
+    const results = new Map<number, Record<string, unknown>>();
+    let next = 0, merged = 0;
+    let wake: (() => void) | undefined;
+    const dispatch = (w: number) => {
+      if (next >= shards) return;
+      const id = next++;
+      const first = id * C, nc = Math.min(C, n - first);
+      pool[w]!.postMessage({
+        type: "run",
+        id,
+        plan: {
+          method: plan.method,
+          x0: perPath
+            ? Float64Array.prototype.slice.call(x0, first * d, (first + nc) * d)
+            : Array.from(x0),
+          paths: nc,
+          pathOffset: offset + first,
+          t0: plan.t0,
+          dt: plan.dt,
+          saveSteps: plan.saveSteps,
+          key: { seed: plan.key.seed, stream: plan.key.stream },
+          shift: Array.from(plan.shift),
+          bins: 0,
+          keep: 0,
+          final: false,
+        } satisfies EnsemblePlan,
+      });
+    };
+    let failure: unknown;
+    for (let w = 0; w < used; w++) {
+      inbox[w] = (m) => {
+        results.set(m.id as number, m);
+        if (m.type !== "error") dispatch(w);
+        wake?.();
+      };
+      pool[w]!.onmessage = (e) => inbox[w]!(e.data);
+      pool[w]!.onerror = (e) => {
+        e.preventDefault();
+        failure = new SdenoTypeError(`${what}: a worker failed: ${e.message}`);
+        wake?.();
+      };
+      dispatch(w);
+    }
+    while (merged < shards) {
+      const r = results.get(merged);
+      if (!r) {
+        if (failure) throw failure;
+        await new Promise<void>((resolve) => (wake = resolve));
+        continue;
+      }
+      results.delete(merged);
+      if (r.type === "error") {
+        const num = r.numerical as { step: number; time: number; index: number } | undefined;
+        throw num ? new NumericalError(String(r.message), num) : new SdenoTypeError(
+          `${what}: ${r.message}`,
+        );
+      }
+      const first = merged * C, nc = Math.min(C, n - first);
+      const states = r.states as Float64Array;
+      for (let s = 0; s < S; s++) acc.add(states.subarray(s * nc * d), nc, first, s);
+      merged++;
+      plan.onProgress?.(first + nc);
+    }
+    return acc.result();
+  } finally {
+    for (const w of pool) w.terminate();
+  }
 }

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import {
+  brownianGrid,
   eulerMaruyama,
   heun,
   milstein,
@@ -315,4 +316,110 @@ Deno.test({
       e instanceof SdenoParseError && typeof e.line === "number" &&
       /undefined_thing/.test(e.message) && /line \d+/.test(e.message),
   );
+});
+
+Deno.test("simulateEnsemble() on cpu is Euler–Maruyama on brownianGrid's increments, bit for bit", async () => {
+  const lv = stochasticLotkaVolterra({ sigmaPrey: 0.3 });
+  const n = 300, steps = 40, dt = 1 / 64, offset = 77;
+  const r = await simulateEnsemble(lv, {
+    backend: cpu,
+    x0: [1.2, 0.8],
+    paths: n,
+    t1: steps * dt,
+    dt,
+    key,
+    pathOffset: offset,
+    returnFinal: true,
+  });
+  const bm = brownianGrid(key, { noiseDim: 2, dt });
+  const x = new Float64Array(n * 2).map((_, e) => (e % 2 ? 0.8 : 1.2));
+  const f = new Float64Array(n * 2), g = new Float64Array(n * 2);
+  const inc = { dW: new Float64Array(n * 2) };
+  for (let j = 0; j < steps; j++) {
+    lv.drift(j * dt, x, f, n);
+    lv.diffusion(j * dt, x, g, n);
+    bm.increment(j * dt, (j + 1) * dt, inc, n, offset);
+    for (let e = 0; e < 2 * n; e++) x[e] = (x[e]! + dt * f[e]!) + g[e]! * inc.dW[e]!;
+  }
+  assert.deepEqual(r.final, x);
+});
+
+const WORKER_OU = {
+  module: import.meta.resolve("../../../processes/sde_models/ornstein_uhlenbeck.ts"),
+  exportName: "ornsteinUhlenbeck",
+  args: [{ theta: 1, mu: 0.5, sigma: 1 }],
+};
+
+Deno.test("simulateEnsemble() on cpu workers equals one thread bit for bit", async () => {
+  const lv = stochasticLotkaVolterra({ sigmaPrey: 0.3 });
+  const perPath = Array.from({ length: 2 * 1500 }, (_, e) => (e % 2 ? 0.8 : 1.2) + (e % 7) * 0.01);
+  const cases: Array<[Sde, Record<string, unknown>, ArrayLike<number>]> = [
+    [lv, {
+      module: import.meta.resolve("../../../processes/sde_models/stochastic_lotka_volterra.ts"),
+      exportName: "stochasticLotkaVolterra",
+      args: [{ sigmaPrey: 0.3 }],
+    }, perPath],
+    [ornsteinUhlenbeck({ theta: 1, mu: 0.5, sigma: 1 }), WORKER_OU, [1]],
+  ];
+  for (const [sde, workerModel, x0] of cases) {
+    const opts = {
+      backend: cpu,
+      x0,
+      paths: 1500,
+      t1: 1,
+      dt: 1 / 64,
+      saveAt: [0.25, 1],
+      key,
+      pathOffset: 1000,
+      quantiles: [0.1, 0.5],
+      keepPaths: 300,
+      returnFinal: true,
+    };
+    const progress: number[] = [];
+    const one = await simulateEnsemble(sde, opts);
+    const many = await simulateEnsemble(sde, {
+      ...opts,
+      workers: 2,
+      workerModel: workerModel as never,
+      onProgress: (k) => progress.push(k),
+    });
+    assert.deepEqual(many, one);
+    assert.equal(progress[progress.length - 1], 1500);
+  }
+});
+
+Deno.test("simulateEnsemble() on cpu workers reports the one-thread error and checks workerModel", async () => {
+  const ou = ornsteinUhlenbeck({ theta: 1, mu: 0.5, sigma: 1 });
+  const base = { backend: cpu, x0: [1], paths: 600, t1: 1, dt: 0.1 };
+  await assert.rejects(simulateEnsemble(ou, { ...base, workers: 2 }), /needs workerModel/);
+  await assert.rejects(
+    simulateEnsemble(ou, {
+      ...base,
+      workers: 2,
+      workerModel: { ...WORKER_OU, args: [{ theta: 2, mu: 0.5, sigma: 1 }] },
+    }),
+    (e: Error) => e instanceof SdenoTypeError && /differs from the SDE/.test(e.message),
+  );
+  await assert.rejects(
+    simulateEnsemble(ou, {
+      ...base,
+      workers: 2,
+      workerModel: { ...WORKER_OU, exportName: "nope" },
+    }),
+    (e: Error) => e instanceof SdenoTypeError && /no function export "nope"/.test(e.message),
+  );
+  // paths from 300 on blow up; the one-thread error names the first of them
+  const big = ornsteinUhlenbeck({ theta: -400, mu: 0, sigma: 1 });
+  const x0 = Array.from({ length: 600 }, (_, i) => (i >= 300 ? 1e300 : 0));
+  const opts = { ...base, x0, dt: 0.01 };
+  const err1 = await simulateEnsemble(big, opts).catch((e) => e);
+  const err2 = await simulateEnsemble(big, {
+    ...opts,
+    workers: 2,
+    workerModel: { ...WORKER_OU, args: [{ theta: -400, mu: 0, sigma: 1 }] },
+  }).catch((e) => e);
+  assert.ok(err1 instanceof NumericalError && /path 300,/.test(err1.message), String(err1));
+  assert.ok(err2 instanceof NumericalError);
+  assert.equal(err2.message, err1.message);
+  assert.equal(err2.step, err1.step);
 });
