@@ -374,16 +374,31 @@ function _boxMullerInto(
   z: Float64Array | Float32Array,
   zi: number,
 ): void {
-  for (let pair = 0; pair < 4; pair += 2) {
-    const r = Math.sqrt(-2 * Math.log(_radiusUniform(w[wi + pair]!)));
-    const v = w[wi + pair + 1]! >>> 8;
-    const hi = v >>> 12;
-    const b = (TWO_PI * (v & 4095)) * INV_2_24;
-    const b2 = b * b;
-    const cb = 1 - b2 * (0.5 - b2 * (1 / 24 - b2 / 720));
-    const sb = b * (1 - b2 * (1 / 6 - b2 / 120));
-    const ca = COS_TABLE[hi]!, sa = SIN_TABLE[hi]!;
-    z[zi + pair] = r * (ca * cb - sa * sb);
-    z[zi + pair + 1] = r * (sa * cb + ca * sb);
-  }
+  _boxMullerPair(w[wi]!, w[wi + 1]!, z, zi);
+  _boxMullerPair(w[wi + 2]!, w[wi + 3]!, z, zi + 2);
+}
+
+/**
+ * Box–Muller on one word pair: radius word `a`, angle word `b`, the two
+ * normals into `z[zi]`, `z[zi + 1]` — the single CPU implementation every
+ * caller shares (see {@linkcode _boxMuller}).
+ *
+ * @internal
+ */
+export function _boxMullerPair(
+  a: number,
+  b: number,
+  z: Float64Array | Float32Array,
+  zi: number,
+): void {
+  const r = Math.sqrt(-2 * Math.log(_radiusUniform(a)));
+  const v = b >>> 8;
+  const hi = v >>> 12;
+  const t = (TWO_PI * (v & 4095)) * INV_2_24;
+  const t2 = t * t;
+  const ct = 1 - t2 * (0.5 - t2 * (1 / 24 - t2 / 720));
+  const st = t * (1 - t2 * (1 / 6 - t2 / 120));
+  const ca = COS_TABLE[hi]!, sa = SIN_TABLE[hi]!;
+  z[zi] = r * (ca * ct - sa * st);
+  z[zi + 1] = r * (sa * ct + ca * st);
 }

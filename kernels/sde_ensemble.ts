@@ -25,7 +25,7 @@
 import ENSEMBLE from "./sde_ensemble.wgsl" with { type: "text" };
 import { PHILOX_WGSL } from "./wgsl.ts";
 import { type GpuContext, joinWgsl } from "./gpu_context.ts";
-import type { Key } from "./philox.ts";
+import { _boxMullerPair, type Key } from "./philox.ts";
 import { philoxCountersWasm } from "./philox_wasm.ts";
 import { NumericalError, SdenoTypeError } from "./errors.ts";
 
@@ -216,9 +216,6 @@ function fnv1a(text: string): string {
   return (h >>> 0).toString(16).padStart(8, "0");
 }
 
-const INV_2_32 = 1 / 4294967296;
-const INV_2_24 = 1 / 16777216;
-const TWO_PI = 2 * Math.PI;
 const INV_2SQRT3 = 1 / (2 * Math.sqrt(3));
 
 /** Philox counters per WebAssembly call when drawing the noise of a batch. */
@@ -230,7 +227,7 @@ const NOISE_BLOCKS = 4096;
  * `z[(k·nb + i)·zStride + lane]`. Exactly the numbers of `brownianGrid`
  * (`_normals4` there): the words of all the counters `(path, step, 0x5de0,
  * block)` come from one {@linkcode philoxCountersWasm} call (bit-identical
- * to `_philoxBlock`), then Box–Muller with `Math.cos`/`Math.sin` per lane
+ * to `_philoxBlock`), then the shared Box–Muller (`_boxMullerPair`) per lane
  * pair, as the scalar code does.
  */
 function gridNormalsBatch(
@@ -262,27 +259,14 @@ function gridNormalsBatch(
   philoxCountersWasm(counters.subarray(0, len), key, { out: words.subarray(0, len) });
   // counter p's words are words[4p …], and z has the same zStride = 4·nblk per path
   const pathsSteps = steps * nb;
-  if (q === 1) {
-    for (let p = 0; p < pathsSteps; p++) {
-      const o = p * zStride;
-      const u = Math.fround((words[o]! + 0.5) * INV_2_32);
-      const r = Math.sqrt(-2 * Math.log(u));
-      const theta = TWO_PI * ((words[o + 1]! >>> 8) * INV_2_24 - 0.5);
-      z[o] = -r * Math.cos(theta);
-    }
-    return;
-  }
+  // (a pair's second normal may land in an unused lane slot of z: zStride leaves room for it)
   for (let p = 0; p < pathsSteps; p++) {
     const o = p * zStride;
     for (let blk = 0; blk < nblk; blk++) {
       const lanes = Math.min(4, q - 4 * blk);
       for (let pair = 0; pair < lanes; pair += 2) {
         const wo = o + 4 * blk + pair;
-        const u = Math.fround((words[wo]! + 0.5) * INV_2_32);
-        const r = Math.sqrt(-2 * Math.log(u));
-        const theta = TWO_PI * ((words[wo + 1]! >>> 8) * INV_2_24 - 0.5);
-        z[wo] = -r * Math.cos(theta);
-        if (pair + 1 < lanes) z[wo + 1] = -r * Math.sin(theta);
+        _boxMullerPair(words[wo]!, words[wo + 1]!, z, wo);
       }
     }
   }

@@ -14,7 +14,7 @@
  * @module
  */
 
-import { _philoxBlock } from "../../kernels/philox.ts";
+import { _boxMuller, _philoxBlock } from "../../kernels/philox.ts";
 
 /** Where `increment` writes: ΔW and, when asked for, ΔZ, each n×m (path-major). */
 export interface BrownianIncrement {
@@ -48,14 +48,10 @@ export const SDE_GRID_PURPOSE = 0x5de0;
 /** Philox purpose word of the virtual Brownian tree (counter = (path, node, purpose, block)). */
 export const SDE_TREE_PURPOSE = 0x5de1;
 
-const INV_2_32 = 1 / 4294967296;
-const INV_2_24 = 1 / 16777216;
-const TWO_PI = 2 * Math.PI;
-
 /**
  * The four Box–Muller normals of the Philox block at counter
- * `(c0, c1, c2, c3)` under `(seed, stream)`, written to `z[0..4)`: the same
- * maps as `fillNormal` (radius uniform rounded to f32, 24-bit angle), so the
+ * `(c0, c1, c2, c3)` under `(seed, stream)`, written to `z[0..4)` by the
+ * same Box–Muller as `fillNormal` (kernels/philox.ts `_boxMuller`), so the
  * WGSL `sd_normal4` of the same counter matches to f32 rounding.
  *
  * @internal
@@ -71,11 +67,5 @@ export function _normals4(
   z: Float64Array,
 ): void {
   _philoxBlock(c0, c1, c2, c3, seed, stream, w);
-  for (let pair = 0; pair < 4; pair += 2) {
-    const u = Math.fround((w[pair]! + 0.5) * INV_2_32);
-    const r = Math.sqrt(-2 * Math.log(u));
-    const theta = TWO_PI * ((w[pair + 1]! >>> 8) * INV_2_24 - 0.5);
-    z[pair] = -r * Math.cos(theta);
-    z[pair + 1] = -r * Math.sin(theta);
-  }
+  _boxMuller(w, z);
 }
