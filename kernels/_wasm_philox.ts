@@ -20,7 +20,11 @@
  *   `(c3, c0)` incremented with carry, as four little-endian u32 words each at
  *   `ptr + 16·i`;
  * - `counters(ptr, k0, k1, n)`: replaces the `n` counters stored as four u32
- *   words each at `ptr` by their Philox blocks, in place.
+ *   words each at `ptr` by their Philox blocks, in place;
+ * - `fillSteps(c0, c1, c2, c3, k0, k1, nblocks, ptr)`: the blocks of the
+ *   counters `(c0, c1 + i mod 2³², c2, c3)`, `i = 0 … nblocks − 1`, at
+ *   `ptr + 16·i`: consecutive steps (counter word 1) of one block, which is
+ *   how a sampler's per-path stream of uniforms is laid out.
  *
  * This file imports nothing, so philox.ts can use it without an import cycle.
  *
@@ -275,6 +279,42 @@ function fillBody(): number[] {
   ]);
 }
 
+/** fillSteps(c0, c1, c2, c3, k0, k1, nblocks, ptr): like fill, but counter word 1 counts up. */
+function fillStepsBody(): number[] {
+  const [c0, c1, c2, c3, k0, k1, n, ptr] = [0, 1, 2, 3, 4, 5, 6, 7];
+  const l: Locals = { x: [8, 9, 10, 11], rk0: 12, rk1: 12 + ROUNDS, p0: 32, p1: 33 };
+  const [x0, x1, x2, x3] = l.x;
+  const loop = [
+    LOCAL_GET,
+    c0,
+    LOCAL_SET,
+    x0,
+    LOCAL_GET,
+    c1,
+    LOCAL_SET,
+    x1,
+    LOCAL_GET,
+    c2,
+    LOCAL_SET,
+    x2,
+    LOCAL_GET,
+    c3,
+    LOCAL_SET,
+    x3,
+    ...rounds(l),
+    ...store(ptr, x0, 0),
+    ...store(ptr, x1, 4),
+    ...store(ptr, x2, 8),
+    ...store(ptr, x3, 12),
+    ...addTo(ptr, 16),
+    ...addTo(c1, 1), // the step, mod 2³²
+  ];
+  return body([[4 + 2 * ROUNDS, I32], [2, I64]], [
+    ...roundKeys(k0, k1, l),
+    ...countdown(n, loop),
+  ]);
+}
+
 /** counters(ptr, k0, k1, n) */
 function countersBody(): number[] {
   const [ptr, k0, k1, n] = [0, 1, 2, 3];
@@ -303,14 +343,14 @@ function countersBody(): number[] {
  *
  * @returns a fresh copy of the module's binary encoding
  *
- * @example A valid module with the three exports
+ * @example A valid module with the four exports
  * ```ts
  * import { _philoxWasmBytes } from "./_wasm_philox.ts";
  * import assert from "node:assert/strict";
  * const bytes = _philoxWasmBytes();
  * assert.ok(WebAssembly.validate(bytes));
  * const exports = WebAssembly.Module.exports(new WebAssembly.Module(bytes));
- * assert.deepEqual(exports.map((e) => e.name), ["memory", "fill", "counters"]);
+ * assert.deepEqual(exports.map((e) => e.name), ["memory", "fill", "counters", "fillSteps"]);
  * ```
  *
  * @internal
@@ -320,14 +360,15 @@ export function _philoxWasmBytes(): Uint8Array<ArrayBuffer> {
     [FUNC, ...vec(Array.from({ length: 8 }, () => [I32])), ...vec([])],
     [FUNC, ...vec(Array.from({ length: 4 }, () => [I32])), ...vec([])],
   ]);
-  const functions = vec([[0], [1]]);
+  const functions = vec([[0], [1], [0]]);
   const memories = vec([[0x00, ...uleb(1)]]); // min 1 page, no maximum
   const exports = vec([
     [...name("memory"), 0x02, 0],
     [...name("fill"), 0x00, 0],
     [...name("counters"), 0x00, 1],
+    [...name("fillSteps"), 0x00, 2],
   ]);
-  const code = [...uleb(2), ...fillBody(), ...countersBody()];
+  const code = [...uleb(3), ...fillBody(), ...countersBody(), ...fillStepsBody()];
   return new Uint8Array([
     0x00,
     0x61,
@@ -359,6 +400,16 @@ interface PhiloxExports {
     ptr: number,
   ): void;
   counters(ptr: number, k0: number, k1: number, n: number): void;
+  fillSteps(
+    c0: number,
+    c1: number,
+    c2: number,
+    c3: number,
+    k0: number,
+    k1: number,
+    nblocks: number,
+    ptr: number,
+  ): void;
 }
 
 /**
@@ -421,6 +472,35 @@ export class _PhiloxWasm {
   ): Uint32Array {
     const words = this.#reserve(4 * nblocks);
     this.#exports.fill(c0, c1, c2, c3, k0, k1, nblocks, 0);
+    return words;
+  }
+
+  /**
+   * Philox blocks of `nblocks` counters `(c0, c1 + i mod 2³², c2, c3)`:
+   * consecutive steps of one block, the layout of a per-path stream. Written
+   * as `4·nblocks` words at the start of the returned view of the instance's
+   * memory, valid only until the next call.
+   *
+   * @param c0 counter word 0 (block, e.g. the path)
+   * @param c1 counter word 1 of the first block (step)
+   * @param c2 counter word 2 (purpose)
+   * @param c3 counter word 3
+   * @param k0 key word 0 (seed)
+   * @param k1 key word 1 (stream)
+   * @param nblocks how many blocks
+   * @returns a view of memory whose first `4·nblocks` words are the blocks
+   */
+  stepBlocks(
+    c0: number,
+    c1: number,
+    c2: number,
+    c3: number,
+    k0: number,
+    k1: number,
+    nblocks: number,
+  ): Uint32Array {
+    const words = this.#reserve(4 * nblocks);
+    this.#exports.fillSteps(c0, c1, c2, c3, k0, k1, nblocks, 0);
     return words;
   }
 

@@ -210,3 +210,77 @@ export function philoxCountersWasm(
   }
   return out;
 }
+
+/** Options of {@linkcode philoxStepsWasm}. */
+export interface StepsOptions {
+  /** Block index (counter words 0 and 3: `block mod 2³²`, `⌊block / 2³²⌋`), default 0. */
+  block?: number;
+  /** Purpose tag (counter word 2), default 0. */
+  purpose?: number;
+  /** Step (counter word 1) of the first block, default 0. */
+  firstStep?: number;
+  /** Blocks per WebAssembly call, default 16384. Does not change the result. */
+  chunkBlocks?: number;
+}
+
+/**
+ * Fills `out` with the Philox4x32-10 blocks of one block index at
+ * `out.length / 4` consecutive steps: `out[4i + lane]` is lane `lane` of the
+ * block `block` at step `firstStep + i` for `purpose`. This is the layout of a
+ * per-path stream (the path is the block index, its successive draws are the
+ * steps), as the CTMC samplers use it.
+ *
+ * @param out the destination; its length must be a multiple of 4
+ * @param key the key `(seed, stream)`
+ * @param options block, purpose, first step and chunk size
+ * @throws {SdenoTypeError} when `out.length` is not a multiple of 4
+ * @throws {SdenoRangeError} when block, purpose or the step range is out of range
+ *
+ * @example Steps 3 and 4 of block 9 are Philox of the counters (9, 3, 5, 0) and (9, 4, 5, 0)
+ * ```ts
+ * import { philox4x32 } from "./philox.ts";
+ * import { philoxStepsWasm } from "./philox_wasm.ts";
+ * import assert from "node:assert/strict";
+ * const out = new Uint32Array(8);
+ * philoxStepsWasm(out, { seed: 7, stream: 1 }, { block: 9, purpose: 5, firstStep: 3 });
+ * assert.deepEqual([...out.subarray(0, 4)], [...philox4x32([9, 3, 5, 0], [7, 1])]);
+ * assert.deepEqual([...out.subarray(4)], [...philox4x32([9, 4, 5, 0], [7, 1])]);
+ * ```
+ */
+export function philoxStepsWasm(out: Uint32Array, key: Key, options: StepsOptions = {}): void {
+  const what = "Cannot draw Philox blocks at consecutive steps";
+  _checkKey(what, key);
+  if (!(out instanceof Uint32Array) || out.length % 4 !== 0) {
+    throw new SdenoTypeError(
+      `${what}: out must be a Uint32Array whose length is a multiple of 4, got length ${
+        (out as { length?: unknown })?.length
+      }`,
+    );
+  }
+  const nblocks = out.length / 4;
+  const block = checkInteger(what, "block", options.block ?? 0, 0, Number.MAX_SAFE_INTEGER);
+  const purpose = checkInteger(what, "purpose", options.purpose ?? 0, 0, 0xffffffff);
+  const first = checkInteger(
+    what,
+    "firstStep",
+    options.firstStep ?? 0,
+    0,
+    Math.max(0, Math.min(0xffffffff, TWO_POW_32 - nblocks)),
+  );
+  const chunk = checkInteger(what, "chunkBlocks", options.chunkBlocks ?? DEFAULT_CHUNK, 1);
+  const c0 = block % TWO_POW_32, c3 = Math.floor(block / TWO_POW_32);
+  const wasm = _philoxWasm();
+  if (wasm === undefined) {
+    const w = new Uint32Array(4);
+    for (let i = 0; i < nblocks; i++) {
+      _philoxBlock(c0, first + i, purpose, c3, key.seed, key.stream, w);
+      out.set(w, 4 * i);
+    }
+    return;
+  }
+  for (let i = 0; i < nblocks; i += chunk) {
+    const n = Math.min(chunk, nblocks - i);
+    const words = wasm.stepBlocks(c0, first + i, purpose, c3, key.seed, key.stream, n);
+    out.set(words.subarray(0, 4 * n), 4 * i);
+  }
+}

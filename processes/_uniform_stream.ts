@@ -3,42 +3,109 @@
 // block with counter (i, k >> 2, purpose, 0), mapped to (w + 0.5)·2⁻³²: a pure
 // function of (seed, stream, i, k, purpose), so a path is the same whatever
 // the batch it runs in.
+//
+// The words are drawn in batches through the WebAssembly Philox (`fillSteps`:
+// consecutive steps, counter word 1, of one block), with the scalar
+// `_philoxBlock` as the fallback; both give the same words. Batches start
+// small and double, so short paths draw few blocks they do not use.
 import { _philoxBlock, type Key } from "../kernels/philox.ts";
+import { _philoxWasm } from "../kernels/_wasm_philox.ts";
 
 const INV_2_32 = 1 / 4294967296;
+/** First and largest batch, in blocks. */
+const FIRST_BATCH = 2;
+const MAX_BATCH = 512;
+
+/**
+ * Writes the Philox blocks of the counters `(path, step + i mod 2³², purpose, 0)`,
+ * `i < nblocks`, into `out[0 .. 4·nblocks)`.
+ */
+export function _pathBlocks(
+  key: Key,
+  path: number,
+  step: number,
+  purpose: number,
+  out: Uint32Array,
+  nblocks: number,
+): void {
+  const wasm = _philoxWasm();
+  if (wasm !== undefined) {
+    const words = wasm.stepBlocks(path, step >>> 0, purpose, 0, key.seed, key.stream, nblocks);
+    out.set(words.subarray(0, 4 * nblocks));
+    return;
+  }
+  const w = new Uint32Array(4);
+  for (let i = 0; i < nblocks; i++) {
+    _philoxBlock(path, (step + i) >>> 0, purpose, 0, key.seed, key.stream, w);
+    out[4 * i] = w[0]!;
+    out[4 * i + 1] = w[1]!;
+    out[4 * i + 2] = w[2]!;
+    out[4 * i + 3] = w[3]!;
+  }
+}
+
+/**
+ * A reusable buffer of one path's Philox blocks `(path, step, purpose, 0)`,
+ * refilled in batches that start at 2 blocks and double up to 512.
+ */
+export class _PathBlocks {
+  /** The words of the last batch, four per block. */
+  readonly words: Uint32Array = new Uint32Array(4 * MAX_BATCH);
+  #key: Key;
+  #purpose: number;
+  #path = 0;
+  #batch = FIRST_BATCH;
+
+  constructor(key: Key, purpose: number) {
+    this.#key = key;
+    this.#purpose = purpose >>> 0;
+  }
+
+  /** Starts a new path: the next batch is small again. */
+  reset(path: number): void {
+    this.#path = path >>> 0;
+    this.#batch = FIRST_BATCH;
+  }
+
+  /**
+   * Fills `words` with the blocks of steps `step, step + 1, …` (at most
+   * `maxBlocks` of them) and returns how many words it wrote.
+   */
+  refill(step: number, maxBlocks = MAX_BATCH): number {
+    const n = Math.max(1, Math.min(this.#batch, maxBlocks));
+    _pathBlocks(this.#key, this.#path, step, this.#purpose, this.words, n);
+    if (this.#batch < MAX_BATCH) this.#batch *= 2;
+    return 4 * n;
+  }
+}
 
 /** Sequential uniforms of one path. */
 export class _UniformStream {
-  #words = new Uint32Array(4);
-  #seed: number;
-  #stream: number;
-  #path: number;
-  #purpose: number;
-  #block = 0;
-  #lane = 4;
+  #blocks: _PathBlocks;
+  #words: Uint32Array;
+  #step = 0;
+  #pos = 0;
+  #len = 0;
 
   constructor(key: Key, path: number, purpose: number) {
-    this.#seed = key.seed;
-    this.#stream = key.stream;
-    this.#path = path >>> 0;
-    this.#purpose = purpose >>> 0;
+    this.#blocks = new _PathBlocks(key, purpose);
+    this.#blocks.reset(path);
+    this.#words = this.#blocks.words;
+  }
+
+  /** Starts over on another path (same key and purpose), keeping the buffer. */
+  reset(path: number): void {
+    this.#blocks.reset(path);
+    this.#step = this.#pos = this.#len = 0;
   }
 
   /** The next uniform in (0, 1). */
   next(): number {
-    if (this.#lane === 4) {
-      _philoxBlock(
-        this.#path,
-        this.#block,
-        this.#purpose,
-        0,
-        this.#seed,
-        this.#stream,
-        this.#words,
-      );
-      this.#block++;
-      this.#lane = 0;
+    if (this.#pos === this.#len) {
+      this.#len = this.#blocks.refill(this.#step);
+      this.#step += this.#len >>> 2;
+      this.#pos = 0;
     }
-    return (this.#words[this.#lane++]! + 0.5) * INV_2_32;
+    return (this.#words[this.#pos++]! + 0.5) * INV_2_32;
   }
 }

@@ -79,7 +79,17 @@ export interface _Compiled {
   /** dependency graph ranges */
   dStart: Int32Array;
   dl: Int32Array;
+  /**
+   * Propensity form of each reaction, for {@linkcode _propensityFast}:
+   * 0 `c`, 1 `c·x[s1]`, 2 `c·C(x[s1], 2)`, 3 `c·x[s1]·x[s2]`, 4 anything else
+   * (custom, or higher orders: {@linkcode _propensity}).
+   */
+  kind: Int32Array;
+  s1: Int32Array;
+  s2: Int32Array;
 }
+
+const K_CONST = 0, K_ONE = 1, K_PAIR = 2, K_TWO = 3, K_OTHER = 4;
 
 /** Flattens the network. */
 export function _compile(net: ReactionNetwork): _Compiled {
@@ -110,7 +120,21 @@ export function _compile(net: ReactionNetwork): _Compiled {
     dl.push(...d);
     dStart[j + 1] = dl.length;
   });
+  const kind = new Int32Array(nr), s1 = new Int32Array(nr), s2 = new Int32Array(nr);
+  net.reactions.forEach((r, j) => {
+    const re = r.reactants;
+    if (r.custom !== undefined) kind[j] = K_OTHER;
+    else if (re.length === 0) kind[j] = K_CONST;
+    else if (re.length === 1 && re[0]![1] === 1) [kind[j], s1[j]] = [K_ONE, re[0]![0]];
+    else if (re.length === 1 && re[0]![1] === 2) [kind[j], s1[j]] = [K_PAIR, re[0]![0]];
+    else if (re.length === 2 && re[0]![1] === 1 && re[1]![1] === 1) {
+      [kind[j], s1[j], s2[j]] = [K_TWO, re[0]![0], re[1]![0]];
+    } else kind[j] = K_OTHER;
+  });
   return {
+    kind,
+    s1,
+    s2,
     ns: net.speciesCount,
     nr,
     rStart,
@@ -129,17 +153,7 @@ export function _compile(net: ReactionNetwork): _Compiled {
 /** Propensity of reaction j at x (combinatorial mass action or custom). */
 export function _propensity(k: _Compiled, j: number, x: Float64Array): number {
   const f = k.custom[j];
-  if (f !== undefined) {
-    const a = f(x);
-    if (!(a >= 0) || !Number.isFinite(a)) {
-      throw new SdenoRangeError(
-        `Cannot simulate: custom propensity of reaction ${j} must be finite and non-negative, got ${
-          quote(a)
-        } at state (${x.join(", ")})`,
-      );
-    }
-    return a;
-  }
+  if (f !== undefined) return _checkCustom(j, f(x), x);
   let a = k.c[j]!;
   for (let p = k.rStart[j]!; p < k.rStart[j + 1]!; p++) {
     const v = x[k.rs[p]!]!;
@@ -157,6 +171,129 @@ export function _propensity(k: _Compiled, j: number, x: Float64Array): number {
     }
   }
   return a;
+}
+
+/**
+ * {@linkcode _propensity} with the common mass-action forms inlined: the same
+ * arithmetic in the same order, so the same number.
+ *
+ * @param k the compiled network
+ * @param j the reaction
+ * @param x the counts
+ * @returns a_j(x)
+ */
+export function _propensityFast(k: _Compiled, j: number, x: Float64Array): number {
+  switch (k.kind[j]) {
+    case K_CONST:
+      return k.c[j]!;
+    case K_ONE:
+      return k.c[j]! * x[k.s1[j]!]!;
+    case K_PAIR: {
+      const v = x[k.s1[j]!]!;
+      return v < 2 ? 0 : k.c[j]! * ((v * (v - 1)) * 0.5);
+    }
+    case K_TWO:
+      return (k.c[j]! * x[k.s1[j]!]!) * x[k.s2[j]!]!;
+    default:
+      return _propensity(k, j, x);
+  }
+}
+
+/**
+ * JavaScript source of reaction j's propensity, the same arithmetic as
+ * {@linkcode _propensity} (so the same number): `species(i)` is the source
+ * of species i's count. A custom propensity becomes
+ * `check(j, custom[j](x), x)`, so the state must then be in the array `x`.
+ *
+ * @param k the compiled network
+ * @param j the reaction
+ * @param species the source text of each species' count
+ * @returns a JavaScript expression
+ */
+export function _propensitySource(
+  k: _Compiled,
+  j: number,
+  species: (i: number) => string,
+): string {
+  if (k.custom[j] !== undefined) return `check(${j}, custom[${j}](x), x)`;
+  let a = _literal(k.c[j]!);
+  const guards: string[] = [];
+  for (let p = k.rStart[j]!; p < k.rStart[j + 1]!; p++) {
+    const v = species(k.rs[p]!);
+    const o = k.ro[p]!;
+    if (o === 1) {
+      a = `(${a} * ${v})`;
+      continue;
+    }
+    guards.push(`${v} < ${o}`);
+    if (o === 2) a = `(${a} * ((${v} * (${v} - 1)) * 0.5))`;
+    else {
+      // num = Π (v − m) from 1·v, den = Π (m + 1): as _propensity forms them
+      let num = v, den = 1;
+      for (let m = 1; m < o; m++) num = `(${num} * (${v} - ${m}))`;
+      for (let m = 0; m < o; m++) den *= m + 1;
+      a = `(${a} * (${num} / ${_literal(den)}))`;
+    }
+  }
+  return guards.length === 0 ? a : `((${guards.join(" || ")}) ? 0 : ${a})`;
+}
+
+/**
+ * A number as a JavaScript literal that reads back as the same double.
+ *
+ * @param v the number
+ * @returns its source text
+ */
+export function _literal(v: number): string {
+  if (Number.isNaN(v)) return "NaN";
+  if (v === Infinity) return "Infinity";
+  if (v === -Infinity) return "(-Infinity)";
+  if (Object.is(v, -0)) return "(-0)";
+  return v < 0 ? `(${String(v)})` : String(v);
+}
+
+/**
+ * Throws unless a custom propensity is finite and non-negative.
+ *
+ * @param j the reaction
+ * @param a its propensity
+ * @param x the counts, for the message
+ * @returns a
+ */
+export function _checkCustom(j: number, a: number, x: Float64Array): number {
+  if (!(a >= 0) || !Number.isFinite(a)) {
+    throw new SdenoRangeError(
+      `Cannot simulate: custom propensity of reaction ${j} must be finite and non-negative, got ${
+        quote(a)
+      } at state (${x.join(", ")})`,
+    );
+  }
+  return a;
+}
+
+let codegenOff = false;
+
+/**
+ * Whether the samplers may compile a network into JavaScript with
+ * `new Function` (true unless turned off by {@linkcode _setSsaCodegenDisabled}).
+ *
+ * @returns whether code generation is on
+ */
+export function _ssaCodegen(): boolean {
+  return !codegenOff;
+}
+
+/**
+ * Turns the generated inner loops off (the plain typed-array loops run
+ * instead, with the same results) or back on, for tests.
+ *
+ * @param off true to turn code generation off
+ * @returns whether it was off before
+ */
+export function _setSsaCodegenDisabled(off: boolean): boolean {
+  const before = codegenOff;
+  codegenOff = off;
+  return before;
 }
 
 /** Checked options with defaults. */

@@ -10,7 +10,7 @@ import type { ReactionNetwork } from "../../processes/reaction_network.ts";
 import {
   _compile,
   _fire,
-  _propensity,
+  _propensityFast,
   _Recorder,
   _result,
   _saveUntil,
@@ -55,9 +55,10 @@ export function firstReaction(network: ReactionNetwork, options: SsaOptions): Ss
   const { saveTimes, tEnd, maxSteps } = s;
   const nSave = saveTimes.length;
   const x = new Float64Array(ns);
+  const u = new _UniformStream(s.key, s.pathOffset, FIRST_REACTION_PURPOSE);
   for (let p = 0; p < s.paths; p++) {
     const pathId = s.pathOffset + p;
-    const u = new _UniformStream(s.key, pathId, FIRST_REACTION_PURPOSE);
+    u.reset(pathId);
     const base = p * nSave * ns;
     const rec = s.trajectory ? new _Recorder() : undefined;
     x.set(s.x0);
@@ -69,7 +70,7 @@ export function firstReaction(network: ReactionNetwork, options: SsaOptions): Ss
       let best = Infinity;
       let mu = -1;
       for (let j = 0; j < nr; j++) {
-        const aj = _propensity(k, j, x);
+        const aj = _propensityFast(k, j, x);
         if (!(aj > 0)) continue;
         const tau = -Math.log(u.next()) / aj;
         if (tau < best) {

@@ -10,7 +10,7 @@ import type { ReactionNetwork } from "../../processes/reaction_network.ts";
 import {
   _compile,
   _fire,
-  _propensity,
+  _propensityFast,
   _Recorder,
   _result,
   _saveUntil,
@@ -114,21 +114,24 @@ export function nextReaction(network: ReactionNetwork, options: SsaOptions): Ssa
   const x = new Float64Array(ns);
   const a = new Float64Array(nr);
   const heap = new _IndexedHeap(nr);
+  const u = new _UniformStream(s.key, s.pathOffset, NEXT_REACTION_PURPOSE);
   for (let p = 0; p < s.paths; p++) {
     const pathId = s.pathOffset + p;
-    const u = new _UniformStream(s.key, pathId, NEXT_REACTION_PURPOSE);
+    u.reset(pathId);
     const base = p * nSave * ns;
     const rec = s.trajectory ? new _Recorder() : undefined;
     x.set(s.x0);
     rec?.push(0, x);
     for (let j = 0; j < nr; j++) {
-      a[j] = _propensity(k, j, x);
+      a[j] = _propensityFast(k, j, x);
       heap.key[j] = a[j]! > 0 ? -Math.log(u.next()) / a[j]! : Infinity;
     }
     heap.build();
     let t = 0;
     let si = 0;
+    let next = nSave > 0 ? saveTimes[0]! : Infinity;
     let m = 0;
+    const fire = res.firings.subarray(p * nr, (p + 1) * nr);
     for (;;) {
       const mu = heap.top();
       const tNew = heap.key[mu]!;
@@ -137,15 +140,18 @@ export function nextReaction(network: ReactionNetwork, options: SsaOptions): Ssa
         break;
       }
       if (tNew > tEnd) break;
-      si = _saveUntil(res.counts, base, saveTimes, si, tNew, x);
+      if (next < tNew) {
+        si = _saveUntil(res.counts, base, saveTimes, si, tNew, x);
+        next = si < nSave ? saveTimes[si]! : Infinity;
+      }
       t = tNew;
       _fire(k, mu, x);
-      res.firings[p * nr + mu]! += 1;
+      fire[mu] = fire[mu]! + 1;
       for (let q = dStart[mu]!; q < dStart[mu + 1]!; q++) {
         const al = dl[q]!;
         if (al === mu) continue;
         const old = a[al]!;
-        const nw = _propensity(k, al, x);
+        const nw = _propensityFast(k, al, x);
         a[al] = nw;
         let tau: number;
         if (!(nw > 0)) tau = Infinity;
@@ -153,7 +159,7 @@ export function nextReaction(network: ReactionNetwork, options: SsaOptions): Ssa
         else tau = t - Math.log(u.next()) / nw;
         heap.update(al, tau);
       }
-      const am = _propensity(k, mu, x);
+      const am = _propensityFast(k, mu, x);
       a[mu] = am;
       heap.update(mu, am > 0 ? t - Math.log(u.next()) / am : Infinity);
       m++;

@@ -4,17 +4,22 @@
  * @module
  */
 
-import { _philoxBlock } from "../../kernels/philox.ts";
 import { NumericalError } from "../../kernels/errors.ts";
+import { _PathBlocks } from "../../processes/_uniform_stream.ts";
 import type { ReactionNetwork } from "../../processes/reaction_network.ts";
 import {
+  _checkCustom,
   _compile,
+  type _Compiled,
   _fire,
-  _propensity,
+  _literal,
+  _propensityFast,
+  _propensitySource,
   _Recorder,
   _result,
   _saveUntil,
   _setup,
+  _ssaCodegen,
   type SsaOptions,
   type SsaResult,
 } from "./_ssa_common.ts";
@@ -30,6 +35,13 @@ const INV_2_32 = 1 / 4294967296;
  * `Σ_{k≤j} a_k > u₂·a₀`. After a firing only the propensities in the
  * dependency graph of the fired reaction are recomputed (Gibson & Bruck
  * 2000, §3.2); a₀ is re-summed each step, so it never drifts.
+ *
+ * Networks of up to 256 reactions are compiled (with `new Function`, which
+ * needs no permission) into a loop with the counts and propensities in local
+ * variables and each mass-action propensity written out for its reaction
+ * orders; larger networks, or hosts that forbid `new Function`, run a plain
+ * typed-array loop. Both give the same numbers. The Philox blocks are drawn
+ * in batches through WebAssembly where it is available.
  *
  * Randomness: firing m of path p uses words 2(m mod 2) and 2(m mod 2) + 1
  * of the Philox block with counter `(pathOffset + p, ⌊m/2⌋,
@@ -56,82 +68,248 @@ const INV_2_32 = 1 / 4294967296;
  * ```
  */
 export function ssaDirect(network: ReactionNetwork, options: SsaOptions): SsaResult {
-  const what = "Cannot run the SSA direct method";
-  const s = _setup(what, network, options);
+  const s = _setup(WHAT, network, options);
   const k = _compile(network);
   const res = _result(network, s);
-  const { ns, nr, dStart, dl } = k;
-  const { saveTimes, tEnd, maxSteps } = s;
-  const nSave = saveTimes.length;
-  const seed = s.key.seed, stream = s.key.stream;
-  const x = new Float64Array(ns);
-  const a = new Float64Array(nr);
-  const w = new Uint32Array(4);
+  const { ns, nr } = k;
+  const nSave = s.saveTimes.length;
+  const run = _directLoop(network, k);
+  const state: _DirectState = {
+    x: new Float64Array(ns),
+    fire: res.firings,
+    counts: res.counts,
+    base: 0,
+    saveTimes: s.saveTimes,
+    tEnd: s.tEnd,
+    maxSteps: s.maxSteps,
+    blocks: new _PathBlocks(s.key, SSA_DIRECT_PURPOSE),
+    rec: undefined,
+    pathId: 0,
+    t: 0,
+    m: 0,
+    si: 0,
+    absorbed: false,
+  };
   for (let p = 0; p < s.paths; p++) {
-    const pathId = s.pathOffset + p;
-    const base = p * nSave * ns;
-    const fire = res.firings.subarray(p * nr, (p + 1) * nr);
-    const rec = s.trajectory ? new _Recorder() : undefined;
-    x.set(s.x0);
-    rec?.push(0, x);
-    for (let j = 0; j < nr; j++) a[j] = _propensity(k, j, x);
-    let t = 0;
-    let si = 0;
-    let m = 0;
-    for (;;) {
-      let a0 = 0;
-      for (let j = 0; j < nr; j++) a0 += a[j]!;
-      if (!(a0 > 0)) {
-        if (a0 !== 0) {
-          throw new NumericalError(`${what}: total propensity is ${a0} on path ${pathId}`, {
-            step: m,
-            time: t,
-            index: pathId,
-          });
-        }
-        res.absorptionTime[p] = t;
-        break;
-      }
-      const lane = (m & 1) << 1;
-      if (lane === 0) _philoxBlock(pathId, m >>> 1, SSA_DIRECT_PURPOSE, 0, seed, stream, w);
-      const u1 = (w[lane]! + 0.5) * INV_2_32;
-      const u2 = (w[lane + 1]! + 0.5) * INV_2_32;
-      const tNew = t - Math.log(u1) / a0;
-      if (tNew > tEnd) break;
-      si = _saveUntil(res.counts, base, saveTimes, si, tNew, x);
-      // select the reaction: first j with cumulative sum > u2·a0 (skipping a_j = 0)
-      const target = u2 * a0;
-      let acc = 0;
-      let j = 0;
-      let last = -1;
-      for (; j < nr; j++) {
-        const aj = a[j]!;
-        if (aj > 0) {
-          acc += aj;
-          last = j;
-          if (acc > target) break;
-        }
-      }
-      if (j === nr) j = last; // rounding: the sum fell just short of target
-      _fire(k, j, x);
-      fire[j] = fire[j]! + 1;
-      for (let q = dStart[j]!; q < dStart[j + 1]!; q++) {
-        const r = dl[q]!;
-        a[r] = _propensity(k, r, x);
-      }
-      t = tNew;
-      m++;
-      rec?.push(t, x);
-      if (m >= maxSteps) {
-        throw new NumericalError(
-          `${what}: path ${pathId} exceeded maxSteps = ${maxSteps} at t = ${t}`,
-          { step: m, time: t, index: pathId },
-        );
-      }
-    }
-    _saveUntil(res.counts, base, saveTimes, si, Infinity, x);
-    res.steps[p] = m;
-    if (rec) res.trajectories!.push(rec.done());
+    state.pathId = s.pathOffset + p;
+    state.base = p * nSave * ns;
+    state.fire = res.firings.subarray(p * nr, (p + 1) * nr);
+    state.rec = s.trajectory ? new _Recorder() : undefined;
+    state.blocks.reset(state.pathId);
+    state.x.set(s.x0);
+    state.rec?.push(0, state.x);
+    run(state);
+    if (state.absorbed) res.absorptionTime[p] = state.t;
+    _saveUntil(res.counts, state.base, s.saveTimes, state.si, Infinity, state.x);
+    res.steps[p] = state.m;
+    if (state.rec) res.trajectories!.push(state.rec.done());
   }
   return res;
+}
+
+const WHAT = "Cannot run the SSA direct method";
+/** Largest network compiled to JavaScript (the selection is a chain of `if`s). */
+const MAX_GENERATED = 256;
+/** Blocks of one path are indexed by ⌊m/2⌋ as a u32 (m mod 2³²): batches stop at the wrap. */
+const BLOCK_WRAP = 2147483648;
+
+/** One path's inputs and, after the loop, its outputs (t, m, si, absorbed, x). */
+interface _DirectState {
+  x: Float64Array;
+  fire: Float64Array;
+  counts: Float64Array;
+  base: number;
+  saveTimes: Float64Array;
+  tEnd: number;
+  maxSteps: number;
+  blocks: _PathBlocks;
+  rec: _Recorder | undefined;
+  pathId: number;
+  t: number;
+  m: number;
+  si: number;
+  absorbed: boolean;
+}
+
+type _DirectLoop = (st: _DirectState) => void;
+
+/** Throws the direct method's errors: a bad total propensity (kind 0) or too many steps. */
+function _fail(kind: number, pathId: number, m: number, t: number, a0: number): never {
+  if (kind === 0) {
+    throw new NumericalError(`${WHAT}: total propensity is ${a0} on path ${pathId}`, {
+      step: m,
+      time: t,
+      index: pathId,
+    });
+  }
+  throw new NumericalError(
+    `${WHAT}: path ${pathId} exceeded maxSteps = ${m} at t = ${t}`,
+    { step: m, time: t, index: pathId },
+  );
+}
+
+const loops = new WeakMap<ReactionNetwork, _DirectLoop>();
+
+/** The loop for a network: generated once per network when allowed, else the plain one. */
+function _directLoop(net: ReactionNetwork, k: _Compiled): _DirectLoop {
+  if (!_ssaCodegen() || k.nr > MAX_GENERATED) return (st) => _plainLoop(k, st);
+  let run = loops.get(net);
+  if (run === undefined) {
+    try {
+      run = _generateLoop(k);
+    } catch {
+      run = (st) => _plainLoop(k, st);
+    }
+    loops.set(net, run);
+  }
+  return run;
+}
+
+/** The direct method on typed arrays, for any network. */
+function _plainLoop(k: _Compiled, st: _DirectState): void {
+  const { nr, dStart, dl } = k;
+  const { x, fire, counts, base, saveTimes, tEnd, maxSteps, blocks, rec, pathId } = st;
+  const words = blocks.words;
+  const ns = x.length, nSave = saveTimes.length;
+  const a = new Float64Array(nr);
+  for (let j = 0; j < nr; j++) a[j] = _propensityFast(k, j, x);
+  let t = 0, si = 0, m = 0, wi = 0, wn = 0;
+  let next = nSave > 0 ? saveTimes[0]! : Infinity;
+  st.absorbed = false;
+  for (;;) {
+    let a0 = 0;
+    for (let j = 0; j < nr; j++) a0 += a[j]!;
+    if (!(a0 > 0)) {
+      if (a0 !== 0) _fail(0, pathId, m, t, a0);
+      st.absorbed = true;
+      break;
+    }
+    if (wi === wn) {
+      const b = m >>> 1;
+      wn = blocks.refill(b, BLOCK_WRAP - b);
+      wi = 0;
+    }
+    const u1 = (words[wi]! + 0.5) * INV_2_32;
+    const u2 = (words[wi + 1]! + 0.5) * INV_2_32;
+    wi += 2;
+    const tNew = t - Math.log(u1) / a0;
+    if (tNew > tEnd) break;
+    while (next < tNew) {
+      const o = base + si * ns;
+      for (let i = 0; i < ns; i++) counts[o + i] = x[i]!;
+      si++;
+      next = si < nSave ? saveTimes[si]! : Infinity;
+    }
+    // select the reaction: first j with cumulative sum > u2·a0 (skipping a_j = 0)
+    const target = u2 * a0;
+    let acc = 0;
+    let j = 0;
+    let last = -1;
+    for (; j < nr; j++) {
+      const aj = a[j]!;
+      if (aj > 0) {
+        acc += aj;
+        last = j;
+        if (acc > target) break;
+      }
+    }
+    if (j === nr) j = last; // rounding: the sum fell just short of target
+    _fire(k, j, x);
+    fire[j] = fire[j]! + 1;
+    for (let q = dStart[j]!; q < dStart[j + 1]!; q++) {
+      const r = dl[q]!;
+      a[r] = _propensityFast(k, r, x);
+    }
+    t = tNew;
+    m++;
+    rec?.push(t, x);
+    if (m >= maxSteps) _fail(1, pathId, m, t, 0);
+  }
+  st.t = t;
+  st.m = m;
+  st.si = si;
+}
+
+/**
+ * Compiles the direct method for one network: counts in locals `x0, x1, …`
+ * (in the array `x` when a propensity is custom code, which reads it),
+ * propensities in locals `p0, p1, …`, the sums in the plain loop's order, the
+ * selection as a chain of `if`s and each reaction's firing (state change,
+ * firing count, dependent propensities) as one `case`.
+ */
+function _generateLoop(k: _Compiled): _DirectLoop {
+  const { ns, nr, dStart, dl, cStart, cs, cd } = k;
+  const inArray = k.custom.some((f) => f !== undefined);
+  const X = (i: number) => (inArray ? `x[${i}]` : `x${i}`);
+  const range = (n: number) => Array.from({ length: n }, (_, i) => i);
+  const prop = range(nr).map((j) => _propensitySource(k, j, X));
+  const lines: string[] = [];
+  const put = (...l: string[]) => lines.push(...l);
+  put(
+    `"use strict";`,
+    `return function directLoop(st) {`,
+    `const x = st.x, fire = st.fire, counts = st.counts, base = st.base;`,
+    `const saveTimes = st.saveTimes, tEnd = st.tEnd, maxSteps = st.maxSteps;`,
+    `const blocks = st.blocks, words = blocks.words, rec = st.rec, pathId = st.pathId;`,
+    `const nSave = saveTimes.length;`,
+    `let t = 0, si = 0, m = 0, wi = 0, wn = 0;`,
+    `let next = nSave > 0 ? saveTimes[0] : Infinity;`,
+    `st.absorbed = false;`,
+  );
+  if (!inArray) put(...range(ns).map((i) => `let x${i} = x[${i}];`));
+  put(...range(nr).map((j) => `let p${j} = ${prop[j]};`));
+  put(
+    `for (;;) {`,
+    `const a0 = 0${range(nr).map((j) => ` + p${j}`).join("")};`,
+    `if (!(a0 > 0)) {`,
+    `if (a0 !== 0) fail(0, pathId, m, t, a0);`,
+    `st.absorbed = true;`,
+    `break;`,
+    `}`,
+    `if (wi === wn) { const b = m >>> 1; wn = blocks.refill(b, ${BLOCK_WRAP} - b); wi = 0; }`,
+    `const u1 = (words[wi] + 0.5) * ${_literal(INV_2_32)};`,
+    `const u2 = (words[wi + 1] + 0.5) * ${_literal(INV_2_32)};`,
+    `wi += 2;`,
+    `const tNew = t - Math.log(u1) / a0;`,
+    `if (tNew > tEnd) break;`,
+    `while (next < tNew) {`,
+    `const o = base + si * ${ns};`,
+    ...range(ns).map((i) => `counts[o + ${i}] = ${X(i)};`),
+    `si++;`,
+    `next = si < nSave ? saveTimes[si] : Infinity;`,
+    `}`,
+    `const target = u2 * a0;`,
+    `let acc = 0, j = -1, last = -1;`,
+    `select: {`,
+    ...range(nr).map((j) =>
+      `if (p${j} > 0) { acc += p${j}; if (acc > target) { j = ${j}; break select; } last = ${j}; }`
+    ),
+    `j = last;`,
+    `}`,
+    `switch (j) {`,
+  );
+  for (let j = 0; j < nr; j++) {
+    put(`case ${j}:`);
+    for (let q = cStart[j]!; q < cStart[j + 1]!; q++) {
+      put(`${X(cs[q]!)} = ${X(cs[q]!)} + ${_literal(cd[q]!)};`);
+    }
+    put(`fire[${j}] = fire[${j}] + 1;`);
+    for (let q = dStart[j]!; q < dStart[j + 1]!; q++) put(`p${dl[q]!} = ${prop[dl[q]!]};`);
+    put(`break;`);
+  }
+  put(
+    `}`,
+    `t = tNew;`,
+    `m++;`,
+    `if (rec !== undefined) {`,
+    ...(inArray ? [] : range(ns).map((i) => `x[${i}] = x${i};`)),
+    `rec.push(t, x);`,
+    `}`,
+    `if (m >= maxSteps) fail(1, pathId, m, t, 0);`,
+    `}`,
+  );
+  if (!inArray) put(...range(ns).map((i) => `x[${i}] = x${i};`));
+  put(`st.t = t;`, `st.m = m;`, `st.si = si;`, `};`);
+  const factory = new Function("fail", "check", "custom", lines.join("\n"));
+  return factory(_fail, _checkCustom, k.custom) as _DirectLoop;
 }

@@ -11,8 +11,13 @@ import {
   isPhiloxWasmAvailable,
   philoxBlocksWasm,
   philoxCountersWasm,
+  philoxStepsWasm,
 } from "../../kernels/philox_wasm.ts";
-import { _philoxWasmBytes, _setPhiloxWasmDisabled } from "../../kernels/_wasm_philox.ts";
+import {
+  _philoxWasm,
+  _philoxWasmBytes,
+  _setPhiloxWasmDisabled,
+} from "../../kernels/_wasm_philox.ts";
 
 // Random123 known-answer vectors (kat_vectors, philox4x32 10): counter, key, output.
 const KATS: Array<[[number, number, number, number], [number, number], number[]]> = [
@@ -120,6 +125,65 @@ Deno.test("philoxBlocksWasm() does not depend on the chunk size", () => {
   const js = new Uint32Array(reference.length);
   withoutWasm(() => philoxBlocksWasm(js, key, { step: 9, firstBlock }));
   assert.equal(firstMismatch(js, reference), -1, "JavaScript fallback");
+});
+
+Deno.test("philoxStepsWasm() is bit-identical to _philoxBlock at consecutive steps (counter word 1)", () => {
+  const key = makeKey(987654321, 77);
+  const n = 30_000;
+  // (block, purpose, firstStep): block ≥ 2³² puts its high word in counter word 3
+  const cases: Array<[number, number, number]> = [
+    [0, 0, 0],
+    [5, 0x53534144, 1],
+    [0xffffffff, 0xffffffff, 0xffffffff - n + 1],
+    [3 * TWO_POW_32 + 17, 9, 123456],
+  ];
+  const w = new Uint32Array(4);
+  for (const [block, purpose, firstStep] of cases) {
+    const expected = new Uint32Array(4 * n);
+    for (let i = 0; i < n; i++) {
+      _philoxBlock(
+        block % TWO_POW_32,
+        firstStep + i,
+        purpose,
+        Math.floor(block / TWO_POW_32),
+        key.seed,
+        key.stream,
+        w,
+      );
+      expected.set(w, 4 * i);
+    }
+    const label = `block ${block} purpose ${purpose} step ${firstStep}`;
+    for (const chunkBlocks of [1, 7, 4096, 16384]) {
+      const out = new Uint32Array(4 * n);
+      philoxStepsWasm(out, key, { block, purpose, firstStep, chunkBlocks });
+      assert.equal(firstMismatch(out, expected), -1, `${label}, chunkBlocks ${chunkBlocks}`);
+    }
+    const js = new Uint32Array(4 * n);
+    withoutWasm(() => philoxStepsWasm(js, key, { block, purpose, firstStep }));
+    assert.equal(firstMismatch(js, expected), -1, `${label}, JavaScript fallback`);
+  }
+  assert.throws(() => philoxStepsWasm(new Uint32Array(8), key, { firstStep: 0xffffffff }), {
+    name: "SdenoRangeError",
+    message: /firstStep/,
+  });
+  assert.throws(() => philoxStepsWasm(new Uint32Array(3), key), {
+    name: "SdenoTypeError",
+    message: /multiple of 4/,
+  });
+  assert.throws(() => philoxStepsWasm(new Uint32Array(4), key, { block: -1 }), {
+    name: "SdenoRangeError",
+    message: /block/,
+  });
+});
+
+Deno.test("the module's fillSteps wraps the step (counter word 1) modulo 2^32", () => {
+  const wasm = _philoxWasm()!;
+  const words = wasm.stepBlocks(11, 0xfffffffe, 3, 4, 5, 6, 4).slice(0, 16);
+  const w = new Uint32Array(4);
+  [0xfffffffe, 0xffffffff, 0, 1].forEach((step, i) => {
+    _philoxBlock(11, step, 3, 4, 5, 6, w);
+    assert.deepEqual([...words.subarray(4 * i, 4 * i + 4)], [...w], `step ${step}`);
+  });
 });
 
 Deno.test("philoxCountersWasm() gives each arbitrary counter's block, in place too", () => {

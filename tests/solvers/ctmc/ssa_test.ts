@@ -3,12 +3,28 @@ import { ssaDirect } from "../../../solvers/ctmc/ssa_direct.ts";
 import { nextReaction } from "../../../solvers/ctmc/next_reaction.ts";
 import { firstReaction } from "../../../solvers/ctmc/first_reaction.ts";
 import { tauLeaping } from "../../../solvers/ctmc/tau_leaping.ts";
-import type { SsaOptions, SsaResult } from "../../../solvers/ctmc/_ssa_common.ts";
+import {
+  _compile,
+  _fire,
+  _propensity,
+  _Recorder,
+  _result,
+  _saveUntil,
+  _setSsaCodegenDisabled,
+  _setup,
+  type SsaOptions,
+  type SsaResult,
+} from "../../../solvers/ctmc/_ssa_common.ts";
+import { SSA_DIRECT_PURPOSE } from "../../../solvers/ctmc/ssa_direct.ts";
+import { builtinReactionNetwork } from "../../../processes/reaction_network_library.ts";
+import { _UniformStream } from "../../../processes/_uniform_stream.ts";
+import { _setPhiloxWasmDisabled } from "../../../kernels/_wasm_philox.ts";
+import { NumericalError } from "../../../kernels/errors.ts";
 import { reactionNetworkFromJson } from "../../../processes/reaction_network_json.ts";
 import { parseReactionNetwork } from "../../../processes/reaction_network_parse.ts";
 import { ReactionNetwork } from "../../../processes/reaction_network.ts";
 import { chiSquareTest, moments } from "../../../stats/mod.ts";
-import { makeKey } from "../../../kernels/philox.ts";
+import { _philoxBlock, makeKey } from "../../../kernels/philox.ts";
 import { fixture } from "./_fixtures.ts";
 
 const MODELS = fixture("crn_models.json");
@@ -152,4 +168,174 @@ Deno.test("custom propensities run like mass action", () => {
   const a = ssaDirect(net, { tEnd: 3, paths: 20, key: makeKey(1) });
   const b = ssaDirect(mass, { tEnd: 3, paths: 20, key: makeKey(1) });
   assert.deepEqual(a.counts, b.counts);
+});
+
+// ---- bit-identity of the fast loops with the scalar reference --------------
+
+/** The direct method as first written: one scalar Philox block per two firings, generic propensities. */
+function directReference(net: ReactionNetwork, o: SsaOptions): SsaResult {
+  const s = _setup("ref", net, o);
+  const k = _compile(net);
+  const res = _result(net, s);
+  const { ns, nr, dStart, dl } = k;
+  const x = new Float64Array(ns), a = new Float64Array(nr), w = new Uint32Array(4);
+  const nSave = s.saveTimes.length;
+  for (let p = 0; p < s.paths; p++) {
+    const pathId = s.pathOffset + p;
+    const base = p * nSave * ns;
+    const rec = s.trajectory ? new _Recorder() : undefined;
+    x.set(s.x0);
+    rec?.push(0, x);
+    for (let j = 0; j < nr; j++) a[j] = _propensity(k, j, x);
+    let t = 0, si = 0, m = 0;
+    for (;;) {
+      let a0 = 0;
+      for (let j = 0; j < nr; j++) a0 += a[j]!;
+      if (!(a0 > 0)) {
+        res.absorptionTime[p] = t;
+        break;
+      }
+      const lane = (m & 1) << 1;
+      if (lane === 0) {
+        _philoxBlock(pathId, m >>> 1, SSA_DIRECT_PURPOSE, 0, s.key.seed, s.key.stream, w);
+      }
+      const u1 = (w[lane]! + 0.5) / 4294967296, u2 = (w[lane + 1]! + 0.5) / 4294967296;
+      const tNew = t - Math.log(u1) / a0;
+      if (tNew > s.tEnd) break;
+      si = _saveUntil(res.counts, base, s.saveTimes, si, tNew, x);
+      const target = u2 * a0;
+      let acc = 0, j = 0, last = -1;
+      for (; j < nr; j++) {
+        if (a[j]! > 0) {
+          acc += a[j]!;
+          last = j;
+          if (acc > target) break;
+        }
+      }
+      if (j === nr) j = last;
+      _fire(k, j, x);
+      res.firings[p * nr + j]! += 1;
+      for (let q = dStart[j]!; q < dStart[j + 1]!; q++) a[dl[q]!] = _propensity(k, dl[q]!, x);
+      t = tNew;
+      m++;
+      rec?.push(t, x);
+    }
+    _saveUntil(res.counts, base, s.saveTimes, si, Infinity, x);
+    res.steps[p] = m;
+    if (rec) res.trajectories!.push(rec.done());
+  }
+  return res;
+}
+
+/** Runs f with the generated loops and/or WebAssembly turned off. */
+function withSettings<T>(plain: boolean, noWasm: boolean, f: () => T): T {
+  const a = _setSsaCodegenDisabled(plain), b = _setPhiloxWasmDisabled(noWasm);
+  try {
+    return f();
+  } finally {
+    _setSsaCodegenDisabled(a);
+    _setPhiloxWasmDisabled(b);
+  }
+}
+
+function assertSameResult(got: SsaResult, want: SsaResult, label: string) {
+  assert.deepEqual(got.counts, want.counts, `${label}: counts`);
+  assert.deepEqual(got.firings, want.firings, `${label}: firings`);
+  assert.deepEqual(got.steps, want.steps, `${label}: steps`);
+  assert.deepEqual(got.absorptionTime, want.absorptionTime, `${label}: absorption`);
+  assert.deepEqual(got.trajectories, want.trajectories, `${label}: trajectories`);
+}
+
+const MIXED = parseReactionNetwork(`species A = 40, B = 30, C = 5
+A + B -> C @ 0.01
+2 A + C -> B @ 0.001
+C -> A + B @ 0.5
+0 -> A @ 3
+3 B -> 0 @ 0.0002
+A + 2 C -> 0 @ 0.003`);
+const CUSTOM = new ReactionNetwork({
+  species: [{ name: "X" }, { name: "Y", initial: 5 }],
+  reactions: [
+    { products: { X: 1 }, propensity: { cpu: (x) => 10 / (1 + 0.1 * x[1]!), dependsOn: ["Y"] } },
+    { reactants: { X: 1 }, rate: 0.5 },
+    { reactants: { X: 1 }, products: { Y: 1 }, rate: 0.05 },
+    { reactants: { Y: 1 }, propensity: { cpu: (x) => 0.2 * x[1]!, dependsOn: ["Y"] } },
+  ],
+});
+const IDENTITY_CASES: Array<[string, ReactionNetwork, SsaOptions]> = [
+  ["birth_death", builtinReactionNetwork("birth_death"), { tEnd: 40, saveTimes: [0, 5, 5, 40] }],
+  ["schlogl", builtinReactionNetwork("schlogl"), { tEnd: 1, saveTimes: [0.25, 1] }],
+  ["dimerization_small", builtinReactionNetwork("dimerization_small"), { tEnd: 2 }],
+  ["mixed orders 0–3", MIXED, { tEnd: 3, saveTimes: [0, 1, 3], trajectory: true }],
+  ["custom propensities", CUSTOM, { tEnd: 6, saveTimes: [1, 6], trajectory: true }],
+  ["absorbing", parseReactionNetwork("species A = 30, B = 0\nA + A -> B @ 0.5"), { tEnd: 100 }],
+];
+
+Deno.test("ssaDirect() gives the scalar reference's numbers bit for bit, generated or plain, with or without WebAssembly", () => {
+  for (const [label, net, o] of IDENTITY_CASES) {
+    const options = { ...o, paths: 25, pathOffset: 3, key: makeKey(17, 4) };
+    const want = directReference(net, options);
+    for (const plain of [false, true]) {
+      for (const noWasm of [false, true]) {
+        const got = withSettings(plain, noWasm, () => ssaDirect(net, options));
+        assertSameResult(got, want, `${label} plain=${plain} noWasm=${noWasm}`);
+      }
+    }
+  }
+  // one long path: many batches of blocks
+  const net = builtinReactionNetwork("schlogl");
+  const options = { tEnd: 20, saveTimes: [10, 20], key: makeKey(1) };
+  const want = directReference(net, options);
+  assert.ok(want.steps[0]! > 10_000);
+  assertSameResult(ssaDirect(net, options), want, "long schlogl");
+  assertSameResult(withSettings(true, false, () => ssaDirect(net, options)), want, "long plain");
+});
+
+Deno.test("nextReaction(), firstReaction() and tauLeaping() give the same numbers with and without WebAssembly", () => {
+  for (const [label, net, o] of IDENTITY_CASES) {
+    const options = { ...o, paths: 20, pathOffset: 7, key: makeKey(5, 6) };
+    for (const [name, method] of Object.entries(METHODS)) {
+      if (name === "ssaDirect") continue;
+      const want = withSettings(false, true, () => method(net, options));
+      assertSameResult(method(net, options), want, `${name} on ${label}`);
+    }
+  }
+});
+
+Deno.test("_UniformStream() draws lane k mod 4 of the block (path, ⌊k/4⌋, purpose, 0), across batches", () => {
+  const key = makeKey(8, 9);
+  const u = new _UniformStream(key, 12, 0x1234);
+  const w = new Uint32Array(4);
+  for (let round = 0; round < 2; round++) {
+    for (let k = 0; k < 5000; k++) {
+      if (k % 4 === 0) _philoxBlock(12, k >> 2, 0x1234, 0, 8, 9, w);
+      assert.equal(u.next(), (w[k % 4]! + 0.5) / 4294967296, `uniform ${k}`);
+    }
+    u.reset(12);
+  }
+});
+
+Deno.test("ssaDirect() loops report bad custom propensities and maxSteps the same way", () => {
+  const bad = new ReactionNetwork({
+    species: [{ name: "X", initial: 3 }],
+    reactions: [
+      { reactants: { X: 1 }, rate: 1 },
+      { products: { X: 1 }, propensity: { cpu: (x) => (x[0]! < 3 ? -1 : 1), dependsOn: ["X"] } },
+    ],
+  });
+  const net = builtinReactionNetwork("birth_death");
+  for (const plain of [false, true]) {
+    withSettings(plain, false, () => {
+      assert.throws(
+        () => ssaDirect(bad, { tEnd: 100, key: makeKey(1) }),
+        /custom propensity of reaction 1 must be finite and non-negative, got "?-1"? at state \(2\)/,
+      );
+      assert.throws(
+        () => ssaDirect(net, { tEnd: 100, maxSteps: 7, pathOffset: 4 }),
+        (e: Error) =>
+          e instanceof NumericalError &&
+          /path 4 exceeded maxSteps = 7 at t = /.test(e.message),
+      );
+    });
+  }
 });
