@@ -25,8 +25,7 @@
 import ENSEMBLE from "./sde_ensemble.wgsl" with { type: "text" };
 import { PHILOX_WGSL } from "./wgsl.ts";
 import { type GpuContext, joinWgsl } from "./gpu_context.ts";
-import { _boxMullerPair, type Key } from "./philox.ts";
-import { philoxCountersWasm } from "./philox_wasm.ts";
+import { fillNormal, type Key } from "./philox.ts";
 import { NumericalError, SdenoTypeError } from "./errors.ts";
 
 /**
@@ -218,55 +217,45 @@ function fnv1a(text: string): string {
 
 const INV_2SQRT3 = 1 / (2 * Math.sqrt(3));
 
-/** Philox counters per WebAssembly call when drawing the noise of a batch. */
-const NOISE_BLOCKS = 4096;
+/** Philox purposes of the grid noise: ξ (the increments) and η (the extra normals of ΔZ). */
+export const SDE_GRID_XI_PURPOSE = 0x5de0;
+/** See {@linkcode SDE_GRID_XI_PURPOSE}. */
+export const SDE_GRID_ETA_PURPOSE = 0x5de2;
+
+/** Normals per fillNormal call when drawing the noise of a batch. */
+const NOISE_NORMALS = 16384;
 
 /**
  * The q normals of paths `first … first+nb−1` at grid steps `j … j+steps−1`
  * into `z`: normal `lane` of path `first + i` at step `j + k` goes to
- * `z[(k·nb + i)·zStride + lane]`. Exactly the numbers of `brownianGrid`
- * (`_normals4` there): the words of all the counters `(path, step, 0x5de0,
- * block)` come from one {@linkcode philoxCountersWasm} call (bit-identical
- * to `_philoxBlock`), then the shared Box–Muller (`_boxMullerPair`) per lane
- * pair, as the scalar code does.
+ * `z[(k·nb + i)·zStride + lane]`, lanes 0…m−1 from the ξ stream and m…2m−1
+ * from the η stream. Exactly the numbers of `brownianGrid`: component c of
+ * path p at step j is the {@linkcode fillNormal} normal of flat element
+ * p·m + c at that step and purpose, so a batch of paths is one contiguous
+ * run of elements.
  */
 function gridNormalsBatch(
   first: number,
   nb: number,
   j: number,
   steps: number,
-  q: number,
+  m: number,
+  sra: boolean,
   key: Key,
-  counters: Uint32Array,
-  words: Uint32Array,
+  scratch: Float64Array,
   z: Float64Array,
   zStride: number,
 ): void {
-  const nblk = zStride >> 2;
-  const len = 4 * steps * nb * nblk;
-  let c = 0;
+  const run = scratch.subarray(0, nb * m);
+  const streams: Array<[number, number]> = [[SDE_GRID_XI_PURPOSE, 0]];
+  if (sra) streams.push([SDE_GRID_ETA_PURPOSE, m]);
   for (let k = 0; k < steps; k++) {
-    for (let i = 0; i < nb; i++) {
-      for (let blk = 0; blk < nblk; blk++) {
-        counters[c] = first + i;
-        counters[c + 1] = j + k;
-        counters[c + 2] = 0x5de0;
-        counters[c + 3] = blk;
-        c += 4;
-      }
-    }
-  }
-  philoxCountersWasm(counters.subarray(0, len), key, { out: words.subarray(0, len) });
-  // counter p's words are words[4p …], and z has the same zStride = 4·nblk per path
-  const pathsSteps = steps * nb;
-  // (a pair's second normal may land in an unused lane slot of z: zStride leaves room for it)
-  for (let p = 0; p < pathsSteps; p++) {
-    const o = p * zStride;
-    for (let blk = 0; blk < nblk; blk++) {
-      const lanes = Math.min(4, q - 4 * blk);
-      for (let pair = 0; pair < lanes; pair += 2) {
-        const wo = o + 4 * blk + pair;
-        _boxMullerPair(words[wo]!, words[wo + 1]!, z, wo);
+    const zo = k * nb * zStride;
+    for (const [purpose, lane0] of streams) {
+      fillNormal(run, key, { step: j + k, purpose, offset: first * m });
+      for (let i = 0; i < nb; i++) {
+        const zi = zo + i * zStride + lane0, ri = i * m;
+        for (let c = 0; c < m; c++) z[zi + c] = run[ri + c]!;
       }
     }
   }
@@ -519,10 +508,10 @@ function runCpu(
   const lg = new Float64Array(B * d), xp = new Float64Array(B * d);
   const gp = new Float64Array(B * gw), gm = new Float64Array(B * gw);
   const zStride = 4 * Math.ceil(q / 4);
-  // the noise of up to kMax steps of a batch is drawn at once
-  const kMax = Math.max(1, Math.floor(NOISE_BLOCKS / ((B * zStride) >> 2)));
+  // the noise of up to kMax steps of a batch is drawn in one pass
+  const kMax = Math.max(1, Math.floor(NOISE_NORMALS / (B * zStride)));
   const z = new Float64Array(kMax * B * zStride);
-  const counters = new Uint32Array(kMax * B * zStride), words = new Uint32Array(counters.length);
+  const scratch = new Float64Array(B * m);
   const dW = new Float64Array(B * m), zh = new Float64Array(B * m), wz = new Float64Array(B * m);
   const key = plan.key;
   const { t0, dt } = plan;
@@ -538,7 +527,7 @@ function runCpu(
       const end = plan.saveSteps[s]!;
       while (j < end) {
         const steps = Math.min(kMax, end - j);
-        gridNormalsBatch(offset + start, nb, j, steps, q, key, counters, words, z, zStride);
+        gridNormalsBatch(offset + start, nb, j, steps, m, sra, key, scratch, z, zStride);
         for (let k = 0; k < steps; k++, j++) {
           const t = t0 + j * dt;
           const zo = k * nb * zStride;

@@ -7,9 +7,11 @@
 // Stratonovich) and MODEL (the user's helpers, sde_drift, sde_diffusion and
 // sde_milstein). Counts, dt, times, keys and bins are uniforms.
 //
-// Noise of path i (global index) at grid step j: z_q = lane (q mod 4) of
-// Philox((i, j, 0x5de0, q / 4)), dW_k = sqrt(dt) z_k and, for SRA1,
-// dZ_k = dt^{3/2} (z_k / 2 + z_{m+k} / (2 sqrt 3)): brownian_grid.ts exactly.
+// Noise of path i (global index) at grid step j, component k: the Philox
+// normals of flat element e = i*m + k (block e/4, lane e mod 4) at step j in
+// two streams, xi (purpose 0x5de0) and eta (0x5de2), exactly as fillNormal
+// numbers elements: dW_k = sqrt(dt) xi_k and, for SRA1,
+// dZ_k = dt^{3/2} (xi_k / 2 + eta_k / (2 sqrt 3)): brownian_grid.ts exactly.
 
 const SD_D: u32 = {{DIM}}u;
 const SD_M: u32 = {{NOISE_DIM}}u;
@@ -18,14 +20,33 @@ const SD_NOISE_TYPE: u32 = {{NOISE}}u;
 const SD_ITO: u32 = {{ITO}}u;
 alias SdState = array<f32, SD_D>;
 alias SdNoise = array<f32, SD_M>;
-// normals per step: m (EM, Milstein) or 2m (SRA1), in whole Philox blocks
-const SD_Q: u32 = select(SD_M, 2u * SD_M, SD_METHOD == 2u);
-const SD_BLOCKS: u32 = (SD_Q + 3u) / 4u;
 // statistics per path: sums of y, y_a y_b (a <= b), y^3, y^4 with y = x - shift
 const SD_NPAIR: u32 = SD_D * (SD_D + 1u) / 2u;
 const SD_NSTAT: u32 = 3u * SD_D + SD_NPAIR;
 const SD_WG: u32 = 64u;
-const SD_PURPOSE: u32 = 0x5de0u;
+const SD_XI: u32 = 0x5de0u;
+const SD_ETA: u32 = 0x5de2u;
+
+// The m normals of path `path` at step j in stream `purpose`: element e = path*m + k
+// is lane e mod 4 of the Philox block e / 4; only the Box-Muller pair holding the lane
+// is evaluated (Box-Muller is most of the cost after Philox).
+fn sd_grid_normals(path: u32, j: u32, purpose: u32, key: vec2<u32>) -> SdNoise {
+  var z: SdNoise;
+  let e0 = path * SD_M;
+  var blk = e0 >> 2u;
+  var w = sd_philox(vec4<u32>(blk, j, purpose, 0u), key);
+  for (var k = 0u; k < SD_M; k = k + 1u) {
+    let e = e0 + k;
+    if ((e >> 2u) != blk) {
+      blk = e >> 2u;
+      w = sd_philox(vec4<u32>(blk, j, purpose, 0u), key);
+    }
+    let ab = select(w.xy, w.zw, (e & 2u) != 0u);
+    let v = sd_box_muller(ab.x, ab.y);
+    z[k] = select(v.x, v.y, (e & 1u) != 0u);
+  }
+  return z;
+}
 
 struct Params {
   n: u32,            // paths in this chunk
@@ -119,28 +140,17 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
     let key = vec2<u32>(p.seed, p.stream);
     var ok = true;
     for (var j = p.step_begin; j < p.step_end; j = j + 1u) {
-      var z: array<f32, 4u * SD_BLOCKS>;
-      for (var b = 0u; b < SD_BLOCKS; b = b + 1u) {
-        // only the lane pairs that are used: Box-Muller is most of the cost after Philox
-        let w = sd_philox(vec4<u32>(path, j, SD_PURPOSE, b), key);
-        let v0 = sd_box_muller(w.x, w.y);
-        z[4u * b] = v0.x;
-        z[4u * b + 1u] = v0.y;
-        if (4u * b + 2u < SD_Q) {
-          let v1 = sd_box_muller(w.z, w.w);
-          z[4u * b + 2u] = v1.x;
-          z[4u * b + 3u] = v1.y;
-        }
-      }
+      let xi = sd_grid_normals(path, j, SD_XI, key);
       var dw: SdNoise;
       var dz: SdNoise;
       let h = p.dt;
-      for (var k = 0u; k < SD_M; k = k + 1u) {
-        dw[k] = p.sqrt_dt * z[k];
-        if (SD_METHOD == 2u) {
-          dz[k] = h * p.sqrt_dt * (0.5 * z[k] + 0.28867513459481287 * z[min(SD_M + k, 4u * SD_BLOCKS - 1u)]);
+      if (SD_METHOD == 2u) {
+        let eta = sd_grid_normals(path, j, SD_ETA, key);
+        for (var k = 0u; k < SD_M; k = k + 1u) {
+          dz[k] = h * p.sqrt_dt * (0.5 * xi[k] + 0.28867513459481287 * eta[k]);
         }
       }
+      for (var k = 0u; k < SD_M; k = k + 1u) { dw[k] = p.sqrt_dt * xi[k]; }
       let t = p.t0 + f32(j) * h;
       let nx = sd_step(t, h, x, dw, dz);
       var nv = nx;

@@ -77,7 +77,13 @@ export function ornsteinUhlenbeck(options: OrnsteinUhlenbeckOptions): SdeModel {
       }
     },
     diffusion: (_t, _x, out, n) => {
-      for (let i = 0; i < n; i++) out.set(S, i * d * m);
+      // constant in x: plain copies (a typed-array set() per point costs more than the copy)
+      const k = d * m;
+      if (k === 1) {
+        out.fill(S[0]!, 0, n);
+        return;
+      }
+      for (let i = 0; i < n; i++) for (let e = 0; e < k; e++) out[i * k + e] = S[e]!;
     },
     wgsl: diagonal
       ? {

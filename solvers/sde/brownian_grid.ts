@@ -6,13 +6,9 @@
  */
 
 import { checkFinite, checkInteger, quote, SdenoRangeError } from "../../kernels/errors.ts";
-import { _checkKey, type Key } from "../../kernels/philox.ts";
-import {
-  _normals4,
-  type BrownianIncrement,
-  type BrownianPath,
-  SDE_GRID_PURPOSE,
-} from "./brownian_path.ts";
+import { _checkKey, fillNormal, type Key } from "../../kernels/philox.ts";
+import { SDE_GRID_ETA_PURPOSE, SDE_GRID_XI_PURPOSE } from "../../kernels/sde_ensemble.ts";
+import type { BrownianIncrement, BrownianPath } from "./brownian_path.ts";
 
 /** Options of {@linkcode brownianGrid}. */
 export interface BrownianGridOptions {
@@ -28,9 +24,10 @@ export interface BrownianGridOptions {
  * A Brownian path defined on the grid `t₀ + j·dt`. On grid step j, path i,
  * component k: `ΔWₖ = √dt·ξₖ` and `ΔZₖ = dt^{3/2}(ξₖ/2 + ηₖ/(2√3))`, the exact
  * joint law of the increment and its time integral (Kloeden & Platen 1992,
- * §10.4, eq. 4.3). With the per-step normal stream
- * `z_q = lane (q mod 4) of Philox((i, j, 0x5de0, ⌊q/4⌋))`, `ξₖ = z_k` and
- * `ηₖ = z_{m+k}`: the draw is a pure function of (key, path, step, component).
+ * §10.4, eq. 4.3). ξₖ and ηₖ are the {@linkcode fillNormal} normals of flat
+ * element i·m + k at step j, purposes 0x5de0 and 0x5de2 (the numbering of
+ * every batch in sdeno): the draw is a pure function of (key, path, step,
+ * component), and a batch of paths is one contiguous run of elements.
  *
  * `increment(s, t)` accepts any s < t on the grid (a coarse step is the exact
  * sum of fine ones, so several step sizes see one path); off-grid times are a
@@ -61,8 +58,7 @@ export function brownianGrid(key: Key, options: BrownianGridOptions): BrownianPa
   const dt = checkFinite(what, "dt", options.dt);
   if (!(dt > 0)) throw new SdenoRangeError(`${what}: dt must be positive, got ${quote(dt)}`);
   const t0 = checkFinite(what, "t0", options.t0 ?? 0);
-  const w = new Uint32Array(4);
-  const z = new Float64Array(4);
+  let xi = new Float64Array(0), eta = new Float64Array(0);
   const sqrtDt = Math.sqrt(dt);
   const zScale = dt * sqrtDt;
   const inv2sqrt3 = 1 / (2 * Math.sqrt(3));
@@ -89,26 +85,21 @@ export function brownianGrid(key: Key, options: BrownianGridOptions): BrownianPa
       const { dW, dZ } = out;
       dW.fill(0, 0, n * m);
       if (dZ) dZ.fill(0, 0, n * m);
-      const q = dZ ? 2 * m : m;
-      for (let i = 0; i < n; i++) {
-        const path = offset + i;
-        for (let j = a; j < b; j++) {
-          for (let blk = 0; blk * 4 < q; blk++) {
-            _normals4(path, j, SDE_GRID_PURPOSE, blk, key.seed, key.stream, w, z);
-            for (let lane = 0; lane < 4; lane++) {
-              const qq = blk * 4 + lane;
-              if (qq >= q) break;
-              if (qq < m) {
-                const e = i * m + qq;
-                if (dZ) dZ[e] = dZ[e]! + dt * dW[e]! + zScale * 0.5 * z[lane]!;
-                dW[e] = dW[e]! + sqrtDt * z[lane]!;
-              } else if (dZ) {
-                const e = i * m + qq - m;
-                dZ[e] = dZ[e]! + zScale * inv2sqrt3 * z[lane]!;
-              }
-            }
+      if (xi.length < n * m) {
+        xi = new Float64Array(n * m);
+        eta = new Float64Array(n * m);
+      }
+      const x = xi.subarray(0, n * m), y = eta.subarray(0, n * m);
+      for (let j = a; j < b; j++) {
+        fillNormal(x, key, { step: j, purpose: SDE_GRID_XI_PURPOSE, offset: offset * m });
+        if (dZ) {
+          fillNormal(y, key, { step: j, purpose: SDE_GRID_ETA_PURPOSE, offset: offset * m });
+          // ΔZ over [s, t] gathers each fine step's own ΔZ plus dt times the increments before it
+          for (let e = 0; e < n * m; e++) {
+            dZ[e] = dZ[e]! + dt * dW[e]! + zScale * (0.5 * x[e]! + inv2sqrt3 * y[e]!);
           }
         }
+        for (let e = 0; e < n * m; e++) dW[e] = dW[e]! + sqrtDt * x[e]!;
       }
     },
   };

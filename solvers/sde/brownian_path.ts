@@ -43,8 +43,6 @@ export interface BrownianPath {
   increment(s: number, t: number, out: BrownianIncrement, n: number, offset?: number): void;
 }
 
-/** Philox purpose word of grid increments (counter = (path, step, purpose, block)). */
-export const SDE_GRID_PURPOSE = 0x5de0;
 /** Philox purpose word of the virtual Brownian tree (counter = (path, node, purpose, block)). */
 export const SDE_TREE_PURPOSE = 0x5de1;
 
