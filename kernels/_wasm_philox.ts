@@ -234,44 +234,24 @@ function body(locals: Array<[number, number]>, code: number[]): number[] {
   return [...uleb(bytes.length), ...bytes];
 }
 
-/** fill(c0, c1, c2, c3, k0, k1, nblocks, ptr) */
-function fillBody(): number[] {
-  const [c0, c1, c2, c3, k0, k1, n, ptr] = [0, 1, 2, 3, 4, 5, 6, 7];
+/**
+ * The body of fill and fillSteps: (c0, c1, c2, c3, k0, k1, nblocks, ptr) → nblocks blocks of
+ * 4 words at ptr, the counter advanced after each block by `advance` (local indices of c0…c3).
+ */
+function consecutiveBody(advance: (c: readonly number[]) => number[]): number[] {
+  const c = [0, 1, 2, 3];
+  const [k0, k1, n, ptr] = [4, 5, 6, 7];
   const l: Locals = { x: [8, 9, 10, 11], rk0: 12, rk1: 12 + ROUNDS, p0: 32, p1: 33 };
   const [x0, x1, x2, x3] = l.x;
   const loop = [
-    LOCAL_GET,
-    c0,
-    LOCAL_SET,
-    x0,
-    LOCAL_GET,
-    c1,
-    LOCAL_SET,
-    x1,
-    LOCAL_GET,
-    c2,
-    LOCAL_SET,
-    x2,
-    LOCAL_GET,
-    c3,
-    LOCAL_SET,
-    x3,
+    ...c.flatMap((ci, k) => [LOCAL_GET, ci, LOCAL_SET, l.x[k]!]),
     ...rounds(l),
     ...store(ptr, x0, 0),
     ...store(ptr, x1, 4),
     ...store(ptr, x2, 8),
     ...store(ptr, x3, 12),
     ...addTo(ptr, 16),
-    // the 64-bit block index (c3, c0) += 1
-    ...addTo(c0, 1),
-    LOCAL_GET,
-    c3,
-    LOCAL_GET,
-    c0,
-    I32_EQZ,
-    I32_ADD,
-    LOCAL_SET,
-    c3,
+    ...advance(c),
   ];
   return body([[4 + 2 * ROUNDS, I32], [2, I64]], [
     ...roundKeys(k0, k1, l),
@@ -279,40 +259,25 @@ function fillBody(): number[] {
   ]);
 }
 
+/** fill(c0, c1, c2, c3, k0, k1, nblocks, ptr): the 64-bit block index (c3, c0) counts up. */
+function fillBody(): number[] {
+  return consecutiveBody(([c0, , , c3]) => [
+    ...addTo(c0!, 1),
+    // carry into c3 when c0 wrapped to 0
+    LOCAL_GET,
+    c3!,
+    LOCAL_GET,
+    c0!,
+    I32_EQZ,
+    I32_ADD,
+    LOCAL_SET,
+    c3!,
+  ]);
+}
+
 /** fillSteps(c0, c1, c2, c3, k0, k1, nblocks, ptr): like fill, but counter word 1 counts up. */
 function fillStepsBody(): number[] {
-  const [c0, c1, c2, c3, k0, k1, n, ptr] = [0, 1, 2, 3, 4, 5, 6, 7];
-  const l: Locals = { x: [8, 9, 10, 11], rk0: 12, rk1: 12 + ROUNDS, p0: 32, p1: 33 };
-  const [x0, x1, x2, x3] = l.x;
-  const loop = [
-    LOCAL_GET,
-    c0,
-    LOCAL_SET,
-    x0,
-    LOCAL_GET,
-    c1,
-    LOCAL_SET,
-    x1,
-    LOCAL_GET,
-    c2,
-    LOCAL_SET,
-    x2,
-    LOCAL_GET,
-    c3,
-    LOCAL_SET,
-    x3,
-    ...rounds(l),
-    ...store(ptr, x0, 0),
-    ...store(ptr, x1, 4),
-    ...store(ptr, x2, 8),
-    ...store(ptr, x3, 12),
-    ...addTo(ptr, 16),
-    ...addTo(c1, 1), // the step, mod 2³²
-  ];
-  return body([[4 + 2 * ROUNDS, I32], [2, I64]], [
-    ...roundKeys(k0, k1, l),
-    ...countdown(n, loop),
-  ]);
+  return consecutiveBody(([, c1]) => addTo(c1!, 1)); // the step, mod 2³²
 }
 
 /** counters(ptr, k0, k1, n) */

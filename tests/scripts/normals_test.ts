@@ -1,22 +1,11 @@
 import assert from "node:assert/strict";
+import { runScriptProcess, type ScriptRun } from "./_run.ts";
 import { join } from "node:path";
 import { decodeNpy } from "../../io/mod.ts";
 import { fillNormal, makeKey } from "../../kernels/mod.ts";
 
-const SCRIPT = new URL("../../scripts/normals.ts", import.meta.url).pathname;
-
-async function run(args: string[], out: string) {
-  const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
-    args: ["run", `--allow-read=${out}`, `--allow-write=${out}`, SCRIPT, ...args],
-    env: { NO_COLOR: "1" },
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  return {
-    code,
-    stdout: new TextDecoder().decode(stdout),
-    stderr: new TextDecoder().decode(stderr),
-  };
+function run(args: string[], out: string): Promise<ScriptRun> {
+  return runScriptProcess("normals.ts", args, { read: [out], write: [out] });
 }
 
 Deno.test({

@@ -1,22 +1,12 @@
 import assert from "node:assert/strict";
+import { runScriptProcess, type ScriptRun } from "./_run.ts";
 import { join } from "node:path";
 import { decodeNpy, encodeNpy } from "../../io/mod.ts";
 
-const SCRIPT = new URL("../../scripts/sample.ts", import.meta.url).pathname;
 const FIXTURE = new URL("../fixtures/diffusion/", import.meta.url).pathname;
 
-async function run(args: string[], out: string, read = out) {
-  const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
-    args: ["run", `--allow-read=${read}`, `--allow-write=${out}`, SCRIPT, ...args],
-    env: { NO_COLOR: "1" },
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  return {
-    code,
-    stdout: new TextDecoder().decode(stdout),
-    stderr: new TextDecoder().decode(stderr),
-  };
+function run(args: string[], out: string, read = out): Promise<ScriptRun> {
+  return runScriptProcess("sample.ts", args, { read: [read], write: [out] });
 }
 
 Deno.test({

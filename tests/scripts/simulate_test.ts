@@ -1,28 +1,12 @@
 import assert from "node:assert/strict";
+import { runScriptProcess, type ScriptRun } from "./_run.ts";
 import { join } from "node:path";
 import { decodeNpy } from "../../io/mod.ts";
 
-const SCRIPT = new URL("../../scripts/simulate.ts", import.meta.url).pathname;
 const SDE = new URL("../../processes/sde.ts", import.meta.url).href;
 
-async function run(args: string[], out: string, read: string[] = []) {
-  const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      `--allow-read=${[out, ...read].join(",")}`,
-      `--allow-write=${out}`,
-      SCRIPT,
-      ...args,
-    ],
-    env: { NO_COLOR: "1" },
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  return {
-    code,
-    stdout: new TextDecoder().decode(stdout),
-    stderr: new TextDecoder().decode(stderr),
-  };
+function run(args: string[], out: string, read: string[] = []): Promise<ScriptRun> {
+  return runScriptProcess("simulate.ts", args, { read: [out, ...read], write: [out] });
 }
 
 Deno.test({

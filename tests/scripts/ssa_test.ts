@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { runScriptProcess, type ScriptRun } from "./_run.ts";
 import { join } from "node:path";
 import { decodeNpy } from "../../io/mod.ts";
 import { CpuBackend, makeKey } from "../../kernels/mod.ts";
@@ -7,20 +8,8 @@ import { parseReactionNetwork } from "../../processes/reaction_network_parse.ts"
 import { ssaDirect } from "../../solvers/ctmc/ssa_direct.ts";
 import { ssaEnsemble } from "../../solvers/ctmc/ssa_ensemble.ts";
 
-const SCRIPT = new URL("../../scripts/ssa.ts", import.meta.url).pathname;
-
-async function run(args: string[], read: string, write: string) {
-  const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
-    args: ["run", `--allow-read=${read}`, `--allow-write=${write}`, SCRIPT, ...args],
-    env: { NO_COLOR: "1" },
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  return {
-    code,
-    stdout: new TextDecoder().decode(stdout),
-    stderr: new TextDecoder().decode(stderr),
-  };
+function run(args: string[], read: string, write: string): Promise<ScriptRun> {
+  return runScriptProcess("ssa.ts", args, { read: [read], write: [write] });
 }
 
 Deno.test({
