@@ -22,3 +22,4 @@ export * from "./sde_ensemble.ts";
 export * from "./gmm_denoise.ts";
 export * from "./ssa_ensemble.ts";
 export * from "./philox_wasm.ts";
+export * from "./incomplete_gamma.ts";

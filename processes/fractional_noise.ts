@@ -35,7 +35,8 @@ import {
 } from "../kernels/errors.ts";
 import { defineSde, type Sde, type SdeModel } from "./sde.ts";
 import { _f32 } from "./sde_models/_wgsl.ts";
-import { _choleskySolve, _gammaP, _logGamma } from "./_fractional_math.ts";
+import { _choleskySolve } from "./_fractional_math.ts";
+import { logGamma, regularizedGammaP } from "../kernels/incomplete_gamma.ts";
 
 /** Options of {@linkcode markovFractionalNoise}. */
 export interface MarkovFractionalNoiseOptions {
@@ -133,14 +134,15 @@ export function markovFractionalNoise(
       A[i * K + j] = T / g + Math.expm1(-g * T) / (g * g);
     }
     const gk = gamma[i]!;
-    b[i] = gk ** -a * (T * _gammaP(a, gk * T) - (a / gk) * _gammaP(a + 1, gk * T));
+    b[i] = gk ** -a *
+      (T * regularizedGammaP(a, gk * T) - (a / gk) * regularizedGammaP(a + 1, gk * T));
   }
   // a relative ridge of 1e-13 keeps the Cholesky factor real when A is nearly singular
   let tr = 0;
   for (let i = 0; i < K; i++) tr += A[i * K + i]!;
   for (let i = 0; i < K; i++) A[i * K + i] = A[i * K + i]! + 1e-13 * tr / K;
   const weight = _choleskySolve(A, b, K);
-  const g2 = Math.exp(2 * _logGamma(a));
+  const g2 = Math.exp(2 * logGamma(a));
   // ∫₀ᵀ E[B^H(t)²] dt = T^{2H+1} / ((2H+1)·2H·Γ(a)²); the optimum leaves c − ωᵀb
   const energy = T ** (2 * H + 1) / ((2 * H + 1) * 2 * H * g2);
   let wb = 0;
