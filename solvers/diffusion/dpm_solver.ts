@@ -23,7 +23,6 @@
 import type { DeviceArray, Term } from "../../kernels/mod.ts";
 import { SdenoRangeError, SdenoTypeError } from "../../kernels/mod.ts";
 import type { Denoiser, PredictionKind } from "../../models/denoiser.ts";
-import type { NoiseSchedule } from "../../processes/noise_schedule.ts";
 import type { SampleResult, SamplerOptions } from "./types.ts";
 import { _checkGrid } from "./_grid.ts";
 import {
@@ -35,6 +34,13 @@ import {
   type XtCorrector,
 } from "./_model.ts";
 import { timeGrid, type TimeGridKind } from "./time_grids.ts";
+import {
+  _DpmForm,
+  _point,
+  type _Pt,
+  _singlestepStages,
+  _singlestepTerms,
+} from "./_dpm_singlestep.ts";
 
 /** Options of {@linkcode dpmSolver}. */
 export interface DpmSolverOptions extends SamplerOptions {
@@ -85,19 +91,6 @@ export interface DpmSolverOptions extends SamplerOptions {
   query?: PredictionKind;
   /** Check model outputs and x for NaN/Inf after every step (default true). */
   checkFinite?: boolean;
-}
-
-interface Pt {
-  t: number;
-  la: number;
-  lam: number;
-  alpha: number;
-  sigma: number;
-}
-
-function point(s: NoiseSchedule, t: number): Pt {
-  const la = s.logAlpha(t);
-  return { t, la, lam: s.logSnr(t), alpha: Math.exp(la), sigma: s.sigma(t) };
 }
 
 /**
@@ -186,12 +179,13 @@ export async function dpmSolver(
   const n = x.length;
   const cur = backend.zeros(n);
   await backend.lincomb(cur, [[1, x]]);
-  const pts = Array.from(grid, (t) => point(schedule, t));
+  const pts = Array.from(grid, (t) => _point(schedule, t));
 
   // Coefficient on x of a first-order step s → t, and the "A" factor multiplying the model.
-  const xc = (s: Pt, t: Pt) => data ? t.sigma / s.sigma : Math.exp(t.la - s.la);
-  const ac = (t: Pt) => data ? t.alpha : t.sigma;
-  const phi1 = (h: number) => data ? Math.expm1(-h) : Math.expm1(h);
+  const form = new _DpmForm(data);
+  const xc = (s: _Pt, t: _Pt) => form.xc(s, t);
+  const ac = (t: _Pt) => form.ac(t);
+  const phi1 = (h: number) => form.phi1(h);
 
   const scratch: DeviceArray[] = [];
   const buf = () => {
@@ -221,7 +215,7 @@ export async function dpmSolver(
       const lof = (options.lowerOrderFinal ?? true) && steps < lofBelow;
       // history: hist[k] holds the model at hp[k]; the newest is last
       const hist: DeviceArray[] = [buf()];
-      const hp: Pt[] = [pts[0]!];
+      const hp: _Pt[] = [pts[0]!];
       const diff01 = buf(), diff12 = order === 3 ? buf() : diff01;
       model.step = 0;
       await model.eval(cur, pts[0]!.t, hist[0]!);
@@ -272,35 +266,17 @@ export async function dpmSolver(
         const h = t.lam - s.lam;
         model.step = i;
         await model.eval(cur, s.t, m0);
-        const A = ac(t), p1 = phi1(h);
-        if (o === 1) {
-          await backend.lincomb(cur, [[xc(s, t), cur], [-A * p1, m0]]);
-        } else {
-          const s1 = point(schedule, schedule.tOfLogSnr(s.lam + r1 * h));
-          await backend.lincomb(u, [[xc(s, s1), cur], [-ac(s1) * phi1(r1 * h), m0]]);
-          await model.eval(u, s1.t, m1);
-          // differences first (m1 ← M1 − M_s): in float32 this avoids cancelling large terms
-          await backend.lincomb(m1, [[1, m1], [-1, m0]]);
-          if (o === 2) {
-            // x_t = x' − A φ1 M_s − (1/(2 r1)) A φ1 (M1 − M_s)
-            const c = 0.5 / r1 * A * p1;
-            await backend.lincomb(cur, [[xc(s, t), cur], [-A * p1, m0], [-c, m1]]);
-          } else {
-            const s2 = point(schedule, schedule.tOfLogSnr(s.lam + r2 * h));
-            const e2 = phi1(r2 * h);
-            // u2 = x_(s→s2) − A₂ e2 M_s ∓ (r2/r1) A₂ (e2/(r2 h) ± 1)(M1 − M_s)
-            const g = data
-              ? -(r2 / r1) * ac(s2) * (e2 / (r2 * h) + 1)
-              : (r2 / r1) * ac(s2) * (e2 / (r2 * h) - 1);
-            await backend.lincomb(u, [[xc(s, s2), cur], [-ac(s2) * e2, m0], [-g, m1]]);
-            await model.eval(u, s2.t, m2);
-            await backend.lincomb(m2, [[1, m2], [-1, m0]]);
-            const p2 = data ? p1 / h + 1 : p1 / h - 1;
-            // data: + (1/r2) A φ2 (M2 − M_s); noise: − (1/r2) A φ2 (M2 − M_s)
-            const c = (data ? 1 : -1) / r2 * A * p2;
-            await backend.lincomb(cur, [[xc(s, t), cur], [-A * p1, m0], [c, m2]]);
-          }
+        const stages = { r1, r2, m0, d1: m1, d2: m2 };
+        if (o > 1) {
+          await _singlestepStages({ backend, schedule, form, model }, cur, s, h, {
+            r1,
+            ...(o === 3 ? { r2 } : {}),
+            m0,
+            d1: m1,
+            d2: m2,
+          }, u);
         }
+        await backend.lincomb(cur, _singlestepTerms(form, cur, s, t, o, stages));
         await stepDone(i, s.t, t.t, data ? m0 : undefined);
       }
     }
@@ -323,8 +299,8 @@ export async function dpmSolver(
   async function multistepTerms(
     xs: DeviceArray,
     hist: readonly DeviceArray[],
-    hp: readonly Pt[],
-    t: Pt,
+    hp: readonly _Pt[],
+    t: _Pt,
     p: number,
     d01: DeviceArray,
     d12: DeviceArray,

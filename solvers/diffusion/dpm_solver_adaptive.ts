@@ -22,12 +22,12 @@
  * @module
  */
 
-import type { DeviceArray, Term } from "../../kernels/mod.ts";
+import type { DeviceArray } from "../../kernels/mod.ts";
 import { NumericalError, quote, SdenoRangeError } from "../../kernels/mod.ts";
 import type { Denoiser, PredictionKind } from "../../models/denoiser.ts";
-import type { NoiseSchedule } from "../../processes/noise_schedule.ts";
 import type { SampleResult, SamplerOptions } from "./types.ts";
 import { _checkGrid } from "./_grid.ts";
+import { _DpmForm, _point, _singlestepStages, _singlestepTerms } from "./_dpm_singlestep.ts";
 import {
   _checkChoice,
   _checkFiniteArray,
@@ -69,19 +69,6 @@ export interface DpmSolverAdaptiveResult extends SampleResult {
   accepted: number;
   /** Rejected steps. */
   rejected: number;
-}
-
-interface Pt {
-  t: number;
-  la: number;
-  lam: number;
-  alpha: number;
-  sigma: number;
-}
-
-function point(s: NoiseSchedule, t: number): Pt {
-  const la = s.logAlpha(t);
-  return { t, la, lam: s.logSnr(t), alpha: Math.exp(la), sigma: s.sigma(t) };
 }
 
 /**
@@ -154,13 +141,12 @@ export async function dpmSolverAdaptive(
     correctX0: options.correctX0,
     checkFinite: check,
   }, what);
-  const xc = (s: Pt, t: Pt) => data ? t.sigma / s.sigma : Math.exp(t.la - s.la);
-  const ac = (t: Pt) => data ? t.alpha : t.sigma;
-  const phi1 = (h: number) => data ? Math.expm1(-h) : Math.expm1(h);
+  const form = new _DpmForm(data);
 
   const n = x.length;
-  const arrays = Array.from({ length: 8 }, () => backend.zeros(n));
-  const [cur, prev, low, high, m0, m1, u, err] = arrays as [
+  const arrays = Array.from({ length: 9 }, () => backend.zeros(n));
+  const [cur, prev, low, high, m0, d1, d2, u, err] = arrays as [
+    DeviceArray,
     DeviceArray,
     DeviceArray,
     DeviceArray,
@@ -175,10 +161,12 @@ export async function dpmSolverAdaptive(
   try {
     await backend.lincomb(cur, [[1, x]]);
     await backend.lincomb(prev, [[1, x]]);
-    let s = point(schedule, grid[0]!);
+    let s = _point(schedule, grid[0]!);
     const tEnd = grid[1]!;
     const lamEnd = schedule.logSnr(tEnd);
     let h = hInit;
+    // DPM-Solver-12: orders 1 and 2 with r1 = ½; DPM-Solver-23: orders 2 and 3 with r1 = ⅓, r2 = ⅔
+    const stages = order === 2 ? { r1: 0.5, m0, d1 } : { r1: 1 / 3, r2: 2 / 3, m0, d1, d2 };
     for (let attempt = 0; Math.abs(s.t - tEnd) > tErr; attempt++) {
       if (attempt >= maxAttempts) {
         throw new NumericalError(
@@ -186,35 +174,13 @@ export async function dpmSolverAdaptive(
           { step: accepted, time: s.t },
         );
       }
-      const t = point(schedule, schedule.tOfLogSnr(s.lam + h));
+      const t = _point(schedule, schedule.tOfLogSnr(s.lam + h));
       const hh = t.lam - s.lam;
-      const A = ac(t), p1 = phi1(hh);
       model.step = accepted;
       await model.eval(cur, s.t, m0);
-      const r1 = order === 2 ? 0.5 : 1 / 3;
-      const s1 = point(schedule, schedule.tOfLogSnr(s.lam + r1 * hh));
-      await backend.lincomb(u, [[xc(s, s1), cur], [-ac(s1) * phi1(r1 * hh), m0]]);
-      await model.eval(u, s1.t, m1);
-      await backend.lincomb(m1, [[1, m1], [-1, m0]]); // M1 − M_s
-      const base: Term[] = [[xc(s, t), cur], [-A * p1, m0]];
-      if (order === 2) {
-        await backend.lincomb(low, base);
-        await backend.lincomb(high, [...base, [-0.5 / r1 * A * p1, m1]]);
-      } else {
-        await backend.lincomb(low, [...base, [-0.5 / r1 * A * p1, m1]]);
-        const r2 = 2 / 3;
-        const s2 = point(schedule, schedule.tOfLogSnr(s.lam + r2 * hh));
-        const e2 = phi1(r2 * hh);
-        const g = data
-          ? -(r2 / r1) * ac(s2) * (e2 / (r2 * hh) + 1)
-          : (r2 / r1) * ac(s2) * (e2 / (r2 * hh) - 1);
-        await backend.lincomb(u, [[xc(s, s2), cur], [-ac(s2) * e2, m0], [-g, m1]]);
-        // m1 is free again: M2 − M_s goes there
-        await model.eval(u, s2.t, m1);
-        await backend.lincomb(m1, [[1, m1], [-1, m0]]);
-        const p2 = data ? p1 / hh + 1 : p1 / hh - 1;
-        await backend.lincomb(high, [...base, [(data ? 1 : -1) / r2 * A * p2, m1]]);
-      }
+      await _singlestepStages({ backend, schedule, form, model }, cur, s, hh, stages, u);
+      await backend.lincomb(low, _singlestepTerms(form, cur, s, t, order - 1, stages));
+      await backend.lincomb(high, _singlestepTerms(form, cur, s, t, order, stages));
       const E = await _adaptiveError(
         backend,
         { low, high, prev, out: err },
