@@ -18,7 +18,8 @@
  */
 
 import type { Backend, DeviceArray } from "../kernels/mod.ts";
-import { CpuArray, quote, SdenoRangeError, SdenoTypeError } from "../kernels/mod.ts";
+import { quote, SdenoRangeError, SdenoTypeError } from "../kernels/mod.ts";
+import { _checkBatch, _hostCopy, _store } from "./_host.ts";
 import type { NoiseSchedule } from "../processes/noise_schedule.ts";
 import { type Denoiser, predictionBasis, type PredictionKind } from "./denoiser.ts";
 
@@ -160,25 +161,6 @@ export function gaussian(spec: GaussianSpec, schedule: NoiseSchedule): GaussianD
     return l;
   }
 
-  function checkShapes(w: string, x: DeviceArray, out: DeviceArray): void {
-    if (x.length % d !== 0) {
-      throw new SdenoTypeError(`${w}: x has length ${x.length}, not a multiple of d "${d}"`);
-    }
-    if (out.length !== x.length) {
-      throw new SdenoTypeError(`${w}: out has length ${out.length}, x has "${x.length}"`);
-    }
-  }
-
-  const host = async (backend: Backend, a: DeviceArray) =>
-    a instanceof CpuArray
-      ? Float64Array.from(a.data)
-      : Float64Array.from(await backend.download(a));
-
-  async function store(backend: Backend, out: DeviceArray, data: Float64Array): Promise<void> {
-    if (out instanceof CpuArray) out.data.set(data);
-    else await backend.write(out, data);
-  }
-
   async function predict(
     backend: Backend,
     x: DeviceArray,
@@ -186,11 +168,11 @@ export function gaussian(spec: GaussianSpec, schedule: NoiseSchedule): GaussianD
     kind: PredictionKind,
     out: DeviceArray,
   ): Promise<void> {
-    checkShapes("Cannot evaluate the Gaussian", x, out);
+    _checkBatch("Cannot evaluate the Gaussian", d, x, out);
     const alpha = schedule.alpha(t), sigma = schedule.sigma(t);
     const [a, b] = predictionBasis(kind, schedule, t);
     const l = factor(t);
-    const y = await host(backend, x);
+    const y = await _hostCopy(backend, x);
     const result = new Float64Array(y.length);
     for (let row = 0; row < y.length; row += d) {
       for (let j = 0; j < d; j++) y[row + j] = y[row + j]! - alpha * m[j]!;
@@ -202,7 +184,7 @@ export function gaussian(spec: GaussianSpec, schedule: NoiseSchedule): GaussianD
         result[row + i] = a * m[i]! + a * alpha * cy + b * sigma * y[row + i]!;
       }
     }
-    await store(backend, out, result);
+    await _store(backend, out, result);
   }
 
   async function vjp(
@@ -214,14 +196,11 @@ export function gaussian(spec: GaussianSpec, schedule: NoiseSchedule): GaussianD
     out: DeviceArray,
   ): Promise<void> {
     const w = "Cannot compute the Gaussian's vector-Jacobian product";
-    checkShapes(w, x, out);
-    if (v.length !== x.length) {
-      throw new SdenoTypeError(`${w}: v has length ${v.length}, x has "${x.length}"`);
-    }
+    _checkBatch(w, d, x, out, v);
     const alpha = schedule.alpha(t), sigma = schedule.sigma(t);
     const [a, b] = predictionBasis(kind, schedule, t);
     const l = factor(t);
-    const vs = await host(backend, v);
+    const vs = await _hostCopy(backend, v);
     const result = new Float64Array(vs.length);
     for (let row = 0; row < vs.length; row += d) {
       for (let i = 0; i < d; i++) {
@@ -231,7 +210,7 @@ export function gaussian(spec: GaussianSpec, schedule: NoiseSchedule): GaussianD
       }
       cholSolve(l, d, result, row);
     }
-    await store(backend, out, result);
+    await _store(backend, out, result);
   }
 
   return { dim: d, nativeKind: "x0", schedule, mean: m, covariance: c, predict, vjp };

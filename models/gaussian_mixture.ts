@@ -41,6 +41,7 @@ import type { GpuContext } from "../kernels/gpu_context.ts";
 import { launchGmmDenoise, packGmm } from "../kernels/gmm_denoise.ts";
 import type { NoiseSchedule } from "../processes/noise_schedule.ts";
 import { type Denoiser, predictionBasis, type PredictionKind } from "./denoiser.ts";
+import { _checkBatch, _hostCopy, _store } from "./_host.ts";
 
 /** A mixture: weights (summing to 1), means and per-dimension variances (K × d). */
 export interface GaussianMixtureSpec {
@@ -253,15 +254,6 @@ export function gaussianMixture(
     }
   }
 
-  function checkShapes(what: string, x: DeviceArray, out: DeviceArray): void {
-    if (x.length % d !== 0) {
-      throw new SdenoTypeError(`${what}: x has length ${x.length}, not a multiple of d "${d}"`);
-    }
-    if (out.length !== x.length) {
-      throw new SdenoTypeError(`${what}: out has length ${out.length}, x has "${x.length}"`);
-    }
-  }
-
   async function predict(
     backend: Backend,
     x: DeviceArray,
@@ -270,7 +262,7 @@ export function gaussianMixture(
     out: DeviceArray,
   ): Promise<void> {
     const what = "Cannot evaluate the Gaussian mixture";
-    checkShapes(what, x, out);
+    _checkBatch(what, d, x, out);
     const alpha = schedule.alpha(t), sigma = schedule.sigma(t);
     if (
       backend instanceof WebGpuBackend && x instanceof GpuArray && out instanceof GpuArray &&
@@ -305,15 +297,10 @@ export function gaussianMixture(
     out: DeviceArray,
   ): Promise<void> {
     const what = "Cannot compute the Gaussian mixture's vector-Jacobian product";
-    checkShapes(what, x, out);
-    if (vec.length !== x.length) {
-      throw new SdenoTypeError(`${what}: v has length ${vec.length}, x has "${x.length}"`);
-    }
+    _checkBatch(what, d, x, out, vec);
     const alpha = schedule.alpha(t), sigma = schedule.sigma(t);
     const [a, b] = predictionBasis(kind, schedule, t);
-    const host = async (arr: DeviceArray) =>
-      arr instanceof CpuArray ? arr.data : Float64Array.from(await backend.download(arr));
-    const xs = await host(x), vs = await host(vec);
+    const xs = await _hostCopy(backend, x), vs = await _hostCopy(backend, vec);
     const result = new Float64Array(x.length);
     const s2 = sigma * sigma, a2 = alpha * alpha;
     const r = new Float64Array(k), p = new Float64Array(d), res = new Float64Array(k * d);
@@ -358,8 +345,7 @@ export function gaussianMixture(
         }
       }
     }
-    if (out instanceof CpuArray) out.data.set(result);
-    else await backend.write(out, result);
+    await _store(backend, out, result);
   }
 
   return {

@@ -1,4 +1,27 @@
 // Small numerical helpers shared by the noise schedules and the diffusion time grids.
+import { checkFinite, quote, SdenoRangeError } from "../kernels/errors.ts";
+
+/**
+ * The checked constants of a linear β(t) = β₀ + (β₁ − β₀)t on [0, 1] and its
+ * `log α(t) = −(β₁ − β₀)t²/4 − β₀t/2` (Song et al., ICLR 2021, eq. 11), shared by
+ * the VP-linear and sub-VP schedules.
+ */
+export function _linearBeta(
+  what: string,
+  options: { beta0?: number; beta1?: number; tMin?: number },
+): { b0: number; b1: number; tMin: number; logAlpha: (t: number) => number } {
+  const b0 = checkFinite(what, "beta0", options.beta0 ?? 0.1);
+  const b1 = checkFinite(what, "beta1", options.beta1 ?? 20);
+  const tMin = checkFinite(what, "tMin", options.tMin ?? 1e-5);
+  if (!(b0 >= 0 && b1 > b0)) {
+    throw new SdenoRangeError(`${what}: need 0 <= beta0 < beta1, got ${quote([b0, b1])}`);
+  }
+  if (!(tMin > 0 && tMin < 1)) {
+    throw new SdenoRangeError(`${what}: tMin must be in (0, 1), got ${quote(tMin)}`);
+  }
+  const db = b1 - b0;
+  return { b0, b1, tMin, logAlpha: (t) => -db * t * t / 4 - b0 * t / 2 };
+}
 
 /** `log(eᵃ + eᵇ)` without overflow: `max + log1p(exp(−|a − b|))`. */
 export function _logAddExp(a: number, b: number): number {

@@ -6,7 +6,7 @@
  */
 
 import type { NoiseSchedule } from "./noise_schedule.ts";
-import { checkFinite, quote, SdenoRangeError } from "../kernels/errors.ts";
+import { _linearBeta } from "./_schedule_math.ts";
 
 /** Options of {@linkcode vpLinearSchedule}. */
 export interface VpLinearOptions {
@@ -47,17 +47,8 @@ export interface VpLinearSchedule extends NoiseSchedule {
  */
 export function vpLinearSchedule(options: VpLinearOptions = {}): VpLinearSchedule {
   const what = "Cannot make the VP linear schedule";
-  const b0 = checkFinite(what, "beta0", options.beta0 ?? 0.1);
-  const b1 = checkFinite(what, "beta1", options.beta1 ?? 20);
-  const tMin = checkFinite(what, "tMin", options.tMin ?? 1e-5);
-  if (!(b0 >= 0 && b1 > b0)) {
-    throw new SdenoRangeError(`${what}: need 0 <= beta0 < beta1, got ${quote([b0, b1])}`);
-  }
-  if (!(tMin > 0 && tMin < 1)) {
-    throw new SdenoRangeError(`${what}: tMin must be in (0, 1), got ${quote(tMin)}`);
-  }
+  const { b0, b1, tMin, logAlpha } = _linearBeta(what, options);
   const db = b1 - b0;
-  const logAlpha = (t: number) => -db * t * t / 4 - b0 * t / 2;
   const sigma = (t: number) => Math.sqrt(-Math.expm1(2 * logAlpha(t)));
   return {
     name: "vp-linear",
