@@ -45,6 +45,17 @@ export interface CountersOptions {
 const TWO_POW_32 = 4294967296;
 const DEFAULT_CHUNK = 16384;
 
+/** Checks that `out` is a Uint32Array of whole Philox blocks (4 words each). */
+function _checkWords(what: string, out: Uint32Array): void {
+  if (!(out instanceof Uint32Array) || out.length % 4 !== 0) {
+    throw new SdenoTypeError(
+      `${what}: out must be a Uint32Array whose length is a multiple of 4, got length ${
+        (out as { length?: unknown })?.length
+      }`,
+    );
+  }
+}
+
 /**
  * Whether the WebAssembly Philox is in use (compiling it on first call); when
  * false the functions here use the JavaScript fallback, with the same words.
@@ -87,13 +98,7 @@ export function isPhiloxWasmAvailable(): boolean {
 export function philoxBlocksWasm(out: Uint32Array, key: Key, options: BlockOptions = {}): void {
   const what = "Cannot draw Philox blocks";
   _checkKey(what, key);
-  if (!(out instanceof Uint32Array) || out.length % 4 !== 0) {
-    throw new SdenoTypeError(
-      `${what}: out must be a Uint32Array whose length is a multiple of 4, got length ${
-        (out as { length?: unknown })?.length
-      }`,
-    );
-  }
+  _checkWords(what, out);
   const step = checkInteger(what, "step", options.step ?? 0, 0, 0xffffffff);
   const purpose = checkInteger(what, "purpose", options.purpose ?? 0, 0, 0xffffffff);
   const nblocks = out.length / 4;
@@ -250,13 +255,7 @@ export interface StepsOptions {
 export function philoxStepsWasm(out: Uint32Array, key: Key, options: StepsOptions = {}): void {
   const what = "Cannot draw Philox blocks at consecutive steps";
   _checkKey(what, key);
-  if (!(out instanceof Uint32Array) || out.length % 4 !== 0) {
-    throw new SdenoTypeError(
-      `${what}: out must be a Uint32Array whose length is a multiple of 4, got length ${
-        (out as { length?: unknown })?.length
-      }`,
-    );
-  }
+  _checkWords(what, out);
   const nblocks = out.length / 4;
   const block = checkInteger(what, "block", options.block ?? 0, 0, Number.MAX_SAFE_INTEGER);
   const purpose = checkInteger(what, "purpose", options.purpose ?? 0, 0, 0xffffffff);
