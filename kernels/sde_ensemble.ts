@@ -228,8 +228,8 @@ const NOISE_NORMALS = 16384;
 /**
  * The q normals of paths `first … first+nb−1` at grid steps `j … j+steps−1`
  * into `z`: normal `lane` of path `first + i` at step `j + k` goes to
- * `z[(k·nb + i)·zStride + lane]`, lanes 0…m−1 from the ξ stream and m…2m−1
- * from the η stream. Exactly the numbers of `brownianGrid`: component c of
+ * `z[(k·nb + i)·zStride + lane]` (zStride = m, or 2m with SRA1), lanes 0…m−1
+ * from the ξ stream and m…2m−1 from the η stream. Exactly the numbers of `brownianGrid`: component c of
  * path p at step j is the {@linkcode fillNormal} normal of flat element
  * p·m + c at that step and purpose, so a batch of paths is one contiguous
  * run of elements.
@@ -246,12 +246,19 @@ function gridNormalsBatch(
   z: Float64Array,
   zStride: number,
 ): void {
+  if (!sra && zStride === m) {
+    // one stream, unpadded: each step's run of nb·m normals is z's layout already
+    for (let k = 0; k < steps; k++) {
+      const run = z.subarray(k * nb * m, (k + 1) * nb * m);
+      fillNormal(run, key, { step: j + k, purpose: SDE_GRID_XI_PURPOSE, offset: first * m });
+    }
+    return;
+  }
   const run = scratch.subarray(0, nb * m);
-  const streams: Array<[number, number]> = [[SDE_GRID_XI_PURPOSE, 0]];
-  if (sra) streams.push([SDE_GRID_ETA_PURPOSE, m]);
   for (let k = 0; k < steps; k++) {
     const zo = k * nb * zStride;
-    for (const [purpose, lane0] of streams) {
+    for (let lane0 = 0; lane0 < (sra ? 2 * m : m); lane0 += m) {
+      const purpose = lane0 === 0 ? SDE_GRID_XI_PURPOSE : SDE_GRID_ETA_PURPOSE;
       fillNormal(run, key, { step: j + k, purpose, offset: first * m });
       for (let i = 0; i < nb; i++) {
         const zi = zo + i * zStride + lane0, ri = i * m;
@@ -484,6 +491,38 @@ export function _sdeEnsembleStates(model: EnsembleModel, plan: EnsemblePlan): Fl
 }
 
 /**
+ * The buffers and constants of one twin run, shared by its step functions.
+ * The steps live in functions of their own, called once per step of a batch,
+ * so the JIT optimises them as ordinary functions; as inner loops of one long
+ * call they were compiled on stack and thrown away at every loop exit.
+ */
+interface TwinWork {
+  model: EnsembleModel;
+  d: number;
+  m: number;
+  noise: EnsembleModel["noise"];
+  dt: number;
+  sqrtDt: number;
+  ito: boolean;
+  x: Float64Array;
+  out: Float64Array;
+  f: Float64Array;
+  f2: Float64Array;
+  h2: Float64Array;
+  g: Float64Array;
+  g2: Float64Array;
+  lg: Float64Array;
+  xp: Float64Array;
+  gp: Float64Array;
+  gm: Float64Array;
+  z: Float64Array;
+  zStride: number;
+  dW: Float64Array;
+  zh: Float64Array;
+  wz: Float64Array;
+}
+
+/**
  * The twin's integration loop, in batches of 256 paths: calls
  * `save(x, nb, start, s)` with the states of paths `start … start+nb−1`
  * (plan-relative) at each save `s`, and `onProgress` after each batch.
@@ -502,23 +541,39 @@ function runCpu(
   const q = sra ? 2 * m : m;
   const gw = noise === "diagonal" || noise === "scalar" ? d : d * m;
   const B = Math.min(256, n);
-  const x = new Float64Array(B * d), out = new Float64Array(B * d);
-  const f = new Float64Array(B * d), f2 = new Float64Array(B * d), h2 = new Float64Array(B * d);
-  const g = new Float64Array(B * gw), g2 = new Float64Array(B * gw);
-  const lg = new Float64Array(B * d), xp = new Float64Array(B * d);
-  const gp = new Float64Array(B * gw), gm = new Float64Array(B * gw);
-  const zStride = 4 * Math.ceil(q / 4);
+  const zStride = q;
   // the noise of up to kMax steps of a batch is drawn in one pass
   const kMax = Math.max(1, Math.floor(NOISE_NORMALS / (B * zStride)));
-  const z = new Float64Array(kMax * B * zStride);
+  const w: TwinWork = {
+    model,
+    d,
+    m,
+    noise,
+    dt: plan.dt,
+    sqrtDt: Math.sqrt(plan.dt),
+    ito: model.calculus === "ito",
+    x: new Float64Array(B * d),
+    out: new Float64Array(B * d),
+    f: new Float64Array(B * d),
+    f2: new Float64Array(B * d),
+    h2: new Float64Array(B * d),
+    g: new Float64Array(B * gw),
+    g2: new Float64Array(B * gw),
+    lg: new Float64Array(B * d),
+    xp: new Float64Array(B * d),
+    gp: new Float64Array(B * gw),
+    gm: new Float64Array(B * gw),
+    z: new Float64Array(kMax * B * zStride),
+    zStride,
+    dW: new Float64Array(B * m),
+    zh: new Float64Array(B * m),
+    wz: new Float64Array(B * m),
+  };
   const scratch = new Float64Array(B * m);
-  const dW = new Float64Array(B * m), zh = new Float64Array(B * m), wz = new Float64Array(B * m);
-  const key = plan.key;
-  const { t0, dt } = plan;
-  const sqrtDt = Math.sqrt(dt);
-  const ito = model.calculus === "ito";
+  const { key, t0, dt } = plan;
+  const x = w.x;
   const x0 = plan.x0, perPath = x0.length !== d;
-  const em = method === "euler-maruyama";
+  const step = method === "euler-maruyama" ? emStep : method === "sra1" ? sra1Step : milsteinStep;
   for (let start = 0; start < n; start += B) {
     const nb = Math.min(B, n - start);
     for (let e = 0; e < nb * d; e++) x[e] = perPath ? x0[start * d + e]! : x0[e % d]!;
@@ -527,106 +582,130 @@ function runCpu(
       const end = plan.saveSteps[s]!;
       while (j < end) {
         const steps = Math.min(kMax, end - j);
-        gridNormalsBatch(offset + start, nb, j, steps, m, sra, key, scratch, z, zStride);
+        gridNormalsBatch(offset + start, nb, j, steps, m, sra, key, scratch, w.z, zStride);
         for (let k = 0; k < steps; k++, j++) {
-          const t = t0 + j * dt;
-          const zo = k * nb * zStride;
-          if (em) {
-            // x + dt·f + g·(√dt·z): the operations of the branch below, fused
-            model.drift(t, x, f, nb);
-            model.diffusion(t, x, g, nb);
-            let chk = 0;
-            if (noise === "diagonal") {
-              for (let i = 0; i < nb; i++) {
-                const zi = zo + i * zStride;
-                for (let r = 0; r < d; r++) {
-                  const e = i * d + r;
-                  const v = (x[e]! + dt * f[e]!) + g[e]! * (sqrtDt * z[zi + r]!);
-                  out[e] = v;
-                  chk += v * 0;
-                }
-              }
-            } else if (noise === "scalar") {
-              for (let i = 0; i < nb; i++) {
-                const dw = sqrtDt * z[zo + i * zStride]!;
-                for (let r = 0; r < d; r++) {
-                  const e = i * d + r;
-                  const v = (x[e]! + dt * f[e]!) + g[e]! * dw;
-                  out[e] = v;
-                  chk += v * 0;
-                }
-              }
-            } else {
-              for (let i = 0; i < nb; i++) {
-                const zi = zo + i * zStride;
-                for (let r = 0; r < d; r++) {
-                  const e = i * d + r, row = e * m;
-                  let acc = 0;
-                  for (let kk = 0; kk < m; kk++) acc += g[row + kk]! * (sqrtDt * z[zi + kk]!);
-                  const v = (x[e]! + dt * f[e]!) + acc;
-                  out[e] = v;
-                  chk += v * 0;
-                }
-              }
-            }
-            // chk is NaN exactly when some value is NaN or infinite
-            if (chk !== 0) checkFinite(out, nb, d, offset + start, t0, dt, j, method);
-            x.set(out.subarray(0, nb * d));
-            continue;
-          }
-          for (let i = 0; i < nb; i++) {
-            for (let kk = 0; kk < m; kk++) dW[i * m + kk] = sqrtDt * z[zo + i * zStride + kk]!;
-          }
-          if (sra) {
-            // SRA1 (Rößler 2010, Table 6.1), as sde_step in the WGSL
-            for (let i = 0; i < nb; i++) {
-              for (let kk = 0; kk < m; kk++) {
-                const zk = z[zo + i * zStride + kk]!, ek = z[zo + i * zStride + m + kk]!;
-                const dz = dt * sqrtDt * (0.5 * zk + INV_2SQRT3 * ek);
-                zh[i * m + kk] = dz / dt;
-                wz[i * m + kk] = dW[i * m + kk]! - dz / dt;
-              }
-            }
-            model.drift(t, x, f, nb);
-            model.diffusion(t + dt, x, g, nb);
-            for (let e = 0; e < nb * d; e++) h2[e] = x[e]! + 0.75 * dt * f[e]!;
-            // h2 += 1.5 g1·(dZ/h)
-            for (let e = 0; e < nb * d; e++) out[e] = 0;
-            addNoise(noise, d, m, g, zh, out, nb);
-            for (let e = 0; e < nb * d; e++) h2[e] = h2[e]! + 1.5 * out[e]!;
-            model.drift(t + 0.75 * dt, h2, f2, nb);
-            model.diffusion(t, x, g2, nb);
-            for (let e = 0; e < nb * d; e++) {
-              out[e] = x[e]! + dt * (f[e]! / 3 + (2 * f2[e]!) / 3);
-            }
-            addNoise(noise, d, m, g, wz, out, nb);
-            addNoise(noise, d, m, g2, zh, out, nb);
-          } else {
-            // Milstein; on additive and general noise it is Euler–Maruyama
-            model.drift(t, x, f, nb);
-            model.diffusion(t, x, g, nb);
-            for (let e = 0; e < nb * d; e++) out[e] = x[e]! + dt * f[e]!;
-            addNoise(noise, d, m, g, dW, out, nb);
-            if (noise === "diagonal" || noise === "scalar") {
-              milsteinCorrection(model, t, x, g, lg, xp, gp, gm, nb);
-              const c = ito ? dt : 0;
-              for (let i = 0; i < nb; i++) {
-                for (let r = 0; r < d; r++) {
-                  const e = i * d + r;
-                  const dw = noise === "diagonal" ? dW[e]! : dW[i]!;
-                  out[e] = out[e]! + 0.5 * lg[e]! * (dw * dw - c);
-                }
-              }
-            }
-          }
-          checkFinite(out, nb, d, offset + start, t0, dt, j, method);
-          x.set(out.subarray(0, nb * d));
+          // chk is NaN exactly when some new value is NaN or infinite
+          const chk = step(w, t0 + j * dt, k * nb * zStride, nb);
+          if (chk !== 0) checkFinite(w.out, nb, d, offset + start, t0, dt, j, method);
+          x.set(w.out.subarray(0, nb * d));
         }
       }
       save(x, nb, start, s);
     }
     onProgress?.(start + nb);
   }
+}
+
+/**
+ * One Euler–Maruyama step of a batch, x + dt·f + g·(√dt·z) fused, into
+ * `w.out`; returns the sum of 0·value over the new values (NaN exactly when
+ * one is not finite).
+ */
+function emStep(w: TwinWork, t: number, zo: number, nb: number): number {
+  const { model, d, m, x, f, g, z, out, zStride, dt, sqrtDt } = w;
+  model.drift(t, x, f, nb);
+  model.diffusion(t, x, g, nb);
+  let chk = 0;
+  if (w.noise === "diagonal") {
+    for (let i = 0; i < nb; i++) {
+      const zi = zo + i * zStride;
+      for (let r = 0; r < d; r++) {
+        const e = i * d + r;
+        const v = (x[e]! + dt * f[e]!) + g[e]! * (sqrtDt * z[zi + r]!);
+        out[e] = v;
+        chk += v * 0;
+      }
+    }
+  } else if (w.noise === "scalar") {
+    for (let i = 0; i < nb; i++) {
+      const dw = sqrtDt * z[zo + i * zStride]!;
+      for (let r = 0; r < d; r++) {
+        const e = i * d + r;
+        const v = (x[e]! + dt * f[e]!) + g[e]! * dw;
+        out[e] = v;
+        chk += v * 0;
+      }
+    }
+  } else {
+    for (let i = 0; i < nb; i++) {
+      const zi = zo + i * zStride;
+      for (let r = 0; r < d; r++) {
+        const e = i * d + r, row = e * m;
+        let acc = 0;
+        for (let kk = 0; kk < m; kk++) acc += g[row + kk]! * (sqrtDt * z[zi + kk]!);
+        const v = (x[e]! + dt * f[e]!) + acc;
+        out[e] = v;
+        chk += v * 0;
+      }
+    }
+  }
+  return chk;
+}
+
+/** dW = √dt·z of a batch (n×m) from the ξ lanes of `w.z`. */
+function brownianIncrements(w: TwinWork, zo: number, nb: number): void {
+  const { m, z, zStride, dW, sqrtDt } = w;
+  for (let i = 0; i < nb; i++) {
+    for (let kk = 0; kk < m; kk++) dW[i * m + kk] = sqrtDt * z[zo + i * zStride + kk]!;
+  }
+}
+
+/** The sum of 0·value over the first `len` values of `v`: NaN exactly when one is not finite. */
+function finiteCheck(v: Float64Array, len: number): number {
+  let chk = 0;
+  for (let e = 0; e < len; e++) chk += v[e]! * 0;
+  return chk;
+}
+
+/** One SRA1 step of a batch into `w.out` (Rößler 2010, Table 6.1), as sde_step in the WGSL. */
+function sra1Step(w: TwinWork, t: number, zo: number, nb: number): number {
+  const { model, d, m, noise, x, f, f2, h2, g, g2, z, zStride, dW, zh, wz, out, dt, sqrtDt } = w;
+  brownianIncrements(w, zo, nb);
+  for (let i = 0; i < nb; i++) {
+    for (let kk = 0; kk < m; kk++) {
+      const zk = z[zo + i * zStride + kk]!, ek = z[zo + i * zStride + m + kk]!;
+      const dz = dt * sqrtDt * (0.5 * zk + INV_2SQRT3 * ek);
+      zh[i * m + kk] = dz / dt;
+      wz[i * m + kk] = dW[i * m + kk]! - dz / dt;
+    }
+  }
+  model.drift(t, x, f, nb);
+  model.diffusion(t + dt, x, g, nb);
+  for (let e = 0; e < nb * d; e++) h2[e] = x[e]! + 0.75 * dt * f[e]!;
+  // h2 += 1.5 g1·(dZ/h)
+  for (let e = 0; e < nb * d; e++) out[e] = 0;
+  addNoise(noise, d, m, g, zh, out, nb);
+  for (let e = 0; e < nb * d; e++) h2[e] = h2[e]! + 1.5 * out[e]!;
+  model.drift(t + 0.75 * dt, h2, f2, nb);
+  model.diffusion(t, x, g2, nb);
+  for (let e = 0; e < nb * d; e++) {
+    out[e] = x[e]! + dt * (f[e]! / 3 + (2 * f2[e]!) / 3);
+  }
+  addNoise(noise, d, m, g, wz, out, nb);
+  addNoise(noise, d, m, g2, zh, out, nb);
+  return finiteCheck(out, nb * d);
+}
+
+/** One Milstein step of a batch into `w.out`; on additive and general noise it is Euler–Maruyama. */
+function milsteinStep(w: TwinWork, t: number, zo: number, nb: number): number {
+  const { model, d, m, noise, x, f, g, lg, xp, gp, gm, dW, out, dt } = w;
+  brownianIncrements(w, zo, nb);
+  model.drift(t, x, f, nb);
+  model.diffusion(t, x, g, nb);
+  for (let e = 0; e < nb * d; e++) out[e] = x[e]! + dt * f[e]!;
+  addNoise(noise, d, m, g, dW, out, nb);
+  if (noise === "diagonal" || noise === "scalar") {
+    milsteinCorrection(model, t, x, g, lg, xp, gp, gm, nb);
+    const c = w.ito ? dt : 0;
+    for (let i = 0; i < nb; i++) {
+      for (let r = 0; r < d; r++) {
+        const e = i * d + r;
+        const dw = noise === "diagonal" ? dW[e]! : dW[i]!;
+        out[e] = out[e]! + 0.5 * lg[e]! * (dw * dw - c);
+      }
+    }
+  }
+  return finiteCheck(out, nb * d);
 }
 
 /** Throws a {@linkcode NumericalError} at the first non-finite value of `out` (n×d) after step j. */
