@@ -19,7 +19,7 @@ import SSA from "./ssa_ensemble.wgsl" with { type: "text" };
 import { PHILOX_WGSL } from "./wgsl.ts";
 import { type GpuContext, joinWgsl } from "./gpu_context.ts";
 import { _philoxBlock, type Key } from "./philox.ts";
-import { quote, SdenoParseError, SdenoRangeError } from "./errors.ts";
+import { NumericalError, quote, SdenoParseError, SdenoRangeError } from "./errors.ts";
 
 /** One reaction as the kernel sees it. */
 export interface SsaKernelReaction {
@@ -142,16 +142,22 @@ export interface SsaKernelSource {
 }
 
 /**
- * Compiles a network into the direct-method kernel: one propensity function
- * per reaction (mass action from its orders, or the WGSL snippet), and per
- * reaction a case that applies the net change and recomputes the dependent
- * propensities. Constants stay in a buffer, so the source depends only on the
+ * Compiles a network into the direct-method kernel, written out for SIMD
+ * execution (llvmpipe runs invocations as vector lanes under masks): one
+ * variable per count (`x0`, `x1`, …) and per propensity (`a_0`, `a_1`, …)
+ * instead of arrays, the sum and the selection as straight-line selects, the
+ * picked reaction's net change as select chains, and the propensities
+ * recomputed after every firing without a branch (mass action from its
+ * orders, or the WGSL snippet; one whose inputs the firing cannot change
+ * comes out the same, and custom ones outside the dependency lists keep
+ * their value through a select). The f32 operations and their order are the
+ * CPU twin's. Constants stay in a buffer, so the source depends only on the
  * network's structure.
  *
  * @param net the network as kernel data
  * @returns the source, its cache name and the snippet line ranges
  *
- * @example Birth–death compiles to a source with two propensities
+ * @example Birth–death: death's propensity is recomputed after each firing
  * ```ts
  * import { ssaEnsembleSource } from "./ssa_ensemble.ts";
  * import assert from "node:assert/strict";
@@ -162,48 +168,113 @@ export interface SsaKernelSource {
  *     { name: "death", reactants: [[0, 1]], change: [[0, -1]], dependents: [1] },
  *   ],
  * });
- * assert.match(k.source, /fn sd_prop_1\(\) -> f32/);
+ * assert.match(k.source, /a_1 = k_1 \* f32\(x0\);/); // death's propensity, recomputed
  * assert.ok(!/10\.0/.test(k.source)); // no rate constant in the source
  * ```
  */
 export function ssaEnsembleSource(net: SsaKernelNetwork): SsaKernelSource {
-  const nr = net.reactions.length;
-  const props: string[] = [];
-  const fire: string[] = [];
-  const customs: Array<{ reaction: number; body: string }> = [];
-  net.reactions.forEach((r, j) => {
-    if (r.custom) {
-      customs.push({ reaction: j, body: r.custom.wgsl });
-      props.push(`fn sd_prop_${j}() -> f32 { return sd_user_${j}(sd_xf()); }`);
+  const ns = net.species, nr = net.reactions.length;
+  const rs = net.reactions;
+  const xs = Array.from({ length: ns }, (_, i) => `x${i}`);
+  const xf = `array<f32, SD_NS>(${xs.map((x) => `f32(${x})`).join(", ")})`;
+  // x (x - 1) ... (x - o + 1) in f32, left to right, as the CPU twin's _falling
+  const falling = (i: number, o: number) =>
+    o === 1
+      ? `f32(x${i})`
+      : `(${
+        Array.from({ length: o }, (_, m) => m === 0 ? `f32(x${i})` : `f32(x${i} - ${m})`).join(
+          " * ",
+        )
+      })`;
+  const prop = (j: number) => {
+    const r = rs[j]!;
+    if (r.custom) return `sd_user_${j}(${xf})`;
+    return [`k_${j}`, ...r.reactants.map(([i, o]) => falling(i, o))].join(" * ");
+  };
+  // after reaction `pick` fires, propensity k is recomputed when k is a dependent of pick
+  const firedBy = rs.map((_, k) => rs.flatMap((r, j) => r.dependents.includes(k) ? [j] : []));
+  const recompute: string[] = [];
+  const checked: string[] = [];
+  rs.forEach((r, k) => {
+    const by = firedBy[k]!;
+    if (by.length === 0) return; // never changes
+    // Recomputing a mass-action propensity after a reaction that changes none
+    // of its reactants gives the same f32, so no guard is needed when every
+    // reaction that does change them lists k as a dependent.
+    const changers = rs.flatMap((q, j) =>
+      q.change.some(([i]) => r.reactants.some(([ri]) => ri === i)) ? [j] : []
+    );
+    const free = by.length === nr || (!r.custom && changers.every((j) => by.includes(j)));
+    if (free) {
+      recompute.push(`        a_${k} = ${prop(k)};`);
     } else {
-      const f = r.reactants.map(([i, o]) =>
-        o === 1 ? ` * f32(x[${i}])` : ` * sd_falling(x[${i}], ${o})`
-      )
-        .join("");
-      props.push(`fn sd_prop_${j}() -> f32 { return rates[${j}]${f}; }`);
+      const other = rs.map((_, j) => j).filter((j) => !by.includes(j));
+      const guard = by.length <= other.length
+        ? by.map((j) => `pick == ${j}u`).join(" || ")
+        : `!(${other.map((j) => `pick == ${j}u`).join(" || ")})`;
+      recompute.push(`        a_${k} = select(a_${k}, ${prop(k)}, ${guard});`);
     }
-    const body = [
-      ...r.change.map(([i, d]) => `x[${i}] = x[${i}] + (${d});`),
-      ...r.dependents.map((k) => `sd_set(${k}u, sd_prop_${k}());`),
-    ].join(" ");
-    fire.push(`    case ${j}u: { ${body} }`);
+    checked.push(`sd_ok(a_${k})`);
   });
-  const init = net.reactions.map((_, j) => `  sd_set(${j}u, sd_prop_${j}());`).join("\n");
+  // (an unchanged propensity was checked when it was set, and bad is false here)
+  if (checked.length > 0) recompute.push(`        bad = !(${checked.join(" && ")});`);
+  const state = [
+    ...rs.flatMap((r, j) => r.custom ? [] : [`  let k_${j} = rates[${j}];`]),
+    ...xs.map((x, i) => `  var ${x} = init[${i}];`),
+    ...rs.map((_, j) => `  var a_${j} = ${prop(j)};`),
+    `  var bad = ${nr === 0 ? "false" : `!(${rs.map((_, j) => `sd_ok(a_${j})`).join(" && ")})`};`,
+  ];
+  // a0 in reaction order (0 + a_0 is a_0 up to the sign of zero, which nothing reads)
+  const a0 = `        let a0 = ${nr === 0 ? "f32(0.0)" : rs.map((_, j) => `a_${j}`).join(" + ")};`;
+  const select = rs.flatMap((_, j) => [
+    `        acc = select(acc, acc + a_${j}, a_${j} > 0.0);`,
+    `        last = select(last, ${j}u, a_${j} > 0.0);`,
+    `        pick = select(pick, ${j}u, pick == SD_NR && acc > goal);`,
+  ]);
+  const fire: string[] = [];
+  for (let i = 0; i < ns; i++) {
+    let d = "0";
+    rs.forEach((r, j) => {
+      for (const [si, v] of r.change) {
+        if (si === i && v !== 0) d = `select(${d}, ${v}, pick == ${j}u)`;
+      }
+    });
+    if (d !== "0") fire.push(`        x${i} = x${i} + ${d};`);
+  }
+  fire.push(...recompute);
+  let hv = "x0";
+  for (let i = 1; i < ns; i++) hv = `select(${hv}, x${i}, p.hist_species == ${i}u)`;
+  const record = [
+    `fn sd_record(path: u32, s: u32, ${xs.map((x) => `${x}: i32`).join(", ")}) {`,
+    ...xs.map((x, i) => `  sd_cell(path, s, ${i}u, ${x});`),
+    `  if (p.hist_on != 0u) { sd_hist(s, ${hv}); }`,
+    `}`,
+  ].join("\n");
   // custom snippets go first, each in its own function, so their lines can be mapped back
   const head = joinWgsl(PHILOX_WGSL, "");
-  const template = SSA.replace("{{NS}}", String(net.species)).replace("{{NR}}", String(nr));
+  const template = SSA.replace("{{NS}}", String(ns)).replace("{{NR}}", String(nr));
   const [before, after] = template.split("{{PROPENSITIES}}") as [string, string];
   let source = head + before;
   const snippets: SsaKernelSource["snippets"] = [];
-  for (const c of customs) {
-    source += `fn sd_user_${c.reaction}(x: array<f32, SD_NS>) -> f32 {\n`;
+  for (const [j, r] of rs.entries()) {
+    if (!r.custom) continue;
+    source += `fn sd_user_${j}(x: array<f32, SD_NS>) -> f32 {\n`;
     const line = source.split("\n").length;
-    const lines = c.body.split("\n").length;
-    source += `${c.body}\n}\n`;
-    snippets.push({ reaction: c.reaction, line, lines });
+    const body = r.custom.wgsl;
+    source += `${body}\n}\n`;
+    snippets.push({ reaction: j, line, lines: body.split("\n").length });
   }
-  source += props.join("\n") +
-    after.replace("{{INIT}}", init).replace("{{FIRE}}", fire.join("\n"));
+  const body = after.replace("{{STATE}}", state.join("\n"))
+    .replace("{{A0}}", a0)
+    .replaceAll("{{XARGS}}", xs.join(", "))
+    .replace("{{SELECT}}", select.join("\n"))
+    .replace("{{FIRE}}", fire.join("\n"));
+  // the hot loop's second firing is a copy of the first
+  const begin = "      // {{FIRING-BEGIN}}\n", end = "      // {{FIRING-END}}\n";
+  const firing = body.slice(body.indexOf(begin) + begin.length, body.indexOf(end));
+  const again = firing.split("\n").map((l) => l && `  ${l}`).join("\n");
+  source += record +
+    body.replace(begin, "").replace(end, "").replace("        {{FIRING}}\n", again);
   return {
     source,
     name: `ssa_ensemble#${fnv(source, 0x811c9dc5)}${fnv(source, 0x01234567)}`,
@@ -516,6 +587,15 @@ export async function launchSsaEnsemble(
     const raw = new Uint32Array(await ctx.read(sums, 0, sumWords * 4));
     const histRaw = h ? new Uint32Array(await ctx.read(hist, 0, histWords * 4)) : undefined;
     const st = new Uint32Array(await ctx.read(status, 0, 16));
+    if (st[3]) {
+      throw new NumericalError(
+        `${what}: ${st[3]} path(s) ran into the adapter's loop limit (llvmpipe stops a shader ` +
+          `after 65535 loop iterations, about 131000 firings per group of 8 paths), so their ` +
+          `results would be wrong; the first is path ${
+            st[2]
+          }. Use the cpu backend or a shorter tEnd`,
+      );
+    }
     const sum = new Float64Array(SSA_BATCHES * cells);
     const sumSq = new Float64Array(SSA_BATCHES * cells);
     for (let q = 0; q < SSA_BATCHES * cells; q++) {

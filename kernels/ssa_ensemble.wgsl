@@ -1,10 +1,11 @@
 // Gillespie's direct method (J. Phys. Chem. 81, 2340, 1977), one trajectory
 // per invocation, for a reaction network compiled into this template by
 // ssa_ensemble.ts, which fills the double-braced placeholders: the numbers of
-// species and reactions, the propensity functions sd_prop_<j>() -> f32, their
-// initialisation, and one case per reaction that applies the net change and
-// recomputes the dependent propensities. Rate constants, the
-// initial state, save times and every count come from buffers and uniforms.
+// species and reactions, custom propensity snippets and sd_record, the state
+// (x0, x1, ..., a_0, a_1, ...), the sum a0, the selection, and the firing
+// (net change, propensities recomputed); see sd_simulate for why the network
+// is written out this way. Rate constants, the initial state, save times and
+// every count come from buffers and uniforms.
 //
 // Randomness: step m of path (path_lo + i) uses words 2(m mod 2), 2(m mod 2)+1
 // of the Philox block with counter (path, m / 2, purpose, 0) (Salmon et al.,
@@ -38,7 +39,7 @@ struct Params {
 // [64 batches][n_cells][sum lo, sum hi, sq lo, sq hi], then steps lo, hi, steps^2 lo, hi, absorbed
 @group(0) @binding(4) var<storage, read_write> sums: array<atomic<u32>>;
 @group(0) @binding(5) var<storage, read_write> hist: array<atomic<u32>>;
-// [paths over max_steps, paths with a bad propensity, first bad path]
+// [paths over max_steps, paths with a bad propensity, first bad path, paths cut by the loop limiter]
 @group(0) @binding(6) var<storage, read_write> status: array<atomic<u32>>;
 @group(0) @binding(7) var<uniform> p: Params;
 
@@ -46,44 +47,14 @@ const SD_NS: u32 = {{NS}}u;
 const SD_NR: u32 = {{NR}}u;
 const SD_WG_CELLS: u32 = 64u;
 const SD_BATCHES: u32 = 64u;
+const SD_F32_MAX: f32 = 3.40282347e38;
 
-var<private> x: array<i32, SD_NS>;
-var<private> a: array<f32, SD_NR>;
-var<private> bad: bool;
 var<workgroup> wsum: array<atomic<u32>, 261>; // 64 cells x 4, steps lo/hi, steps^2 lo/hi, absorbed
 var<private> batch_base: u32;
 
-// x as f32, for custom propensities written against array<f32, NS>
-fn sd_xf() -> array<f32, SD_NS> {
-  var xf: array<f32, SD_NS>;
-  for (var i = 0u; i < SD_NS; i = i + 1u) { xf[i] = f32(x[i]); }
-  return xf;
-}
-
-// x (x - 1) ... (x - o + 1) in f32, left to right (0 when x < o)
-fn sd_falling(v: i32, o: i32) -> f32 {
-  var f = f32(v);
-  for (var m = 1; m < o; m = m + 1) { f = f * f32(v - m); }
-  return f;
-}
-
-fn sd_set(j: u32, v: f32) {
-  // a propensity must be finite and >= 0
-  if (!(v >= 0.0) || v > 3.0e38) { bad = true; }
-  a[j] = v;
-}
-
-{{PROPENSITIES}}
-
-fn sd_init_all() {
-{{INIT}}
-}
-
-fn sd_fire(j: u32) {
-  switch j {
-{{FIRE}}
-    default: {}
-  }
+// a propensity must be finite and >= 0
+fn sd_ok(v: f32) -> bool {
+  return v >= 0.0 && v <= 3.0e38;
 }
 
 fn sd_add64_wg(i: u32, lo: u32, hi: u32) {
@@ -98,83 +69,140 @@ fn sd_add64_global(i: u32, lo: u32, hi: u32) {
   if (hi + carry != 0u) { atomicAdd(&sums[i + 1u], hi + carry); }
 }
 
-fn sd_record(path: u32, s: u32) {
-  for (var i = 0u; i < SD_NS; i = i + 1u) {
-    let v = u32(x[i]);
-    let c = (s * SD_NS + i) * 4u;
-    if (p.n_cells <= SD_WG_CELLS) {
-      sd_add64_wg(c, v, 0u);
-      sd_add64_wg(c + 2u, v * v, sd_mulhi(v, v));
-    } else {
-      sd_add64_global(batch_base + c, v, 0u);
-      sd_add64_global(batch_base + c + 2u, v * v, sd_mulhi(v, v));
-    }
-    if (p.record != 0u) { counts[(path * p.n_save + s) * SD_NS + i] = x[i]; }
+// count v of species i at save time s: its moments, and the count itself when recorded
+fn sd_cell(path: u32, s: u32, i: u32, v: i32) {
+  let u = u32(v);
+  let c = (s * SD_NS + i) * 4u;
+  if (p.n_cells <= SD_WG_CELLS) {
+    sd_add64_wg(c, u, 0u);
+    sd_add64_wg(c + 2u, u * u, sd_mulhi(u, u));
+  } else {
+    sd_add64_global(batch_base + c, u, 0u);
+    sd_add64_global(batch_base + c + 2u, u * u, sd_mulhi(u, u));
   }
-  if (p.hist_on != 0u) {
-    let d = x[p.hist_species] - p.hist_lo;
-    var b = 0u; // underflow
-    if (d >= 0) { b = min(u32(d) / p.hist_width, p.hist_bins) + 1u; }
-    atomicAdd(&hist[s * (p.hist_bins + 2u) + b], 1u);
-  }
+  if (p.record != 0u) { counts[(path * p.n_save + s) * SD_NS + i] = v; }
 }
 
+// count v of the histogram species at save time s
+fn sd_hist(s: u32, v: i32) {
+  let d = v - p.hist_lo;
+  var b = 0u; // underflow
+  if (d >= 0) { b = min(u32(d) / p.hist_width, p.hist_bins) + 1u; }
+  atomicAdd(&hist[s * (p.hist_bins + 2u) + b], 1u);
+}
+
+{{PROPENSITIES}}
+
+// Why the loop is written out per network: llvmpipe runs 8 invocations as
+// the lanes of one SIMD vector, with execution masks, and executes every
+// branch, loop body and switch case any lane might take, masked, whether or
+// not a lane takes it. Indexing a private array by a per-lane value (x[i],
+// a[pick]) becomes a gather or scatter through memory, and a switch on the
+// picked reaction runs every case. So the generator gives each count and propensity its own variable
+// (x0, x1, ..., a_0, a_1, ...), sums and selects with straight-line selects,
+// applies the picked reaction's change as select chains, and recomputes the
+// propensities unconditionally: a propensity whose inputs did not change
+// comes out as the same f32, so the draws and results are those of the CPU
+// twin. Propensities that depend on the picked reaction in a way that
+// recomputing could change (custom ones outside the dependency list) are
+// guarded by a select on the picked reaction instead.
 fn sd_simulate(path: u32) {
   let pid = p.path_lo + path;
-  for (var i = 0u; i < SD_NS; i = i + 1u) { x[i] = init[i]; }
-  bad = false;
-  sd_init_all();
+  let key = vec2<u32>(p.seed, p.stream);
+  let purpose = p.purpose;
+  let t_end = p.t_end;
+  let n_save = p.n_save;
+  let max_steps = p.max_steps;
+{{STATE}}
   var t: f32 = 0.0;
   var si = 0u;
+  // the next save time in a register (SD_F32_MAX, never below a finite t, once all are done)
+  var next_save = select(SD_F32_MAX, save_times[0], n_save > 0u);
   var m = 0u;
-  var w = vec4<u32>(0u);
+  var t_next: f32 = 0.0; // the time of a firing that waits for records
+  var stop = false;
+  // m + 1 once stopped for a reason (the compiler cannot fold it, unlike stop)
+  var ended = 0u;
   var absorbed = false;
+  var over = false;
   loop {
-    var a0: f32 = 0.0;
-    for (var j = 0u; j < SD_NR; j = j + 1u) { a0 = a0 + a[j]; }
-    if (bad || a0 > 3.0e38) { break; }
-    if (!(a0 > 0.0)) { absorbed = true; break; }
-    let lane = (m & 1u) << 1u;
-    if (lane == 0u) {
-      w = sd_philox(vec4<u32>(pid, m >> 1u, p.purpose, 0u), vec2<u32>(p.seed, p.stream));
-    }
-    let u1 = sd_uniform(w[lane]);
-    let u2 = sd_uniform(w[lane + 1u]);
-    let tau = -sd_log_unit(u1) / a0;
-    let t_new = t + tau;
-    if (t_new > p.t_end) { break; }
-    while (si < p.n_save && save_times[si] < t_new) {
-      sd_record(path, si);
-      si = si + 1u;
-    }
-    let goal = u2 * a0;
-    var acc: f32 = 0.0;
-    var pick = SD_NR;
-    var last = 0u;
-    for (var j = 0u; j < SD_NR; j = j + 1u) {
-      let aj = a[j];
-      if (aj > 0.0) {
-        acc = acc + aj;
-        last = j;
-        if (acc > goal) { pick = j; break; }
+    // The hot loop: two firings per Philox block, and nothing else. Records
+    // and atomics stay outside, since llvmpipe executes a block whose lanes
+    // are all masked off anyway; so does a branch on m being even, which is
+    // why the loop is unrolled by two rather than drawing a block every
+    // other firing.
+    loop {
+      let w = sd_philox(vec4<u32>(pid, m >> 1u, purpose, 0u), key);
+      // m is odd only on coming back from a record: then the block's second pair
+      let odd = (m & 1u) != 0u;
+      var wu1 = select(w.x, w.z, odd);
+      var wu2 = select(w.y, w.w, odd);
+      // {{FIRING-BEGIN}}
+      {
+{{A0}}
+        let u1 = sd_uniform(wu1);
+        let u2 = sd_uniform(wu2);
+        let tau = -sd_log_unit(u1) / a0;
+        let t_new = t + tau;
+        // One masked exit for every way out, since each costs mask updates:
+        // a bad or overflowing propensity, no reaction left (absorbed), past
+        // t_end, too many steps; or a save time first - then record and redo
+        // this firing (same draws). The draws above are wasted on the way out.
+        let over_now = m >= max_steps;
+        let done = over_now || bad || !(a0 > 0.0) || a0 > 3.0e38 || t_new > t_end;
+        if (done || next_save < t_new) {
+          stop = done;
+          over = over_now;
+          absorbed = !over_now && !bad && !(a0 > 0.0);
+          ended = select(0u, m + 1u, done);
+          t_next = t_new;
+          break;
+        }
+        // the first reaction whose cumulative propensity exceeds u2 * a0,
+        // skipping zeros; the last positive one if rounding leaves none
+        let goal = u2 * a0;
+        var acc: f32 = 0.0;
+        var pick = SD_NR;
+        var last = 0u;
+{{SELECT}}
+        pick = select(pick, last, pick == SD_NR);
+{{FIRE}}
+        t = t_new;
+        m = m + 1u;
+      }
+      // {{FIRING-END}}
+      if (!odd) {
+        wu1 = w.z;
+        wu2 = w.w;
+        {{FIRING}}
       }
     }
-    if (pick == SD_NR) { pick = last; }
-    sd_fire(pick);
-    t = t_new;
-    m = m + 1u;
-    if (m >= p.max_steps) {
-      atomicAdd(&status[0], 1u);
-      atomicMin(&status[2], pid);
-      break;
+    if (stop) { break; }
+    while (next_save < t_next) {
+      sd_record(path, si, {{XARGS}});
+      si = si + 1u;
+      next_save = select(SD_F32_MAX, save_times[min(si, n_save - 1u)], si < n_save);
     }
+  }
+  // Leaving the loops without a reason means llvmpipe's loop limiter cut
+  // them: it allows 65535 loop iterations per invocation in all (about
+  // 131000 firings per 8 paths here), and the cut path's results are wrong.
+  // (Testing !stop here would not do: the compiler knows the loop is left
+  // only with stop set.)
+  if (ended == 0u) {
+    atomicAdd(&status[3], 1u);
+    atomicMin(&status[2], pid);
+  }
+  if (over) {
+    atomicAdd(&status[0], 1u);
+    atomicMin(&status[2], pid);
   }
   if (bad) {
     atomicAdd(&status[1], 1u);
     atomicMin(&status[2], pid);
   }
-  while (si < p.n_save) {
-    sd_record(path, si);
+  while (si < n_save) {
+    sd_record(path, si, {{XARGS}});
     si = si + 1u;
   }
   sd_add64_wg(SD_WG_CELLS * 4u, m, 0u);
