@@ -20,12 +20,18 @@
  * `v = (w >> 8)·2⁻²⁴`, so `z₀ = −r·cos θ`, `z₁ = −r·sin θ`. The 24-bit angle and
  * the f32-rounded radius uniform are exactly representable in f32, which keeps
  * the CPU (f64) and GPU (f32) normals within f32 rounding of each other.
+ * The CPU log is `_log` (`_log.ts`, within 1 ulp of `Math.log`, several
+ * times cheaper), in JavaScript and, bit for bit the same, in the
+ * WebAssembly Box–Muller of `_wasm_philox.ts`, so every CPU normal of the
+ * project has the same bits whichever path made it.
  *
  * @module
  */
 
 import { checkInteger, quote, SdenoTypeError } from "./errors.ts";
 import { _philoxWasm } from "./_wasm_philox.ts";
+import { _log } from "./_log.ts";
+import { _COS_TABLE as COS_TABLE, _SIN_TABLE as SIN_TABLE } from "./_sincos.ts";
 
 /** Philox key: a seed and a stream, each an unsigned 32-bit integer. */
 export interface Key {
@@ -300,6 +306,10 @@ export function _radiusUniform(w: number): number {
 /**
  * Fills `out` with standard normals by Box–Muller on Philox words, both
  * outputs used: lanes (0, 1) and (2, 3) of each block form the two pairs.
+ * Whole blocks go through the WebAssembly Box–Muller (Philox, log, sqrt and
+ * the table sin/cos in one loop) when it is available; the partial blocks at
+ * the ends, and everything without WebAssembly, through `_boxMullerPair`,
+ * with the same bits.
  *
  * @param out the destination
  * @param key the key
@@ -326,30 +336,60 @@ export function fillNormal(
   _checkKey(what, key);
   const draw = _checkDraw(what, options);
   const n = out.length;
+  const wasm = _philoxWasm();
+  if (wasm === undefined || n < 8) {
+    normalsJs(out, 0, n, key, draw);
+    return;
+  }
+  // whole blocks [b0, b1) straight from the WebAssembly Box–Muller; the partial ones via JS
+  const { step, purpose, offset } = draw;
+  const b0 = Math.ceil(offset / 4), b1 = Math.floor((offset + n) / 4);
+  const f32 = out instanceof Float32Array;
+  for (let b = b0; b < b1; b += NORMAL_CHUNK_BLOCKS) {
+    const m = Math.min(NORMAL_CHUNK_BLOCKS, b1 - b);
+    const z = wasm.normals(
+      b % TWO_POW_32,
+      step,
+      purpose,
+      Math.floor(b / TWO_POW_32),
+      key.seed,
+      key.stream,
+      m,
+      f32,
+    );
+    out.set(z.subarray(0, 4 * m), 4 * b - offset);
+  }
+  normalsJs(out, 0, 4 * b0 - offset, key, draw);
+  normalsJs(out, 4 * b1 - offset, n - (4 * b1 - offset), key, draw);
+}
+
+// Blocks per WebAssembly Box–Muller call: 64 KiB of f64 normals, in L2 with the copy.
+const NORMAL_CHUNK_BLOCKS = 2048;
+
+/** The normals of elements `[offset + start, offset + start + count)` into `out[start …)`, by JS Box–Muller. */
+function normalsJs(
+  out: Float64Array | Float32Array,
+  start: number,
+  count: number,
+  key: Key,
+  draw: Required<DrawOptions>,
+): void {
   const z = new Float64Array(4);
-  forEachChunk(n, key, draw, (w, from, to, base) => {
+  const sub = { ...draw, offset: draw.offset + start };
+  forEachChunk(count, key, sub, (w, from, to, base) => {
     // whole blocks straight into out; the partial ones at the ends via z
     for (let j = from & ~3; j < to; j += 4) {
-      const i = base + j; // out index of lane 0
-      if (i >= 0 && i + 4 <= n) {
-        _boxMullerInto(w, j, out, i);
+      const i = base + j; // index of lane 0, relative to start
+      if (i >= 0 && i + 4 <= count) {
+        _boxMullerInto(w, j, out, start + i);
       } else {
         _boxMullerInto(w, j, z, 0);
         for (let lane = 0; lane < 4; lane++) {
-          if (i + lane >= 0 && i + lane < n) out[i + lane] = z[lane]!;
+          if (i + lane >= 0 && i + lane < count) out[start + i + lane] = z[lane]!;
         }
       }
     }
   });
-}
-
-// cos and sin of 2πk/4096, k = 0..4096: the coarse part of the Box–Muller angle.
-const SINCOS_BITS = 12;
-const COS_TABLE = new Float64Array((1 << SINCOS_BITS) + 1);
-const SIN_TABLE = new Float64Array((1 << SINCOS_BITS) + 1);
-for (let k = 0; k <= 1 << SINCOS_BITS; k++) {
-  COS_TABLE[k] = Math.cos((TWO_PI * k) / (1 << SINCOS_BITS));
-  SIN_TABLE[k] = Math.sin((TWO_PI * k) / (1 << SINCOS_BITS));
 }
 
 /**
@@ -381,7 +421,8 @@ function _boxMullerInto(
 /**
  * Box–Muller on one word pair: radius word `a`, angle word `b`, the two
  * normals into `z[zi]`, `z[zi + 1]` — the single CPU implementation every
- * caller shares (see {@linkcode _boxMuller}).
+ * caller shares (see {@linkcode _boxMuller}); `normals` in `_wasm_philox.ts`
+ * repeats its operations one for one. The log is `_log`, not `Math.log`.
  *
  * @internal
  */
@@ -391,7 +432,7 @@ export function _boxMullerPair(
   z: Float64Array | Float32Array,
   zi: number,
 ): void {
-  const r = Math.sqrt(-2 * Math.log(_radiusUniform(a)));
+  const r = Math.sqrt(-2 * _log(_radiusUniform(a)));
   const v = b >>> 8;
   const hi = v >>> 12;
   const t = (TWO_PI * (v & 4095)) * INV_2_24;

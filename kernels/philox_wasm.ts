@@ -18,6 +18,7 @@
 import { checkInteger, SdenoTypeError } from "./errors.ts";
 import { _checkKey, _philoxBlock, type Key } from "./philox.ts";
 import { _philoxWasm } from "./_wasm_philox.ts";
+import { _log } from "./_log.ts";
 
 /** Where a run of consecutive blocks sits in the counter space. */
 export interface BlockOptions {
@@ -43,6 +44,7 @@ export interface CountersOptions {
 }
 
 const TWO_POW_32 = 4294967296;
+const INV_2_32 = 1 / TWO_POW_32;
 const DEFAULT_CHUNK = 16384;
 
 /** Checks that `out` is a Uint32Array of whole Philox blocks (4 words each). */
@@ -282,4 +284,92 @@ export function philoxStepsWasm(out: Uint32Array, key: Key, options: StepsOption
     const words = wasm.stepBlocks(c0, first + i, purpose, c3, key.seed, key.stream, n);
     out.set(words.subarray(0, 4 * n), 4 * i);
   }
+}
+
+/**
+ * The draws of the SSA direct method (Gillespie 1977) for one path, two
+ * firings per Philox block: for the blocks of {@linkcode philoxStepsWasm}
+ * (one block index at consecutive steps), `out[4i … 4i+3]` is
+ * `[E₀, U₀, E₁, U₁] = [−log u(w₀), u(w₁), −log u(w₂), u(w₃)]` of block `i`'s
+ * words, `u(w) = (w + 0.5)·2⁻³²` in (0, 1). `E` is a standard exponential
+ * (the waiting time is `E / a₀`), `U` selects the reaction.
+ *
+ * The log is `_log` (`_log.ts`: within 1 ulp of `Math.log`), computed with
+ * the Philox words in one WebAssembly loop; the JavaScript fallback gives the
+ * same bits. `t − Math.log(u)/a₀` becomes `t + E/a₀`: the same formula with
+ * this log (negation is exact).
+ *
+ * @param out the destination, four f64 per block; its length must be a multiple of 4
+ * @param key the key `(seed, stream)`
+ * @param options block, purpose, first step and chunk size
+ * @throws {SdenoTypeError} when `out` is not a Float64Array whose length is a multiple of 4
+ * @throws {SdenoRangeError} when block, purpose or the step range is out of range
+ *
+ * @example Exponential and uniform of the words of (9, 3, 5, 0)
+ * ```ts
+ * import { philox4x32 } from "./philox.ts";
+ * import { philoxExpUniformStepsWasm } from "./philox_wasm.ts";
+ * import assert from "node:assert/strict";
+ * const out = new Float64Array(8);
+ * philoxExpUniformStepsWasm(out, { seed: 7, stream: 1 }, { block: 9, purpose: 5, firstStep: 3 });
+ * const w = philox4x32([9, 3, 5, 0], [7, 1]);
+ * const u = (x: number) => (x + 0.5) / 2 ** 32;
+ * assert.equal(out[1], u(w[1]!));
+ * assert.ok(Math.abs(out[0]! + Math.log(u(w[0]!))) <= 2 ** -52 * out[0]!);
+ * ```
+ */
+export function philoxExpUniformStepsWasm(
+  out: Float64Array,
+  key: Key,
+  options: StepsOptions = {},
+): void {
+  const what = "Cannot draw SSA exponential–uniform pairs";
+  _checkKey(what, key);
+  if (!(out instanceof Float64Array) || out.length % 4 !== 0) {
+    throw new SdenoTypeError(
+      `${what}: out must be a Float64Array whose length is a multiple of 4, got length ${
+        (out as { length?: unknown })?.length
+      }`,
+    );
+  }
+  const nblocks = out.length / 4;
+  const block = checkInteger(what, "block", options.block ?? 0, 0, Number.MAX_SAFE_INTEGER);
+  const purpose = checkInteger(what, "purpose", options.purpose ?? 0, 0, 0xffffffff);
+  const first = checkInteger(
+    what,
+    "firstStep",
+    options.firstStep ?? 0,
+    0,
+    Math.max(0, Math.min(0xffffffff, TWO_POW_32 - nblocks)),
+  );
+  const chunk = checkInteger(what, "chunkBlocks", options.chunkBlocks ?? DEFAULT_CHUNK, 1);
+  const c0 = block % TWO_POW_32, c3 = Math.floor(block / TWO_POW_32);
+  const wasm = _philoxWasm();
+  if (wasm === undefined) {
+    const w = new Uint32Array(4);
+    for (let i = 0; i < nblocks; i++) {
+      _philoxBlock(c0, first + i, purpose, c3, key.seed, key.stream, w);
+      _expUniformBlock(w, out, 4 * i);
+    }
+    return;
+  }
+  for (let i = 0; i < nblocks; i += chunk) {
+    const n = Math.min(chunk, nblocks - i);
+    const pairs = wasm.expUniformSteps(c0, first + i, purpose, c3, key.seed, key.stream, n);
+    out.set(pairs.subarray(0, 4 * n), 4 * i);
+  }
+}
+
+/**
+ * The JavaScript twin of the module's `expUniformSteps` for one block:
+ * `[−log u(w₀), u(w₁), −log u(w₂), u(w₃)]` into `out[at … at+3]`, with
+ * `u(w) = (w + 0.5)·2⁻³²` and the log `_log`.
+ *
+ * @internal
+ */
+export function _expUniformBlock(w: Uint32Array, out: Float64Array, at: number): void {
+  out[at] = -_log((w[0]! + 0.5) * INV_2_32);
+  out[at + 1] = (w[1]! + 0.5) * INV_2_32;
+  out[at + 2] = -_log((w[2]! + 0.5) * INV_2_32);
+  out[at + 3] = (w[3]! + 0.5) * INV_2_32;
 }
