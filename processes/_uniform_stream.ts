@@ -10,6 +10,7 @@
 // small and double, so short paths draw few blocks they do not use.
 import { _philoxBlock, type Key } from "../kernels/philox.ts";
 import { _philoxWasm } from "../kernels/_wasm_philox.ts";
+import { _expUniformBlock } from "../kernels/philox_wasm.ts";
 
 const INV_2_32 = 1 / 4294967296;
 /** First and largest batch, in blocks. */
@@ -48,7 +49,7 @@ export function _pathBlocks(
  * A reusable buffer of one path's Philox blocks `(path, step, purpose, 0)`,
  * refilled in batches that start at 2 blocks and double up to 512.
  */
-export class _PathBlocks {
+class _PathBlocks {
   /** The words of the last batch, four per block. */
   readonly words: Uint32Array = new Uint32Array(4 * MAX_BATCH);
   #key: Key;
@@ -74,6 +75,70 @@ export class _PathBlocks {
   refill(step: number, maxBlocks = MAX_BATCH): number {
     const n = Math.max(1, Math.min(this.#batch, maxBlocks));
     _pathBlocks(this.#key, this.#path, step, this.#purpose, this.words, n);
+    if (this.#batch < MAX_BATCH) this.#batch *= 2;
+    return 4 * n;
+  }
+}
+
+/**
+ * The draws of the SSA direct method for one path, two firings per block:
+ * block `(path, step, purpose, 0)` gives `[E₀, U₀, E₁, U₁]`, `E = −log u` a
+ * standard exponential and `U` a uniform (see `philoxExpUniformStepsWasm`),
+ * refilled in batches that start at 2 blocks and double up to 512. The log
+ * is computed with the words in WebAssembly, away from the firing loop.
+ */
+export class _PathExpUniforms {
+  /** The pairs of the last batch, four values per block. */
+  readonly pairs: Float64Array = new Float64Array(4 * MAX_BATCH);
+  #key: Key;
+  #purpose: number;
+  #path = 0;
+  #batch = FIRST_BATCH;
+  #words = new Uint32Array(4);
+
+  constructor(key: Key, purpose: number) {
+    this.#key = key;
+    this.#purpose = purpose >>> 0;
+  }
+
+  /** Starts a new path: the next batch is small again. */
+  reset(path: number): void {
+    this.#path = path >>> 0;
+    this.#batch = FIRST_BATCH;
+  }
+
+  /**
+   * Fills `pairs` with the draws of steps `step, step + 1, …` (at most
+   * `maxBlocks` blocks) and returns how many values it wrote.
+   */
+  refill(step: number, maxBlocks = MAX_BATCH): number {
+    const n = Math.max(1, Math.min(this.#batch, maxBlocks));
+    const key = this.#key, wasm = _philoxWasm();
+    if (wasm !== undefined) {
+      const v = wasm.expUniformSteps(
+        this.#path,
+        step >>> 0,
+        this.#purpose,
+        0,
+        key.seed,
+        key.stream,
+        n,
+      );
+      this.pairs.set(v.subarray(0, 4 * n));
+    } else {
+      for (let i = 0; i < n; i++) {
+        _philoxBlock(
+          this.#path,
+          (step + i) >>> 0,
+          this.#purpose,
+          0,
+          key.seed,
+          key.stream,
+          this.#words,
+        );
+        _expUniformBlock(this.#words, this.pairs, 4 * i);
+      }
+    }
     if (this.#batch < MAX_BATCH) this.#batch *= 2;
     return 4 * n;
   }
