@@ -111,6 +111,8 @@ export function ssaDirect(network: ReactionNetwork, options: SsaOptions): SsaRes
 const WHAT = "Cannot run the SSA direct method";
 /** Largest network compiled to JavaScript (the selection is a chain of `if`s). */
 const MAX_GENERATED = 256;
+/** Largest mass-action network (reactions, species) selected and fired without branches. */
+const BRANCH_FREE_MAX = 16;
 /** Blocks of one path are indexed by ⌊m/2⌋ as a u32 (m mod 2³²): batches stop at the wrap. */
 const BLOCK_WRAP = 2147483648;
 
@@ -243,6 +245,14 @@ function _generateLoop(k: _Compiled): _DirectLoop {
   const X = (i: number) => (inArray ? `x[${i}]` : `x${i}`);
   const range = (n: number) => Array.from({ length: n }, (_, i) => i);
   const prop = range(nr).map((j) => _propensitySource(k, j, X));
+  // small mass-action networks select and fire without branches (see below);
+  // d<i>[j] is the change of species i when reaction j fires
+  const branchFree = !inArray && nr <= BRANCH_FREE_MAX && ns <= BRANCH_FREE_MAX;
+  const deltas = range(ns).map(() => new Float64Array(nr));
+  for (let j = 0; j < nr; j++) {
+    for (let q = cStart[j]!; q < cStart[j + 1]!; q++) deltas[cs[q]!]![j] = cd[q]!;
+  }
+  const changed = range(ns).filter((i) => deltas[i]!.some((v) => v !== 0));
   const lines: string[] = [];
   const put = (...l: string[]) => lines.push(...l);
   put(
@@ -257,6 +267,7 @@ function _generateLoop(k: _Compiled): _DirectLoop {
     `st.absorbed = false;`,
   );
   if (!inArray) put(...range(ns).map((i) => `let x${i} = x[${i}];`));
+  if (branchFree) put(...changed.map((i) => `const d${i} = deltas[${i}];`));
   put(...range(nr).map((j) => `let p${j} = ${prop[j]};`));
   put(
     `for (;;) {`,
@@ -278,26 +289,49 @@ function _generateLoop(k: _Compiled): _DirectLoop {
     `next = si < nSave ? saveTimes[si] : Infinity;`,
     `}`,
     `const target = u2 * a0;`,
-    `let acc = 0, j = -1, last = -1;`,
-    `select: {`,
-    ...range(nr).map((j) =>
-      `if (p${j} > 0) { acc += p${j}; if (acc > target) { j = ${j}; break select; } last = ${j}; }`
-    ),
-    `j = last;`,
-    `}`,
-    `switch (j) {`,
   );
-  for (let j = 0; j < nr; j++) {
-    put(`case ${j}:`);
-    for (let q = cStart[j]!; q < cStart[j + 1]!; q++) {
-      put(`${X(cs[q]!)} = ${X(cs[q]!)} + ${_literal(cd[q]!)};`);
+  if (branchFree) {
+    // Every propensity is ≥ 0 here, so the partial sums c_k = a_0 + … + a_k
+    // never decrease (adding a zero leaves them unchanged) and the first k
+    // with c_k > target, the reaction the loop below selects, is the number of
+    // k with c_k ≤ target. Counting compiles to flag arithmetic, not to a
+    // branch the CPU mispredicts at about every other firing.
+    put(`let c = 0, j = 0;`);
+    for (let q = 0; q < nr; q++) put(`c += p${q};`, `j += c <= target ? 1 : 0;`);
+    put(
+      `if (j === ${nr}) {`,
+      // rounding: the sum fell just short of target; the last positive one, as below
+      `j = -1;`,
+      ...range(nr).map((q) => `if (p${q} > 0) j = ${q};`),
+      `}`,
+      ...changed.map((i) => `x${i} = x${i} + d${i}[j];`),
+      `fire[j] = fire[j] + 1;`,
+      // recomputing an unaffected propensity gives the same number
+      ...range(nr).map((q) => `p${q} = ${prop[q]};`),
+    );
+  } else {
+    put(
+      `let acc = 0, j = -1, last = -1;`,
+      `select: {`,
+      ...range(nr).map((j) =>
+        `if (p${j} > 0) { acc += p${j}; if (acc > target) { j = ${j}; break select; } last = ${j}; }`
+      ),
+      `j = last;`,
+      `}`,
+      `switch (j) {`,
+    );
+    for (let j = 0; j < nr; j++) {
+      put(`case ${j}:`);
+      for (let q = cStart[j]!; q < cStart[j + 1]!; q++) {
+        put(`${X(cs[q]!)} = ${X(cs[q]!)} + ${_literal(cd[q]!)};`);
+      }
+      put(`fire[${j}] = fire[${j}] + 1;`);
+      for (let q = dStart[j]!; q < dStart[j + 1]!; q++) put(`p${dl[q]!} = ${prop[dl[q]!]};`);
+      put(`break;`);
     }
-    put(`fire[${j}] = fire[${j}] + 1;`);
-    for (let q = dStart[j]!; q < dStart[j + 1]!; q++) put(`p${dl[q]!} = ${prop[dl[q]!]};`);
-    put(`break;`);
+    put(`}`);
   }
   put(
-    `}`,
     `t = tNew;`,
     `m++;`,
     `if (rec !== undefined) {`,
@@ -309,6 +343,6 @@ function _generateLoop(k: _Compiled): _DirectLoop {
   );
   if (!inArray) put(...range(ns).map((i) => `x[${i}] = x${i};`));
   put(`st.t = t;`, `st.m = m;`, `st.si = si;`, `};`);
-  const factory = new Function("fail", "check", "custom", lines.join("\n"));
-  return factory(_fail, _checkCustom, k.custom) as _DirectLoop;
+  const factory = new Function("fail", "check", "custom", "deltas", lines.join("\n"));
+  return factory(_fail, _checkCustom, k.custom, deltas) as _DirectLoop;
 }
