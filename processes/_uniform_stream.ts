@@ -46,36 +46,47 @@ export function _pathBlocks(
 }
 
 /**
- * A reusable buffer of one path's Philox blocks `(path, step, purpose, 0)`,
- * refilled in batches that start at 2 blocks and double up to 512.
+ * The batch schedule of one path's Philox blocks `(path, step, purpose, 0)`:
+ * 2 blocks first, doubling up to 512, so short paths draw few blocks they do
+ * not use.
  */
-class _PathBlocks {
-  /** The words of the last batch, four per block. */
-  readonly words: Uint32Array = new Uint32Array(4 * MAX_BATCH);
-  #key: Key;
-  #purpose: number;
-  #path = 0;
+class _PathBatches {
+  protected readonly key: Key;
+  protected readonly purpose: number;
+  protected path = 0;
   #batch = FIRST_BATCH;
 
   constructor(key: Key, purpose: number) {
-    this.#key = key;
-    this.#purpose = purpose >>> 0;
+    this.key = key;
+    this.purpose = purpose >>> 0;
   }
 
   /** Starts a new path: the next batch is small again. */
   reset(path: number): void {
-    this.#path = path >>> 0;
+    this.path = path >>> 0;
     this.#batch = FIRST_BATCH;
   }
+
+  /** The size in blocks of the next batch (at most `maxBlocks`, at least 1). */
+  protected nextBatch(maxBlocks: number): number {
+    const n = Math.max(1, Math.min(this.#batch, maxBlocks));
+    if (this.#batch < MAX_BATCH) this.#batch *= 2;
+    return n;
+  }
+}
+
+/** A reusable buffer of one path's Philox blocks, refilled in batches. */
+class _PathBlocks extends _PathBatches {
+  /** The words of the last batch, four per block. */
+  readonly words: Uint32Array = new Uint32Array(4 * MAX_BATCH);
 
   /**
    * Fills `words` with the blocks of steps `step, step + 1, …` (at most
    * `maxBlocks` of them) and returns how many words it wrote.
    */
   refill(step: number, maxBlocks = MAX_BATCH): number {
-    const n = Math.max(1, Math.min(this.#batch, maxBlocks));
-    _pathBlocks(this.#key, this.#path, step, this.#purpose, this.words, n);
-    if (this.#batch < MAX_BATCH) this.#batch *= 2;
+    const n = this.nextBatch(maxBlocks);
+    _pathBlocks(this.key, this.path, step, this.purpose, this.words, n);
     return 4 * n;
   }
 }
@@ -84,62 +95,31 @@ class _PathBlocks {
  * The draws of the SSA direct method for one path, two firings per block:
  * block `(path, step, purpose, 0)` gives `[E₀, U₀, E₁, U₁]`, `E = −log u` a
  * standard exponential and `U` a uniform (see `philoxExpUniformStepsWasm`),
- * refilled in batches that start at 2 blocks and double up to 512. The log
- * is computed with the words in WebAssembly, away from the firing loop.
+ * refilled in batches. The log is computed with the words in WebAssembly,
+ * away from the firing loop.
  */
-export class _PathExpUniforms {
+export class _PathExpUniforms extends _PathBatches {
   /** The pairs of the last batch, four values per block. */
   readonly pairs: Float64Array = new Float64Array(4 * MAX_BATCH);
-  #key: Key;
-  #purpose: number;
-  #path = 0;
-  #batch = FIRST_BATCH;
   #words = new Uint32Array(4);
-
-  constructor(key: Key, purpose: number) {
-    this.#key = key;
-    this.#purpose = purpose >>> 0;
-  }
-
-  /** Starts a new path: the next batch is small again. */
-  reset(path: number): void {
-    this.#path = path >>> 0;
-    this.#batch = FIRST_BATCH;
-  }
 
   /**
    * Fills `pairs` with the draws of steps `step, step + 1, …` (at most
    * `maxBlocks` blocks) and returns how many values it wrote.
    */
   refill(step: number, maxBlocks = MAX_BATCH): number {
-    const n = Math.max(1, Math.min(this.#batch, maxBlocks));
-    const key = this.#key, wasm = _philoxWasm();
+    const n = this.nextBatch(maxBlocks);
+    const { key, path, purpose } = this;
+    const wasm = _philoxWasm();
     if (wasm !== undefined) {
-      const v = wasm.expUniformSteps(
-        this.#path,
-        step >>> 0,
-        this.#purpose,
-        0,
-        key.seed,
-        key.stream,
-        n,
-      );
+      const v = wasm.expUniformSteps(path, step >>> 0, purpose, 0, key.seed, key.stream, n);
       this.pairs.set(v.subarray(0, 4 * n));
     } else {
       for (let i = 0; i < n; i++) {
-        _philoxBlock(
-          this.#path,
-          (step + i) >>> 0,
-          this.#purpose,
-          0,
-          key.seed,
-          key.stream,
-          this.#words,
-        );
+        _philoxBlock(path, (step + i) >>> 0, purpose, 0, key.seed, key.stream, this.#words);
         _expUniformBlock(this.#words, this.pairs, 4 * i);
       }
     }
-    if (this.#batch < MAX_BATCH) this.#batch *= 2;
     return 4 * n;
   }
 }
