@@ -26,7 +26,15 @@
  *   `ptr + 16·i`: consecutive steps (counter word 1) of one block, which is
  *   how a sampler's per-path stream of uniforms is laid out.
  *
- * This file imports nothing, so philox.ts can use it without an import cycle.
+ * Where the engine has WebAssembly SIMD (simd128, on by default in V8) the
+ * same exports are built from SIMD bodies instead (see the "SIMD" section
+ * below): Philox on four blocks at a time in structure-of-arrays form, the
+ * log and Box–Muller on f64x2, two values at a time, with the same bits as
+ * the scalar bodies, which remain the fallback ({@linkcode _philoxWasm}
+ * picks the module).
+ *
+ * This file imports only the tables of `_log.ts` and `_sincos.ts`, so
+ * philox.ts can use it without an import cycle.
  *
  * @module
  */
@@ -40,11 +48,17 @@ const W0 = 0x9E3779B9;
 const W1 = 0xBB67AE85;
 const ROUNDS = 10;
 
-// Memory layout: the log table (97 entries of c, 1/c, log c hi, lo), the
-// interleaved cos/sin table (4097 pairs), then the outputs.
+// Memory layout: the log table (129 entries of c, 1/c, log c hi, lo), the
+// interleaved cos/sin table (4097 pairs), the SIMD functions' v128 constants
+// (a data segment), then the outputs.
 const LOG_TABLE_AT = 0;
 const SINCOS_AT = 8192;
+const CONST_AT = 73744;
 const DATA_AT = 77824;
+// Bytes a SIMD function may write past the blocks asked for: the rest of its
+// last group of four blocks (at most three blocks of four f64, 96 bytes) or
+// of its last eight counters (seven counters, 112 bytes).
+const OVERRUN = 128;
 
 // opcodes (WebAssembly core spec, §5.4)
 const BLOCK = 0x02, LOOP = 0x03, IF = 0x04, ELSE = 0x05, BR = 0x0c, BR_IF = 0x0d, END = 0x0b;
@@ -53,6 +67,7 @@ const LOCAL_GET = 0x20, LOCAL_SET = 0x21, LOCAL_TEE = 0x22;
 const I32_LOAD = 0x28, F64_LOAD = 0x2b, I32_STORE = 0x36, F32_STORE = 0x38, F64_STORE = 0x39;
 const I32_CONST = 0x41, I64_CONST = 0x42, F64_CONST = 0x44;
 const I32_EQZ = 0x45, I64_GE_U = 0x5a;
+const I32_LT_U = 0x49;
 const I32_ADD = 0x6a, I32_SUB = 0x6b, I32_AND = 0x71, I32_XOR = 0x73, I32_SHL = 0x74;
 const I32_SHR_U = 0x76,
   I64_AND = 0x83,
@@ -62,7 +77,6 @@ const I32_SHR_U = 0x76,
   I64_SHR_S = 0x87;
 const I64_SHR_U = 0x88;
 const F64_NEG = 0x9a, F64_SQRT = 0x9f, F64_ADD = 0xa0, F64_SUB = 0xa1, F64_MUL = 0xa2;
-const F64_DIV = 0xa3;
 const I32_WRAP_I64 = 0xa7, I64_EXTEND_I32_U = 0xad;
 const F32_DEMOTE_F64 = 0xb6, F64_CONVERT_I32_U = 0xb8, F64_CONVERT_I64_S = 0xb9;
 const F64_PROMOTE_F32 = 0xbb, I64_REINTERPRET_F64 = 0xbd, F64_REINTERPRET_I64 = 0xbf;
@@ -221,7 +235,7 @@ function load(ptr: number, x: number, offset: number): number[] {
 
 /** `local += delta` */
 function addTo(local: number, delta: number): number[] {
-  return [LOCAL_GET, local, ...i32Const(delta), I32_ADD, LOCAL_SET, local];
+  return [LOCAL_GET, ...uleb(local), ...i32Const(delta), I32_ADD, LOCAL_SET, ...uleb(local)];
 }
 
 /** A loop that runs `body` while local `n` is non-zero, decrementing it. */
@@ -232,17 +246,17 @@ function countdown(n: number, body: number[]): number[] {
     LOOP,
     VOID,
     LOCAL_GET,
-    n,
+    ...uleb(n),
     I32_EQZ,
     BR_IF,
     1,
     ...body,
     LOCAL_GET,
-    n,
+    ...uleb(n),
     ...i32Const(1),
     I32_SUB,
     LOCAL_SET,
-    n,
+    ...uleb(n),
     BR,
     0,
     END,
@@ -636,7 +650,7 @@ function boxMullerOutput(f32: boolean) {
       F64_MUL,
       LOCAL_SET,
       t2!,
-      // ct = 1 − t2·(0.5 − t2·(1/24 − t2/720))
+      // ct = 1 − t2·(0.5 − t2·(1/24 − t2·(1/720)))
       ...f64Const(1),
       LOCAL_GET,
       t2!,
@@ -646,8 +660,8 @@ function boxMullerOutput(f32: boolean) {
       ...f64Const(1 / 24),
       LOCAL_GET,
       t2!,
-      ...f64Const(720),
-      F64_DIV,
+      ...f64Const(1 / 720),
+      F64_MUL,
       F64_SUB,
       F64_MUL,
       F64_SUB,
@@ -655,7 +669,7 @@ function boxMullerOutput(f32: boolean) {
       F64_SUB,
       LOCAL_SET,
       ct!,
-      // st = t·(1 − t2·(1/6 − t2/120))
+      // st = t·(1 − t2·(1/6 − t2·(1/120)))
       LOCAL_GET,
       t!,
       ...f64Const(1),
@@ -664,8 +678,8 @@ function boxMullerOutput(f32: boolean) {
       ...f64Const(1 / 6),
       LOCAL_GET,
       t2!,
-      ...f64Const(120),
-      F64_DIV,
+      ...f64Const(1 / 120),
+      F64_MUL,
       F64_SUB,
       F64_MUL,
       F64_SUB,
@@ -814,9 +828,818 @@ function countersBody(): number[] {
   ]);
 }
 
+// ---------------------------------------------------------------------------
+// SIMD (simd128): four blocks at a time
+//
+// The SIMD bodies keep four blocks in "structure of arrays" form: v128 x0
+// holds counter (then state) word 0 of blocks b … b+3 in its four i32 lanes,
+// x1 word 1 of the same blocks, and so on. A Philox round is then the scalar
+// round with each operation done for four blocks at once: the 32×32→64-bit
+// products of the S-box (Salmon et al., SC'11, §4.2) by
+// `i64x2.extmul_low_i32x4_u` (blocks b, b+1) and `i64x2.extmul_high_i32x4_u`
+// (b+2, b+3) against the splatted multiplier, their high and low halves
+// gathered back into four i32 lanes by `i8x16.shuffle`. The words are
+// bit-identical to the scalar module and to `_philoxBlock`.
+//
+// The Box–Muller (Box & Muller 1958) and the SSA pairs work on f64x2, two
+// values at a time: lanes 0–1 of a word vector (blocks b, b+1), then lanes
+// 2–3 (b+2, b+3). Every f64x2 operation is the IEEE operation of the scalar
+// code lane by lane, and they come in the same order, so the results keep the
+// bits of `_log`, `_boxMullerPair` and `_expUniformBlock`. Table entries are
+// fetched with one `v128.load` per lane (the log table's (c, 1/c) and
+// (log c hi, lo) pairs, the sincos table's (cos, sin) pairs sit next to each
+// other in memory) and joined into f64x2 by shuffles.
+//
+// Counts that are not a multiple of 4 run a whole last group of four blocks:
+// the host reserves room for it and reads only the blocks it asked for.
+// ---------------------------------------------------------------------------
+
+const V128 = 0x7b;
+const SIMD = 0xfd; // prefix of the SIMD opcodes below (WebAssembly core spec 2.0, §5.4.8)
+const V128_LOAD = 0x00, V128_STORE = 0x0b, V128_CONST = 0x0c, I8X16_SHUFFLE = 0x0d;
+const I32X4_SPLAT = 0x11, I32X4_EXTRACT_LANE = 0x1b, I32X4_LT_U = 0x3a;
+const V128_AND = 0x4e, V128_XOR = 0x51;
+const F32X4_DEMOTE_F64X2_ZERO = 0x5e, F64X2_PROMOTE_LOW_F32X4 = 0x5f;
+const I32X4_SHL = 0xab, I32X4_SHR_S = 0xac, I32X4_SHR_U = 0xad, I32X4_ADD = 0xae;
+const I32X4_SUB = 0xb1, I32X4_MUL = 0xb5, I64X2_SUB = 0xd1;
+const I64X2_EXTMUL_LOW_I32X4_U = 0xde, I64X2_EXTMUL_HIGH_I32X4_U = 0xdf;
+const F64X2_NEG = 0xed, F64X2_SQRT = 0xef, F64X2_ADD = 0xf0, F64X2_SUB = 0xf1;
+const F64X2_MUL = 0xf2;
+const F64X2_CONVERT_LOW_I32X4_S = 0xfe, F64X2_CONVERT_LOW_I32X4_U = 0xff;
+
+type Code = number[];
+
+/** `local.get l` */
+function get(l: number): Code {
+  return [LOCAL_GET, ...uleb(l)];
+}
+
+/** `local.set l` of the value of `value` */
+function set(l: number, value: Code): Code {
+  return [...value, LOCAL_SET, ...uleb(l)];
+}
+
+/** A SIMD instruction applied to its operands' code. */
+function v(op: number, ...operands: Code[]): Code {
+  return [...operands.flat(), SIMD, ...uleb(op)];
+}
+
+/**
+ * The v128 constants of the module being written, which a data segment puts
+ * in memory at {@linkcode CONST_AT}, and, while a SIMD function is being
+ * written, the locals they are loaded into at its start. V8 builds a
+ * `v128.const` in registers at each use, inside the loops (three or four
+ * instructions); a local loaded from memory once per call is a register or a
+ * memory operand instead.
+ */
+const constants = {
+  pool: undefined as number[][] | undefined,
+  locals: undefined as Map<number, number> | undefined,
+  frame: undefined as Frame | undefined,
+};
+
+/** A v128 constant of 16 bytes: a hoisted local while a SIMD function is written, else `v128.const`. */
+function v128Const(bytes: Uint8Array): Code {
+  const { pool, locals, frame } = constants;
+  if (pool === undefined || locals === undefined || frame === undefined) {
+    return [SIMD, ...uleb(V128_CONST), ...bytes];
+  }
+  let k = pool.findIndex((b) => b.every((x, i) => x === bytes[i]));
+  if (k < 0) k = pool.push([...bytes]) - 1;
+  let local = locals.get(k);
+  if (local === undefined) locals.set(k, local = frame.local(V128));
+  return get(local);
+}
+
+/**
+ * The code of `build` (a SIMD function's, its locals in `frame`) with its
+ * v128 constants loaded into locals first, from the module's pool.
+ */
+function hoistConstants(frame: Frame, build: () => Code): Code {
+  const locals = new Map<number, number>();
+  Object.assign(constants, { locals, frame });
+  try {
+    const code = build();
+    const loads = [...locals].flatMap(([k, local]) =>
+      set(local, vLoad(i32Const(0), CONST_AT + 16 * k))
+    );
+    return [...loads, ...code];
+  } finally {
+    Object.assign(constants, { locals: undefined, frame: undefined });
+  }
+}
+
+/** A v128 constant of four i32 lanes. */
+function i32x4Const(lanes: readonly number[]): Code {
+  return v128Const(new Uint8Array(new Int32Array(lanes).buffer));
+}
+
+/** A v128 constant of two i64 lanes, both `bits`. */
+function i64x2Const(bits: bigint): Code {
+  return v128Const(new Uint8Array(new BigInt64Array([bits, bits]).buffer));
+}
+
+/** A v128 constant of two f64 lanes, both `x`. */
+function f64x2Const(x: number): Code {
+  return v128Const(new Uint8Array(new Float64Array([x, x]).buffer));
+}
+
+/** `i8x16.shuffle` of a and b picking the i32 lanes `lanes` (0–3 from a, 4–7 from b). */
+function shuffle32(a: Code, b: Code, lanes: readonly number[]): Code {
+  return [
+    ...v(I8X16_SHUFFLE, a, b),
+    ...lanes.flatMap((l) => [4 * l, 4 * l + 1, 4 * l + 2, 4 * l + 3]),
+  ];
+}
+
+/** `i8x16.shuffle` of a and b picking the 64-bit lanes `[i, j]` (0–1 from a, 2–3 from b). */
+function shuffle64(a: Code, b: Code, i: number, j: number): Code {
+  return shuffle32(a, b, [2 * i, 2 * i + 1, 2 * j, 2 * j + 1]);
+}
+
+/** A SIMD shift of `a` by the constant `n`. */
+function shift(op: number, a: Code, n: number): Code {
+  return v(op, a, i32Const(n));
+}
+
+/** `v128.load offset=o` at the i32 address `addr`. */
+function vLoad(addr: Code, offset: number): Code {
+  return [...v(V128_LOAD, addr), 4, ...uleb(offset)];
+}
+
+/** `v128.store offset=o` of `value` at the i32 address `addr`. */
+function vStore(addr: Code, value: Code, offset: number): Code {
+  return [...v(V128_STORE, addr, value), 4, ...uleb(offset)];
+}
+
+/** Lane `i` of an i32x4. */
+function lane32(a: Code, i: number): Code {
+  return [...v(I32X4_EXTRACT_LANE, a), i];
+}
+
+const fadd = (a: Code, b: Code) => v(F64X2_ADD, a, b);
+const fsub = (a: Code, b: Code) => v(F64X2_SUB, a, b);
+const fmul = (a: Code, b: Code) => v(F64X2_MUL, a, b);
+const xor = (a: Code, b: Code) => v(V128_XOR, a, b);
+
+/** Statements of several independent chains, round-robin, for the out-of-order core. */
+function interleave(chains: readonly Code[][]): Code {
+  const code: Code = [];
+  const longest = Math.max(0, ...chains.map((c) => c.length));
+  for (let i = 0; i < longest; i++) for (const c of chains) if (i < c.length) code.push(...c[i]!);
+  return code;
+}
+
+/** The splatted round keys and multipliers, shared by the groups of a SIMD body. */
+interface SimdKeys {
+  /** round r's k0 in all four lanes is local `rk0 + r`, its k1 `rk1 + r` */
+  rk0: number;
+  rk1: number;
+  m0: number;
+  m1: number;
+}
+
+/** One group of four blocks: its SoA words x0 … x3 and temporaries. */
+interface SimdGroup {
+  x: readonly [number, number, number, number];
+  p: number;
+  q: number;
+  hi0: number;
+  lo0: number;
+}
+
+/** Allocates {@linkcode SimdKeys} in `frame`. */
+function simdKeys(frame: Frame): SimdKeys {
+  const rk0 = frame.local(V128);
+  for (let r = 1; r < ROUNDS; r++) frame.local(V128);
+  const rk1 = frame.local(V128);
+  for (let r = 1; r < ROUNDS; r++) frame.local(V128);
+  return { rk0, rk1, m0: frame.local(V128), m1: frame.local(V128) };
+}
+
+/** Allocates a {@linkcode SimdGroup} in `frame`. */
+function simdGroup(frame: Frame): SimdGroup {
+  const [x0, x1, x2, x3, p, q, hi0, lo0] = Array.from({ length: 8 }, () => frame.local(V128));
+  return { x: [x0!, x1!, x2!, x3!], p: p!, q: q!, hi0: hi0!, lo0: lo0! };
+}
+
+/** The splatted round keys `(k0 + r·W0, k1 + r·W1)` and multipliers. */
+function simdSetup(k0: number, k1: number, K: SimdKeys): Code {
+  const code: Code = [];
+  for (let r = 0; r < ROUNDS; r++) {
+    code.push(
+      ...set(K.rk0 + r, v(I32X4_SPLAT, [...get(k0), ...i32Const(Math.imul(r, W0)), I32_ADD])),
+      ...set(K.rk1 + r, v(I32X4_SPLAT, [...get(k1), ...i32Const(Math.imul(r, W1)), I32_ADD])),
+    );
+  }
+  code.push(...set(K.m0, i32x4Const([M0, M0, M0, M0])), ...set(K.m1, i32x4Const([M1, M1, M1, M1])));
+  return code;
+}
+
+/**
+ * Round r on the four blocks of a group: for each lane,
+ * `(x0,x1,x2,x3) → (hi(M1·x2)⊕x1⊕k0, lo(M1·x2), hi(M0·x0)⊕x3⊕k1, lo(M0·x0))`.
+ * The 64-bit products of blocks b, b+1 (extmul_low) and b+2, b+3
+ * (extmul_high) are u64 lanes; i32 lanes 1, 3, 5, 7 of the two are the high
+ * words, and `i32x4.mul` gives the low words.
+ */
+function simdRound(K: SimdKeys, g: SimdGroup, r: number): Code[] {
+  const [x0, x1, x2, x3] = g.x;
+  return [
+    set(g.p, v(I64X2_EXTMUL_LOW_I32X4_U, get(x0), get(K.m0))),
+    set(g.q, v(I64X2_EXTMUL_HIGH_I32X4_U, get(x0), get(K.m0))),
+    set(g.hi0, shuffle32(get(g.p), get(g.q), [1, 3, 5, 7])),
+    set(g.lo0, v(I32X4_MUL, get(x0), get(K.m0))),
+    set(g.p, v(I64X2_EXTMUL_LOW_I32X4_U, get(x2), get(K.m1))),
+    set(g.q, v(I64X2_EXTMUL_HIGH_I32X4_U, get(x2), get(K.m1))),
+    // x0 = hi(M1·x2) ⊕ x1 ⊕ k0; x1 = lo(M1·x2)
+    set(x0, xor(xor(shuffle32(get(g.p), get(g.q), [1, 3, 5, 7]), get(x1)), get(K.rk0 + r))),
+    set(x1, v(I32X4_MUL, get(x2), get(K.m1))),
+    // x2 = hi(M0·x0) ⊕ x3 ⊕ k1; x3 = lo(M0·x0)
+    set(x2, xor(xor(get(g.hi0), get(x3)), get(K.rk1 + r))),
+    set(x3, get(g.lo0)),
+  ];
+}
+
+/** Ten unrolled rounds on each group, the groups' statements interleaved. */
+function simdRounds(K: SimdKeys, groups: readonly SimdGroup[]): Code {
+  const code: Code = [];
+  for (let r = 0; r < ROUNDS; r++) code.push(...interleave(groups.map((g) => simdRound(K, g, r))));
+  return code;
+}
+
+/**
+ * The four blocks of SoA words `x`, in place, in block order (AoS): a 4×4
+ * transpose of i32 lanes by shuffles, `t` four temporaries. Its own inverse.
+ */
+function transpose(x: readonly number[], t: readonly number[]): Code {
+  const [x0, x1, x2, x3] = x.map(get) as [Code, Code, Code, Code];
+  const [t0, t1, t2, t3] = t as [number, number, number, number];
+  return [
+    ...set(t0, shuffle32(x0, x1, [0, 4, 1, 5])), // x0a x1a x0b x1b
+    ...set(t1, shuffle32(x2, x3, [0, 4, 1, 5])), // x2a x3a x2b x3b
+    ...set(t2, shuffle32(x0, x1, [2, 6, 3, 7])), // x0c x1c x0d x1d
+    ...set(t3, shuffle32(x2, x3, [2, 6, 3, 7])), // x2c x3c x2d x3d
+    ...set(x[0]!, shuffle64(get(t0), get(t1), 0, 2)), // block a
+    ...set(x[1]!, shuffle64(get(t0), get(t1), 1, 3)), // block b
+    ...set(x[2]!, shuffle64(get(t2), get(t3), 0, 2)), // block c
+    ...set(x[3]!, shuffle64(get(t2), get(t3), 1, 3)), // block d
+  ];
+}
+
+/**
+ * What a SIMD body writes for its groups (consecutive groups of four
+ * blocks): `code` at local `ptr`, `stride` bytes in all.
+ */
+type SimdOutput = (groups: readonly SimdGroup[], ptr: number, frame: Frame) => BlockOutput;
+
+/** The blocks' words as they are, in block order. */
+function simdWordsOutput(groups: readonly SimdGroup[], ptr: number, frame: Frame): BlockOutput {
+  const t = [0, 1, 2, 3].map(() => frame.local(V128));
+  const code = groups.flatMap((g, i) => [
+    ...transpose(g.x, t),
+    ...g.x.flatMap((xk, k) => vStore(get(ptr), get(xk), 64 * i + 16 * k)),
+  ]);
+  return { code, stride: 64 * groups.length };
+}
+
+/** Groups of four blocks per iteration of the main SIMD loop (their rounds interleaved). */
+const GROUPS = 2;
+
+/**
+ * The SIMD body of the consecutive-counter functions, (c0, c1, c2, c3, k0,
+ * k1, nblocks, ptr): ⌈nblocks/4⌉ groups of four blocks, {@linkcode GROUPS}
+ * at a time then one by one; `counters(cv, x)` sets the SoA counters `x` of
+ * the next group from the counter vectors `cv` (set up by `init`) and
+ * advances them, then the rounds, then `output` of the states.
+ */
+function simdConsecutiveBody(
+  init: (c: readonly number[], cv: readonly number[]) => Code,
+  counters: (cv: readonly number[], x: readonly number[]) => Code,
+  output: SimdOutput,
+): Code {
+  const c = [0, 1, 2, 3];
+  const [k0, k1, n, ptr] = [4, 5, 6, 7];
+  const frame = new Frame(8);
+  const K = simdKeys(frame);
+  const groups = Array.from({ length: GROUPS }, () => simdGroup(frame));
+  const cv = [0, 1, 2, 3].map(() => frame.local(V128));
+  const left = frame.local(I32);
+  const iteration = (gs: readonly SimdGroup[]) => {
+    const out = output(gs, ptr, frame);
+    return [
+      ...gs.flatMap((g) => counters(cv, g.x)),
+      ...simdRounds(K, gs),
+      ...out.code,
+      ...addTo(ptr, out.stride),
+    ];
+  };
+  const code = hoistConstants(frame, () => [
+    ...simdSetup(k0, k1, K),
+    ...init(c, cv),
+    ...set(left, [...get(n), ...i32Const(3), I32_ADD, ...i32Const(2), I32_SHR_U]),
+    // while (left >= GROUPS) { GROUPS groups; left -= GROUPS }
+    BLOCK,
+    VOID,
+    LOOP,
+    VOID,
+    ...get(left),
+    ...i32Const(GROUPS),
+    I32_LT_U,
+    BR_IF,
+    1,
+    ...iteration(groups),
+    ...set(left, [...get(left), ...i32Const(GROUPS), I32_SUB]),
+    BR,
+    0,
+    END,
+    END,
+    // the rest one group at a time
+    ...countdown(left, iteration(groups.slice(0, 1))),
+  ]);
+  return body(frame.types.map((t): [number, number] => [1, t]), code);
+}
+
+const FOURS = [4, 4, 4, 4];
+
+/**
+ * fill: counter word 0 of blocks b … b+3 is `c0 + (0, 1, 2, 3)` mod 2³², and
+ * word 3 takes the carry of the lanes that wrapped (`i32x4.lt_u` is −1 where
+ * true, so subtracting it adds the carry); each group adds 4.
+ */
+function simdFillBody(output: SimdOutput = simdWordsOutput): Code {
+  return simdConsecutiveBody(
+    (c, cv) => [
+      ...set(cv[0]!, v(I32X4_ADD, v(I32X4_SPLAT, get(c[0]!)), i32x4Const([0, 1, 2, 3]))),
+      ...set(cv[1]!, v(I32X4_SPLAT, get(c[1]!))),
+      ...set(cv[2]!, v(I32X4_SPLAT, get(c[2]!))),
+      ...set(
+        cv[3]!,
+        v(
+          I32X4_SUB,
+          v(I32X4_SPLAT, get(c[3]!)),
+          v(I32X4_LT_U, get(cv[0]!), v(I32X4_SPLAT, get(c[0]!))),
+        ),
+      ),
+    ],
+    (cv, x) => [
+      ...cv.flatMap((cvk, k) => set(x[k]!, get(cvk))),
+      ...set(cv[0]!, v(I32X4_ADD, get(cv[0]!), i32x4Const(FOURS))),
+      ...set(cv[3]!, v(I32X4_SUB, get(cv[3]!), v(I32X4_LT_U, get(cv[0]!), i32x4Const(FOURS)))),
+    ],
+    output,
+  );
+}
+
+/** fillSteps: counter word 1 of blocks b … b+3 is `c1 + (0, 1, 2, 3)` mod 2³²; each group adds 4. */
+function simdFillStepsBody(output: SimdOutput = simdWordsOutput): Code {
+  return simdConsecutiveBody(
+    (c, cv) => [
+      ...set(cv[0]!, v(I32X4_SPLAT, get(c[0]!))),
+      ...set(cv[1]!, v(I32X4_ADD, v(I32X4_SPLAT, get(c[1]!)), i32x4Const([0, 1, 2, 3]))),
+      ...set(cv[2]!, v(I32X4_SPLAT, get(c[2]!))),
+      ...set(cv[3]!, v(I32X4_SPLAT, get(c[3]!))),
+    ],
+    (cv, x) => [
+      ...cv.flatMap((cvk, k) => set(x[k]!, get(cvk))),
+      ...set(cv[1]!, v(I32X4_ADD, get(cv[1]!), i32x4Const(FOURS))),
+    ],
+    output,
+  );
+}
+
+/** counters(ptr, k0, k1, n): the counters at ptr, two groups of four at a time, replaced by their blocks. */
+function simdCountersBody(): Code {
+  const [ptr, k0, k1, n] = [0, 1, 2, 3];
+  const frame = new Frame(4);
+  const K = simdKeys(frame);
+  const groups = Array.from({ length: GROUPS }, () => simdGroup(frame));
+  const t = [0, 1, 2, 3].map(() => frame.local(V128));
+  const count = frame.local(I32);
+  const loop = () => [
+    ...groups.flatMap((g, i) => [
+      ...g.x.flatMap((xk, k) => set(xk, vLoad(get(ptr), 64 * i + 16 * k))),
+      ...transpose(g.x, t), // blocks → SoA
+    ]),
+    ...simdRounds(K, groups),
+    ...groups.flatMap((g, i) => [
+      ...transpose(g.x, t), // SoA → blocks
+      ...g.x.flatMap((xk, k) => vStore(get(ptr), get(xk), 64 * i + 16 * k)),
+    ]),
+    ...addTo(ptr, 64 * GROUPS),
+  ];
+  const code = hoistConstants(frame, () => [
+    ...simdSetup(k0, k1, K),
+    ...set(count, [
+      ...get(n),
+      ...i32Const(4 * GROUPS - 1),
+      I32_ADD,
+      ...i32Const(Math.log2(4 * GROUPS)),
+      I32_SHR_U,
+    ]),
+    ...countdown(count, loop()),
+  ]);
+  return body(frame.types.map((t): [number, number] => [1, t]), code);
+}
+
+/** Locals of {@linkcode simdLogCode}. */
+interface SimdLogLocals {
+  tmp: number;
+  hw: number;
+  ke: number;
+  m: number;
+  jv: number;
+  ja: number; // i32
+  jb: number; // i32
+  ea: number;
+  eb: number;
+  fa: number;
+  fb: number;
+  c: number;
+  invc: number;
+  lhi: number;
+  llo: number;
+  d: number;
+  r: number;
+  r1: number;
+  t1: number;
+  hi: number;
+  s: number;
+}
+
+/** Allocates {@linkcode SimdLogLocals} in `frame`. */
+function simdLogLocals(frame: Frame): SimdLogLocals {
+  const w = () => frame.local(V128);
+  return {
+    tmp: w(),
+    hw: w(),
+    ke: w(),
+    m: w(),
+    jv: w(),
+    ja: frame.local(I32),
+    jb: frame.local(I32),
+    ea: w(),
+    eb: w(),
+    fa: w(),
+    fb: w(),
+    c: w(),
+    invc: w(),
+    lhi: w(),
+    llo: w(),
+    d: w(),
+    r: w(),
+    r1: w(),
+    t1: w(),
+    hi: w(),
+    s: w(),
+  };
+}
+
+/** `A_i + r·A_{i+1}` (the coefficients of `_LOG_POLY`) on f64x2. */
+function simdLinear(r: number, i: number): Code {
+  return fadd(f64x2Const(_LOG_POLY[i]!), fmul(get(r), f64x2Const(_LOG_POLY[i + 1]!)));
+}
+
+/**
+ * `log` of the two lanes of the f64x2 local `x` into local `out`, as
+ * statements: the operations of `_log` (and of {@linkcode logCode}) lane by
+ * lane, in the same order, so the same bits. Both lanes must be positive
+ * normal finite doubles (the uniforms here always are): there is no
+ * `Math.log` branch.
+ */
+function simdLogCode(x: number, L: SimdLogLocals, out: number): Code[] {
+  const g = get;
+  const splat32 = (k: number) => i32x4Const([k, k, k, k]);
+  return [
+    // tmp = bits − bits(0.75); the high words of tmp into i32 lanes 0, 1
+    set(L.tmp, v(I64X2_SUB, g(x), i64x2Const(0x3fe8000000000000n))),
+    set(L.hw, shuffle32(g(L.tmp), g(L.tmp), [1, 3, 1, 3])),
+    // byte offsets 32·(((hi(tmp) & 0xFFFFF) + 0x1000) >> 13) of the two table entries
+    set(
+      L.jv,
+      shift(
+        I32X4_SHL,
+        shift(
+          I32X4_SHR_U,
+          v(I32X4_ADD, v(V128_AND, g(L.hw), splat32(0xfffff)), splat32(0x1000)),
+          13,
+        ),
+        5,
+      ),
+    ),
+    set(L.ja, lane32(g(L.jv), 0)),
+    set(L.jb, lane32(g(L.jv), 1)),
+    // (c, 1/c) and (log c hi, lo) of each lane, regrouped by field below
+    set(L.ea, vLoad(g(L.ja), LOG_TABLE_AT)),
+    set(L.eb, vLoad(g(L.jb), LOG_TABLE_AT)),
+    set(L.fa, vLoad(g(L.ja), LOG_TABLE_AT + 16)),
+    set(L.fb, vLoad(g(L.jb), LOG_TABLE_AT + 16)),
+    // e = hi(tmp) >> 20; m = bits − e·2⁵² (the bits of tmp from 52 up)
+    set(L.ke, v(F64X2_CONVERT_LOW_I32X4_S, shift(I32X4_SHR_S, g(L.hw), 20))),
+    set(L.m, v(I64X2_SUB, g(x), v(V128_AND, g(L.tmp), i64x2Const(-(1n << 52n))))),
+    set(L.c, shuffle64(g(L.ea), g(L.eb), 0, 2)),
+    set(L.invc, shuffle64(g(L.ea), g(L.eb), 1, 3)),
+    set(L.lhi, shuffle64(g(L.fa), g(L.fb), 0, 2)),
+    set(L.llo, shuffle64(g(L.fa), g(L.fb), 1, 3)),
+    // d = m − c; r = d·invc; r1 = r with its low 27 bits cleared
+    set(L.d, fsub(g(L.m), g(L.c))),
+    set(L.r, fmul(g(L.d), g(L.invc))),
+    set(L.r1, v(V128_AND, g(L.r), i64x2Const(-(1n << 27n)))),
+    // t1 = e·LN2_HI + logc_hi; hi = t1 + r; s = r²
+    set(L.t1, fadd(fmul(g(L.ke), f64x2Const(_LN2_HI)), g(L.lhi))),
+    set(L.hi, fadd(g(L.t1), g(L.r))),
+    set(L.s, fmul(g(L.r), g(L.r))),
+    // hi + (e·LN2_LO + logc_lo + rlo + (t1 − hi + r) + r²·P(r)),
+    // rlo = (d − r1·c − (r − r1)·c)·invc
+    set(
+      out,
+      fadd(
+        g(L.hi),
+        fadd(
+          fadd(
+            fadd(
+              fadd(fmul(g(L.ke), f64x2Const(_LN2_LO)), g(L.llo)),
+              fmul(
+                fsub(fsub(g(L.d), fmul(g(L.r1), g(L.c))), fmul(fsub(g(L.r), g(L.r1)), g(L.c))),
+                g(L.invc),
+              ),
+            ),
+            fadd(fsub(g(L.t1), g(L.hi)), g(L.r)),
+          ),
+          fmul(
+            g(L.s),
+            fadd(
+              fadd(simdLinear(L.r, 0), fmul(g(L.s), simdLinear(L.r, 2))),
+              fmul(fmul(g(L.s), g(L.s)), simdLinear(L.r, 4)),
+            ),
+          ),
+        ),
+      ),
+    ),
+  ];
+}
+
+/** i32 lanes 0, 1 (`h` = 0) or 2, 3 (`h` = 1) of `a`, as lanes 0, 1. */
+function half(a: Code, h: number): Code {
+  return h === 0 ? a : shuffle32(a, a, [2, 3, 2, 3]);
+}
+
+/** `(f64(w) + 0.5)·2⁻³²` of i32 lanes 0, 1 of `w`, as f64x2. */
+function simdUniform(w: Code): Code {
+  return fmul(fadd(v(F64X2_CONVERT_LOW_I32X4_U, w), f64x2Const(0.5)), f64x2Const(2 ** -32));
+}
+
+/**
+ * Box–Muller on one word pair `(a, b)` of two blocks (i32 lanes 0, 1 of the
+ * SoA words when `h` = 0, lanes 2, 3 when `h` = 1), as `_boxMullerPair` in
+ * philox.ts does it operation for operation: the radius `sqrt(−2·log u)`,
+ * `u = fround((a + 0.5)·2⁻³²)`, times the table cos/sin of the top 12 bits
+ * of `b >>> 8` turned by the Taylor cos/sin of the low 12. Statements; the
+ * two normals of each block into `z0`, `z1`.
+ */
+function simdBoxMullerPair(
+  a: number,
+  b: number,
+  h: number,
+  z0: number,
+  z1: number,
+  frame: Frame,
+): Code[] {
+  const L = simdLogLocals(frame);
+  const [u, lg, rad, t, t2, ct, st, ca, sa, la, lb, idx, frac] = Array.from(
+    { length: 13 },
+    () => frame.local(V128),
+  ) as number[];
+  const g = get;
+  return [
+    // u = fround((a + 0.5)·2⁻³²); rad = sqrt(−2·log u)
+    set(u!, v(F64X2_PROMOTE_LOW_F32X4, v(F32X4_DEMOTE_F64X2_ZERO, simdUniform(half(g(a), h))))),
+    ...simdLogCode(u!, L, lg!),
+    // idx = 16·(b >>> 20); t = (2π·((b >>> 8) & 4095))·2⁻²⁴; t2 = t·t
+    set(idx!, shift(I32X4_SHL, shift(I32X4_SHR_U, g(b), 20), 4)),
+    set(la!, vLoad(lane32(g(idx!), 2 * h), SINCOS_AT)),
+    set(lb!, vLoad(lane32(g(idx!), 2 * h + 1), SINCOS_AT)),
+    set(frac!, v(V128_AND, shift(I32X4_SHR_U, g(b), 8), i32x4Const([4095, 4095, 4095, 4095]))),
+    set(
+      t!,
+      fmul(
+        fmul(f64x2Const(2 * Math.PI), v(F64X2_CONVERT_LOW_I32X4_S, half(g(frac!), h))),
+        f64x2Const(1 / 16777216),
+      ),
+    ),
+    set(t2!, fmul(g(t!), g(t!))),
+    // ct = 1 − t2·(0.5 − t2·(1/24 − t2·(1/720))); st = t·(1 − t2·(1/6 − t2·(1/120)))
+    set(
+      ct!,
+      fsub(
+        f64x2Const(1),
+        fmul(
+          g(t2!),
+          fsub(
+            f64x2Const(0.5),
+            fmul(g(t2!), fsub(f64x2Const(1 / 24), fmul(g(t2!), f64x2Const(1 / 720)))),
+          ),
+        ),
+      ),
+    ),
+    set(
+      st!,
+      fmul(
+        g(t!),
+        fsub(
+          f64x2Const(1),
+          fmul(g(t2!), fsub(f64x2Const(1 / 6), fmul(g(t2!), f64x2Const(1 / 120)))),
+        ),
+      ),
+    ),
+    // the (cos, sin) table pairs of the two lanes, regrouped
+    set(ca!, shuffle64(g(la!), g(lb!), 0, 2)),
+    set(sa!, shuffle64(g(la!), g(lb!), 1, 3)),
+    set(rad!, v(F64X2_SQRT, fmul(f64x2Const(-2), g(lg!)))),
+    // z0 = rad·(ca·ct − sa·st); z1 = rad·(sa·ct + ca·st)
+    set(z0, fmul(g(rad!), fsub(fmul(g(ca!), g(ct!)), fmul(g(sa!), g(st!))))),
+    set(z1, fmul(g(rad!), fadd(fmul(g(sa!), g(ct!)), fmul(g(ca!), g(st!))))),
+  ];
+}
+
+/**
+ * Box–Muller on the groups' blocks: for each group, half (blocks b, b+1,
+ * then b+2, b+3) and word pair ((w0, w1), then (w2, w3)) a
+ * {@linkcode simdBoxMullerPair}, all interleaved; the four normals of block
+ * i at `ptr + 4i·size`, as f64 or rounded to f32.
+ */
+function simdBoxMullerOutput(f32: boolean): SimdOutput {
+  return (groups, ptr, frame) => {
+    const size = f32 ? 4 : 8;
+    // z[2p + k]: normal k of pair p, lanes: the two blocks of a half
+    const zs = groups.flatMap(() => [0, 1].map(() => [0, 1, 2, 3].map(() => frame.local(V128))));
+    const chains = groups.flatMap((g, i) =>
+      [0, 1].flatMap((h) => {
+        const z = zs[2 * i + h]!;
+        return [
+          simdBoxMullerPair(g.x[0], g.x[1], h, z[0]!, z[1]!, frame),
+          simdBoxMullerPair(g.x[2], g.x[3], h, z[2]!, z[3]!, frame),
+        ];
+      })
+    );
+    const [sa, sb] = [frame.local(V128), frame.local(V128)];
+    const store = (z: number[], block: number): Code => {
+      const at = (j: number) => block * 4 * size + j;
+      if (!f32) {
+        // block b: (z0, z1) of pair 0, then of pair 1, lane by lane
+        return [0, 1].flatMap((i) =>
+          [0, 1].flatMap((p) =>
+            vStore(
+              get(ptr),
+              shuffle64(get(z[2 * p]!), get(z[2 * p + 1]!), i, 2 + i),
+              at(32 * i + 16 * p),
+            )
+          )
+        );
+      }
+      // f32 lanes [z0 of b, z1 of b, z0 of b+1, z1 of b+1] of each pair, regrouped by block
+      const d = z.map((zk) => v(F32X4_DEMOTE_F64X2_ZERO, get(zk)));
+      return [
+        ...set(sa, shuffle32(d[0]!, d[1]!, [0, 4, 1, 5])),
+        ...set(sb, shuffle32(d[2]!, d[3]!, [0, 4, 1, 5])),
+        ...vStore(get(ptr), shuffle32(get(sa), get(sb), [0, 1, 4, 5]), at(0)),
+        ...vStore(get(ptr), shuffle32(get(sa), get(sb), [2, 3, 6, 7]), at(16)),
+      ];
+    };
+    const code = [...interleave(chains), ...zs.flatMap((z, k) => store(z, 2 * k))];
+    return { code, stride: 16 * size * groups.length };
+  };
+}
+
+/**
+ * expUniformSteps on the groups' blocks: per block `[−log u(w0), u(w1),
+ * −log u(w2), u(w3)]`, blocks b, b+1 from lanes 0, 1 and b+2, b+3 from
+ * lanes 2, 3; the logs of all groups and halves interleaved.
+ */
+function simdExpUniformOutput(
+  groups: readonly SimdGroup[],
+  ptr: number,
+  frame: Frame,
+): BlockOutput {
+  const chains: Code[][] = [];
+  const stores: Code = [];
+  groups.forEach((g, i) => {
+    for (const h of [0, 1]) {
+      const [e0, u0, e1, u1] = Array.from({ length: 4 }, () => frame.local(V128)) as number[];
+      const exp = (w: number, into: number): Code[] => {
+        const u = frame.local(V128), lg = frame.local(V128);
+        return [
+          set(u, simdUniform(half(get(w), h))),
+          ...simdLogCode(u, simdLogLocals(frame), lg),
+          set(into, v(F64X2_NEG, get(lg))),
+        ];
+      };
+      chains.push(exp(g.x[0], e0!), exp(g.x[2], e1!));
+      stores.push(
+        ...set(u0!, simdUniform(half(get(g.x[1]), h))),
+        ...set(u1!, simdUniform(half(get(g.x[3]), h))),
+      );
+      for (const k of [0, 1]) {
+        const at = 128 * i + 32 * (2 * h + k);
+        stores.push(
+          ...vStore(get(ptr), shuffle64(get(e0!), get(u0!), k, 2 + k), at),
+          ...vStore(get(ptr), shuffle64(get(e1!), get(u1!), k, 2 + k), at + 16),
+        );
+      }
+    }
+  });
+  return { code: [...interleave(chains), ...stores], stride: 128 * groups.length };
+}
+
+/**
+ * logs(ptr, n) with SIMD: two values at a time through {@linkcode
+ * simdLogCode} when both are positive normal finite, else each through the
+ * scalar {@linkcode logCode} (and so `Math.log`); ⌈n/2⌉ pairs.
+ */
+function simdLogsBody(): Code {
+  const [ptr, n] = [0, 1];
+  const frame = new Frame(2);
+  const L = simdLogLocals(frame);
+  const S = logLocals(frame);
+  const [xv, lg] = [frame.local(V128), frame.local(V128)];
+  const xs = frame.local(F64);
+  const pairs = frame.local(I32);
+  const inRange = (lane: number) => [
+    ...get(xv!),
+    SIMD,
+    ...uleb(0x1d), // i64x2.extract_lane
+    lane,
+    ...i64Bits(1n << 52n),
+    I64_SUB,
+    ...i64Bits(0x7fe0000000000000n),
+    0x54, // i64.lt_u
+  ];
+  const scalar = (offset: number) => [
+    ...set(xs, [LOCAL_GET, ptr, ...f64Load(offset)]),
+    LOCAL_GET,
+    ptr,
+    ...logCode(xs, S),
+    F64_STORE,
+    3,
+    ...uleb(offset),
+  ];
+  const loop = () => [
+    ...set(xv!, vLoad(get(ptr), 0)),
+    ...inRange(0),
+    ...inRange(1),
+    I32_AND,
+    IF,
+    VOID,
+    ...simdLogCode(xv!, L, lg).flat(),
+    ...vStore(get(ptr), get(lg), 0),
+    ELSE,
+    ...scalar(0),
+    ...scalar(8),
+    END,
+    ...addTo(ptr, 16),
+  ];
+  const code = hoistConstants(frame, () => [
+    ...set(pairs, [...get(n), ...i32Const(1), I32_ADD, ...i32Const(1), I32_SHR_U]),
+    ...countdown(pairs, loop()),
+  ]);
+  return body(frame.types.map((t): [number, number] => [1, t]), code);
+}
+
+/**
+ * Whether this engine has WebAssembly SIMD (simd128): validates a module
+ * whose one function makes a `v128.const` and drops it.
+ *
+ * @returns true when simd128 validates
+ *
+ * @internal
+ */
+export function _wasmSimdSupported(): boolean {
+  if (typeof WebAssembly !== "object") return false;
+  const bytes = new Uint8Array([
+    0x00,
+    0x61,
+    0x73,
+    0x6d,
+    0x01,
+    0x00,
+    0x00,
+    0x00,
+    ...section(1, vec([[FUNC, ...vec([]), ...vec([])]])),
+    ...section(3, vec([[0]])),
+    ...section(10, [...uleb(1), ...body([], [...i32x4Const([0, 0, 0, 0]), 0x1a])]),
+  ]);
+  try {
+    return WebAssembly.validate(bytes);
+  } catch {
+    return false;
+  }
+}
+
 /**
  * The bytes of the Philox WebAssembly module described in the module doc.
  *
+ * @param simd whether to build the exports from the SIMD (simd128) bodies;
+ *   by default when this engine has SIMD. Both modules give the same bits.
  * @returns a fresh copy of the module's binary encoding
  *
  * @example A valid module with its exports, importing Math.log
@@ -835,7 +1658,7 @@ function countersBody(): number[] {
  *
  * @internal
  */
-export function _philoxWasmBytes(): Uint8Array<ArrayBuffer> {
+export function _philoxWasmBytes(simd: boolean = _wasmSimdSupported()): Uint8Array<ArrayBuffer> {
   const types = vec([
     [FUNC, ...vec(Array.from({ length: 8 }, () => [I32])), ...vec([])],
     [FUNC, ...vec(Array.from({ length: 4 }, () => [I32])), ...vec([])],
@@ -857,17 +1680,33 @@ export function _philoxWasmBytes(): Uint8Array<ArrayBuffer> {
     [...name("log"), 0x00, 7],
     [...name("logs"), 0x00, 8],
   ]);
-  const code = [
-    ...uleb(8),
-    ...fillBody(),
-    ...countersBody(),
-    ...fillStepsBody(),
-    ...normalsBody(false),
-    ...normalsBody(true),
-    ...expUniformStepsBody(),
-    ...logBody(),
-    ...logsBody(),
-  ];
+  const pool: number[][] = [];
+  constants.pool = pool;
+  let code: number[];
+  try {
+    code = [
+      ...uleb(8),
+      ...(simd ? simdFillBody() : fillBody()),
+      ...(simd ? simdCountersBody() : countersBody()),
+      ...(simd ? simdFillStepsBody() : fillStepsBody()),
+      ...(simd ? simdFillBody(simdBoxMullerOutput(false)) : normalsBody(false)),
+      ...(simd ? simdFillBody(simdBoxMullerOutput(true)) : normalsBody(true)),
+      ...(simd ? simdFillStepsBody(simdExpUniformOutput) : expUniformStepsBody()),
+      ...logBody(),
+      ...(simd ? simdLogsBody() : logsBody()),
+    ];
+  } finally {
+    constants.pool = undefined;
+  }
+  if (CONST_AT + 16 * pool.length > DATA_AT) {
+    throw new Error("Cannot lay out the Philox WebAssembly constants: too many");
+  }
+  // one data segment: the constant pool at CONST_AT (memory 0, offset i32.const CONST_AT)
+  const data = vec(
+    pool.length === 0
+      ? []
+      : [[0x00, ...i32Const(CONST_AT), END, ...uleb(16 * pool.length), ...pool.flat()]],
+  );
   return new Uint8Array([
     0x00,
     0x61,
@@ -883,6 +1722,7 @@ export function _philoxWasmBytes(): Uint8Array<ArrayBuffer> {
     ...section(5, memories),
     ...section(7, exports),
     ...section(10, code),
+    ...section(11, data),
   ]);
 }
 
@@ -937,7 +1777,7 @@ export class _PhiloxWasm {
     const memory = new Float64Array(this.#exports.memory.buffer);
     if (
       LOG_TABLE_AT + 8 * _LOG_TABLE.length > SINCOS_AT ||
-      SINCOS_AT + 16 * _COS_TABLE.length > DATA_AT
+      SINCOS_AT + 16 * _COS_TABLE.length > CONST_AT
     ) {
       throw new Error("Cannot lay out the Philox WebAssembly tables: they overlap");
     }
@@ -956,10 +1796,14 @@ export class _PhiloxWasm {
     this.#f32 = new Float32Array(buffer, DATA_AT);
   }
 
-  /** Grows memory to hold at least `bytes` bytes of output at DATA_AT. */
+  /**
+   * Grows memory to hold at least `bytes` bytes of output at DATA_AT, and
+   * {@linkcode OVERRUN} more: the SIMD functions write whole groups of four
+   * blocks.
+   */
   #reserve(bytes: number): void {
     const memory = this.#exports.memory;
-    const need = DATA_AT + bytes;
+    const need = DATA_AT + bytes + OVERRUN;
     if (memory.buffer.byteLength < need) {
       memory.grow(Math.ceil((need - memory.buffer.byteLength) / 65536));
     }
@@ -1157,10 +2001,15 @@ let disabled = false;
 export function _philoxWasm(): _PhiloxWasm | undefined {
   if (disabled) return undefined;
   if (instance === undefined) {
-    try {
-      instance = typeof WebAssembly === "object" ? new _PhiloxWasm() : null;
-    } catch {
-      instance = null;
+    instance = null;
+    // the SIMD module where simd128 validates, else (or should it fail) the scalar one
+    for (const simd of _wasmSimdSupported() ? [true, false] : [false]) {
+      try {
+        instance = new _PhiloxWasm(_philoxWasmBytes(simd));
+        break;
+      } catch {
+        // try the next, or stay without WebAssembly
+      }
     }
   }
   return instance ?? undefined;

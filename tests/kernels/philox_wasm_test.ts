@@ -14,9 +14,11 @@ import {
   philoxStepsWasm,
 } from "../../kernels/philox_wasm.ts";
 import {
+  _PhiloxWasm,
   _philoxWasm,
   _philoxWasmBytes,
   _setPhiloxWasmDisabled,
+  _wasmSimdSupported,
 } from "../../kernels/_wasm_philox.ts";
 
 // Random123 known-answer vectors (kat_vectors, philox4x32 10): counter, key, output.
@@ -280,4 +282,51 @@ Deno.test("philoxBlocksWasm() and philoxCountersWasm() reject bad shapes and ran
     { name: "SdenoTypeError", message: /out must be/ },
   );
   assert.throws(() => philoxBlocksWasm(new Uint32Array(4), { seed: -1, stream: 0 }), RangeError);
+});
+
+Deno.test("the SIMD and the scalar WebAssembly modules give the same bits for every count", () => {
+  const simd = _philoxWasm()!;
+  assert.equal(_wasmSimdSupported(), true); // V8 has simd128: the shared instance is the SIMD one
+  const scalar = new _PhiloxWasm(_philoxWasmBytes(false));
+  const same = (a: ArrayLike<number>, b: ArrayLike<number>, what: string) =>
+    assert.equal(firstMismatch(a, b), -1, what);
+  // block index crossing 2^32 (carry into counter word 3), step crossing 2^32 (wraps)
+  for (const n of [1, 2, 3, 4, 5, 7, 8, 9, 13, 64, 1001]) {
+    const c0 = TWO_POW_32 - 5, c1 = TWO_POW_32 - 3;
+    const at = `${n} blocks`;
+    same(
+      simd.blocks(c0, 7, 3, 9, 11, 12, n).slice(0, 4 * n),
+      scalar.blocks(c0, 7, 3, 9, 11, 12, n).slice(0, 4 * n),
+      `fill, ${at}`,
+    );
+    same(
+      simd.stepBlocks(5, c1, 3, 9, 11, 12, n).slice(0, 4 * n),
+      scalar.stepBlocks(5, c1, 3, 9, 11, 12, n).slice(0, 4 * n),
+      `fillSteps, ${at}`,
+    );
+    for (const f32 of [false, true]) {
+      same(
+        simd.normals(c0, 7, 3, 9, 11, 12, n, f32).slice(0, 4 * n),
+        scalar.normals(c0, 7, 3, 9, 11, 12, n, f32).slice(0, 4 * n),
+        `normals, f32 ${f32}, ${at}`,
+      );
+    }
+    same(
+      simd.expUniformSteps(5, c1, 3, 9, 11, 12, n).slice(0, 4 * n),
+      scalar.expUniformSteps(5, c1, 3, 9, 11, 12, n).slice(0, 4 * n),
+      `expUniformSteps, ${at}`,
+    );
+    const counters = new Uint32Array(4 * n).map((_, i) => Math.imul(i, 0x9e3779b9) >>> 0);
+    const a = new Uint32Array(4 * n), b = new Uint32Array(4 * n);
+    simd.counters(counters, 11, 12, a);
+    scalar.counters(counters, 11, 12, b);
+    same(a, b, `counters, ${at}`);
+    const values = new Float64Array(n).map((_, i) =>
+      [0, -1, NaN, Infinity, 5e-324][i % 7] ?? i / 3
+    );
+    const la = new Float64Array(n), lb = new Float64Array(n);
+    simd.logs(values, la);
+    scalar.logs(values, lb);
+    same(la, lb, `logs, ${n} values`);
+  }
 });
