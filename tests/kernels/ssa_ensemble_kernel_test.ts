@@ -1,7 +1,8 @@
 // The SSA ensemble kernel against its CPU twin on the cases the generated,
 // branch-free kernel handles apart from the main loop: paths stopped at
 // maxSteps (odd and even), custom propensities kept by a select when the
-// dependency lists leave them out, and llvmpipe's loop limit.
+// dependency lists leave them out, and paths parked and resumed across
+// dispatches (llvmpipe's loop limit).
 import assert from "node:assert/strict";
 import { makeKey, NumericalError } from "../../kernels/mod.ts";
 import {
@@ -100,28 +101,111 @@ Deno.test({
   const gpu = await gpuBackend();
   if (!gpu) return;
   same(await launchSsaEnsemble(gpu.ctx, net, plan), c, "custom");
+  // parked and resumed: the kept propensity travels in the path's state
+  for (const dispatchBudget of [1, 7]) {
+    const small = { ...plan, dispatchBudget };
+    same(await launchSsaEnsemble(gpu.ctx, net, small), c, `custom, budget ${dispatchBudget}`);
+  }
+});
+
+// a pure birth process at rate 1e6 up to t = 1: about 1e6 firings per path
+const BIRTH: SsaKernelNetwork = {
+  species: 1,
+  reactions: [{ name: "birth", reactants: [], change: [[0, 1]], dependents: [] }],
+};
+
+Deno.test({
+  name: "SSA kernel: paths of > 2^17 firings resume across dispatches and match the cpu twin",
+  ...GPU_TEST,
+}, async () => {
+  const gpu = await gpuBackend();
+  if (!gpu) return;
+  // birth-death around 3000, about 6000 firings per unit time, up to t = 40
+  const net: SsaKernelNetwork = {
+    species: 1,
+    reactions: [
+      { name: "birth", reactants: [], change: [[0, 1]], dependents: [1] },
+      { name: "death", reactants: [[0, 1]], change: [[0, -1]], dependents: [1] },
+    ],
+  };
+  const plan: SsaEnsemblePlan = {
+    ...PLAN,
+    constants: [3000, 1],
+    x0: [0],
+    saveTimes: [0.5, 1, 10, 25, 40],
+    tEnd: 40,
+    paths: 20,
+    histogram: { species: 0, lo: 2900, width: 10, bins: 20 },
+  };
+  const c = ssaEnsembleCpu(net, plan);
+  assert.ok(c.steps / plan.paths > 1 << 17, `${c.steps / plan.paths} firings per path`);
+  same(await launchSsaEnsemble(gpu.ctx, net, plan), c, "long birth-death");
+  // pure birth: 1e6 firings per path, no save time on the way
+  const { histogram: _, ...rest } = PLAN;
+  const birth = { ...rest, constants: [1e6], x0: [0], saveTimes: [1], paths: 8 };
+  same(await launchSsaEnsemble(gpu.ctx, BIRTH, birth), ssaEnsembleCpu(BIRTH, birth), "birth");
 });
 
 Deno.test({
-  name: "SSA kernel: paths cut by llvmpipe's loop limit raise a NumericalError",
+  name:
+    "SSA kernel: small dispatch budgets park paths at every firing, save time, maxSteps and tEnd",
+  ...GPU_TEST,
+}, async () => {
+  const gpu = await gpuBackend();
+  if (!gpu) return;
+  // budget 1 parks before every firing and after every record (4 units), so
+  // the resume boundaries fall on each save time and on the firing past tEnd;
+  // chunks of 64 paths run two state slots side by side
+  for (const dispatchBudget of [1, 3, 4, 5, 29]) {
+    for (const maxSteps of [6, 37, 0xffffffff]) {
+      const plan = { ...PLAN, maxSteps, dispatchBudget, chunkPaths: 64 };
+      same(
+        await launchSsaEnsemble(gpu.ctx, BINDING, plan),
+        ssaEnsembleCpu(BINDING, plan),
+        `budget ${dispatchBudget}, maxSteps ${maxSteps}`,
+      );
+    }
+  }
+  // pure death from 3: absorbed early, then 40 save times left to record
+  // over several dispatches (parked with records pending)
+  const death: SsaKernelNetwork = {
+    species: 1,
+    reactions: [{ name: "death", reactants: [[0, 1]], change: [[0, -1]], dependents: [0] }],
+  };
+  const saveTimes = Array.from({ length: 40 }, (_, s) => 0.5 + s * 0.25);
+  for (const dispatchBudget of [1, 8, 17]) {
+    const plan = {
+      ...PLAN,
+      constants: [4],
+      x0: [3],
+      saveTimes,
+      tEnd: 11,
+      histogram: { species: 0, lo: 0, width: 1, bins: 3 },
+      dispatchBudget,
+    };
+    const c = ssaEnsembleCpu(death, plan);
+    assert.ok(c.absorbed > 150);
+    same(await launchSsaEnsemble(gpu.ctx, death, plan), c, `death, budget ${dispatchBudget}`);
+  }
+});
+
+Deno.test({
+  name:
+    "SSA kernel: paths cut by llvmpipe's loop limit (a budget too large) raise a NumericalError",
   ...GPU_TEST,
 }, async () => {
   const gpu = await gpuBackend();
   if (!gpu || !/llvmpipe/i.test(gpu.ctx.description)) return;
-  // a pure birth process at rate 1e6 up to t = 1: about 1e6 firings per path
-  const net: SsaKernelNetwork = {
-    species: 1,
-    reactions: [{ name: "birth", reactants: [], change: [[0, 1]], dependents: [] }],
-  };
   const { histogram: _, ...plan } = PLAN;
   await assert.rejects(
     () =>
-      launchSsaEnsemble(gpu.ctx, net, {
+      launchSsaEnsemble(gpu.ctx, BIRTH, {
         ...plan,
         constants: [1e6],
         x0: [0],
         saveTimes: [1],
         paths: 8,
+        dispatchBudget: 1 << 24,
       }),
     (e) => e instanceof NumericalError && /loop limit/.test(e.message),
   );
