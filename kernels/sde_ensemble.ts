@@ -222,6 +222,14 @@ export const SDE_GRID_XI_PURPOSE = 0x5de0;
 /** See {@linkcode SDE_GRID_XI_PURPOSE}. */
 export const SDE_GRID_ETA_PURPOSE = 0x5de2;
 
+/**
+ * Paths per batch of the cpu twin: the model's callbacks, the noise draws and
+ * the update each run over a whole batch (large enough that per-call costs
+ * vanish, small enough that a batch's arrays stay in cache). Any batching
+ * gives the same numbers.
+ */
+export const TWIN_BATCH_PATHS = 1024;
+
 /** Normals per fillNormal call when drawing the noise of a batch. */
 const NOISE_NORMALS = 16384;
 
@@ -338,7 +346,7 @@ function accumulate(
 
 /**
  * CPU twin of the ensemble kernel, in float64: the same model (its
- * TypeScript coefficients, batched over 256 paths), the same integrators and
+ * TypeScript coefficients, batched over 1024 paths), the same integrators and
  * the same Philox noise, the same statistics. A non-finite state stops the
  * run with a {@linkcode NumericalError} naming the path, time and component.
  *
@@ -523,7 +531,7 @@ interface TwinWork {
 }
 
 /**
- * The twin's integration loop, in batches of 256 paths: calls
+ * The twin's integration loop, in batches of {@linkcode TWIN_BATCH_PATHS} paths: calls
  * `save(x, nb, start, s)` with the states of paths `start … start+nb−1`
  * (plan-relative) at each save `s`, and `onProgress` after each batch.
  */
@@ -540,7 +548,7 @@ function runCpu(
   const sra = method === "sra1";
   const q = sra ? 2 * m : m;
   const gw = noise === "diagonal" || noise === "scalar" ? d : d * m;
-  const B = Math.min(256, n);
+  const B = Math.min(TWIN_BATCH_PATHS, n);
   const zStride = q;
   // the noise of up to kMax steps of a batch is drawn in one pass
   const kMax = Math.max(1, Math.floor(NOISE_NORMALS / (B * zStride)));
