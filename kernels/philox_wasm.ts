@@ -230,6 +230,22 @@ export interface StepsOptions {
   chunkBlocks?: number;
 }
 
+/** The checked {@linkcode StepsOptions} of `nblocks` blocks, with the block split into counter words 0 and 3. */
+function checkSteps(what: string, options: StepsOptions, nblocks: number) {
+  const block = checkInteger(what, "block", options.block ?? 0, 0, Number.MAX_SAFE_INTEGER);
+  const purpose = checkInteger(what, "purpose", options.purpose ?? 0, 0, 0xffffffff);
+  const first = checkInteger(
+    what,
+    "firstStep",
+    options.firstStep ?? 0,
+    0,
+    Math.max(0, Math.min(0xffffffff, TWO_POW_32 - nblocks)),
+  );
+  const chunk = checkInteger(what, "chunkBlocks", options.chunkBlocks ?? DEFAULT_CHUNK, 1);
+  const c0 = block % TWO_POW_32, c3 = Math.floor(block / TWO_POW_32);
+  return { c0, c3, purpose, first, chunk };
+}
+
 /**
  * Fills `out` with the Philox4x32-10 blocks of one block index at
  * `out.length / 4` consecutive steps: `out[4i + lane]` is lane `lane` of the
@@ -259,17 +275,7 @@ export function philoxStepsWasm(out: Uint32Array, key: Key, options: StepsOption
   _checkKey(what, key);
   _checkWords(what, out);
   const nblocks = out.length / 4;
-  const block = checkInteger(what, "block", options.block ?? 0, 0, Number.MAX_SAFE_INTEGER);
-  const purpose = checkInteger(what, "purpose", options.purpose ?? 0, 0, 0xffffffff);
-  const first = checkInteger(
-    what,
-    "firstStep",
-    options.firstStep ?? 0,
-    0,
-    Math.max(0, Math.min(0xffffffff, TWO_POW_32 - nblocks)),
-  );
-  const chunk = checkInteger(what, "chunkBlocks", options.chunkBlocks ?? DEFAULT_CHUNK, 1);
-  const c0 = block % TWO_POW_32, c3 = Math.floor(block / TWO_POW_32);
+  const { c0, c3, purpose, first, chunk } = checkSteps(what, options, nblocks);
   const wasm = _philoxWasm();
   if (wasm === undefined) {
     const w = new Uint32Array(4);
@@ -333,17 +339,7 @@ export function philoxExpUniformStepsWasm(
     );
   }
   const nblocks = out.length / 4;
-  const block = checkInteger(what, "block", options.block ?? 0, 0, Number.MAX_SAFE_INTEGER);
-  const purpose = checkInteger(what, "purpose", options.purpose ?? 0, 0, 0xffffffff);
-  const first = checkInteger(
-    what,
-    "firstStep",
-    options.firstStep ?? 0,
-    0,
-    Math.max(0, Math.min(0xffffffff, TWO_POW_32 - nblocks)),
-  );
-  const chunk = checkInteger(what, "chunkBlocks", options.chunkBlocks ?? DEFAULT_CHUNK, 1);
-  const c0 = block % TWO_POW_32, c3 = Math.floor(block / TWO_POW_32);
+  const { c0, c3, purpose, first, chunk } = checkSteps(what, options, nblocks);
   const wasm = _philoxWasm();
   if (wasm === undefined) {
     const w = new Uint32Array(4);
