@@ -2,13 +2,14 @@
 // Lotka–Volterra (2-D) in path-steps per second — sdeno webgpu (the ensemble
 // kernel, f32, streaming moments at t1, timed to the host having the moments),
 // sdeno cpu (the kernel's float64 twin, on this thread and split over
-// navigator.hardwareConcurrency Web Workers, bit-identical) and numpy float64 vectorised over paths
-// (bench/peers/sde_em.py), in one run. Permissions: --allow-read=. --allow-run=python3.
+// navigator.hardwareConcurrency Web Workers, pooled and warm after the first run,
+// bit-identical) and numpy float64 vectorised over paths (bench/peers/sde_em.py), in one
+// run. Permissions: --allow-read=. --allow-run=python3.
 import { CpuBackend, WebGpuBackend } from "../kernels/mod.ts";
 import { ornsteinUhlenbeck } from "../processes/sde_models/ornstein_uhlenbeck.ts";
 import { stochasticLotkaVolterra } from "../processes/sde_models/stochastic_lotka_volterra.ts";
 import type { Sde } from "../processes/sde.ts";
-import { eulerMaruyama, simulateEnsemble } from "../solvers/sde/mod.ts";
+import { closeEnsembleWorkers, eulerMaruyama, simulateEnsemble } from "../solvers/sde/mod.ts";
 import type { SimulateEnsembleOptions } from "../solvers/sde/ensemble.ts";
 import type { Backend } from "../kernels/backend.ts";
 import { type BenchRow, runPeer, table } from "./_peer.ts";
@@ -122,6 +123,7 @@ export async function benchSde(): Promise<string> {
     );
   }
   gpu?.destroy();
+  closeEnsembleWorkers(); // the pooled workers would keep the process alive for a second
   return sections.join("\n\n") + (peer ? `\n\nnumpy ${peer.numpy_version}` : "");
 }
 

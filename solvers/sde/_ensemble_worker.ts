@@ -4,9 +4,17 @@
  * its arguments), then runs shards of paths with the float64 twin and posts
  * back their states at every save; the caller adds them up in path order.
  *
- * Messages in: `{ type: "init", module, export, args, probeX, t }`, then
- * `{ type: "run", id, plan }`. Messages out: `{ type: "ready", … probe }`,
- * `{ type: "states", id, states }` (transferred) or `{ type: "error", id?, … }`.
+ * The worker lives in a pool and serves call after call: `init` rebuilds the
+ * model only when its `key` (the JSON of the workerModel spec, or null when
+ * the spec has no faithful JSON) differs from the model it holds, and
+ * evaluates the probe every time. After each reply it arms a timer of
+ * `idleMs`; when that fires with no new message it posts `{ type: "idle" }`,
+ * and the host terminates it if it is still idle in the pool.
+ *
+ * Messages in: `{ type: "init", key, module, export, args, probeX, t, idleMs }`,
+ * then `{ type: "run", id, plan }`. Messages out: `{ type: "ready", … probe }`,
+ * `{ type: "states", id, states }` (transferred), `{ type: "error", id?, … }`
+ * or `{ type: "idle" }`.
  *
  * @module
  */
@@ -21,6 +29,15 @@ interface WorkerScope {
 
 const scope = globalThis as unknown as WorkerScope;
 let model: EnsembleModel | undefined;
+let modelKey: string | null = null;
+let idleMs = 0;
+let idleTimer: ReturnType<typeof setTimeout> | undefined;
+
+/** Posts a reply and arms the idle timer. */
+function reply(message: unknown, transfer: Transferable[] = []): void {
+  scope.postMessage(message, transfer);
+  if (idleMs > 0) idleTimer = setTimeout(() => scope.postMessage({ type: "idle" }), idleMs);
+}
 
 function errorMessage(err: unknown, id: number | undefined): Record<string, unknown> {
   const e = err instanceof Error ? err : new Error(String(err));
@@ -37,22 +54,29 @@ function errorMessage(err: unknown, id: number | undefined): Record<string, unkn
 
 scope.onmessage = async (e: MessageEvent) => {
   const msg = e.data;
+  clearTimeout(idleTimer);
   if (msg.type === "init") {
+    idleMs = Number(msg.idleMs) || 0;
     try {
-      const mod = await import(String(msg.module));
-      const factory = mod[msg.export];
-      if (typeof factory !== "function") {
-        throw new TypeError(`${msg.module} has no function export "${msg.export}"`);
+      if (!model || msg.key === null || msg.key !== modelKey) {
+        model = undefined;
+        modelKey = null;
+        const mod = await import(String(msg.module));
+        const factory = mod[msg.export];
+        if (typeof factory !== "function") {
+          throw new TypeError(`${msg.module} has no function export "${msg.export}"`);
+        }
+        model = (await factory(...(msg.args ?? []))) as EnsembleModel;
+        modelKey = msg.key;
       }
-      const m = (await factory(...(msg.args ?? []))) as EnsembleModel;
-      model = m;
+      const m = model;
       const x = Float64Array.from(msg.probeX as number[]);
       const n = x.length / m.dim;
       const gw = m.noise === "diagonal" || m.noise === "scalar" ? m.dim : m.dim * m.noiseDim;
       const f = new Float64Array(n * m.dim), g = new Float64Array(n * gw);
       m.drift(msg.t, x, f, n);
       m.diffusion(msg.t, x, g, n);
-      scope.postMessage({
+      reply({
         type: "ready",
         name: m.name,
         dim: m.dim,
@@ -63,14 +87,14 @@ scope.onmessage = async (e: MessageEvent) => {
         diffusion: g,
       });
     } catch (err) {
-      scope.postMessage(errorMessage(err, undefined));
+      reply(errorMessage(err, undefined));
     }
   } else if (msg.type === "run") {
     try {
       const states = _sdeEnsembleStates(model!, msg.plan);
-      scope.postMessage({ type: "states", id: msg.id, states }, [states.buffer as ArrayBuffer]);
+      reply({ type: "states", id: msg.id, states }, [states.buffer as ArrayBuffer]);
     } catch (err) {
-      scope.postMessage(errorMessage(err, msg.id));
+      reply(errorMessage(err, msg.id));
     }
   }
 };

@@ -75,12 +75,22 @@ export interface SimulateEnsembleOptions {
   stepsPerDispatch?: number;
   /** webgpu: paths per chunk, default 2²⁰. */
   chunkPaths?: number;
-  /** Called with the number of paths finished so far (after each batch of 256 on cpu, each shard with workers, each chunk on webgpu). */
+  /** Called with the number of paths finished so far (after each batch of 1024 on cpu, each shard with workers, each chunk on webgpu). */
   onProgress?: (pathsDone: number) => void;
   /**
    * cpu: split the paths over this many Web Workers (default 1: this thread).
    * The results are bit-identical to one thread. Needs `workerModel`, and read
    * permission for the worker module and the model's module.
+   *
+   * The workers stay alive between calls in a pool, warm, holding the model
+   * they built: a later call with the same `workerModel` (same module, export
+   * and arguments) reuses them as they are, one with another model rebuilds
+   * it in them; either way each worker's model is checked against `sde` on a
+   * probe at every call. A worker that fails is terminated. A live worker
+   * keeps a Deno program running, so idle workers terminate themselves after
+   * one second: a script ends on its own, up to a second after its last call,
+   * or at once after {@linkcode closeEnsembleWorkers}. Pooled workers do not
+   * trip the test sanitizers.
    */
   workers?: number;
   /** cpu with workers: how a worker rebuilds the SDE (the function must return the same SDE). */
@@ -183,6 +193,33 @@ const METHODS: Record<string, EnsembleMethod> = {
  *   simulateEnsemble(ou, { backend: new CpuBackend(), x0: [1], paths: 10, t1: 1, dt: -0.1 }),
  *   RangeError,
  * );
+ * ```
+ *
+ * @example On two pooled workers: bit-identical to one thread, warm at the second call
+ * ```ts
+ * import { closeEnsembleWorkers, simulateEnsemble } from "./ensemble.ts";
+ * import { CpuBackend } from "../../kernels/cpu_backend.ts";
+ * import { ornsteinUhlenbeck } from "../../processes/sde_models/ornstein_uhlenbeck.ts";
+ * import assert from "node:assert/strict";
+ * const args = [{ theta: 1, mu: 0, sigma: 1 }] as const;
+ * const options = {
+ *   backend: new CpuBackend(), x0: [1], paths: 4096, t1: 1, dt: 0.01,
+ *   workers: 2,
+ *   workerModel: {
+ *     module: import.meta.resolve("../../processes/sde_models/ornstein_uhlenbeck.ts"),
+ *     exportName: "ornsteinUhlenbeck",
+ *     args,
+ *   },
+ * };
+ * try {
+ *   const ou = ornsteinUhlenbeck(...args);
+ *   const a = await simulateEnsemble(ou, options); // starts 2 workers
+ *   const b = await simulateEnsemble(ou, options); // reuses them, warm
+ *   assert.deepEqual(a, b);
+ *   assert.deepEqual(b, await simulateEnsemble(ou, { ...options, workers: 1 }));
+ * } finally {
+ *   closeEnsembleWorkers();
+ * }
  * ```
  */
 export async function simulateEnsemble(
@@ -530,18 +567,161 @@ function pairIndex(d: number, a: number, b: number): number {
   return a * d - (a * (a - 1)) / 2 + (b - a);
 }
 
-/** Paths per worker shard: a multiple of 256 (the twin's batch), about 4 shards per worker. */
-function shardPaths(n: number, workers: number, saves: number, d: number): number {
-  const byBalance = Math.ceil(n / (4 * workers * 256));
+/**
+ * Paths per worker shard, a multiple of 256 (any batching gives the same numbers): about 8
+ * shards per worker, so that workers finish together even when one of them
+ * is slowed down; at least ~2.6e5 path-steps, so that a shard outweighs its
+ * message round trip, unless that would leave a worker idle; at most 64
+ * batches and 16 MiB of states; and of near equal sizes.
+ */
+function shardPaths(n: number, workers: number, saves: number, d: number, steps: number): number {
+  const batches = Math.ceil(n / 256);
+  const byBalance = Math.ceil(batches / (8 * workers));
+  const byWork = Math.ceil((1 << 18) / (256 * Math.max(1, steps)));
   const byMemory = Math.floor((1 << 21) / (256 * saves * d)); // 16 MiB of states
-  return 256 * Math.max(1, Math.min(64, byBalance, byMemory));
+  const perWorker = Math.ceil(batches / workers);
+  const per = Math.max(1, Math.min(64, byMemory, Math.max(byBalance, Math.min(byWork, perWorker))));
+  return 256 * Math.ceil(batches / Math.ceil(batches / per));
+}
+
+/** How long a pooled worker may sit idle before it is terminated, in ms. */
+const WORKER_IDLE_MS = 1000;
+
+/** A worker of the pool: the key of the model it holds, and whether a call has it. */
+interface PooledWorker {
+  worker: Worker;
+  /** JSON of the workerModel it last built (undefined: none or not reusable). */
+  key: string | undefined;
+  busy: boolean;
+  /** closeEnsembleWorkers() came while it was busy: terminate it when released. */
+  doomed: boolean;
+}
+
+const pool: PooledWorker[] = [];
+let workersStarted = 0;
+
+/** Terminates a pooled worker and drops it from the pool. */
+function discardWorker(p: PooledWorker): void {
+  p.worker.terminate();
+  const i = pool.indexOf(p);
+  if (i >= 0) pool.splice(i, 1);
+}
+
+/** Between calls: a worker idle for WORKER_IDLE_MS says so, and is terminated. */
+function parkWorker(p: PooledWorker): void {
+  p.busy = false;
+  p.worker.onmessage = (e) => {
+    if (!p.busy && e.data?.type === "idle") discardWorker(p);
+  };
+  p.worker.onerror = (e) => {
+    e.preventDefault();
+    if (!p.busy) discardWorker(p);
+  };
+}
+
+/** Takes `count` idle workers, those holding model `key` first, starting new ones as needed. */
+function leaseWorkers(count: number, key: string | undefined): PooledWorker[] {
+  const out: PooledWorker[] = [];
+  for (const pass of [0, 1]) {
+    for (const p of pool) {
+      if (out.length < count && !p.busy && (pass === 1 || (key !== undefined && p.key === key))) {
+        p.busy = true;
+        out.push(p);
+      }
+    }
+  }
+  const url = new URL("./_ensemble_worker.ts", import.meta.url).href;
+  while (out.length < count) {
+    const p: PooledWorker = {
+      worker: new Worker(url, { type: "module" }),
+      key: undefined,
+      busy: true,
+      doomed: false,
+    };
+    workersStarted++;
+    pool.push(p);
+    out.push(p);
+  }
+  return out;
 }
 
 /**
- * The cpu twin on `count` Web Workers: shards of whole 256-path batches,
- * handed out as workers become free; their states at every save are added
- * in path order, so the sums, histograms, kept and final states are those of
- * `sdeEnsembleCpu` bit for bit, and so is the first error.
+ * Terminates the Web Workers that {@linkcode simulateEnsemble} keeps between
+ * calls with `workers > 1` (workers busy in a running call are terminated
+ * when that call ends). Idle workers also terminate on their own after a
+ * second, so a program ends without this call, only up to a second later;
+ * call it when you are done, e.g. at the end of a script or test.
+ *
+ * @example At the end of a script
+ * ```ts
+ * import { closeEnsembleWorkers } from "./ensemble.ts";
+ * closeEnsembleWorkers(); // safe to call at any time, also with no pool
+ * ```
+ */
+export function closeEnsembleWorkers(): void {
+  for (const p of [...pool]) {
+    if (p.busy) p.doomed = true;
+    else discardWorker(p);
+  }
+}
+
+/**
+ * The worker pool, for tests: how many workers it holds, how many were busy,
+ * the model keys they hold, and how many workers were started in all.
+ *
+ * @returns a snapshot of the pool
+ */
+export function _ensembleWorkerPool(): {
+  size: number;
+  busy: number;
+  keys: Array<string | undefined>;
+  started: number;
+} {
+  return {
+    size: pool.length,
+    busy: pool.filter((p) => p.busy).length,
+    keys: pool.map((p) => p.key),
+    started: workersStarted,
+  };
+}
+
+/**
+ * The pool key of a workerModel: JSON that tells apart every structured-
+ * cloneable argument list it accepts (numbers like -0 and NaN, undefined,
+ * bigints and typed arrays tagged), or undefined when an argument has no such
+ * form (a Map, a Date, a class instance…), and the model is then rebuilt.
+ */
+function workerModelKey(spec: EnsembleWorkerModel): string | undefined {
+  let faithful = true;
+  const json = JSON.stringify(
+    [String(spec.module), spec.exportName, spec.args ?? []],
+    function (this: unknown, k: string, v: unknown) {
+      // JSON.stringify calls toJSON before the replacer: look at the raw value
+      const raw = k === "" ? v : (this as Record<string, unknown>)[k];
+      if (raw === undefined) return { $u: 1 };
+      if (typeof raw === "number") {
+        return Number.isFinite(raw) && !Object.is(raw, -0) ? raw : { $n: String(raw) };
+      }
+      if (typeof raw === "bigint") return { $b: String(raw) };
+      if (typeof raw !== "object" || raw === null || Array.isArray(raw)) return v;
+      if (ArrayBuffer.isView(raw) && !(raw instanceof DataView)) {
+        return { $t: raw.constructor.name, v: Array.from(raw as unknown as ArrayLike<number>) };
+      }
+      const proto = Object.getPrototypeOf(raw);
+      if (proto !== Object.prototype && proto !== null) faithful = false;
+      return v;
+    },
+  );
+  return faithful ? json : undefined;
+}
+
+/**
+ * The cpu twin on `count` Web Workers of the pool: shards of whole 256-path
+ * batches, handed out as workers become free; their states at every save are
+ * added in path order, so the sums, histograms, kept and final states are
+ * those of `sdeEnsembleCpu` bit for bit, and so is the first error. Workers
+ * go back to the pool after a successful call and are terminated after a
+ * failed one.
  */
 async function ensembleOnWorkers(
   sde: Sde,
@@ -552,14 +732,16 @@ async function ensembleOnWorkers(
   const what = `Cannot simulate the ensemble of "${sde.name}" on workers`;
   const d = sde.dim, n = plan.paths, S = plan.saveSteps.length, offset = plan.pathOffset ?? 0;
   const x0 = plan.x0, perPath = x0.length !== d;
-  const C = shardPaths(n, count, S, d);
+  const C = shardPaths(n, count, S, d, plan.saveSteps[S - 1]!);
   const shards = Math.ceil(n / C);
   const used = Math.min(count, shards);
   const acc = _ensembleAccumulator(d, plan);
-  const url = new URL("./_ensemble_worker.ts", import.meta.url).href;
-  const pool: Worker[] = [];
+  const key = workerModelKey(spec);
+  const leased = leaseWorkers(used, key);
+  const workers = leased.map((p) => p.worker);
+  let ok = false;
   try {
-    // rebuild the model in each worker and check it against this one on a probe
+    // (re)build the model in each worker if needed, and check it against this one on a probe
     const probeX = Array.from(perPath ? Array.prototype.slice.call(x0, 0, 2 * d) : x0);
     const pn = probeX.length / d;
     const gw = sde.noise === "diagonal" || sde.noise === "scalar" ? d : d * sde.noiseDim;
@@ -568,12 +750,12 @@ async function ensembleOnWorkers(
     sde.diffusion(plan.t0, Float64Array.from(probeX), g, pn);
     const inbox: Array<(m: Record<string, unknown>) => void> = [];
     const ready = [];
-    for (let w = 0; w < used; w++) {
-      const worker = new Worker(url, { type: "module" });
-      pool.push(worker);
+    for (const worker of workers) {
       ready.push(
         new Promise<Record<string, unknown>>((resolve, reject) => {
-          worker.onmessage = (e) => resolve(e.data);
+          worker.onmessage = (e) => {
+            if (e.data?.type !== "idle") resolve(e.data);
+          };
           worker.onerror = (e) => {
             e.preventDefault();
             reject(new SdenoTypeError(`${what}: the worker failed to start: ${e.message}`));
@@ -582,11 +764,13 @@ async function ensembleOnWorkers(
       );
       worker.postMessage({
         type: "init",
+        key: key ?? null,
         module: String(spec.module),
         export: spec.exportName,
         args: spec.args ?? [],
         probeX,
         t: plan.t0,
+        idleMs: WORKER_IDLE_MS,
       });
     }
     const same = (a: ArrayLike<number>, b: ArrayLike<number>) =>
@@ -606,6 +790,7 @@ async function ensembleOnWorkers(
         );
       }
     }
+    for (const p of leased) p.key = key;
     // hand out shards; merge in order
     const results = new Map<number, Record<string, unknown>>();
     let next = 0, merged = 0;
@@ -614,7 +799,7 @@ async function ensembleOnWorkers(
       if (next >= shards) return;
       const id = next++;
       const first = id * C, nc = Math.min(C, n - first);
-      pool[w]!.postMessage({
+      workers[w]!.postMessage({
         type: "run",
         id,
         plan: {
@@ -638,12 +823,13 @@ async function ensembleOnWorkers(
     let failure: unknown;
     for (let w = 0; w < used; w++) {
       inbox[w] = (m) => {
+        if (m.type === "idle") return;
         results.set(m.id as number, m);
         if (m.type !== "error") dispatch(w);
         wake?.();
       };
-      pool[w]!.onmessage = (e) => inbox[w]!(e.data);
-      pool[w]!.onerror = (e) => {
+      workers[w]!.onmessage = (e) => inbox[w]!(e.data);
+      workers[w]!.onerror = (e) => {
         e.preventDefault();
         failure = new SdenoTypeError(`${what}: a worker failed: ${e.message}`);
         wake?.();
@@ -670,8 +856,14 @@ async function ensembleOnWorkers(
       merged++;
       plan.onProgress?.(first + nc);
     }
+    ok = true;
     return acc.result();
   } finally {
-    for (const w of pool) w.terminate();
+    // every shard was merged, so every worker is idle again; after a failure some may
+    // still be running shards whose replies would reach the next call: terminate them
+    for (const p of leased) {
+      if (ok && !p.doomed) parkWorker(p);
+      else discardWorker(p);
+    }
   }
 }

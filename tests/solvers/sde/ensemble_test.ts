@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import {
   brownianGrid,
+  closeEnsembleWorkers,
   eulerMaruyama,
   heun,
   milstein,
@@ -25,6 +26,7 @@ import {
   SdenoTypeError,
 } from "../../../kernels/mod.ts";
 import { GPU_TEST, gpuBackend } from "../../_gpu.ts";
+import { _ensembleWorkerPool } from "../../../solvers/sde/ensemble.ts";
 
 const cpu = new CpuBackend();
 const key = { seed: 11, stream: 2 };
@@ -423,3 +425,134 @@ Deno.test("simulateEnsemble() on cpu workers reports the one-thread error and ch
   assert.equal(err2.message, err1.message);
   assert.equal(err2.step, err1.step);
 });
+
+const WORKER_LV = {
+  module: import.meta.resolve("../../../processes/sde_models/stochastic_lotka_volterra.ts"),
+  exportName: "stochasticLotkaVolterra",
+  args: [{ sigmaPrey: 0.3 }],
+};
+
+/** Pool tests check for leaked ops and resources explicitly. */
+const poolTest = (name: string, fn: () => Promise<void>) =>
+  Deno.test({ name, sanitizeOps: true, sanitizeResources: true }, async () => {
+    closeEnsembleWorkers();
+    try {
+      await fn();
+    } finally {
+      closeEnsembleWorkers();
+    }
+  });
+
+poolTest(
+  "simulateEnsemble() workers are pooled: repeated calls reuse them, bit for bit",
+  async () => {
+    const ou = ornsteinUhlenbeck({ theta: 1, mu: 0.5, sigma: 1 });
+    const opts = { backend: cpu, x0: [1], paths: 3000, t1: 0.5, dt: 1 / 64, key, quantiles: [0.5] };
+    const one = await simulateEnsemble(ou, opts);
+    const started = _ensembleWorkerPool().started;
+    for (let k = 0; k < 3; k++) {
+      assert.deepEqual(
+        await simulateEnsemble(ou, { ...opts, workers: 2, workerModel: WORKER_OU }),
+        one,
+      );
+      const pool = _ensembleWorkerPool();
+      assert.equal(pool.started, started + 2, `call ${k} started workers`);
+      assert.equal(pool.size, 2);
+      assert.equal(pool.busy, 0);
+    }
+    // two calls at once lease workers of their own
+    const [a, b] = await Promise.all([
+      simulateEnsemble(ou, { ...opts, workers: 2, workerModel: WORKER_OU }),
+      simulateEnsemble(ou, { ...opts, workers: 2, workerModel: WORKER_OU }),
+    ]);
+    assert.deepEqual(a, one);
+    assert.deepEqual(b, one);
+    assert.equal(_ensembleWorkerPool().size, 4);
+  },
+);
+
+poolTest(
+  "simulateEnsemble() pooled workers rebuild another model, and the probe check runs on reuse",
+  async () => {
+    const ou = ornsteinUhlenbeck({ theta: 1, mu: 0.5, sigma: 1 });
+    const lv = stochasticLotkaVolterra({ sigmaPrey: 0.3 });
+    const base = { backend: cpu, paths: 2000, t1: 0.5, dt: 1 / 64, key, workers: 2 };
+    await simulateEnsemble(ou, { ...base, x0: [1], workerModel: WORKER_OU });
+    const { started, keys } = _ensembleWorkerPool();
+    const opts = { ...base, x0: [1.2, 0.8] };
+    const r = await simulateEnsemble(lv, { ...opts, workerModel: WORKER_LV });
+    assert.deepEqual(r, await simulateEnsemble(lv, { ...opts, workers: 1 }));
+    const pool = _ensembleWorkerPool();
+    assert.equal(pool.started, started, "the workers were re-initialised, not replaced");
+    assert.notDeepEqual(pool.keys, keys);
+    // the same workerModel, held by warm workers, no longer matches the caller's SDE
+    await assert.rejects(
+      simulateEnsemble(stochasticLotkaVolterra({ sigmaPrey: 0.4 }), {
+        ...opts,
+        workerModel: WORKER_LV,
+      }),
+      (e: Error) => e instanceof SdenoTypeError && /differs from the SDE/.test(e.message),
+    );
+    assert.equal(_ensembleWorkerPool().size, 0, "the failed call's workers are discarded");
+    // arguments that JSON cannot tell apart from others are never reused as a key
+    await simulateEnsemble(ou, {
+      ...base,
+      x0: [1],
+      workerModel: { ...WORKER_OU, args: [new Map([["theta", 1]])] },
+    }).catch(() => {});
+    assert.equal(_ensembleWorkerPool().keys.filter((k) => k !== undefined).length, 0);
+  },
+);
+
+poolTest(
+  "closeEnsembleWorkers() empties the pool; idle workers terminate on their own",
+  async () => {
+    const ou = ornsteinUhlenbeck({ theta: 1, mu: 0.5, sigma: 1 });
+    const opts = { backend: cpu, x0: [1], paths: 1024, t1: 0.25, dt: 1 / 64, key, workers: 2 };
+    const r = await simulateEnsemble(ou, { ...opts, workerModel: WORKER_OU });
+    assert.equal(_ensembleWorkerPool().size, 2);
+    closeEnsembleWorkers();
+    assert.equal(_ensembleWorkerPool().size, 0);
+    closeEnsembleWorkers();
+    // closing during a call: its workers finish the call, then terminate
+    const started = _ensembleWorkerPool().started;
+    const running = simulateEnsemble(ou, { ...opts, workerModel: WORKER_OU });
+    closeEnsembleWorkers();
+    assert.deepEqual(await running, r);
+    assert.equal(_ensembleWorkerPool().started, started + 2);
+    assert.equal(_ensembleWorkerPool().size, 0);
+    // idle for a second, they go
+    await simulateEnsemble(ou, { ...opts, workerModel: WORKER_OU });
+    assert.equal(_ensembleWorkerPool().size, 2);
+    const t = performance.now();
+    while (_ensembleWorkerPool().size > 0 && performance.now() - t < 5000) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    assert.equal(_ensembleWorkerPool().size, 0);
+  },
+);
+
+poolTest(
+  "simulateEnsemble() discards workers that failed, and the next call starts fresh ones",
+  async () => {
+    const big = ornsteinUhlenbeck({ theta: -400, mu: 0, sigma: 1 });
+    const wm = { ...WORKER_OU, args: [{ theta: -400, mu: 0, sigma: 1 }] };
+    const x0 = Array.from({ length: 600 }, (_, i) => (i >= 300 ? 1e300 : 0));
+    const opts = { backend: cpu, x0, paths: 600, t1: 1, dt: 0.01, key, workers: 2 };
+    await simulateEnsemble(big, { ...opts, x0: [0], workerModel: wm });
+    const started = _ensembleWorkerPool().started;
+    const err = await simulateEnsemble(big, { ...opts, workerModel: wm }).catch((e) => e);
+    assert.ok(err instanceof NumericalError && /path 300,/.test(err.message), String(err));
+    assert.equal(_ensembleWorkerPool().size, 0);
+    const bad = await simulateEnsemble(big, {
+      ...opts,
+      x0: [0],
+      workerModel: { ...wm, exportName: "nope" },
+    }).catch((e) => e);
+    assert.ok(bad instanceof SdenoTypeError && /no function export "nope"/.test(bad.message));
+    assert.equal(_ensembleWorkerPool().size, 0);
+    const ok = await simulateEnsemble(big, { ...opts, x0: [0], workerModel: wm });
+    assert.deepEqual(ok, await simulateEnsemble(big, { ...opts, x0: [0], workers: 1 }));
+    assert.equal(_ensembleWorkerPool().started, started + 4);
+  },
+);
