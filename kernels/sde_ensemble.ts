@@ -579,11 +579,11 @@ function runCpu(
   };
   const scratch = new Float64Array(B * m);
   const { key, t0, dt } = plan;
-  const x = w.x;
   const x0 = plan.x0, perPath = x0.length !== d;
   const step = method === "euler-maruyama" ? emStep : method === "sra1" ? sra1Step : milsteinStep;
   for (let start = 0; start < n; start += B) {
     const nb = Math.min(B, n - start);
+    const x = w.x;
     for (let e = 0; e < nb * d; e++) x[e] = perPath ? x0[start * d + e]! : x0[e % d]!;
     let j = 0;
     for (let s = 0; s < S; s++) {
@@ -592,13 +592,16 @@ function runCpu(
         const steps = Math.min(kMax, end - j);
         gridNormalsBatch(offset + start, nb, j, steps, m, sra, key, scratch, w.z, zStride);
         for (let k = 0; k < steps; k++, j++) {
-          // chk is NaN exactly when some new value is NaN or infinite
-          const chk = step(w, t0 + j * dt, k * nb * zStride, nb);
-          if (chk !== 0) checkFinite(w.out, nb, d, offset + start, t0, dt, j, method);
-          x.set(w.out.subarray(0, nb * d));
+          if (!step(w, t0 + j * dt, k * nb * zStride, nb)) {
+            checkFinite(w.out, nb, d, offset + start, t0, dt, j, method);
+          }
+          // the new states become the current ones
+          const next = w.out;
+          w.out = w.x;
+          w.x = next;
         }
       }
-      save(x, nb, start, s);
+      save(w.x, nb, start, s);
     }
     onProgress?.(start + nb);
   }
@@ -606,22 +609,30 @@ function runCpu(
 
 /**
  * One Euler–Maruyama step of a batch, x + dt·f + g·(√dt·z) fused, into
- * `w.out`; returns the sum of 0·value over the new values (NaN exactly when
- * one is not finite).
+ * `w.out`; returns whether every new value is finite. The test is
+ * `v − v !== 0` (NaN exactly for NaN and ±∞) as a branch the CPU predicts,
+ * not a running sum, whose chain of dependent additions would bound the loop.
  */
-function emStep(w: TwinWork, t: number, zo: number, nb: number): number {
+function emStep(w: TwinWork, t: number, zo: number, nb: number): boolean {
   const { model, d, m, x, f, g, z, out, zStride, dt, sqrtDt } = w;
   model.drift(t, x, f, nb);
   model.diffusion(t, x, g, nb);
-  let chk = 0;
-  if (w.noise === "diagonal") {
+  let finite = true;
+  if (w.noise === "diagonal" && zStride === d) {
+    // one normal per component, in the state's layout: z of element e at zo + e
+    for (let e = 0; e < nb * d; e++) {
+      const v = (x[e]! + dt * f[e]!) + g[e]! * (sqrtDt * z[zo + e]!);
+      out[e] = v;
+      if (v - v !== 0) finite = false;
+    }
+  } else if (w.noise === "diagonal") {
     for (let i = 0; i < nb; i++) {
       const zi = zo + i * zStride;
       for (let r = 0; r < d; r++) {
         const e = i * d + r;
         const v = (x[e]! + dt * f[e]!) + g[e]! * (sqrtDt * z[zi + r]!);
         out[e] = v;
-        chk += v * 0;
+        if (v - v !== 0) finite = false;
       }
     }
   } else if (w.noise === "scalar") {
@@ -631,7 +642,7 @@ function emStep(w: TwinWork, t: number, zo: number, nb: number): number {
         const e = i * d + r;
         const v = (x[e]! + dt * f[e]!) + g[e]! * dw;
         out[e] = v;
-        chk += v * 0;
+        if (v - v !== 0) finite = false;
       }
     }
   } else {
@@ -643,11 +654,11 @@ function emStep(w: TwinWork, t: number, zo: number, nb: number): number {
         for (let kk = 0; kk < m; kk++) acc += g[row + kk]! * (sqrtDt * z[zi + kk]!);
         const v = (x[e]! + dt * f[e]!) + acc;
         out[e] = v;
-        chk += v * 0;
+        if (v - v !== 0) finite = false;
       }
     }
   }
-  return chk;
+  return finite;
 }
 
 /** dW = √dt·z of a batch (n×m) from the ξ lanes of `w.z`. */
@@ -658,15 +669,15 @@ function brownianIncrements(w: TwinWork, zo: number, nb: number): void {
   }
 }
 
-/** The sum of 0·value over the first `len` values of `v`: NaN exactly when one is not finite. */
-function finiteCheck(v: Float64Array, len: number): number {
-  let chk = 0;
-  for (let e = 0; e < len; e++) chk += v[e]! * 0;
-  return chk;
+/** Whether the first `len` values of `v` are all finite (see {@linkcode emStep}). */
+function allFinite(v: Float64Array, len: number): boolean {
+  let finite = true;
+  for (let e = 0; e < len; e++) if (v[e]! - v[e]! !== 0) finite = false;
+  return finite;
 }
 
 /** One SRA1 step of a batch into `w.out` (Rößler 2010, Table 6.1), as sde_step in the WGSL. */
-function sra1Step(w: TwinWork, t: number, zo: number, nb: number): number {
+function sra1Step(w: TwinWork, t: number, zo: number, nb: number): boolean {
   const { model, d, m, noise, x, f, f2, h2, g, g2, z, zStride, dW, zh, wz, out, dt, sqrtDt } = w;
   brownianIncrements(w, zo, nb);
   for (let i = 0; i < nb; i++) {
@@ -691,11 +702,11 @@ function sra1Step(w: TwinWork, t: number, zo: number, nb: number): number {
   }
   addNoise(noise, d, m, g, wz, out, nb);
   addNoise(noise, d, m, g2, zh, out, nb);
-  return finiteCheck(out, nb * d);
+  return allFinite(out, nb * d);
 }
 
 /** One Milstein step of a batch into `w.out`; on additive and general noise it is Euler–Maruyama. */
-function milsteinStep(w: TwinWork, t: number, zo: number, nb: number): number {
+function milsteinStep(w: TwinWork, t: number, zo: number, nb: number): boolean {
   const { model, d, m, noise, x, f, g, lg, xp, gp, gm, dW, out, dt } = w;
   brownianIncrements(w, zo, nb);
   model.drift(t, x, f, nb);
@@ -713,7 +724,7 @@ function milsteinStep(w: TwinWork, t: number, zo: number, nb: number): number {
       }
     }
   }
-  return finiteCheck(out, nb * d);
+  return allFinite(out, nb * d);
 }
 
 /** Throws a {@linkcode NumericalError} at the first non-finite value of `out` (n×d) after step j. */
