@@ -47,12 +47,17 @@ const TWO_POW_32 = 4294967296;
 const INV_2_32 = 1 / TWO_POW_32;
 const DEFAULT_CHUNK = 16384;
 
-/** Checks that `out` is a Uint32Array of whole Philox blocks (4 words each). */
-function _checkWords(what: string, out: Uint32Array): void {
-  if (!(out instanceof Uint32Array) || out.length % 4 !== 0) {
+/** Checks that `array` is a `type` array of whole Philox blocks (4 values each), naming it `name`. */
+function _checkQuads(
+  what: string,
+  name: string,
+  array: unknown,
+  type: typeof Uint32Array | typeof Float64Array,
+): void {
+  if (!(array instanceof type) || array.length % 4 !== 0) {
     throw new SdenoTypeError(
-      `${what}: out must be a Uint32Array whose length is a multiple of 4, got length ${
-        (out as { length?: unknown })?.length
+      `${what}: ${name} must be a ${type.name} whose length is a multiple of 4, got length ${
+        (array as { length?: unknown })?.length
       }`,
     );
   }
@@ -100,7 +105,7 @@ export function isPhiloxWasmAvailable(): boolean {
 export function philoxBlocksWasm(out: Uint32Array, key: Key, options: BlockOptions = {}): void {
   const what = "Cannot draw Philox blocks";
   _checkKey(what, key);
-  _checkWords(what, out);
+  _checkQuads(what, "out", out, Uint32Array);
   const step = checkInteger(what, "step", options.step ?? 0, 0, 0xffffffff);
   const purpose = checkInteger(what, "purpose", options.purpose ?? 0, 0, 0xffffffff);
   const nblocks = out.length / 4;
@@ -172,13 +177,7 @@ export function philoxCountersWasm(
 ): Uint32Array {
   const what = "Cannot draw Philox blocks of counters";
   _checkKey(what, key);
-  if (!(counters instanceof Uint32Array) || counters.length % 4 !== 0) {
-    throw new SdenoTypeError(
-      `${what}: counters must be a Uint32Array whose length is a multiple of 4, got length ${
-        (counters as { length?: unknown })?.length
-      }`,
-    );
-  }
+  _checkQuads(what, "counters", counters, Uint32Array);
   const out = options.out ?? new Uint32Array(counters.length);
   if (!(out instanceof Uint32Array) || out.length !== counters.length) {
     throw new SdenoTypeError(
@@ -273,7 +272,7 @@ function checkSteps(what: string, options: StepsOptions, nblocks: number) {
 export function philoxStepsWasm(out: Uint32Array, key: Key, options: StepsOptions = {}): void {
   const what = "Cannot draw Philox blocks at consecutive steps";
   _checkKey(what, key);
-  _checkWords(what, out);
+  _checkQuads(what, "out", out, Uint32Array);
   const nblocks = out.length / 4;
   const { c0, c3, purpose, first, chunk } = checkSteps(what, options, nblocks);
   const wasm = _philoxWasm();
@@ -331,13 +330,7 @@ export function philoxExpUniformStepsWasm(
 ): void {
   const what = "Cannot draw SSA exponential–uniform pairs";
   _checkKey(what, key);
-  if (!(out instanceof Float64Array) || out.length % 4 !== 0) {
-    throw new SdenoTypeError(
-      `${what}: out must be a Float64Array whose length is a multiple of 4, got length ${
-        (out as { length?: unknown })?.length
-      }`,
-    );
-  }
+  _checkQuads(what, "out", out, Float64Array);
   const nblocks = out.length / 4;
   const { c0, c3, purpose, first, chunk } = checkSteps(what, options, nblocks);
   const wasm = _philoxWasm();
