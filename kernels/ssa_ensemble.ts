@@ -89,6 +89,12 @@ export interface SsaEnsemblePlan {
   histogram?: SsaHistogramPlan;
   /** Paths per dispatch, a multiple of 64 (default 65536); results do not depend on it. */
   chunkPaths?: number;
+  /**
+   * Work per path and dispatch before the path is parked and resumed by the
+   * next dispatch (a firing counts 1, a record 4; default
+   * {@linkcode SSA_DISPATCH_BUDGET}); results do not depend on it. For tests.
+   */
+  dispatchBudget?: number;
 }
 
 /** Raw results: exact integer sums (as float64) per batch and cell. */
@@ -124,6 +130,18 @@ export interface SsaEnsembleSums {
 /** Number of batches the moment sums are split into (batch = (path ÷ 64) mod 64). */
 export const SSA_BATCHES = 64;
 const WG = 64;
+/**
+ * Default work per path and GPU dispatch (firings, plus 4 per record) before
+ * a path is parked and resumed by the next dispatch. llvmpipe leaves a
+ * shader's loops after 65535 iterations in all, counted per group of 8
+ * lanes; the firing loop does two firings per iteration, so a group whose
+ * lanes fire alike spends about 8200 iterations per dispatch - 8 times under
+ * the cap, which also covers lanes that fire unevenly between save times
+ * (the group runs each stretch as long as its busiest lane). A dispatch of
+ * 65536 paths then takes seconds, so the extra dispatches cost nothing
+ * measurable, and few paths still park only every ~1.5 ms of one core.
+ */
+export const SSA_DISPATCH_BUDGET = 1 << 14;
 const F32_BIG = Math.fround(3e38);
 
 function fnv(text: string, h: number): string {
@@ -139,19 +157,27 @@ export interface SsaKernelSource {
   name: string;
   /** Per custom reaction: its index, first source line (1-based) and line count. */
   snippets: Array<{ reaction: number; line: number; lines: number }>;
+  /** Words of a parked path in the state buffer. */
+  stateWords: number;
 }
 
 /**
- * Compiles a network into the direct-method kernel: one propensity function
- * per reaction (mass action from its orders, or the WGSL snippet), and per
- * reaction a case that applies the net change and recomputes the dependent
- * propensities. Constants stay in a buffer, so the source depends only on the
+ * Compiles a network into the direct-method kernel, written out for SIMD
+ * execution (llvmpipe runs invocations as vector lanes under masks): one
+ * variable per count (`x0`, `x1`, …) and per propensity (`a_0`, `a_1`, …)
+ * instead of arrays, the sum and the selection as straight-line selects, the
+ * picked reaction's net change as select chains, and the propensities
+ * recomputed after every firing without a branch (mass action from its
+ * orders, or the WGSL snippet; one whose inputs the firing cannot change
+ * comes out the same, and custom ones outside the dependency lists keep
+ * their value through a select). The f32 operations and their order are the
+ * CPU twin's. Constants stay in a buffer, so the source depends only on the
  * network's structure.
  *
  * @param net the network as kernel data
  * @returns the source, its cache name and the snippet line ranges
  *
- * @example Birth–death compiles to a source with two propensities
+ * @example Birth–death: death's propensity is recomputed after each firing
  * ```ts
  * import { ssaEnsembleSource } from "./ssa_ensemble.ts";
  * import assert from "node:assert/strict";
@@ -162,50 +188,147 @@ export interface SsaKernelSource {
  *     { name: "death", reactants: [[0, 1]], change: [[0, -1]], dependents: [1] },
  *   ],
  * });
- * assert.match(k.source, /fn sd_prop_1\(\) -> f32/);
+ * assert.match(k.source, /a_1 = k_1 \* f32\(x0\);/); // death's propensity, recomputed
  * assert.ok(!/10\.0/.test(k.source)); // no rate constant in the source
  * ```
  */
 export function ssaEnsembleSource(net: SsaKernelNetwork): SsaKernelSource {
-  const nr = net.reactions.length;
-  const props: string[] = [];
-  const fire: string[] = [];
-  const customs: Array<{ reaction: number; body: string }> = [];
-  net.reactions.forEach((r, j) => {
-    if (r.custom) {
-      customs.push({ reaction: j, body: r.custom.wgsl });
-      props.push(`fn sd_prop_${j}() -> f32 { return sd_user_${j}(sd_xf()); }`);
-    } else {
-      const f = r.reactants.map(([i, o]) =>
-        o === 1 ? ` * f32(x[${i}])` : ` * sd_falling(x[${i}], ${o})`
-      )
-        .join("");
-      props.push(`fn sd_prop_${j}() -> f32 { return rates[${j}]${f}; }`);
+  const ns = net.species, nr = net.reactions.length;
+  const rs = net.reactions;
+  const xs = Array.from({ length: ns }, (_, i) => `x${i}`);
+  const xf = `array<f32, SD_NS>(${xs.map((x) => `f32(${x})`).join(", ")})`;
+  // x (x - 1) ... (x - o + 1) in f32, left to right, as the CPU twin's _falling
+  const falling = (i: number, o: number) =>
+    o === 1
+      ? `f32(x${i})`
+      : `(${
+        Array.from({ length: o }, (_, m) => m === 0 ? `f32(x${i})` : `f32(x${i} - ${m})`).join(
+          " * ",
+        )
+      })`;
+  const prop = (j: number) => {
+    const r = rs[j]!;
+    if (r.custom) return `sd_user_${j}(${xf})`;
+    return [`k_${j}`, ...r.reactants.map(([i, o]) => falling(i, o))].join(" * ");
+  };
+  // after reaction `pick` fires, propensity k is recomputed when k is a dependent of pick
+  const firedBy = rs.map((_, k) => rs.flatMap((r, j) => r.dependents.includes(k) ? [j] : []));
+  const recompute: string[] = [];
+  const checked: string[] = [];
+  // propensities that can differ from a fresh computation from the counts
+  // (kept by a select, or never recomputed): a parked path saves them
+  const kept: number[] = [];
+  rs.forEach((r, k) => {
+    const by = firedBy[k]!;
+    if (by.length === 0) { // never changes
+      kept.push(k);
+      return;
     }
-    const body = [
-      ...r.change.map(([i, d]) => `x[${i}] = x[${i}] + (${d});`),
-      ...r.dependents.map((k) => `sd_set(${k}u, sd_prop_${k}());`),
-    ].join(" ");
-    fire.push(`    case ${j}u: { ${body} }`);
+    // Recomputing a mass-action propensity after a reaction that changes none
+    // of its reactants gives the same f32, so no guard is needed when every
+    // reaction that does change them lists k as a dependent.
+    const changers = rs.flatMap((q, j) =>
+      q.change.some(([i]) => r.reactants.some(([ri]) => ri === i)) ? [j] : []
+    );
+    const free = by.length === nr || (!r.custom && changers.every((j) => by.includes(j)));
+    if (free) {
+      recompute.push(`        a_${k} = ${prop(k)};`);
+    } else {
+      const other = rs.map((_, j) => j).filter((j) => !by.includes(j));
+      const guard = by.length <= other.length
+        ? by.map((j) => `pick == ${j}u`).join(" || ")
+        : `!(${other.map((j) => `pick == ${j}u`).join(" || ")})`;
+      recompute.push(`        a_${k} = select(a_${k}, ${prop(k)}, ${guard});`);
+      kept.push(k);
+    }
+    checked.push(`sd_ok(a_${k})`);
   });
-  const init = net.reactions.map((_, j) => `  sd_set(${j}u, sd_prop_${j}());`).join("\n");
+  // (an unchanged propensity was checked when it was set, and bad is false here)
+  if (checked.length > 0) recompute.push(`        bad = !(${checked.join(" && ")});`);
+  // a fresh path starts from init; a resumed one from its parked state, with
+  // the propensities recomputed from its counts (the same f32 values) except
+  // the kept ones
+  const aw = (q: number) => `sw + ${4 + ns + q}u`;
+  const state = [
+    ...rs.flatMap((r, j) => r.custom ? [] : [`  let k_${j} = rates[${j}];`]),
+    ...xs.map((x, i) => `  var ${x} = init[${i}];`),
+    `  if (p.resume != 0u) {`,
+    `    phase = state[sw];`,
+    `    t = bitcast<f32>(state[sw + 1u]);`,
+    `    m = state[sw + 2u];`,
+    `    si = state[sw + 3u];`,
+    ...xs.map((x, i) => `    ${x} = bitcast<i32>(state[sw + ${4 + i}u]);`),
+    `  }`,
+    `  if (phase == 2u) { return; } // finished in an earlier dispatch`,
+    ...rs.map((_, j) => `  var a_${j} = ${prop(j)};`),
+    ...(kept.length === 0 ? [] : [
+      `  if (p.resume != 0u) {`,
+      ...kept.map((k, q) => `    a_${k} = bitcast<f32>(state[${aw(q)}]);`),
+      `  }`,
+    ]),
+    `  var bad = ${nr === 0 ? "false" : `!(${rs.map((_, j) => `sd_ok(a_${j})`).join(" && ")})`};`,
+    `  bad = bad || (phase & 16u) != 0u;`,
+  ];
+  const save = [
+    ...xs.map((x, i) => `    state[sw + ${4 + i}u] = bitcast<u32>(${x});`),
+    ...kept.map((k, q) => `    state[${aw(q)}] = bitcast<u32>(a_${k});`),
+  ];
+  // a0 in reaction order (0 + a_0 is a_0 up to the sign of zero, which nothing reads)
+  const a0 = `        let a0 = ${nr === 0 ? "f32(0.0)" : rs.map((_, j) => `a_${j}`).join(" + ")};`;
+  const select = rs.flatMap((_, j) => [
+    `        acc = select(acc, acc + a_${j}, a_${j} > 0.0);`,
+    `        last = select(last, ${j}u, a_${j} > 0.0);`,
+    `        pick = select(pick, ${j}u, pick == SD_NR && acc > goal);`,
+  ]);
+  const fire: string[] = [];
+  for (let i = 0; i < ns; i++) {
+    let d = "0";
+    rs.forEach((r, j) => {
+      for (const [si, v] of r.change) {
+        if (si === i && v !== 0) d = `select(${d}, ${v}, pick == ${j}u)`;
+      }
+    });
+    if (d !== "0") fire.push(`        x${i} = x${i} + ${d};`);
+  }
+  fire.push(...recompute);
+  let hv = "x0";
+  for (let i = 1; i < ns; i++) hv = `select(${hv}, x${i}, p.hist_species == ${i}u)`;
+  const record = [
+    `fn sd_record(path: u32, s: u32, ${xs.map((x) => `${x}: i32`).join(", ")}) {`,
+    ...xs.map((x, i) => `  sd_cell(path, s, ${i}u, ${x});`),
+    `  if (p.hist_on != 0u) { sd_hist(s, ${hv}); }`,
+    `}`,
+  ].join("\n");
   // custom snippets go first, each in its own function, so their lines can be mapped back
   const head = joinWgsl(PHILOX_WGSL, "");
-  const template = SSA.replace("{{NS}}", String(net.species)).replace("{{NR}}", String(nr));
+  const template = SSA.replace("{{NS}}", String(ns)).replace("{{NR}}", String(nr))
+    .replace("{{SW}}", String(4 + ns + kept.length));
   const [before, after] = template.split("{{PROPENSITIES}}") as [string, string];
   let source = head + before;
   const snippets: SsaKernelSource["snippets"] = [];
-  for (const c of customs) {
-    source += `fn sd_user_${c.reaction}(x: array<f32, SD_NS>) -> f32 {\n`;
+  for (const [j, r] of rs.entries()) {
+    if (!r.custom) continue;
+    source += `fn sd_user_${j}(x: array<f32, SD_NS>) -> f32 {\n`;
     const line = source.split("\n").length;
-    const lines = c.body.split("\n").length;
-    source += `${c.body}\n}\n`;
-    snippets.push({ reaction: c.reaction, line, lines });
+    const body = r.custom.wgsl;
+    source += `${body}\n}\n`;
+    snippets.push({ reaction: j, line, lines: body.split("\n").length });
   }
-  source += props.join("\n") +
-    after.replace("{{INIT}}", init).replace("{{FIRE}}", fire.join("\n"));
+  const body = after.replace("{{STATE}}", state.join("\n"))
+    .replace("{{A0}}", a0)
+    .replaceAll("{{XARGS}}", xs.join(", "))
+    .replace("{{SELECT}}", select.join("\n"))
+    .replace("{{FIRE}}", fire.join("\n"))
+    .replace("{{SAVE}}", save.join("\n"));
+  // the hot loop's second firing is a copy of the first
+  const begin = "        // {{FIRING-BEGIN}}\n", end = "        // {{FIRING-END}}\n";
+  const firing = body.slice(body.indexOf(begin) + begin.length, body.indexOf(end));
+  const again = firing.split("\n").map((l) => l && `  ${l}`).join("\n");
+  source += record +
+    body.replace(begin, "").replace(end, "").replace("          {{FIRING}}\n", again);
   return {
     source,
+    stateWords: 4 + ns + kept.length,
     name: `ssa_ensemble#${fnv(source, 0x811c9dc5)}${fnv(source, 0x01234567)}`,
     snippets,
   };
@@ -253,6 +376,20 @@ function _checkPlan(what: string, net: SsaKernelNetwork, plan: SsaEnsemblePlan):
   if (!Number.isInteger(chunk) || chunk < WG || chunk % WG !== 0) {
     throw new SdenoRangeError(
       `${what}: chunkPaths must be a positive multiple of 64, got ${quote(chunk)}`,
+    );
+  }
+  const budget = plan.dispatchBudget ?? SSA_DISPATCH_BUDGET;
+  if (!Number.isInteger(budget) || budget < 1 || budget > 1 << 24) {
+    throw new SdenoRangeError(
+      `${what}: dispatchBudget must be an integer in [1, 2^24], got ${quote(budget)}`,
+    );
+  }
+  const h = plan.histogram;
+  if (h && !(Number.isInteger(h.species) && h.species >= 0 && h.species < net.species)) {
+    throw new SdenoRangeError(
+      `${what}: histogram.species must be a species index in [0, ${net.species}), got ${
+        quote(h.species)
+      }`,
     );
   }
   return cells;
@@ -414,30 +551,16 @@ export function ssaEnsembleCpu(net: SsaKernelNetwork, plan: SsaEnsemblePlan): Ss
 // ---------------------------------------------------------------- launcher
 
 /**
- * llvmpipe, Mesa's software adapter, counts the loop iterations of a shader
- * invocation (one counter per group of 8 lanes, for every loop together,
- * LP_MAX_TGSI_LOOP_ITERATIONS) and at this many silently leaves whatever loop
- * it is in, which would cut a path short with wrong results.
- */
-const LOOP_LIMIT = 65535;
-/** Iterations kept in reserve for the loops outside the firing loop. */
-const LOOP_MARGIN = 1024;
-
-/**
- * The most firings one path may take in the kernel with `nSave` save times:
- * the firing loop and its save-time check take two iterations per firing,
- * and each record one more, so a path within this stays under
- * {@linkcode LOOP_LIMIT} on every adapter; longer paths are refused with an
- * error instead of being cut.
- */
-function ssaFiringCap(nSave: number): number {
-  return Math.floor((LOOP_LIMIT - LOOP_MARGIN) / 2) - nSave;
-}
-
-/**
  * Runs the ensemble on the GPU: compiles (once per device and network
  * structure) and dispatches the kernel in chunks of `chunkPaths` paths, then
  * reads back the batch sums, the histogram and, when recorded, the counts.
+ * A dispatch runs each path for at most `dispatchBudget` units of work
+ * (llvmpipe's loop cap; see {@linkcode SSA_DISPATCH_BUDGET}) and parks the
+ * unfinished ones in a state buffer; further dispatches resume them, several
+ * between reads of the chunk's finished count, until every path is done. The
+ * results are those of one long dispatch. A chunk's first dispatch goes out
+ * before the previous chunk's count is read, so chunks keep the adapter busy,
+ * and a run whose paths all finish in their first dispatch reads back once.
  * A WGSL propensity snippet that does not compile becomes an
  * {@linkcode SdenoParseError} naming the reaction, with the line and column
  * inside the snippet.
@@ -447,6 +570,8 @@ function ssaFiringCap(nSave: number): number {
  * @param plan constants, initial counts, times, paths and key
  * @returns the sums, as {@linkcode ssaEnsembleCpu} computes them
  * @throws {SdenoParseError} when a WGSL snippet does not compile
+ * @throws {NumericalError} when llvmpipe's loop limiter still cut a path
+ *   (lanes of a group with wildly different firings between save times)
  */
 export async function launchSsaEnsemble(
   ctx: GpuContext,
@@ -460,6 +585,7 @@ export async function launchSsaEnsemble(
     "read",
     "read",
     "read",
+    "storage",
     "storage",
     "storage",
     "storage",
@@ -490,16 +616,14 @@ export async function launchSsaEnsemble(
     throw err;
   }
   const ns = net.species, nr = net.reactions.length, nSave = plan.saveTimes.length;
-  const cap = ssaFiringCap(nSave);
-  if (cap < 1) {
-    throw new SdenoRangeError(
-      `${what}: at most ${
-        ssaFiringCap(0) - 1
-      } save times fit the kernel's loop limit, got ${nSave}; use the cpu backend`,
-    );
-  }
-  const maxSteps = Math.min(plan.maxSteps, cap);
   const chunk = plan.chunkPaths ?? 65536;
+  const budget = plan.dispatchBudget ?? SSA_DISPATCH_BUDGET;
+  const nChunks = Math.ceil(plan.paths / chunk);
+  const chunkN = (c: number) => Math.min(chunk, plan.paths - c * chunk);
+  // two slots of path state and counts: chunk c + 1 runs while chunk c's
+  // finished count travels to the host
+  const slots = nChunks > 1 ? 2 : 1;
+  const slotPaths = Math.max(1, Math.min(chunk, plan.paths));
   const rates = ctx.acquire(Math.max(nr, 1) * 4);
   const saves = ctx.acquire(Math.max(nSave, 1) * 4);
   const init = ctx.acquire(ns * 4);
@@ -508,8 +632,15 @@ export async function launchSsaEnsemble(
   const h = plan.histogram;
   const histWords = h ? nSave * (h.bins + 2) : 4;
   const hist = ctx.acquire(histWords * 4);
-  const status = ctx.acquire(16);
-  const countsBuf = plan.record ? ctx.acquire(Math.min(chunk, plan.paths) * cells * 4) : undefined;
+  const statusWords = 4 + nChunks;
+  const status = ctx.acquire(statusWords * 4);
+  // sums, histogram and status side by side, read back in one go
+  const outWords = sumWords + (h ? histWords : 0) + statusWords;
+  const out = ctx.acquire(outWords * 4);
+  const states = Array.from({ length: slots }, () => ctx.acquire(slotPaths * k.stateWords * 4));
+  const countsBufs = plan.record
+    ? Array.from({ length: slots }, () => ctx.acquire(slotPaths * cells * 4))
+    : undefined;
   const counts = plan.record ? new Int32Array(plan.paths * cells) : undefined;
   try {
     ctx.write(rates, 0, Float32Array.from(plan.constants, (v) => Number.isFinite(v) ? v : 0));
@@ -517,13 +648,15 @@ export async function launchSsaEnsemble(
     ctx.write(init, 0, Int32Array.from(plan.x0));
     ctx.clear(sums);
     ctx.clear(hist);
-    ctx.write(status, 0, new Uint32Array([0, 0, 0xffffffff, 0]));
-    const u = new ArrayBuffer(64);
+    const st0 = new Uint32Array(statusWords);
+    st0[2] = 0xffffffff;
+    ctx.write(status, 0, st0);
+    const u = new ArrayBuffer(80);
     const uu = new Uint32Array(u), uf = new Float32Array(u), ui = new Int32Array(u);
-    for (let start = 0; start < plan.paths; start += chunk) {
-      const n = Math.min(chunk, plan.paths - start);
+    const dispatch = (c: number, resume: boolean) => {
+      const start = c * chunk, n = chunkN(c);
       uu.set([n, (plan.pathOffset + start) >>> 0, plan.key.seed, plan.key.stream]);
-      uu.set([plan.purpose, nSave, maxSteps, plan.record ? 1 : 0], 4);
+      uu.set([plan.purpose, nSave, plan.maxSteps, plan.record ? 1 : 0], 4);
       uf[8] = plan.tEnd;
       uu[9] = h?.species ?? 0;
       ui[10] = h?.lo ?? 0;
@@ -532,27 +665,85 @@ export async function launchSsaEnsemble(
       uu[13] = h ? 1 : 0;
       uu[14] = start / WG;
       uu[15] = cells;
+      uu.set([resume ? 1 : 0, 4 + c, budget, 0], 16);
       ctx.dispatch(
         pipeline,
-        [rates, saves, init, countsBuf ?? ctx.dummy, sums, hist, status],
+        [
+          rates,
+          saves,
+          init,
+          countsBufs?.[c % slots] ?? ctx.dummy,
+          sums,
+          hist,
+          status,
+          states[c % slots]!,
+        ],
         u,
         Math.ceil(n / WG),
       );
-      if (countsBuf && counts) {
-        const bytes = new Int32Array(await ctx.read(countsBuf, 0, n * cells * 4));
-        counts.set(bytes, start * cells);
+    };
+    const readOut = async () => {
+      ctx.copy(sums, 0, out, 0, sumWords * 4);
+      if (h) ctx.copy(hist, 0, out, sumWords * 4, histWords * 4);
+      ctx.copy(status, 0, out, (outWords - statusWords) * 4, statusWords * 4);
+      return new Uint32Array(await ctx.read(out, 0, outWords * 4));
+    };
+    // how many paths of chunk c have finished: the last chunk reads everything
+    // (so a run whose paths all fit in their first dispatch syncs once)
+    let last: Uint32Array | undefined;
+    const check = async (c: number) => {
+      if (c < nChunks - 1) return new Uint32Array(await ctx.read(status, (4 + c) * 4, 4))[0]!;
+      last = await readOut();
+      return last[outWords - statusWords + 4 + c]!;
+    };
+    // resume chunk c until every path has finished: 1, 1, 2, 4, ... up to 32
+    // dispatches between reads (a dispatch whose paths are all done costs
+    // little; a read, a host round trip)
+    // (every dispatch moves each unfinished path on by a firing or a record)
+    const maxPasses = Math.ceil((plan.maxSteps + 4 * nSave) / budget) + 2;
+    const complete = async (c: number, first: Promise<number>) => {
+      let pending = first, passes = 1;
+      while ((await pending) < chunkN(c)) {
+        if (passes > maxPasses) {
+          throw new NumericalError(
+            `${what}: paths of chunk ${c} did not finish in ${passes} dispatches`,
+          );
+        }
+        const more = Math.min(passes, 32);
+        for (let r = 0; r < more; r++) dispatch(c, true);
+        passes += more;
+        pending = check(c);
       }
+      if (countsBufs && counts) {
+        const n = chunkN(c);
+        const bytes = new Int32Array(await ctx.read(countsBufs[c % slots]!, 0, n * cells * 4));
+        counts.set(bytes, c * chunk * cells);
+      }
+    };
+    let prev: Promise<number> | undefined;
+    for (let c = 0; c < nChunks; c++) {
+      dispatch(c, false);
+      const first = check(c);
+      if (prev) await complete(c - 1, prev);
+      prev = first;
     }
-    const raw = new Uint32Array(await ctx.read(sums, 0, sumWords * 4));
-    const histRaw = h ? new Uint32Array(await ctx.read(hist, 0, histWords * 4)) : undefined;
-    const st = new Uint32Array(await ctx.read(status, 0, 16));
-    if (st[0]! > 0 && maxSteps < plan.maxSteps) {
+    if (prev) await complete(nChunks - 1, prev);
+    let raw = last;
+    const allDone = (r: Uint32Array) => {
+      for (let c = 0; c < nChunks; c++) {
+        if (r[outWords - statusWords + 4 + c]! < chunkN(c)) return false;
+      }
+      return true;
+    };
+    if (!raw || !allDone(raw)) raw = await readOut();
+    const histRaw = h ? raw.subarray(sumWords, sumWords + histWords) : undefined;
+    const st = raw.subarray(outWords - statusWords);
+    if (st[3]) {
       throw new NumericalError(
-        `${what}: ${st[0]} path(s) needed more than ${maxSteps} firings, the most one path may ` +
-          `take in this kernel (llvmpipe stops a shader's loops after ${LOOP_LIMIT} iterations ` +
-          `in all, and the kernel loops twice per firing); the first is path ${st[2]}. Use the ` +
-          `cpu backend or a shorter tEnd`,
-        { step: maxSteps, index: st[2]! },
+        `${what}: ${st[3]} path(s) ran into the adapter's loop limit (llvmpipe leaves a shader's ` +
+          `loops after 65535 iterations per group of 8 paths), so their results would be wrong; ` +
+          `the first is path ${st[2]}. The paths of a group need very different numbers of ` +
+          `firings between save times: use the cpu backend, or fewer save times`,
       );
     }
     const sum = new Float64Array(SSA_BATCHES * cells);
@@ -582,7 +773,7 @@ export async function launchSsaEnsemble(
       firstBadPath: st[2]!,
     };
   } finally {
-    for (const b of [rates, saves, init, sums, hist, status]) ctx.recycle(b);
-    if (countsBuf) ctx.recycle(countsBuf);
+    for (const b of [rates, saves, init, sums, hist, status, out, ...states]) ctx.recycle(b);
+    for (const b of countsBufs ?? []) ctx.recycle(b);
   }
 }

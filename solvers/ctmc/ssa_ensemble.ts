@@ -167,10 +167,7 @@ function _variance(n: number, s1: number, s2: number): number {
  * @throws {SdenoRangeError} for tEnd ≤ 0, bad save times, counts or histogram options
  * @throws {SdenoTypeError} for a custom propensity without wgsl on webgpu
  * @throws {SdenoParseError} when a WGSL propensity snippet does not compile
- * @throws {NumericalError} when a path exceeds maxSteps or meets a bad propensity, or
- *   on webgpu needs more firings than the kernel allows one path (about 32 000 minus
- *   the save times: Mesa's llvmpipe silently stops a shader's loops after 65 535
- *   iterations, so longer paths are refused rather than cut short; use the cpu backend)
+ * @throws {NumericalError} when a path exceeds maxSteps or meets a bad propensity
  *
  * @example Birth–death on the cpu backend: the mean at t = 10 is near 63.2
  * ```ts
