@@ -89,6 +89,8 @@ export function ssaDirect(network: ReactionNetwork, options: SsaOptions): SsaRes
     t: 0,
     m: 0,
     si: 0,
+    wi: 0,
+    wn: 0,
     absorbed: false,
   };
   for (let p = 0; p < s.paths; p++) {
@@ -115,6 +117,14 @@ const MAX_GENERATED = 256;
 const BRANCH_FREE_MAX = 16;
 /** Blocks of one path are indexed by ⌊m/2⌋ as a u32 (m mod 2³²): batches stop at the wrap. */
 const BLOCK_WRAP = 2147483648;
+/**
+ * Firings per call of a generated loop's chunk. A path runs as many calls of
+ * one function, so V8 optimises that function at its entry after a few
+ * calls. As one long loop, a path ran in on-stack-replaced code that reached
+ * full speed only after several paths (about 15e6 firings/s for the first
+ * Schlögl path, 25e6 from the sixth).
+ */
+const CHUNK_FIRINGS = 4096;
 
 /** One path's inputs and, after the loop, its outputs (t, m, si, absorbed, x). */
 interface _DirectState {
@@ -131,6 +141,9 @@ interface _DirectState {
   t: number;
   m: number;
   si: number;
+  /** Next unused word pair of `draws.pairs`, and the end of the filled part (generated loop). */
+  wi: number;
+  wn: number;
   absorbed: boolean;
 }
 
@@ -255,22 +268,27 @@ function _generateLoop(k: _Compiled): _DirectLoop {
   const changed = range(ns).filter((i) => deltas[i]!.some((v) => v !== 0));
   const lines: string[] = [];
   const put = (...l: string[]) => lines.push(...l);
+  // A chunk runs up to `budget` firings and saves the path's state in st; the
+  // next one reloads it and recomputes the propensities from the counts, which
+  // gives the same numbers, so a path's firings do not depend on the chunking.
   put(
     `"use strict";`,
-    `return function directLoop(st) {`,
+    `const chunk = function directChunk(st, budget) {`,
     `const x = st.x, fire = st.fire, counts = st.counts, base = st.base;`,
     `const saveTimes = st.saveTimes, tEnd = st.tEnd, maxSteps = st.maxSteps;`,
     `const draws = st.draws, pairs = draws.pairs, rec = st.rec, pathId = st.pathId;`,
     `const nSave = saveTimes.length;`,
-    `let t = 0, si = 0, m = 0, wi = 0, wn = 0;`,
-    `let next = nSave > 0 ? saveTimes[0] : Infinity;`,
-    `st.absorbed = false;`,
+    `let t = st.t, si = st.si, m = st.m, wi = st.wi, wn = st.wn;`,
+    `const mStop = m + budget;`,
+    `let next = si < nSave ? saveTimes[si] : Infinity;`,
+    `let done = true;`,
   );
   if (!inArray) put(...range(ns).map((i) => `let x${i} = x[${i}];`));
   if (branchFree) put(...changed.map((i) => `const d${i} = deltas[${i}];`));
   put(...range(nr).map((j) => `let p${j} = ${prop[j]};`));
   put(
     `for (;;) {`,
+    `if (m >= mStop) { done = false; break; }`,
     `const a0 = 0${range(nr).map((j) => ` + p${j}`).join("")};`,
     `if (!(a0 > 0)) {`,
     `if (a0 !== 0) fail(0, pathId, m, t, a0);`,
@@ -342,7 +360,24 @@ function _generateLoop(k: _Compiled): _DirectLoop {
     `}`,
   );
   if (!inArray) put(...range(ns).map((i) => `x[${i}] = x${i};`));
-  put(`st.t = t;`, `st.m = m;`, `st.si = si;`, `};`);
+  put(
+    `st.t = t;`,
+    `st.m = m;`,
+    `st.si = si;`,
+    `st.wi = wi;`,
+    `st.wn = wn;`,
+    `return done;`,
+    `};`,
+    `return function directLoop(st) {`,
+    `st.t = 0;`,
+    `st.m = 0;`,
+    `st.si = 0;`,
+    `st.wi = 0;`,
+    `st.wn = 0;`,
+    `st.absorbed = false;`,
+    `while (!chunk(st, ${CHUNK_FIRINGS})) {}`,
+    `};`,
+  );
   const factory = new Function("fail", "check", "custom", "deltas", lines.join("\n"));
   return factory(_fail, _checkCustom, k.custom, deltas) as _DirectLoop;
 }

@@ -291,6 +291,31 @@ Deno.test("ssaDirect() gives the scalar reference's numbers bit for bit, generat
   assertSameResult(withSettings(true, false, () => ssaDirect(net, options)), want, "long plain");
 });
 
+Deno.test("ssaDirect() runs a path in chunks of 4096 firings without changing it: jumps recorded across chunks, maxSteps at a chunk's end", () => {
+  const net = builtinReactionNetwork("schlogl");
+  const options = { tEnd: 25, saveTimes: [1, 12.5, 25], trajectory: true, key: makeKey(3) };
+  const want = directReference(net, options);
+  assert.ok(want.steps[0]! > 3 * 4096, `${want.steps[0]} firings`);
+  assertSameResult(ssaDirect(net, options), want, "generated, in chunks");
+  assertSameResult(withSettings(true, false, () => ssaDirect(net, options)), want, "plain");
+  // the same error, at the same firing, whether the loop is one call or chunks
+  const capped = { ...options, maxSteps: 2 * 4096 };
+  const message = (f: () => unknown) => {
+    try {
+      f();
+    } catch (e) {
+      assert.ok(e instanceof NumericalError);
+      return e.message;
+    }
+    assert.fail("no NumericalError");
+  };
+  assert.equal(
+    message(() => ssaDirect(net, capped)),
+    message(() => withSettings(true, false, () => ssaDirect(net, capped))),
+  );
+  assert.match(message(() => ssaDirect(net, capped)), /exceeded maxSteps = 8192/);
+});
+
 Deno.test("nextReaction(), firstReaction() and tauLeaping() give the same numbers with and without WebAssembly", () => {
   for (const [label, net, o] of IDENTITY_CASES) {
     const options = { ...o, paths: 20, pathOffset: 7, key: makeKey(5, 6) };
