@@ -86,6 +86,11 @@ export interface Backend {
   columnStats(x: DeviceArray, cols: number): Promise<ColumnStats>;
   /** Returns an array's memory to the backend; the array must not be used again. */
   release(a: DeviceArray): void;
+  /**
+   * Arrays made by `zeros` or `upload` and not yet released: a run that
+   * releases what it allocates on every exit path leaves this unchanged.
+   */
+  readonly liveArrays: number;
   /** Waits until all queued work has finished. */
   finish(): Promise<void>;
   /** Frees the device and caches. */

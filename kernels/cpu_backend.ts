@@ -62,15 +62,30 @@ export class CpuBackend implements Backend {
   /** The host. */
   readonly description = "host (TypeScript, float64)";
   #scratch = new Float64Array(0);
+  #live = new WeakSet<DeviceArray>();
+  #liveCount = 0;
+
+  /** Arrays allocated and not yet released. */
+  get liveArrays(): number {
+    return this.#liveCount;
+  }
+
+  #track(a: CpuArray): CpuArray {
+    this.#live.add(a);
+    this.#liveCount++;
+    return a;
+  }
 
   /** A zero-filled array of `length` elements. */
   zeros(length: number): CpuArray {
-    return new CpuArray(this, new Float64Array(checkLength("Cannot allocate", length)));
+    return this.#track(
+      new CpuArray(this, new Float64Array(checkLength("Cannot allocate", length))),
+    );
   }
 
   /** A device copy of host data. */
   upload(data: ArrayLike<number>): CpuArray {
-    return new CpuArray(this, Float64Array.from(data));
+    return this.#track(new CpuArray(this, Float64Array.from(data)));
   }
 
   /** Overwrites `a[offset … offset + data.length)` with host data. */
@@ -143,7 +158,10 @@ export class CpuBackend implements Backend {
   }
 
   /** Returns an array's memory; the array must not be used again. */
-  release(_a: DeviceArray): void {}
+  release(a: DeviceArray): void {
+    // the memory is the garbage collector's; only the count of live arrays changes
+    if (this.#live.delete(a)) this.#liveCount--;
+  }
 
   /** Waits until all queued work has finished. */
   finish(): Promise<void> {

@@ -9,6 +9,7 @@ import MAP from "./map.wgsl" with { type: "text" };
 import { COMMON_WGSL } from "./wgsl.ts";
 import { type GpuContext, joinWgsl, WORKGROUP_SIZE } from "./gpu_context.ts";
 import { quote, SdenoRangeError, SdenoTypeError } from "./errors.ts";
+import { fnv1a32Hex } from "./hash.ts";
 
 /** The CPU twin of a map: inputs at one index, the params, and the global index. */
 export type MapFunction = (
@@ -96,13 +97,7 @@ export function defineMap(definition: MapDefinition): MapKernel {
     COMMON_WGSL,
     MAP.replace("{{INPUTS}}", inputs).replace("{{USER}}", wgsl).replace("{{ARGS}}", args),
   );
-  return Object.freeze({ name, arity, wgsl, cpu, source, hash: fnv1a(source) });
-}
-
-function fnv1a(text: string): string {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
-  return (h >>> 0).toString(16).padStart(8, "0");
+  return Object.freeze({ name, arity, wgsl, cpu, source, hash: fnv1a32Hex(source) });
 }
 
 /**

@@ -8,6 +8,9 @@
 
 export * from "./errors.ts";
 export * from "./philox.ts";
+export * from "./purposes.ts";
+export * from "./hash.ts";
+export * from "./factorial.ts";
 export * from "./backend.ts";
 export * from "./cpu_backend.ts";
 export * from "./webgpu_backend.ts";

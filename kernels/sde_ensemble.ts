@@ -27,6 +27,8 @@ import { PHILOX_WGSL } from "./wgsl.ts";
 import { type GpuContext, joinWgsl } from "./gpu_context.ts";
 import { fillNormal, type Key } from "./philox.ts";
 import { NumericalError, SdenoTypeError } from "./errors.ts";
+import { fnv1a32Hex } from "./hash.ts";
+import { PHILOX_PURPOSES } from "./purposes.ts";
 
 /**
  * The kernel template, with its `{{…}}` placeholders.
@@ -209,18 +211,7 @@ export function sdeEnsembleSource(model: EnsembleModel, method: EnsembleMethod):
   return joinWgsl(PHILOX_WGSL, body);
 }
 
-function fnv1a(text: string): string {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
-  return (h >>> 0).toString(16).padStart(8, "0");
-}
-
 const INV_2SQRT3 = 1 / (2 * Math.sqrt(3));
-
-/** Philox purposes of the grid noise: ξ (the increments) and η (the extra normals of ΔZ). */
-export const SDE_GRID_XI_PURPOSE = 0x5de0;
-/** See {@linkcode SDE_GRID_XI_PURPOSE}. */
-export const SDE_GRID_ETA_PURPOSE = 0x5de2;
 
 /**
  * Paths per batch of the cpu twin: the model's callbacks, the noise draws and
@@ -258,7 +249,7 @@ function gridNormalsBatch(
     // one stream, unpadded: each step's run of nb·m normals is z's layout already
     for (let k = 0; k < steps; k++) {
       const run = z.subarray(k * nb * m, (k + 1) * nb * m);
-      fillNormal(run, key, { step: j + k, purpose: SDE_GRID_XI_PURPOSE, offset: first * m });
+      fillNormal(run, key, { step: j + k, purpose: PHILOX_PURPOSES.sdeGridXi, offset: first * m });
     }
     return;
   }
@@ -266,7 +257,7 @@ function gridNormalsBatch(
   for (let k = 0; k < steps; k++) {
     const zo = k * nb * zStride;
     for (let lane0 = 0; lane0 < (sra ? 2 * m : m); lane0 += m) {
-      const purpose = lane0 === 0 ? SDE_GRID_XI_PURPOSE : SDE_GRID_ETA_PURPOSE;
+      const purpose = lane0 === 0 ? PHILOX_PURPOSES.sdeGridXi : PHILOX_PURPOSES.sdeGridEta;
       fillNormal(run, key, { step: j + k, purpose, offset: first * m });
       for (let i = 0; i < nb; i++) {
         const zi = zo + i * zStride + lane0, ri = i * m;
@@ -834,7 +825,7 @@ export async function launchSdeEnsemble(
   const source = sdeEnsembleSource(model, plan.method);
   const bins = plan.bins;
   const pipeline = await ctx.pipeline(
-    `sde-ensemble:${plan.method}:${fnv1a(source)}`,
+    `sde-ensemble:${plan.method}:${fnv1a32Hex(source)}`,
     source,
     ["storage", "storage", "storage", "read", "storage", "storage", "uniform"],
   );

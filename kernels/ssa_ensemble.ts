@@ -20,6 +20,7 @@ import { PHILOX_WGSL } from "./wgsl.ts";
 import { type GpuContext, joinWgsl } from "./gpu_context.ts";
 import { _philoxBlock, type Key } from "./philox.ts";
 import { NumericalError, quote, SdenoParseError, SdenoRangeError } from "./errors.ts";
+import { fnv1a32Hex } from "./hash.ts";
 
 /** One reaction as the kernel sees it. */
 export interface SsaKernelReaction {
@@ -143,11 +144,6 @@ const WG = 64;
  */
 export const SSA_DISPATCH_BUDGET = 1 << 14;
 const F32_BIG = Math.fround(3e38);
-
-function fnv(text: string, h: number): string {
-  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
-  return (h >>> 0).toString(16).padStart(8, "0");
-}
 
 /** The generated kernel: source, cache name, and where each snippet starts. */
 export interface SsaKernelSource {
@@ -329,7 +325,7 @@ export function ssaEnsembleSource(net: SsaKernelNetwork): SsaKernelSource {
   return {
     source,
     stateWords: 4 + ns + kept.length,
-    name: `ssa_ensemble#${fnv(source, 0x811c9dc5)}${fnv(source, 0x01234567)}`,
+    name: `ssa_ensemble#${fnv1a32Hex(source)}${fnv1a32Hex(source, 0x01234567)}`,
     snippets,
   };
 }

@@ -124,11 +124,22 @@ export class WebGpuBackend implements Backend {
     return Math.min(this.chunkElements, length - c * this.chunkElements);
   }
 
+  #live = new WeakSet<DeviceArray>();
+  #liveCount = 0;
+
+  /** Arrays allocated and not yet released. */
+  get liveArrays(): number {
+    return this.#liveCount;
+  }
+
   #alloc(length: number): GpuArray {
     const n = Math.ceil(length / this.chunkElements);
     const chunks: GPUBuffer[] = [];
     for (let c = 0; c < n; c++) chunks.push(this.ctx.acquire(4 * this.#chunkLength(length, c)));
-    return new GpuArray(this, length, chunks);
+    const a = new GpuArray(this, length, chunks);
+    this.#live.add(a);
+    this.#liveCount++;
+    return a;
   }
 
   /** A zero-filled array of `length` elements. */
@@ -309,6 +320,7 @@ export class WebGpuBackend implements Backend {
   /** Returns an array's memory; the array must not be used again. */
   release(a: DeviceArray): void {
     checkOwned("Cannot release", "a", this, a);
+    if (this.#live.delete(a)) this.#liveCount--;
     for (const b of (a as GpuArray).chunks) this.ctx.recycle(b);
     (a as GpuArray).chunks.length = 0;
   }

@@ -8,6 +8,7 @@ import { checkFinite, checkInteger, quote, SdenoRangeError } from "../kernels/er
 import { _checkKey, type Key } from "../kernels/philox.ts";
 import { _UniformStream } from "./_uniform_stream.ts";
 import type { RateMatrix } from "./rate_matrix.ts";
+import { PHILOX_PURPOSES } from "../kernels/purposes.ts";
 
 /** A fully observed path on [0, tEnd]: the state `states[k]` holds on `[times[k], times[k+1])`. */
 export interface CtmcPath {
@@ -38,13 +39,10 @@ export interface SampleCtmcPathOptions {
   method?: "direct" | "uniformization";
 }
 
-/** Philox purpose tag of CTMC path sampling. */
-export const CTMC_PATH_PURPOSE = 0x43544d43; // "CTMC"
-
 /**
  * Samples one path of the chain on [0, tEnd]. Uniform k of the path is
  * lane k mod 4 of the Philox block with counter
- * `(path, ⌊k/4⌋, CTMC_PATH_PURPOSE, 0)`.
+ * `(path, ⌊k/4⌋, PHILOX_PURPOSES.ctmcPath, 0)`.
  *
  * @param q the generator
  * @param options `initial`, `tEnd`, `key`, `path`, `method`
@@ -75,7 +73,7 @@ export function sampleCtmcPath(q: RateMatrix, options: SampleCtmcPathOptions): C
       `${what}: method must be "direct" or "uniformization", got ${quote(method)}`,
     );
   }
-  const u = new _UniformStream(options.key, path, CTMC_PATH_PURPOSE);
+  const u = new _UniformStream(options.key, path, PHILOX_PURPOSES.ctmcPath);
   const times: number[] = [0];
   const states: number[] = [x0];
   const { rowPtr, colIdx, values, exitRates } = q;

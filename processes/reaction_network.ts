@@ -5,6 +5,7 @@
  */
 
 import { quote, SdenoRangeError, SdenoTypeError } from "../kernels/errors.ts";
+import { factorial } from "../kernels/factorial.ts";
 
 /** A species and its initial copy number. */
 export interface SpeciesSpec {
@@ -89,12 +90,6 @@ export interface Reaction {
 
 const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const WHAT = "Cannot build the reaction network";
-
-function _factorial(k: number): number {
-  let f = 1;
-  for (let i = 2; i <= k; i++) f *= i;
-  return f;
-}
 
 /**
  * A reaction network: species with initial counts and reactions with
@@ -293,7 +288,7 @@ export class ReactionNetwork {
       }
       let scale = 1;
       if (this.convention === "gillespy2") {
-        for (const [, c] of reactants) scale *= _factorial(c);
+        for (const [, c] of reactants) scale *= Number(factorial(c));
       }
       constant = rate * scale;
       dependsOn = reactants.map(([i]) => i);
@@ -390,5 +385,5 @@ export function _binomial(x: number, r: number): number {
   if (r === 2) return (x * (x - 1)) / 2;
   let num = 1;
   for (let m = 0; m < r; m++) num *= x - m;
-  return num / _factorial(r);
+  return num / Number(factorial(r));
 }

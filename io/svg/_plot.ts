@@ -5,6 +5,7 @@
  */
 
 import { quote, SdenoRangeError, SdenoTypeError } from "../../kernels/errors.ts";
+import { fnv1a32 } from "../../kernels/hash.ts";
 import { niceTicks } from "./nice_ticks.ts";
 import type { AxisScale, LegendPosition, Numbers, PlotOptions } from "./plot_options.ts";
 import { PALETTE } from "./plot_options.ts";
@@ -99,12 +100,7 @@ export function extent(arrays: readonly Numbers[]): [number, number] {
 
 /** 32-bit FNV-1a hash, base 36: a deterministic id for clip paths. */
 export function hash(text: string): string {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) {
-    h ^= text.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  return (h >>> 0).toString(36);
+  return fnv1a32(text).toString(36);
 }
 
 /** A scale from data to pixels, with its ticks. */

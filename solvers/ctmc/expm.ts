@@ -9,6 +9,7 @@
  */
 
 import { checkInteger, quote, SdenoRangeError, SdenoTypeError } from "../../kernels/errors.ts";
+import { factorial } from "../../kernels/factorial.ts";
 import { _luFactor, _luSolve, _matmul, _norm1 } from "../../processes/_ctmc_linalg.ts";
 
 /** Options of {@linkcode expm}. */
@@ -37,18 +38,12 @@ const THETA9 = 2.097847961257068;
 const THETA13 = 4.25;
 const U = 2 ** -53;
 
-function _factorial(k: number): bigint {
-  let f = 1n;
-  for (let i = 2n; i <= BigInt(k); i++) f *= i;
-  return f;
-}
-
 /** Padé [m/m] coefficients of e^x scaled so b_m = 1: b_j = (2m−j)!/(j!(m−j)!) (Higham 2005, eq. 2.2). */
 function _padeCoefficients(m: number): Float64Array {
   const b = new Float64Array(m + 1);
   for (let j = 0; j <= m; j++) {
-    const num = _factorial(2 * m - j);
-    const den = _factorial(j) * _factorial(m - j);
+    const num = factorial(2 * m - j);
+    const den = factorial(j) * factorial(m - j);
     // exact integer quotient, rounded once to double
     b[j] = Number(num / den);
   }
@@ -58,8 +53,8 @@ const PADE = new Map([3, 5, 7, 9, 13].map((m) => [m, _padeCoefficients(m)]));
 
 /** 1/|c_{2m+1}| = (2m)!(2m+1)!/(m!)² of the backward error series (Al-Mohy & Higham 2009, eq. 5.1). */
 function _cRecip(m: number): number {
-  const f = _factorial(m);
-  return Number((_factorial(2 * m) * _factorial(2 * m + 1)) / (f * f));
+  const f = factorial(m);
+  return Number((factorial(2 * m) * factorial(2 * m + 1)) / (f * f));
 }
 
 /**

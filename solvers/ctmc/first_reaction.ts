@@ -18,9 +18,7 @@ import {
   type SsaOptions,
   type SsaResult,
 } from "./_ssa_common.ts";
-
-/** Philox purpose tag of the first-reaction method ("SSAF"). */
-export const FIRST_REACTION_PURPOSE = 0x53534146;
+import { PHILOX_PURPOSES } from "../../kernels/purposes.ts";
 
 /**
  * Exact stochastic simulation by the first-reaction method (Gillespie,
@@ -28,7 +26,7 @@ export const FIRST_REACTION_PURPOSE = 0x53534146;
  * step draws a putative time `τ_j = −ln(u_j)/a_j` for each reaction with
  * a_j > 0 and fires the earliest. It uses one uniform per reaction per step
  * (uniform k of path p is lane k mod 4 of the Philox block
- * `(pathOffset + p, ⌊k/4⌋, FIRST_REACTION_PURPOSE, 0)`); it is here as the
+ * `(pathOffset + p, ⌊k/4⌋, PHILOX_PURPOSES.firstReaction, 0)`); it is here as the
  * textbook reference, the direct and next-reaction methods are faster.
  *
  * @param network the reaction network
@@ -55,7 +53,7 @@ export function firstReaction(network: ReactionNetwork, options: SsaOptions): Ss
   const { saveTimes, tEnd, maxSteps } = s;
   const nSave = saveTimes.length;
   const x = new Float64Array(ns);
-  const u = new _UniformStream(s.key, s.pathOffset, FIRST_REACTION_PURPOSE);
+  const u = new _UniformStream(s.key, s.pathOffset, PHILOX_PURPOSES.firstReaction);
   for (let p = 0; p < s.paths; p++) {
     const pathId = s.pathOffset + p;
     u.reset(pathId);

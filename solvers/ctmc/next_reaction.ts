@@ -18,9 +18,7 @@ import {
   type SsaOptions,
   type SsaResult,
 } from "./_ssa_common.ts";
-
-/** Philox purpose tag of the next-reaction method ("SSAN"). */
-export const NEXT_REACTION_PURPOSE = 0x5353414e;
+import { PHILOX_PURPOSES } from "../../kernels/purposes.ts";
 
 /** An indexed binary min-heap of reaction times (Gibson & Bruck 2000, §3.3). */
 class _IndexedHeap {
@@ -85,7 +83,7 @@ class _IndexedHeap {
  * comes back from zero draws a fresh time (valid by memorylessness).
  *
  * Uniform k of path p is lane k mod 4 of the Philox block with counter
- * `(pathOffset + p, ⌊k/4⌋, NEXT_REACTION_PURPOSE, 0)`.
+ * `(pathOffset + p, ⌊k/4⌋, PHILOX_PURPOSES.nextReaction, 0)`.
  *
  * @param network the reaction network
  * @param options end time, save times, paths, key, initial counts, …
@@ -114,7 +112,7 @@ export function nextReaction(network: ReactionNetwork, options: SsaOptions): Ssa
   const x = new Float64Array(ns);
   const a = new Float64Array(nr);
   const heap = new _IndexedHeap(nr);
-  const u = new _UniformStream(s.key, s.pathOffset, NEXT_REACTION_PURPOSE);
+  const u = new _UniformStream(s.key, s.pathOffset, PHILOX_PURPOSES.nextReaction);
   for (let p = 0; p < s.paths; p++) {
     const pathId = s.pathOffset + p;
     u.reset(pathId);

@@ -23,9 +23,7 @@ import {
   type SsaOptions,
   type SsaResult,
 } from "./_ssa_common.ts";
-
-/** Philox purpose tag of the direct method ("SSAD"). */
-export const SSA_DIRECT_PURPOSE = 0x53534144;
+import { PHILOX_PURPOSES } from "../../kernels/purposes.ts";
 
 /**
  * Exact stochastic simulation by Gillespie's direct method (J. Phys. Chem.
@@ -46,7 +44,7 @@ export const SSA_DIRECT_PURPOSE = 0x53534144;
  *
  * Randomness: firing m of path p uses words 2(m mod 2) and 2(m mod 2) + 1
  * of the Philox block with counter `(pathOffset + p, ⌊m/2⌋,
- * SSA_DIRECT_PURPOSE, 0)`, so a path does not depend on the batch it runs
+ * PHILOX_PURPOSES.ssaDirect, 0)`, so a path does not depend on the batch it runs
  * in. A path stops early, recording its absorption time, in a state where
  * no reaction can fire.
  *
@@ -83,7 +81,7 @@ export function ssaDirect(network: ReactionNetwork, options: SsaOptions): SsaRes
     saveTimes: s.saveTimes,
     tEnd: s.tEnd,
     maxSteps: s.maxSteps,
-    draws: new _PathExpUniforms(s.key, SSA_DIRECT_PURPOSE),
+    draws: new _PathExpUniforms(s.key, PHILOX_PURPOSES.ssaDirect),
     rec: undefined,
     pathId: 0,
     t: 0,

@@ -25,7 +25,8 @@ import {
 } from "../../kernels/ssa_ensemble.ts";
 import type { ReactionNetwork } from "../../processes/reaction_network.ts";
 import { _setup, type SsaOptions } from "./_ssa_common.ts";
-import { SSA_DIRECT_PURPOSE } from "./ssa_direct.ts";
+import { factorial } from "../../kernels/factorial.ts";
+import { PHILOX_PURPOSES } from "../../kernels/purposes.ts";
 
 /** Options of {@linkcode ssaEnsemble}. */
 export interface SsaEnsembleOptions extends Omit<SsaOptions, "trajectory"> {
@@ -96,12 +97,6 @@ export interface SsaEnsembleResult {
   counts?: Float64Array;
 }
 
-function _factorial(k: number): number {
-  let f = 1;
-  for (let i = 2; i <= k; i++) f *= i;
-  return f;
-}
-
 /** The network as kernel data, and its falling-factorial constants. */
 function _kernelNetwork(
   net: ReactionNetwork,
@@ -123,7 +118,7 @@ function _kernelNetwork(
       custom = { wgsl: r.custom.wgsl ?? "", cpu: r.custom.cpu };
     } else {
       let f = 1;
-      for (const [, o] of r.reactants) f *= _factorial(o);
+      for (const [, o] of r.reactants) f *= Number(factorial(o));
       constants[j] = r.constant / f;
     }
     return {
@@ -155,7 +150,7 @@ function _variance(n: number, s1: number, s2: number): number {
  * per invocation, so millions of paths need no host memory.
  *
  * Path p uses the same Philox draws as {@linkcode ssaDirect} (counter
- * `(pathOffset + p, ⌊m/2⌋, SSA_DIRECT_PURPOSE, 0)` for step m; Salmon et
+ * `(pathOffset + p, ⌊m/2⌋, PHILOX_PURPOSES.ssaDirect, 0)` for step m; Salmon et
  * al., SC'11), but the arithmetic is f32 on both backends: the cpu backend
  * runs the kernel's CPU twin, which emulates the kernel's f32 operations,
  * and gives the same integer counts as the GPU for mass-action networks
@@ -241,7 +236,7 @@ export async function ssaEnsemble(
     paths: s.paths,
     pathOffset: s.pathOffset,
     key: s.key,
-    purpose: SSA_DIRECT_PURPOSE,
+    purpose: PHILOX_PURPOSES.ssaDirect,
     maxSteps,
     record: options.counts ?? false,
     chunkPaths,

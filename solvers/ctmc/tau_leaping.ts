@@ -26,9 +26,7 @@ import {
   type SsaResult,
 } from "./_ssa_common.ts";
 import { _poisson } from "./_poisson.ts";
-
-/** Philox purpose tag of tau-leaping ("TAUL"). */
-export const TAU_LEAPING_PURPOSE = 0x5441554c;
+import { PHILOX_PURPOSES } from "../../kernels/purposes.ts";
 
 /** Options of {@linkcode tauLeaping}. */
 export interface TauLeapingOptions extends SsaOptions {
@@ -127,7 +125,7 @@ export function tauLeaping(network: ReactionNetwork, options: TauLeapingOptions)
   const sig = new Float64Array(ns);
   for (let p = 0; p < s.paths; p++) {
     const pathId = s.pathOffset + p;
-    const u = new _UniformStream(s.key, pathId, TAU_LEAPING_PURPOSE);
+    const u = new _UniformStream(s.key, pathId, PHILOX_PURPOSES.tauLeaping);
     const next = () => u.next();
     const base = p * nSave * ns;
     const fire = res.firings.subarray(p * nr, (p + 1) * nr);

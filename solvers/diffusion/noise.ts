@@ -24,12 +24,7 @@ import {
   SdenoTypeError,
 } from "../../kernels/mod.ts";
 import type { NoiseSource, SamplerOptions } from "./types.ts";
-
-/**
- * The Philox counter word 2 ("purpose") of sampler noise: draw `c` of a
- * sampler uses counter `(element, c, DIFFUSION_NOISE_PURPOSE)`.
- */
-export const DIFFUSION_NOISE_PURPOSE = 0x6466 as const;
+import { PHILOX_PURPOSES } from "../../kernels/purposes.ts";
 
 /** A {@linkcode NoiseSource} whose draws are keyed Philox normals. */
 export interface PhiloxNoise extends NoiseSource {
@@ -47,7 +42,7 @@ export interface PhiloxNoise extends NoiseSource {
  *
  * @param key the Philox key (default `{ seed: 0, stream: 0 }`)
  * @param options `purpose`, the Philox counter word 2 (default
- *   {@linkcode DIFFUSION_NOISE_PURPOSE})
+ *   PHILOX_PURPOSES.diffusionNoise)
  * @returns the noise source
  * @throws {SdenoRangeError} when the seed, stream or purpose is not a u32
  *
@@ -74,7 +69,7 @@ export function philoxNoise(
   const purpose = checkInteger(
     what,
     "purpose",
-    options.purpose ?? DIFFUSION_NOISE_PURPOSE,
+    options.purpose ?? PHILOX_PURPOSES.diffusionNoise,
     0,
     0xffffffff,
   );

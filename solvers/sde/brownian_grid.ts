@@ -7,8 +7,8 @@
 
 import { checkFinite, checkInteger, quote, SdenoRangeError } from "../../kernels/errors.ts";
 import { _checkKey, fillNormal, type Key } from "../../kernels/philox.ts";
-import { SDE_GRID_ETA_PURPOSE, SDE_GRID_XI_PURPOSE } from "../../kernels/sde_ensemble.ts";
 import type { BrownianIncrement, BrownianPath } from "./brownian_path.ts";
+import { PHILOX_PURPOSES } from "../../kernels/purposes.ts";
 
 /** Options of {@linkcode brownianGrid}. */
 export interface BrownianGridOptions {
@@ -91,9 +91,9 @@ export function brownianGrid(key: Key, options: BrownianGridOptions): BrownianPa
       }
       const x = xi.subarray(0, n * m), y = eta.subarray(0, n * m);
       for (let j = a; j < b; j++) {
-        fillNormal(x, key, { step: j, purpose: SDE_GRID_XI_PURPOSE, offset: offset * m });
+        fillNormal(x, key, { step: j, purpose: PHILOX_PURPOSES.sdeGridXi, offset: offset * m });
         if (dZ) {
-          fillNormal(y, key, { step: j, purpose: SDE_GRID_ETA_PURPOSE, offset: offset * m });
+          fillNormal(y, key, { step: j, purpose: PHILOX_PURPOSES.sdeGridEta, offset: offset * m });
           // ΔZ over [s, t] gathers each fine step's own ΔZ plus dt times the increments before it
           for (let e = 0; e < n * m; e++) {
             dZ[e] = dZ[e]! + dt * dW[e]! + zScale * (0.5 * x[e]! + inv2sqrt3 * y[e]!);

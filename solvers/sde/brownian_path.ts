@@ -43,9 +43,6 @@ export interface BrownianPath {
   increment(s: number, t: number, out: BrownianIncrement, n: number, offset?: number): void;
 }
 
-/** Philox purpose word of the virtual Brownian tree (counter = (path, node, purpose, block)). */
-export const SDE_TREE_PURPOSE = 0x5de1;
-
 /**
  * The four Box–Muller normals of the Philox block at counter
  * `(c0, c1, c2, c3)` under `(seed, stream)`, written to `z[0..4)` by the

@@ -10,12 +10,8 @@
 
 import { checkFinite, checkInteger, quote, SdenoRangeError } from "../../kernels/errors.ts";
 import { _checkKey, type Key } from "../../kernels/philox.ts";
-import {
-  _normals4,
-  type BrownianIncrement,
-  type BrownianPath,
-  SDE_TREE_PURPOSE,
-} from "./brownian_path.ts";
+import { _normals4, type BrownianIncrement, type BrownianPath } from "./brownian_path.ts";
+import { PHILOX_PURPOSES } from "../../kernels/purposes.ts";
 
 /** Options of {@linkcode virtualBrownianTree}. */
 export interface VirtualBrownianTreeOptions {
@@ -87,7 +83,7 @@ export function virtualBrownianTree(key: Key, options: VirtualBrownianTreeOption
   const point = (t: number, path: number, k: number, res: Float64Array): void => {
     const c3 = k >> 1;
     const lane = 2 * (k & 1);
-    _normals4(path, 0, SDE_TREE_PURPOSE, c3, key.seed, key.stream, w, z);
+    _normals4(path, 0, PHILOX_PURPOSES.sdeTree, c3, key.seed, key.stream, w, z);
     let wab = Math.sqrt(T) * z[lane]!;
     let aab = T * Math.sqrt(T) * (0.5 * z[lane]! + inv2sqrt3 * z[lane + 1]!);
     let a = t0, h = T, wa = 0, fa = 0, node = 1;
@@ -101,7 +97,7 @@ export function virtualBrownianTree(key: Key, options: VirtualBrownianTreeOption
         aab = 0;
         break;
       }
-      _normals4(path, node, SDE_TREE_PURPOSE, c3, key.seed, key.stream, w, z);
+      _normals4(path, node, PHILOX_PURPOSES.sdeTree, c3, key.seed, key.stream, w, z);
       const hh = 0.5 * h;
       const x = -0.25 * wab + (1.5 * aab) / h + Math.sqrt(h / 16) * z[lane]!;
       const l = -0.125 * h * wab + 0.5 * aab + Math.sqrt((h * h * h) / 192) * z[lane + 1]!;

@@ -15,7 +15,6 @@ import {
   type SsaOptions,
   type SsaResult,
 } from "../../../solvers/ctmc/_ssa_common.ts";
-import { SSA_DIRECT_PURPOSE } from "../../../solvers/ctmc/ssa_direct.ts";
 import { builtinReactionNetwork } from "../../../processes/reaction_network_library.ts";
 import { _UniformStream } from "../../../processes/_uniform_stream.ts";
 import { _setPhiloxWasmDisabled } from "../../../kernels/_wasm_philox.ts";
@@ -26,6 +25,7 @@ import { ReactionNetwork } from "../../../processes/reaction_network.ts";
 import { chiSquareTest, moments } from "../../../stats/mod.ts";
 import { _philoxBlock, makeKey } from "../../../kernels/philox.ts";
 import { fixture } from "./_fixtures.ts";
+import { PHILOX_PURPOSES } from "../../../kernels/purposes.ts";
 
 const MODELS = fixture("crn_models.json");
 const CME = fixture("cme_reference.json");
@@ -197,7 +197,7 @@ function directReference(net: ReactionNetwork, o: SsaOptions): SsaResult {
       }
       const lane = (m & 1) << 1;
       if (lane === 0) {
-        _philoxBlock(pathId, m >>> 1, SSA_DIRECT_PURPOSE, 0, s.key.seed, s.key.stream, w);
+        _philoxBlock(pathId, m >>> 1, PHILOX_PURPOSES.ssaDirect, 0, s.key.seed, s.key.stream, w);
       }
       const u1 = (w[lane]! + 0.5) / 4294967296, u2 = (w[lane + 1]! + 0.5) / 4294967296;
       const tNew = t - Math.log(u1) / a0;
