@@ -1,14 +1,18 @@
 // Philox4x32-10 block throughput on the cpu: the scalar JavaScript
 // `_philoxBlock` (32×32→64 products split into 16-bit halves) versus the
-// hand-assembled WebAssembly module (i64.mul), for consecutive counters and
-// for arbitrary ones, and fillBits / fillNormal with and without WebAssembly.
+// WebAssembly module (i64.mul, SIMD), for consecutive counters, consecutive
+// steps and arbitrary counters; the SSA draws in large and in small batches
+// (a short path's first refills are 2, 4, 8 … blocks); and fillBits /
+// fillNormal with and without WebAssembly.
 import { _philoxBlock, fillBits, fillNormal, makeKey } from "../kernels/philox.ts";
 import {
   isPhiloxWasmAvailable,
   philoxBlocksWasm,
   philoxCountersWasm,
+  philoxExpUniformStepsWasm,
+  philoxStepsWasm,
 } from "../kernels/philox_wasm.ts";
-import { _setPhiloxWasmDisabled } from "../kernels/_wasm_philox.ts";
+import { _philoxWasm, _setPhiloxWasmDisabled } from "../kernels/_wasm_philox.ts";
 import { type BenchRow, table, timeIt } from "./_peer.ts";
 
 /** Runs `f` with the WebAssembly path of philox.ts off. */
@@ -51,12 +55,39 @@ export async function benchPhiloxWasm(blocks = 1 << 22, repeats = 5): Promise<st
     name: "wasm philoxCountersWasm",
     rate: blocks / await timeIt(() => void philoxCountersWasm(counters, key, { out }), repeats),
   });
+  rows.push({
+    name: "wasm philoxStepsWasm",
+    rate: blocks / await timeIt(() => philoxStepsWasm(out, key, { block: step++ }), repeats),
+  });
+  const pairs = new Float64Array(4 * blocks);
+  rows.push({
+    name: "wasm philoxExpUniformStepsWasm",
+    rate: blocks /
+      await timeIt(() => philoxExpUniformStepsWasm(pairs, key, { block: step++ }), repeats),
+  });
+  // the SSA refill schedule of short paths: batches of 2, 4, …, 64 blocks, one path after another
+  const wasm = _philoxWasm();
+  if (wasm !== undefined) {
+    const paths = blocks >> 7; // 126 blocks a path
+    rows.push({
+      name: "wasm expUniformSteps, batches 2…64",
+      rate: 126 * paths / await timeIt(() => {
+        for (let p = 0; p < paths; p++) {
+          for (let n = 2, s = 0; n <= 64; s += n, n *= 2) {
+            wasm.expUniformSteps(p, s, 9, 0, key.seed, key.stream, n);
+          }
+        }
+      }, repeats),
+    });
+  }
 
   const n = 4 * blocks;
   const z = new Float64Array(n);
+  const z32 = new Float32Array(n);
   const fills: Array<[string, string, () => void]> = [
     ["fillBits", "words/s", () => fillBits(out, key, { step: step++ })],
     ["fillNormal (f64)", "normals/s", () => fillNormal(z, key, { step: step++ })],
+    ["fillNormal (f32)", "normals/s", () => fillNormal(z32, key, { step: step++ })],
   ];
   const lines = [
     `### Philox fill functions, n = ${n}, median of ${repeats}`,
