@@ -6,7 +6,7 @@
 
 import { SdenoTypeError } from "../kernels/errors.ts";
 import { _checkBatch, _checkDim, _checkOptions, _checkSample } from "./_validate.ts";
-import { _sampleCovariance } from "./sample_covariance.ts";
+import { covarianceRows } from "./_moments.ts";
 
 /** Options of {@linkcode covarianceError}. */
 export interface CovarianceErrorOptions {
@@ -47,7 +47,7 @@ export function covarianceError(x: ArrayLike<number>, options: CovarianceErrorOp
       `${what}: cov must have length d·d = ${d * d}, got length ${options.cov.length}`,
     );
   }
-  const c = _sampleCovariance(x, n, d);
+  const c = covarianceRows(x, n, d);
   let ss = 0;
   for (let k = 0; k < d * d; k++) ss += (c[k]! - options.cov[k]!) ** 2;
   return Math.sqrt(ss);

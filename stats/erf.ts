@@ -83,7 +83,7 @@ function _erfSmall(x: number): number {
  *
  * @internal
  */
-export function _erfcxLarge(y: number): number {
+function erfcxLarge(y: number): number {
   if (y <= 4) {
     let xnum = C[8] * y;
     let xden = y;
@@ -137,7 +137,7 @@ export function erf(x: number): number {
   const y = Math.abs(x);
   if (y <= THRESH) return _erfSmall(x);
   if (Number.isNaN(x)) return NaN;
-  const r = y >= XBIG ? 0 : _expMinusSquare(y) * _erfcxLarge(y);
+  const r = y >= XBIG ? 0 : _expMinusSquare(y) * erfcxLarge(y);
   return x < 0 ? r - 1 : 1 - r;
 }
 
@@ -162,7 +162,7 @@ export function erfc(x: number): number {
   const y = Math.abs(x);
   if (y <= THRESH) return 1 - _erfSmall(x);
   if (Number.isNaN(x)) return NaN;
-  const r = y >= XBIG ? 0 : _expMinusSquare(y) * _erfcxLarge(y);
+  const r = y >= XBIG ? 0 : _expMinusSquare(y) * erfcxLarge(y);
   return x < 0 ? 2 - r : r;
 }
 
@@ -190,7 +190,7 @@ export function erfcx(x: number): number {
   if (y <= THRESH) r = Math.exp(y * y) * (1 - _erfSmall(y));
   else if (Number.isNaN(x)) return NaN;
   else if (y === Infinity) r = 0;
-  else r = _erfcxLarge(y);
+  else r = erfcxLarge(y);
   if (x >= 0) return r;
   // erfcx(−y) = 2·exp(y²) − erfcx(y)
   const ys = Math.trunc(16 * y) / 16;

@@ -6,7 +6,7 @@
 
 import { SdenoTypeError } from "../kernels/errors.ts";
 import { _checkBatch, _checkDim, _checkOptions, _checkSample } from "./_validate.ts";
-import { _sampleMean } from "./sample_mean.ts";
+import { meanRows } from "./_moments.ts";
 
 /** Options of {@linkcode meanError}. */
 export interface MeanErrorOptions {
@@ -44,7 +44,7 @@ export function meanError(x: ArrayLike<number>, options: MeanErrorOptions): numb
       `${what}: mean must have length d = ${d}, got length ${options.mean.length}`,
     );
   }
-  const m = _sampleMean(x, n, d);
+  const m = meanRows(x, n, d);
   let ss = 0;
   for (let k = 0; k < d; k++) ss += (m[k]! - options.mean[k]!) ** 2;
   return Math.sqrt(ss);

@@ -4,7 +4,7 @@
  * @module
  */
 
-import { _erfcxLarge, erf } from "./erf.ts";
+import { erf, erfcx } from "./erf.ts";
 
 const SQRT1_2 = Math.SQRT1_2;
 
@@ -40,6 +40,6 @@ export function normalCdf(x: number): number {
   const ax = Math.abs(x);
   const xs = Math.trunc(16 * ax) / 16;
   const tail = 0.5 * Math.exp(-0.5 * xs * xs) * Math.exp(-0.5 * (ax - xs) * (ax + xs)) *
-    _erfcxLarge(y);
+    erfcx(y);
   return x < 0 ? tail : 1 - tail;
 }

@@ -5,34 +5,12 @@
  */
 
 import { _checkBatch, _checkDim, _checkOptions } from "./_validate.ts";
-import { _sampleMean } from "./sample_mean.ts";
+import { covarianceRows } from "./_moments.ts";
 
 /** Options of {@linkcode sampleCovariance}. */
 export interface SampleCovarianceOptions {
   /** Dimension of the points (required). */
   d: number;
-}
-
-/** @internal d×d covariance (n − 1 denominator) of an n×d batch, unchecked */
-export function _sampleCovariance(x: ArrayLike<number>, n: number, d: number): Float64Array {
-  const mean = _sampleMean(x, n, d);
-  const cov = new Float64Array(d * d);
-  const e = new Float64Array(d);
-  for (let i = 0; i < n; i++) {
-    for (let k = 0; k < d; k++) e[k] = x[i * d + k]! - mean[k]!;
-    for (let a = 0; a < d; a++) {
-      const ea = e[a]!;
-      for (let b = a; b < d; b++) cov[a * d + b] = cov[a * d + b]! + ea * e[b]!;
-    }
-  }
-  for (let a = 0; a < d; a++) {
-    for (let b = a; b < d; b++) {
-      const v = cov[a * d + b]! / (n - 1);
-      cov[a * d + b] = v;
-      cov[b * d + a] = v;
-    }
-  }
-  return cov;
 }
 
 /**
@@ -62,5 +40,5 @@ export function sampleCovariance(
   _checkOptions(what, options);
   const d = _checkDim(what, options.d);
   const n = _checkBatch(what, "x", x, d, 2);
-  return _sampleCovariance(x, n, d);
+  return covarianceRows(x, n, d);
 }

@@ -5,21 +5,12 @@
  */
 
 import { _checkBatch, _checkDim, _checkOptions } from "./_validate.ts";
+import { meanRows } from "./_moments.ts";
 
 /** Options of {@linkcode sampleMean}. */
 export interface SampleMeanOptions {
   /** Dimension of the points (required). */
   d: number;
-}
-
-/** @internal column means of an n×d batch, unchecked */
-export function _sampleMean(x: ArrayLike<number>, n: number, d: number): Float64Array {
-  const mean = new Float64Array(d);
-  for (let i = 0; i < n; i++) {
-    for (let k = 0; k < d; k++) mean[k] = mean[k]! + x[i * d + k]!;
-  }
-  for (let k = 0; k < d; k++) mean[k] = mean[k]! / n;
-  return mean;
 }
 
 /**
@@ -45,5 +36,5 @@ export function sampleMean(x: ArrayLike<number>, options: SampleMeanOptions): Fl
   _checkOptions(what, options);
   const d = _checkDim(what, options.d);
   const n = _checkBatch(what, "x", x, d);
-  return _sampleMean(x, n, d);
+  return meanRows(x, n, d);
 }

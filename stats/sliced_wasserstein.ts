@@ -22,7 +22,7 @@ import {
   SdenoTypeError,
 } from "../kernels/errors.ts";
 import { _checkBatch, _checkDim, _checkOptions, _checkSample } from "./_validate.ts";
-import { _checkOrder, _root, _wassersteinPowSorted } from "./wasserstein_1d.ts";
+import { checkOrder, rootP, wassersteinPowSorted } from "./_wasserstein.ts";
 
 /** Options of {@linkcode slicedWasserstein}. */
 export interface SlicedWassersteinOptions {
@@ -102,7 +102,7 @@ export function slicedWasserstein(
   const d = _checkDim(what, options.d);
   const n = _checkBatch(what, "x", x, d);
   const m = _checkBatch(what, "y", y, d);
-  const p = _checkOrder(what, options.p ?? 2);
+  const p = checkOrder(what, options.p ?? 2);
   const dirs = options.directions === undefined
     ? _randomDirections(what, d, options.numDirections ?? 64, options.seed ?? 0)
     : _normalisedDirections(what, options.directions, d);
@@ -115,9 +115,9 @@ export function slicedWasserstein(
     _project(y, dirs, l, d, py);
     px.sort();
     py.sort();
-    acc += _wassersteinPowSorted(px, py, p);
+    acc += wassersteinPowSorted(px, py, p);
   }
-  return _root(acc / L, p);
+  return rootP(acc / L, p);
 }
 
 /**
@@ -164,7 +164,7 @@ export function slicedWassersteinToQuantiles(
   _checkOptions(what, options);
   const d = _checkDim(what, options.d);
   const n = _checkBatch(what, "x", x, d);
-  const p = _checkOrder(what, options.p ?? 2);
+  const p = checkOrder(what, options.p ?? 2);
   if (options.directions === undefined) {
     throw new SdenoTypeError(`${what}: options.directions is required, got undefined`);
   }
@@ -200,9 +200,9 @@ export function slicedWassersteinToQuantiles(
     const row = ArrayBuffer.isView(table)
       ? (table as Float64Array).subarray(l * perRow, (l + 1) * perRow)
       : Array.prototype.slice.call(table, l * perRow, (l + 1) * perRow) as number[];
-    acc += _wassersteinPowSorted(px, row, p);
+    acc += wassersteinPowSorted(px, row, p);
   }
-  return _root(acc / L, p);
+  return rootP(acc / L, p);
 }
 
 /** @internal out[i] = ⟨x_i, θ_l⟩ */
