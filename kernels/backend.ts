@@ -10,6 +10,7 @@
 
 import type { DrawOptions, Key } from "./philox.ts";
 import type { MapKernel } from "./map.ts";
+import type { MatmulOptions } from "./matmul.ts";
 
 /** Names accepted by {@linkcode createBackend}. */
 export type BackendName = "cpu" | "webgpu" | "auto";
@@ -84,6 +85,11 @@ export interface Backend {
   ): Promise<void>;
   /** Column sums and sums of squares of a row-major array with `cols` columns. */
   columnStats(x: DeviceArray, cols: number): Promise<ColumnStats>;
+  /**
+   * `out = [out +] α·op(A)·op(B) [+ bias]` on row-major runs at element
+   * offsets (see {@linkcode MatmulOptions}); `out` is none of the operands.
+   */
+  matmul(out: DeviceArray, options: MatmulOptions): Promise<void>;
   /** Returns an array's memory to the backend; the array must not be used again. */
   release(a: DeviceArray): void;
   /**

@@ -10,6 +10,7 @@ import { type DrawOptions, fillBits, fillNormal, fillUniform, type Key } from ".
 import { lincombCpu } from "./lincomb.ts";
 import { mapCpu, type MapKernel } from "./map.ts";
 import { columnStatsCpu } from "./column_stats.ts";
+import { checkMatmul, matmulCpu, type MatmulOptions } from "./matmul.ts";
 import {
   checkColumns,
   checkLength,
@@ -155,6 +156,17 @@ export class CpuBackend implements Backend {
     const sumSq = new Float64Array(d);
     columnStatsCpu((x as CpuArray).data, d, 0, sum, sumSq);
     return { rows: x.length / d, sum, sumSq };
+  }
+
+  /** `out = [out +] α·op(A)·op(B) [+ bias]` in float64. */
+  async matmul(out: DeviceArray, options: MatmulOptions): Promise<void> {
+    const plan = checkMatmul(this, out, options);
+    matmulCpu((out as CpuArray).data, {
+      ...plan,
+      a: (options.a as CpuArray).data,
+      b: (options.b as CpuArray).data,
+      bias: options.bias === undefined ? undefined : (options.bias as CpuArray).data,
+    });
   }
 
   /** Returns an array's memory; the array must not be used again. */

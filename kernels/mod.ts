@@ -20,6 +20,7 @@ export * from "./lincomb.ts";
 export * from "./map.ts";
 export * from "./random.ts";
 export * from "./column_stats.ts";
+export * from "./matmul.ts";
 export * from "./wgsl.ts";
 export * from "./sde_ensemble.ts";
 export * from "./gmm_denoise.ts";

@@ -16,6 +16,7 @@ import { launchLincomb, LINCOMB_MAX_TERMS } from "./lincomb.ts";
 import { launchRandom, type RandomMode } from "./random.ts";
 import { launchMap, type MapKernel } from "./map.ts";
 import { columnSlices, finishColumnStats, launchColumnStats } from "./column_stats.ts";
+import { checkMatmul, launchMatmul, type MatmulOptions } from "./matmul.ts";
 import {
   checkColumns,
   checkLength,
@@ -315,6 +316,32 @@ export class WebGpuBackend implements Backend {
     } finally {
       this.ctx.recycle(partial);
     }
+  }
+
+  /**
+   * `out = [out +] α·op(A)·op(B) [+ bias]` in f32. Each operand must fit in
+   * one chunk (one storage binding, 128 MiB or more on most adapters).
+   */
+  async matmul(out: DeviceArray, options: MatmulOptions): Promise<void> {
+    const plan = checkMatmul(this, out, options);
+    const one = (name: string, x: DeviceArray | undefined): GPUBuffer | undefined => {
+      if (x === undefined) return undefined;
+      const g = x as GpuArray;
+      if (g.length === 0) return this.ctx.dummy;
+      if (g.chunks.length !== 1) {
+        throw new SdenoRangeError(
+          `Cannot multiply matrices: ${name} has ${g.length} elements, more than one storage binding holds on this device "${this.chunkElements}"`,
+        );
+      }
+      return g.chunks[0]!;
+    };
+    if (plan.m === 0 || plan.n === 0) return;
+    await launchMatmul(this.ctx, one("out", out)!, {
+      ...plan,
+      a: one("a", options.a)!,
+      b: one("b", options.b)!,
+      bias: one("bias", options.bias),
+    });
   }
 
   /** Returns an array's memory; the array must not be used again. */
