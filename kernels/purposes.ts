@@ -44,6 +44,18 @@ export const PHILOX_PURPOSES = Object.freeze(
     nextReaction: 0x5353414e,
     /** Tau-leaping ("TAUL"). */
     tauLeaping: 0x5441554c,
+    /** Initial weights of an MLP score network ("MLPI"). */
+    mlpInit: 0x4d4c5049,
+    /** Points of the built-in 2-D datasets ("DATA"). */
+    datasetPoints: 0x44415441,
+    /** Training: which data rows a step's batch takes ("TRNB"). */
+    trainBatch: 0x54524e42,
+    /** Training: the noise ε added to a step's batch ("TRNE"). */
+    trainNoise: 0x54524e45,
+    /** Training: the noise levels t of a step's batch ("TRNT"). */
+    trainTime: 0x54524e54,
+    /** Training: which labels a step drops to the null class ("TRNL"). */
+    trainLabelDrop: 0x54524e4c,
   } as const,
 );
 

@@ -11,3 +11,4 @@ export * from "./denoiser.ts";
 export * from "./gaussian.ts";
 export * from "./gaussian_mixture.ts";
 export * from "./parse_gaussian_mixture_spec.ts";
+export * from "./mlp.ts";
