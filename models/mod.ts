@@ -8,6 +8,7 @@
  */
 
 export * from "./denoiser.ts";
+export * from "./cfg.ts";
 export * from "./gaussian.ts";
 export * from "./gaussian_mixture.ts";
 export * from "./parse_gaussian_mixture_spec.ts";
