@@ -16,6 +16,7 @@ export * from "./ve_schedule.ts";
 export * from "./edm_schedule.ts";
 export * from "./sub_vp_schedule.ts";
 export * from "./rectified_flow_schedule.ts";
+export * from "./sample_dataset.ts";
 export * from "./sde.ts";
 export * from "./sde_models/ornstein_uhlenbeck.ts";
 export * from "./sde_models/geometric_brownian_motion.ts";
