@@ -1,12 +1,13 @@
 // deno task bench: every benchmark, side by side with its peers, in one run.
-// Permissions: --allow-read=. (sources) and --allow-run=python3 (the numpy and
-// scipy peers). Results print as markdown; bench/RESULTS.md records them.
+// Permissions: --allow-read=. (sources), --allow-ffi (onnxruntime-node) and
+// --allow-run=python3 (the numpy, scipy and torch peers). Results print as markdown; bench/RESULTS.md records them.
 import { parseArgs } from "node:util";
 import { benchNormals } from "./normals.ts";
 import { benchPhiloxWasm } from "./philox_wasm.ts";
 import { benchDiffusion } from "./diffusion.ts";
 import { benchSde } from "./sde.ts";
 import { benchCtmc } from "./ctmc.ts";
+import { benchOnnx } from "./onnx.ts";
 
 const SECTIONS: Record<string, () => Promise<string>> = {
   normals: () => benchNormals(),
@@ -14,6 +15,7 @@ const SECTIONS: Record<string, () => Promise<string>> = {
   diffusion: () => benchDiffusion(),
   sde: () => benchSde(),
   ctmc: () => benchCtmc(),
+  onnx: () => benchOnnx(),
 };
 
 const { values } = parseArgs({
