@@ -1,6 +1,7 @@
 // deno task bench: every benchmark, side by side with its peers, in one run.
 // Permissions: --allow-read=. (sources), --allow-ffi (onnxruntime-node) and
-// --allow-run=python3 (the numpy, scipy and torch peers). Results print as markdown; bench/RESULTS.md records them.
+// --allow-run=python3 (the numpy, scipy and torch peers). Results print as
+// markdown; bench/RESULTS.md records them.
 import { parseArgs } from "node:util";
 import { benchNormals } from "./normals.ts";
 import { benchPhiloxWasm } from "./philox_wasm.ts";
