@@ -100,8 +100,8 @@ export function gmmOnnx(spec: GaussianMixtureSpec, options: GmmOnnxOptions): Gmm
       `schedule ${sched.name}; outputs x0 and eps (sdeno models/gmm_onnx.ts)`,
     metadata: { schedule: JSON.stringify(sched), precision },
   });
-  const x = g.input("x", "float32", ["n", d]);
-  const t = g.input("t", "float32", ["n"]);
+  const x = g.input("x", { type: "float32", shape: ["n", d] });
+  const t = g.input("t", { type: "float32", shape: ["n"] });
   const i64 = (v: number[]) => g.constant(v, "int64");
   const f64 = (v: number) => g.constant(v, "float64");
   // the schedule in float64, per row: [n, 1]
@@ -164,8 +164,8 @@ export function gmmOnnx(spec: GaussianMixtureSpec, options: GmmOnnxOptions): Gmm
   const eps = mean(g.op("Mul", [sE, res]));
   const out = (value: string) =>
     precision === "float32" ? value : g.op("Cast", [value], { attributes: { to: 1 } });
-  g.output(out(x0), "x0", "float32", ["n", d]);
-  g.output(out(eps), "eps", "float32", ["n", d]);
+  g.output(out(x0), { name: "x0", type: "float32", shape: ["n", d] });
+  g.output(out(eps), { name: "eps", type: "float32", shape: ["n", d] });
   return Object.freeze({ bytes: g.toBytes(), schedule, dim: d });
 }
 

@@ -49,6 +49,14 @@ export interface OnnxGraphOptions {
   metadata?: Readonly<Record<string, string>>;
 }
 
+/** The element type and shape of a graph input or output. */
+export interface OnnxValueType {
+  /** The element type. */
+  readonly type: OnnxDataType;
+  /** The shape; strings are symbolic dimensions such as `"n"`. */
+  readonly shape: readonly OnnxDim[];
+}
+
 /** Options of {@linkcode OnnxGraph.op}: attributes and output names. */
 export interface OnnxOpOptions {
   /** The node's attributes. */
@@ -77,9 +85,9 @@ type ValueInfo = { name: string; type: OnnxDataType; shape: readonly OnnxDim[] }
  * import { OnnxGraph } from "./onnx_graph.ts";
  * import assert from "node:assert/strict";
  * const g = new OnnxGraph({ name: "affine" });
- * const x = g.input("x", "float32", ["n", 2]);
+ * const x = g.input("x", { type: "float32", shape: ["n", 2] });
  * const y = g.op("Add", [g.op("Mul", [x, g.constant(2)]), g.constant(1)]);
- * g.output(y, "y", "float32", ["n", 2]);
+ * g.output(y, { name: "y", type: "float32", shape: ["n", 2] });
  * const bytes = g.toBytes();
  * assert.ok(bytes.length > 50);
  * assert.deepEqual(g.nodeTypes(), ["Mul", "Add", "Identity"]);
@@ -119,12 +127,12 @@ export class OnnxGraph {
    * Declares a graph input.
    *
    * @param name the input's name
-   * @param type its element type
-   * @param shape its shape; strings are symbolic dimensions (`"n"`)
+   * @param value its element type and shape (strings in the shape are symbolic, e.g. `"n"`)
    * @returns the name
    * @throws {SdenoTypeError} for a bad or repeated name, type or shape
    */
-  input(name: string, type: OnnxDataType, shape: readonly OnnxDim[]): string {
+  input(name: string, value: OnnxValueType): string {
+    const { type, shape } = value ?? ({} as OnnxValueType);
     this.#declare("Cannot declare the ONNX input", name, type, shape);
     this.#inputs.push({ name, type, shape: [...shape] });
     return name;
@@ -212,17 +220,17 @@ export class OnnxGraph {
   }
 
   /**
-   * Marks a value as a graph output under `name` (an Identity node renames it
-   * when the names differ).
+   * Marks a value as a graph output under `name` (default the value's name;
+   * an Identity node renames it when the names differ).
    *
    * @param value the value's name
-   * @param name the output's name
-   * @param type its element type
-   * @param shape its declared shape
+   * @param output the output's name, element type and declared shape
    * @throws {SdenoTypeError} for an unknown value or a repeated name
    */
-  output(value: string, name: string, type: OnnxDataType, shape: readonly OnnxDim[]): void {
+  output(value: string, output: OnnxValueType & { readonly name?: string }): void {
     const what = "Cannot declare the ONNX output";
+    const { type, shape } = output ?? ({} as OnnxValueType);
+    const name = output?.name ?? value;
     if (!this.#values.has(value)) {
       throw new SdenoTypeError(`${what}: ${quote(value)} names no value made before`);
     }

@@ -13,13 +13,17 @@ const b = await createBackend("cpu");
 /** y = x·0 + t (t broadcast over the point): a model that shows what time it was given. */
 function timeEcho(tType: OnnxDataType, tShape: (number | string)[]): Uint8Array {
   const g = new OnnxGraph();
-  const x = g.input("x", "float32", ["n", 3]);
-  const t = g.input("t", tType, tShape);
+  const x = g.input("x", { type: "float32", shape: ["n", 3] });
+  const t = g.input("t", { type: tType, shape: tShape });
   let tf = g.op("Cast", [t], { attributes: { to: 1 } });
   if (tShape.length === 1 && tShape[0] !== 1) {
     tf = g.op("Unsqueeze", [tf, g.constant([1], "int64")]);
   }
-  g.output(g.op("Add", [g.op("Mul", [x, g.constant(0)]), tf]), "y", "float32", ["n", 3]);
+  g.output(g.op("Add", [g.op("Mul", [x, g.constant(0)]), tf]), {
+    name: "y",
+    type: "float32",
+    shape: ["n", 3],
+  });
   return g.toBytes();
 }
 
@@ -79,14 +83,14 @@ Deno.test("onnxDenoiser() shapes and types the time input as the model declares 
 /** y = x + table[labels] + c (a conditional model with a label and a tensor input). */
 function conditional(labelType: OnnxDataType): Uint8Array {
   const g = new OnnxGraph();
-  const x = g.input("x", "float32", ["n", 2]);
-  g.input("t", "float32", ["n"]);
-  const labels = g.input("labels", labelType, ["n"]);
-  const c = g.input("cond", "float32", ["n", 2]);
+  const x = g.input("x", { type: "float32", shape: ["n", 2] });
+  g.input("t", { type: "float32", shape: ["n"] });
+  const labels = g.input("labels", { type: labelType, shape: ["n"] });
+  const c = g.input("cond", { type: "float32", shape: ["n", 2] });
   const table = g.initializer("table", [0, 0, 10, 20, 100, 200], { shape: [3, 2] });
   const idx = labelType === "int64" ? labels : g.op("Cast", [labels], { attributes: { to: 7 } });
   const y = g.op("Add", [g.op("Add", [x, g.op("Gather", [table, idx])]), c]);
-  g.output(y, "y", "float32", ["n", 2]);
+  g.output(y, { name: "y", type: "float32", shape: ["n", 2] });
   return g.toBytes();
 }
 
@@ -143,9 +147,13 @@ Deno.test("onnxDenoiser() passes labels (int64 or int32) and float tensors per p
 /** y = 2x on NCHW images [n, 1, 2, 3], other names. */
 function image(): Uint8Array {
   const g = new OnnxGraph();
-  const x = g.input("sample", "float32", ["batch", 1, 2, 3]);
-  g.input("sigma", "float32", ["batch"]);
-  g.output(g.op("Mul", [x, g.constant(2)]), "denoised", "float32", ["batch", 1, 2, 3]);
+  const x = g.input("sample", { type: "float32", shape: ["batch", 1, 2, 3] });
+  g.input("sigma", { type: "float32", shape: ["batch"] });
+  g.output(g.op("Mul", [x, g.constant(2)]), {
+    name: "denoised",
+    type: "float32",
+    shape: ["batch", 1, 2, 3],
+  });
   return g.toBytes();
 }
 
@@ -210,9 +218,9 @@ Deno.test("onnxDenoiser() rejects a wrong rank, a wrong dtype and a corrupt or m
     (e) => e instanceof SdenoTypeError && /does not match options\.shape/.test(e.message),
   );
   const g = new OnnxGraph();
-  const x = g.input("x", "int64", ["n", 2]);
-  g.input("t", "float32", ["n"]);
-  g.output(x, "y", "int64", ["n", 2]);
+  const x = g.input("x", { type: "int64", shape: ["n", 2] });
+  g.input("t", { type: "float32", shape: ["n"] });
+  g.output(x, { name: "y", type: "int64", shape: ["n", 2] });
   await assert.rejects(
     onnxDenoiser(g.toBytes(), { schedule: edm, kind: "x0" }),
     (e) =>
@@ -220,9 +228,9 @@ Deno.test("onnxDenoiser() rejects a wrong rank, a wrong dtype and a corrupt or m
       /"x" has type int64; expected float32 or float64/.test(e.message),
   );
   const h = new OnnxGraph();
-  h.input("x", "float32", ["n", 2]);
-  h.input("t", "float32", ["n", 2]);
-  h.output("x", "y", "float32", ["n", 2]);
+  h.input("x", { type: "float32", shape: ["n", 2] });
+  h.input("t", { type: "float32", shape: ["n", 2] });
+  h.output("x", { name: "y", type: "float32", shape: ["n", 2] });
   await assert.rejects(
     onnxDenoiser(h.toBytes(), { schedule: edm, kind: "x0" }),
     (e) => e instanceof SdenoTypeError && /"t" for the time has shape \["n",2\]/.test(e.message),
@@ -253,9 +261,13 @@ Deno.test("onnxDenoiser() rejects a wrong rank, a wrong dtype and a corrupt or m
 
 Deno.test("onnxDenoiser() rejects an output whose shape differs from its input, and a closed session", async () => {
   const g = new OnnxGraph();
-  const x = g.input("x", "float32", ["n", 2]);
-  g.input("t", "float32", ["n"]);
-  g.output(g.op("Concat", [x, x], { attributes: { axis: 1 } }), "y", "float32", ["n", 4]);
+  const x = g.input("x", { type: "float32", shape: ["n", 2] });
+  g.input("t", { type: "float32", shape: ["n"] });
+  g.output(g.op("Concat", [x, x], { attributes: { axis: 1 } }), {
+    name: "y",
+    type: "float32",
+    shape: ["n", 4],
+  });
   const m = await onnxDenoiser(g.toBytes(), { schedule: edmSchedule(), kind: "x0" });
   await assert.rejects(
     m.predict(b.upload([1, 2]), 1, b.zeros(2), { kind: "x0" }),
@@ -275,12 +287,15 @@ Deno.test("onnxDenoiser() rejects an output whose shape differs from its input, 
 
 Deno.test("OnnxGraph rejects unknown values, repeated names and bad attributes before encoding", () => {
   const g = new OnnxGraph();
-  const x = g.input("x", "float32", ["n", 2]);
+  const x = g.input("x", { type: "float32", shape: ["n", 2] });
   assert.throws(() => g.op("Add", [x, "w"]), /input 1 names no value made before, got "w"/);
-  assert.throws(() => g.input("x", "float32", [2]), /"x" is already taken/);
+  assert.throws(() => g.input("x", { type: "float32", shape: [2] }), /"x" is already taken/);
   assert.throws(() => g.initializer("w", [1, 2, 3], { shape: [2, 2] }), /has 3 values.*needs 4/);
   assert.throws(() => g.op("Gemm", [x, x], { attributes: { alpha: 0.5 } }), SdenoTypeError);
-  assert.throws(() => g.output("nope", "y", "float32", ["n", 2]), /names no value/);
+  assert.throws(
+    () => g.output("nope", { name: "y", type: "float32", shape: ["n", 2] }),
+    /names no value/,
+  );
   assert.throws(() => new OnnxGraph().toBytes(), /at least one input and one output/);
   assert.throws(() => new OnnxGraph({ opset: 3 }), SdenoRangeError);
 });
