@@ -4,9 +4,16 @@
  * one dispatch; {@linkcode sdeEnsembleCpu} is its float64 twin, on the same
  * Philox noise; {@linkcode launchSdeEnsemble} drives the GPU kernel.
  *
+ * The integrator is not part of this module: a run carries an
+ * {@linkcode EnsembleStep} — the WGSL `sd_step` spliced into the template
+ * at `{{STEP}}` and the twin's batch step with the same semantics — which
+ * the SDE solvers supply (generated from a stochastic Runge–Kutta tableau,
+ * or written by hand, as Milstein's is). Nothing here names a method.
+ *
  * Noise: path i at grid step j (time t₀ + j·dt) uses the normals
- * `z_q = lane (q mod 4) of Philox((i, j, 0x5de0, ⌊q/4⌋))`, `ΔWₖ = √dt·z_k`, and
- * for SRA1 `ΔZₖ = dt^{3/2}(z_k/2 + z_{m+k}/(2√3))` — the counter convention of
+ * `ξₖ = lane (e mod 4) of Philox((⌊e/4⌋, j, 0x5de0, 0))`, e = i·m + k, and for a
+ * step with two streams also `ηₖ` of purpose 0x5de2; `ΔWₖ = √dt·ξₖ` and
+ * `ΔZₖ = dt^{3/2}(ξₖ/2 + ηₖ/(2√3))` — the counter convention of
  * `solvers/sde/brownian_grid.ts`, so `solveSde` on a grid path, the twin and
  * the kernel integrate the same Brownian path.
  *
@@ -37,15 +44,12 @@ import { PHILOX_PURPOSES } from "./purposes.ts";
  * ```ts
  * import { SDE_ENSEMBLE_TEMPLATE } from "./sde_ensemble.ts";
  * import assert from "node:assert/strict";
- * for (const p of ["DIM", "NOISE_DIM", "METHOD", "NOISE", "ITO", "MODEL"]) {
+ * for (const p of ["DIM", "NOISE_DIM", "STREAMS", "MODEL", "STEP"]) {
  *   assert.ok(SDE_ENSEMBLE_TEMPLATE.includes(`{{${p}}}`));
  * }
  * ```
  */
 export const SDE_ENSEMBLE_TEMPLATE: string = ENSEMBLE;
-
-/** Integrators of the ensemble kernel. */
-export type EnsembleMethod = "euler-maruyama" | "milstein" | "sra1";
 
 /** A batched coefficient (see `processes/sde.ts`). */
 export type EnsembleFunction = (t: number, x: Float64Array, out: Float64Array, n: number) => void;
@@ -79,10 +83,69 @@ export interface EnsembleModel {
     | undefined;
 }
 
+/**
+ * The batch a twin step advances. `z` holds the step's normals: path i of
+ * the batch, lane ℓ at `z[zo + i·streams·m + ℓ]`, lanes 0…m−1 the ξ
+ * stream and m…2m−1 the η stream (two streams only).
+ */
+export interface EnsembleBatch {
+  /** The states at t, n×d (read only). */
+  x: Float64Array;
+  /** Where the states at t + dt go, n×d. */
+  out: Float64Array;
+  /** The normals (layout above). */
+  z: Float64Array;
+  /** Offset of this step's normals in `z`. */
+  zo: number;
+  /** Number of paths in the batch. */
+  n: number;
+}
+
+/**
+ * One step of a batch of the twin: writes the new states into `batch.out`
+ * and returns whether they are all finite.
+ */
+export type EnsembleTwinStep = (t: number, batch: EnsembleBatch) => boolean;
+
+/** What a twin step is built for. */
+export interface EnsembleTwinOptions {
+  /** The largest batch it will see. */
+  batch: number;
+  /** The grid step (every step is dt long). */
+  dt: number;
+}
+
+/**
+ * An integrator of the ensemble kernel, for one model: its WGSL step and its
+ * float64 twin, with the same semantics (the twin in float64, the kernel in
+ * f32), and what noise they take.
+ */
+export interface EnsembleStep {
+  /** The method's name (messages and the pipeline cache key). */
+  readonly name: string;
+  /** Normal streams per Brownian component and step: 1 (ΔW) or 2 (ΔW and ΔZ). */
+  readonly streams: 1 | 2;
+  /** Whether the WGSL step calls the model's `sde_milstein` (which must then be given). */
+  readonly usesDiffusionDerivative: boolean;
+  /**
+   * WGSL defining `fn sd_step(t: f32, h: f32, x: SdState, dw: SdNoise, dz: SdNoise) -> SdState`
+   * (the state after one step; dz is zero with one stream), which may call
+   * `sde_drift`, `sde_diffusion` and `sde_milstein`.
+   */
+  readonly wgsl: string;
+  /**
+   * Builds the twin's batch step.
+   *
+   * @param options the batch size and the step
+   * @returns the step
+   */
+  twin(options: EnsembleTwinOptions): EnsembleTwinStep;
+}
+
 /** One ensemble run, as both the twin and the launcher take it (checked by the caller). */
 export interface EnsemblePlan {
   /** The integrator. */
-  method: EnsembleMethod;
+  step: EnsembleStep;
   /** Initial state: d values (all paths) or paths×d. */
   x0: ArrayLike<number>;
   /** Number of paths. */
@@ -147,42 +210,41 @@ export function ensembleStatCount(d: number): number {
   return 3 * d + (d * (d + 1)) / 2;
 }
 
-const METHOD_CODE: Record<EnsembleMethod, number> = {
-  "euler-maruyama": 0,
-  "milstein": 1,
-  "sra1": 2,
-};
-const NOISE_CODE = { diagonal: 0, scalar: 1, additive: 2, general: 3 } as const;
 const WG = 64;
+const MILSTEIN_STUB = "fn sde_milstein(t: f32, x: SdState) -> SdState { return SdState(); }";
 
 /**
- * The full WGSL source of the ensemble kernel for a model and method: Philox,
+ * The full WGSL source of the ensemble kernel for a model and step: Philox,
  * then the template with the model's snippets at `{{MODEL}}` (a zero
- * `sde_milstein` is supplied where the method does not use one).
+ * `sde_milstein` where the step does not call it) and the step at
+ * `{{STEP}}`.
  *
  * @param model the SDE (with `wgsl` snippets)
- * @param method the integrator
+ * @param step the integrator
  * @returns the WGSL module source
- * @throws {SdenoTypeError} when the model has no WGSL snippets, or Milstein
- *   needs `wgsl.diffusionDerivative` and it is missing
+ * @throws {SdenoTypeError} when the model has no WGSL snippets, or the step
+ *   calls `sde_milstein` and `wgsl.diffusionDerivative` is missing
  *
  * @example The source of a Brownian motion for Euler–Maruyama
  * ```ts
  * import { sdeEnsembleSource } from "./sde_ensemble.ts";
+ * import { eulerMaruyama } from "../solvers/sde/euler_maruyama.ts";
  * import assert from "node:assert/strict";
  * const f = (_t: number, _x: Float64Array, o: Float64Array, n: number) => o.fill(0, 0, n);
- * const src = sdeEnsembleSource({
+ * const bm = {
  *   name: "bm", dim: 1, noiseDim: 1, noise: "diagonal", calculus: "ito",
  *   drift: f, diffusion: f, diffusionDerivative: undefined,
  *   wgsl: {
  *     drift: "fn sde_drift(t: f32, x: SdState) -> SdState { return SdState(0.0); }",
  *     diffusion: "fn sde_diffusion(t: f32, x: SdState, dw: SdNoise) -> SdState { return SdState(dw[0]); }",
  *   },
- * }, "euler-maruyama");
+ * } as const;
+ * const src = sdeEnsembleSource(bm, eulerMaruyama.ensembleStep!(bm));
  * assert.match(src, /const SD_D: u32 = 1u;/);
+ * assert.match(src, /fn sd_step\(/);
  * ```
  */
-export function sdeEnsembleSource(model: EnsembleModel, method: EnsembleMethod): string {
+export function sdeEnsembleSource(model: EnsembleModel, step: EnsembleStep): string {
   const what = `Cannot build the ensemble kernel for "${model.name}"`;
   const w = model.wgsl;
   if (!w) {
@@ -190,28 +252,21 @@ export function sdeEnsembleSource(model: EnsembleModel, method: EnsembleMethod):
       `${what}: the SDE has no WGSL snippets (wgsl.drift, wgsl.diffusion), got undefined; use the cpu backend or add them`,
     );
   }
-  const usesMilstein = method === "milstein" &&
-    (model.noise === "diagonal" || model.noise === "scalar");
-  if (usesMilstein && w.diffusionDerivative === undefined) {
+  if (step.usesDiffusionDerivative && w.diffusionDerivative === undefined) {
     throw new SdenoTypeError(
-      `${what}: Milstein on webgpu needs wgsl.diffusionDerivative (fn sde_milstein), got undefined`,
+      `${what}: ${step.name} on webgpu needs wgsl.diffusionDerivative (fn sde_milstein), got undefined`,
     );
   }
-  const milsteinFn = w.diffusionDerivative !== undefined && usesMilstein
-    ? w.diffusionDerivative
-    : "fn sde_milstein(t: f32, x: SdState) -> SdState { return SdState(); }";
+  const milsteinFn = step.usesDiffusionDerivative ? w.diffusionDerivative! : MILSTEIN_STUB;
   const modelSrc = [w.helpers ?? "", w.drift, w.diffusion, milsteinFn].join("\n");
   const body = ENSEMBLE
     .replace("{{DIM}}", String(model.dim))
     .replace("{{NOISE_DIM}}", String(model.noiseDim))
-    .replace("{{METHOD}}", String(METHOD_CODE[method]))
-    .replace("{{NOISE}}", String(NOISE_CODE[model.noise]))
-    .replace("{{ITO}}", model.calculus === "ito" ? "1" : "0")
-    .replace("{{MODEL}}", () => modelSrc);
+    .replace("{{STREAMS}}", String(step.streams))
+    .replace("{{MODEL}}", () => modelSrc)
+    .replace("{{STEP}}", () => step.wgsl);
   return joinWgsl(PHILOX_WGSL, body);
 }
-
-const INV_2SQRT3 = 1 / (2 * Math.sqrt(3));
 
 /**
  * Paths per batch of the cpu twin: the model's callbacks, the noise draws and
@@ -225,13 +280,13 @@ export const TWIN_BATCH_PATHS = 1024;
 const NOISE_NORMALS = 16384;
 
 /**
- * The q normals of paths `first … first+nb−1` at grid steps `j … j+steps−1`
+ * The normals of paths `first … first+nb−1` at grid steps `j … j+steps−1`
  * into `z`: normal `lane` of path `first + i` at step `j + k` goes to
- * `z[(k·nb + i)·zStride + lane]` (zStride = m, or 2m with SRA1), lanes 0…m−1
- * from the ξ stream and m…2m−1 from the η stream. Exactly the numbers of `brownianGrid`: component c of
- * path p at step j is the {@linkcode fillNormal} normal of flat element
- * p·m + c at that step and purpose, so a batch of paths is one contiguous
- * run of elements.
+ * `z[(k·nb + i)·zStride + lane]` (zStride = streams·m), lanes 0…m−1 from the
+ * ξ stream and m…2m−1 from the η stream. Exactly the numbers of
+ * `brownianGrid`: component c of path p at step j is the
+ * {@linkcode fillNormal} normal of flat element p·m + c at that step and
+ * purpose, so a batch of paths is one contiguous run of elements.
  */
 function gridNormalsBatch(
   first: number,
@@ -239,58 +294,29 @@ function gridNormalsBatch(
   j: number,
   steps: number,
   m: number,
-  sra: boolean,
+  streams: 1 | 2,
   key: Key,
   scratch: Float64Array,
   z: Float64Array,
-  zStride: number,
 ): void {
-  if (!sra && zStride === m) {
-    // one stream, unpadded: each step's run of nb·m normals is z's layout already
+  if (streams === 1) {
+    // one stream: each step's run of nb·m normals is z's layout already
     for (let k = 0; k < steps; k++) {
       const run = z.subarray(k * nb * m, (k + 1) * nb * m);
       fillNormal(run, key, { step: j + k, purpose: PHILOX_PURPOSES.sdeGridXi, offset: first * m });
     }
     return;
   }
+  const zStride = 2 * m;
   const run = scratch.subarray(0, nb * m);
   for (let k = 0; k < steps; k++) {
     const zo = k * nb * zStride;
-    for (let lane0 = 0; lane0 < (sra ? 2 * m : m); lane0 += m) {
+    for (let lane0 = 0; lane0 < 2 * m; lane0 += m) {
       const purpose = lane0 === 0 ? PHILOX_PURPOSES.sdeGridXi : PHILOX_PURPOSES.sdeGridEta;
       fillNormal(run, key, { step: j + k, purpose, offset: first * m });
       for (let i = 0; i < nb; i++) {
         const zi = zo + i * zStride + lane0, ri = i * m;
         for (let c = 0; c < m; c++) z[zi + c] = run[ri + c]!;
-      }
-    }
-  }
-}
-
-/** acc += g·v for n points (g as `diffusion` writes it, v n×m). */
-function addNoise(
-  noise: EnsembleModel["noise"],
-  d: number,
-  m: number,
-  g: Float64Array,
-  v: Float64Array,
-  acc: Float64Array,
-  n: number,
-): void {
-  if (noise === "diagonal") {
-    for (let e = 0; e < n * d; e++) acc[e] = acc[e]! + g[e]! * v[e]!;
-  } else if (noise === "scalar") {
-    for (let i = 0; i < n; i++) {
-      const vi = v[i]!;
-      for (let r = 0; r < d; r++) acc[i * d + r] = acc[i * d + r]! + g[i * d + r]! * vi;
-    }
-  } else {
-    for (let i = 0; i < n; i++) {
-      for (let r = 0; r < d; r++) {
-        let s = 0;
-        const row = (i * d + r) * m;
-        for (let k = 0; k < m; k++) s += g[row + k]! * v[i * m + k]!;
-        acc[i * d + r] = acc[i * d + r]! + s;
       }
     }
   }
@@ -337,9 +363,10 @@ function accumulate(
 
 /**
  * CPU twin of the ensemble kernel, in float64: the same model (its
- * TypeScript coefficients, batched over 1024 paths), the same integrators and
- * the same Philox noise, the same statistics. A non-finite state stops the
- * run with a {@linkcode NumericalError} naming the path, time and component.
+ * TypeScript coefficients, batched over 1024 paths), the same step (the
+ * plan's {@linkcode EnsembleStep} twin), the same Philox noise and the same
+ * statistics. A non-finite state stops the run with a
+ * {@linkcode NumericalError} naming the path, time and component.
  *
  * @param model the SDE
  * @param plan the run (checked by the caller)
@@ -349,26 +376,28 @@ function accumulate(
  * @example Brownian motion: Var W(1) = 1 within Monte Carlo error
  * ```ts
  * import { sdeEnsembleCpu } from "./sde_ensemble.ts";
+ * import { eulerMaruyama } from "../solvers/sde/euler_maruyama.ts";
  * import assert from "node:assert/strict";
- * const r = sdeEnsembleCpu({
+ * const bm = {
  *   name: "bm", dim: 1, noiseDim: 1, noise: "diagonal", calculus: "ito",
- *   drift: (_t, _x, o, n) => o.fill(0, 0, n),
- *   diffusion: (_t, _x, o, n) => o.fill(1, 0, n),
+ *   drift: (_t: number, _x: Float64Array, o: Float64Array, n: number) => o.fill(0, 0, n),
+ *   diffusion: (_t: number, _x: Float64Array, o: Float64Array, n: number) => o.fill(1, 0, n),
  *   diffusionDerivative: undefined, wgsl: undefined,
- * }, {
- *   method: "euler-maruyama", x0: [0], paths: 4000, t0: 0, dt: 0.1, saveSteps: [10],
- *   key: { seed: 1, stream: 0 }, shift: [0], bins: 0, keep: 0, final: false,
+ * } as const;
+ * const r = sdeEnsembleCpu(bm, {
+ *   step: eulerMaruyama.ensembleStep!(bm), x0: [0], paths: 4000, t0: 0, dt: 0.1,
+ *   saveSteps: [10], key: { seed: 1, stream: 0 }, shift: [0], bins: 0, keep: 0, final: false,
  * });
  * assert.ok(Math.abs(r.sums[1]! / 4000 - 1) < 4 * Math.sqrt(2 / 4000));
  * ```
  */
 export function sdeEnsembleCpu(model: EnsembleModel, plan: EnsemblePlan): EnsembleSums {
-  const acc = _ensembleAccumulator(model.dim, plan);
+  const acc = ensembleAccumulator(model.dim, plan);
   runCpu(model, plan, (x, nb, start, s) => acc.add(x, nb, start, s), plan.onProgress);
   return acc.result();
 }
 
-/** Adds states to the statistics of a run, in path order; see {@linkcode _ensembleAccumulator}. */
+/** Adds states to the statistics of a run, in path order; see {@linkcode ensembleAccumulator}. */
 export interface EnsembleAccumulator {
   /**
    * Adds the states `x` (n×d) of paths `first … first+n−1` (plan-relative) at save `s`.
@@ -393,14 +422,14 @@ export interface EnsembleAccumulator {
  * twin's sums bit for bit, since each sum is the same sequence of float64
  * additions. Used to merge worker shards.
  *
- * @internal
  * @param d the state dimension
  * @param plan the run
  * @returns the accumulator
  *
  * @example Two halves added in order equal the twin
  * ```ts
- * import { _ensembleAccumulator, _sdeEnsembleStates, sdeEnsembleCpu } from "./sde_ensemble.ts";
+ * import { ensembleAccumulator, sdeEnsembleStates, sdeEnsembleCpu } from "./sde_ensemble.ts";
+ * import { eulerMaruyama } from "../solvers/sde/euler_maruyama.ts";
  * import assert from "node:assert/strict";
  * const model = {
  *   name: "bm", dim: 1, noiseDim: 1, noise: "diagonal", calculus: "ito",
@@ -409,18 +438,18 @@ export interface EnsembleAccumulator {
  *   diffusionDerivative: undefined, wgsl: undefined,
  * } as const;
  * const plan = {
- *   method: "euler-maruyama", x0: [0], paths: 600, t0: 0, dt: 0.1, saveSteps: [10],
- *   key: { seed: 1, stream: 0 }, shift: [0], bins: 0, keep: 0, final: true,
- * } as const;
- * const acc = _ensembleAccumulator(1, plan);
+ *   step: eulerMaruyama.ensembleStep!(model), x0: [0], paths: 600, t0: 0, dt: 0.1,
+ *   saveSteps: [10], key: { seed: 1, stream: 0 }, shift: [0], bins: 0, keep: 0, final: true,
+ * };
+ * const acc = ensembleAccumulator(1, plan);
  * for (const [first, paths] of [[0, 512], [512, 88]] as const) {
- *   const st = _sdeEnsembleStates(model, { ...plan, paths, pathOffset: first });
+ *   const st = sdeEnsembleStates(model, { ...plan, paths, pathOffset: first });
  *   acc.add(st, paths, first, 0);
  * }
  * assert.deepEqual(acc.result(), sdeEnsembleCpu(model, plan));
  * ```
  */
-export function _ensembleAccumulator(d: number, plan: EnsemblePlan): EnsembleAccumulator {
+export function ensembleAccumulator(d: number, plan: EnsemblePlan): EnsembleAccumulator {
   const n = plan.paths, S = plan.saveSteps.length, NS = ensembleStatCount(d), bins = plan.bins;
   const sums = new Float64Array(S * NS);
   const counts = new Float64Array(S * d * (bins + 2));
@@ -456,7 +485,6 @@ export function _ensembleAccumulator(d: number, plan: EnsemblePlan): EnsembleAcc
  * run, S×paths×d (the paths of `plan`, from `pathOffset`): the work of one
  * shard when the paths are split over workers.
  *
- * @internal
  * @param model the SDE
  * @param plan the run (its statistics fields are ignored)
  * @returns the states, save-major
@@ -464,7 +492,8 @@ export function _ensembleAccumulator(d: number, plan: EnsemblePlan): EnsembleAcc
  *
  * @example The states at the last save are the twin's final states
  * ```ts
- * import { _sdeEnsembleStates, sdeEnsembleCpu } from "./sde_ensemble.ts";
+ * import { sdeEnsembleStates, sdeEnsembleCpu } from "./sde_ensemble.ts";
+ * import { eulerMaruyama } from "../solvers/sde/euler_maruyama.ts";
  * import assert from "node:assert/strict";
  * const model = {
  *   name: "bm", dim: 1, noiseDim: 1, noise: "diagonal", calculus: "ito",
@@ -473,14 +502,14 @@ export function _ensembleAccumulator(d: number, plan: EnsemblePlan): EnsembleAcc
  *   diffusionDerivative: undefined, wgsl: undefined,
  * } as const;
  * const plan = {
- *   method: "euler-maruyama", x0: [0], paths: 300, t0: 0, dt: 0.1, saveSteps: [5, 10],
- *   key: { seed: 1, stream: 0 }, shift: [0], bins: 0, keep: 0, final: true,
- * } as const;
- * const st = _sdeEnsembleStates(model, plan);
+ *   step: eulerMaruyama.ensembleStep!(model), x0: [0], paths: 300, t0: 0, dt: 0.1,
+ *   saveSteps: [5, 10], key: { seed: 1, stream: 0 }, shift: [0], bins: 0, keep: 0, final: true,
+ * };
+ * const st = sdeEnsembleStates(model, plan);
  * assert.deepEqual(st.subarray(300), sdeEnsembleCpu(model, plan).final);
  * ```
  */
-export function _sdeEnsembleStates(model: EnsembleModel, plan: EnsemblePlan): Float64Array {
+export function sdeEnsembleStates(model: EnsembleModel, plan: EnsemblePlan): Float64Array {
   const d = model.dim, n = plan.paths;
   const states = new Float64Array(plan.saveSteps.length * n * d);
   runCpu(model, plan, (x, nb, start, s) => {
@@ -490,41 +519,12 @@ export function _sdeEnsembleStates(model: EnsembleModel, plan: EnsemblePlan): Fl
 }
 
 /**
- * The buffers and constants of one twin run, shared by its step functions.
- * The steps live in functions of their own, called once per step of a batch,
- * so the JIT optimises them as ordinary functions; as inner loops of one long
- * call they were compiled on stack and thrown away at every loop exit.
- */
-interface TwinWork {
-  model: EnsembleModel;
-  d: number;
-  m: number;
-  noise: EnsembleModel["noise"];
-  dt: number;
-  sqrtDt: number;
-  ito: boolean;
-  x: Float64Array;
-  out: Float64Array;
-  f: Float64Array;
-  f2: Float64Array;
-  h2: Float64Array;
-  g: Float64Array;
-  g2: Float64Array;
-  lg: Float64Array;
-  xp: Float64Array;
-  gp: Float64Array;
-  gm: Float64Array;
-  z: Float64Array;
-  zStride: number;
-  dW: Float64Array;
-  zh: Float64Array;
-  wz: Float64Array;
-}
-
-/**
  * The twin's integration loop, in batches of {@linkcode TWIN_BATCH_PATHS} paths: calls
  * `save(x, nb, start, s)` with the states of paths `start … start+nb−1`
- * (plan-relative) at each save `s`, and `onProgress` after each batch.
+ * (plan-relative) at each save `s`, and `onProgress` after each batch. The
+ * step is a function of its own, called once per step of a batch, so the
+ * JIT optimises it as an ordinary function; as the inner loop of one long
+ * call it was compiled on stack and thrown away at every loop exit.
  */
 function runCpu(
   model: EnsembleModel,
@@ -532,190 +532,57 @@ function runCpu(
   save: (x: Float64Array, nb: number, start: number, s: number) => void,
   onProgress: ((pathsDone: number) => void) | undefined,
 ): void {
-  const { dim: d, noiseDim: m, noise } = model;
+  const { dim: d, noiseDim: m } = model;
   const n = plan.paths, offset = plan.pathOffset ?? 0;
   const S = plan.saveSteps.length;
-  const method = plan.method;
-  const sra = method === "sra1";
-  const q = sra ? 2 * m : m;
-  const gw = noise === "diagonal" || noise === "scalar" ? d : d * m;
+  const streams = plan.step.streams;
   const B = Math.min(TWIN_BATCH_PATHS, n);
-  const zStride = q;
+  const zStride = streams * m;
   // the noise of up to kMax steps of a batch is drawn in one pass
   const kMax = Math.max(1, Math.floor(NOISE_NORMALS / (B * zStride)));
-  const w: TwinWork = {
-    model,
-    d,
-    m,
-    noise,
-    dt: plan.dt,
-    sqrtDt: Math.sqrt(plan.dt),
-    ito: model.calculus === "ito",
+  const step = plan.step.twin({ batch: B, dt: plan.dt });
+  const batch: EnsembleBatch = {
     x: new Float64Array(B * d),
     out: new Float64Array(B * d),
-    f: new Float64Array(B * d),
-    f2: new Float64Array(B * d),
-    h2: new Float64Array(B * d),
-    g: new Float64Array(B * gw),
-    g2: new Float64Array(B * gw),
-    lg: new Float64Array(B * d),
-    xp: new Float64Array(B * d),
-    gp: new Float64Array(B * gw),
-    gm: new Float64Array(B * gw),
     z: new Float64Array(kMax * B * zStride),
-    zStride,
-    dW: new Float64Array(B * m),
-    zh: new Float64Array(B * m),
-    wz: new Float64Array(B * m),
+    zo: 0,
+    n: B,
   };
   const scratch = new Float64Array(B * m);
   const { key, t0, dt } = plan;
   const x0 = plan.x0, perPath = x0.length !== d;
-  const step = method === "euler-maruyama" ? emStep : method === "sra1" ? sra1Step : milsteinStep;
   for (let start = 0; start < n; start += B) {
     const nb = Math.min(B, n - start);
-    const x = w.x;
+    batch.n = nb;
+    const x = batch.x;
     for (let e = 0; e < nb * d; e++) x[e] = perPath ? x0[start * d + e]! : x0[e % d]!;
     let j = 0;
     for (let s = 0; s < S; s++) {
       const end = plan.saveSteps[s]!;
       while (j < end) {
         const steps = Math.min(kMax, end - j);
-        gridNormalsBatch(offset + start, nb, j, steps, m, sra, key, scratch, w.z, zStride);
+        gridNormalsBatch(offset + start, nb, j, steps, m, streams, key, scratch, batch.z);
         for (let k = 0; k < steps; k++, j++) {
-          if (!step(w, t0 + j * dt, k * nb * zStride, nb)) {
-            checkFinite(w.out, nb, d, offset + start, t0, dt, j, method);
+          batch.zo = k * nb * zStride;
+          if (!step(t0 + j * dt, batch)) {
+            checkFinite(batch.out, nb, d, {
+              first: offset + start,
+              t0,
+              dt,
+              j,
+              name: plan.step.name,
+            });
           }
           // the new states become the current ones
-          const next = w.out;
-          w.out = w.x;
-          w.x = next;
+          const next = batch.out;
+          batch.out = batch.x;
+          batch.x = next;
         }
       }
-      save(w.x, nb, start, s);
+      save(batch.x, nb, start, s);
     }
     onProgress?.(start + nb);
   }
-}
-
-/**
- * One Euler–Maruyama step of a batch, x + dt·f + g·(√dt·z) fused, into
- * `w.out`; returns whether every new value is finite. The test is
- * `v − v !== 0` (NaN exactly for NaN and ±∞) as a branch the CPU predicts,
- * not a running sum, whose chain of dependent additions would bound the loop.
- */
-function emStep(w: TwinWork, t: number, zo: number, nb: number): boolean {
-  const { model, d, m, x, f, g, z, out, zStride, dt, sqrtDt } = w;
-  model.drift(t, x, f, nb);
-  model.diffusion(t, x, g, nb);
-  let finite = true;
-  if (w.noise === "diagonal" && zStride === d) {
-    // one normal per component, in the state's layout: z of element e at zo + e
-    for (let e = 0; e < nb * d; e++) {
-      const v = (x[e]! + dt * f[e]!) + g[e]! * (sqrtDt * z[zo + e]!);
-      out[e] = v;
-      if (v - v !== 0) finite = false;
-    }
-  } else if (w.noise === "diagonal") {
-    for (let i = 0; i < nb; i++) {
-      const zi = zo + i * zStride;
-      for (let r = 0; r < d; r++) {
-        const e = i * d + r;
-        const v = (x[e]! + dt * f[e]!) + g[e]! * (sqrtDt * z[zi + r]!);
-        out[e] = v;
-        if (v - v !== 0) finite = false;
-      }
-    }
-  } else if (w.noise === "scalar") {
-    for (let i = 0; i < nb; i++) {
-      const dw = sqrtDt * z[zo + i * zStride]!;
-      for (let r = 0; r < d; r++) {
-        const e = i * d + r;
-        const v = (x[e]! + dt * f[e]!) + g[e]! * dw;
-        out[e] = v;
-        if (v - v !== 0) finite = false;
-      }
-    }
-  } else {
-    for (let i = 0; i < nb; i++) {
-      const zi = zo + i * zStride;
-      for (let r = 0; r < d; r++) {
-        const e = i * d + r, row = e * m;
-        let acc = 0;
-        for (let kk = 0; kk < m; kk++) acc += g[row + kk]! * (sqrtDt * z[zi + kk]!);
-        const v = (x[e]! + dt * f[e]!) + acc;
-        out[e] = v;
-        if (v - v !== 0) finite = false;
-      }
-    }
-  }
-  return finite;
-}
-
-/** dW = √dt·z of a batch (n×m) from the ξ lanes of `w.z`. */
-function brownianIncrements(w: TwinWork, zo: number, nb: number): void {
-  const { m, z, zStride, dW, sqrtDt } = w;
-  for (let i = 0; i < nb; i++) {
-    for (let kk = 0; kk < m; kk++) dW[i * m + kk] = sqrtDt * z[zo + i * zStride + kk]!;
-  }
-}
-
-/** Whether the first `len` values of `v` are all finite (see {@linkcode emStep}). */
-function allFinite(v: Float64Array, len: number): boolean {
-  let finite = true;
-  for (let e = 0; e < len; e++) if (v[e]! - v[e]! !== 0) finite = false;
-  return finite;
-}
-
-/** One SRA1 step of a batch into `w.out` (Rößler 2010, Table 6.1), as sde_step in the WGSL. */
-function sra1Step(w: TwinWork, t: number, zo: number, nb: number): boolean {
-  const { model, d, m, noise, x, f, f2, h2, g, g2, z, zStride, dW, zh, wz, out, dt, sqrtDt } = w;
-  brownianIncrements(w, zo, nb);
-  for (let i = 0; i < nb; i++) {
-    for (let kk = 0; kk < m; kk++) {
-      const zk = z[zo + i * zStride + kk]!, ek = z[zo + i * zStride + m + kk]!;
-      const dz = dt * sqrtDt * (0.5 * zk + INV_2SQRT3 * ek);
-      zh[i * m + kk] = dz / dt;
-      wz[i * m + kk] = dW[i * m + kk]! - dz / dt;
-    }
-  }
-  model.drift(t, x, f, nb);
-  model.diffusion(t + dt, x, g, nb);
-  for (let e = 0; e < nb * d; e++) h2[e] = x[e]! + 0.75 * dt * f[e]!;
-  // h2 += 1.5 g1·(dZ/h)
-  for (let e = 0; e < nb * d; e++) out[e] = 0;
-  addNoise(noise, d, m, g, zh, out, nb);
-  for (let e = 0; e < nb * d; e++) h2[e] = h2[e]! + 1.5 * out[e]!;
-  model.drift(t + 0.75 * dt, h2, f2, nb);
-  model.diffusion(t, x, g2, nb);
-  for (let e = 0; e < nb * d; e++) {
-    out[e] = x[e]! + dt * (f[e]! / 3 + (2 * f2[e]!) / 3);
-  }
-  addNoise(noise, d, m, g, wz, out, nb);
-  addNoise(noise, d, m, g2, zh, out, nb);
-  return allFinite(out, nb * d);
-}
-
-/** One Milstein step of a batch into `w.out`; on additive and general noise it is Euler–Maruyama. */
-function milsteinStep(w: TwinWork, t: number, zo: number, nb: number): boolean {
-  const { model, d, m, noise, x, f, g, lg, xp, gp, gm, dW, out, dt } = w;
-  brownianIncrements(w, zo, nb);
-  model.drift(t, x, f, nb);
-  model.diffusion(t, x, g, nb);
-  for (let e = 0; e < nb * d; e++) out[e] = x[e]! + dt * f[e]!;
-  addNoise(noise, d, m, g, dW, out, nb);
-  if (noise === "diagonal" || noise === "scalar") {
-    milsteinCorrection(model, t, x, g, lg, xp, gp, gm, nb);
-    const c = w.ito ? dt : 0;
-    for (let i = 0; i < nb; i++) {
-      for (let r = 0; r < d; r++) {
-        const e = i * d + r;
-        const dw = noise === "diagonal" ? dW[e]! : dW[i]!;
-        out[e] = out[e]! + 0.5 * lg[e]! * (dw * dw - c);
-      }
-    }
-  }
-  return allFinite(out, nb * d);
 }
 
 /** Throws a {@linkcode NumericalError} at the first non-finite value of `out` (n×d) after step j. */
@@ -723,70 +590,36 @@ function checkFinite(
   out: Float64Array,
   n: number,
   d: number,
-  first: number,
-  t0: number,
-  dt: number,
-  j: number,
-  method: EnsembleMethod,
+  at: { first: number; t0: number; dt: number; j: number; name: string },
 ): void {
+  const { first, t0, dt, j, name } = at;
   for (let e = 0; e < n * d; e++) {
     if (!Number.isFinite(out[e]!)) {
       const path = first + Math.floor(e / d);
       throw new NumericalError(
         `Cannot simulate the ensemble: the state became ${out[e]} at path ${path}, time ${
           t0 + (j + 1) * dt
-        }, component ${e % d} (${method}, step ${j + 1})`,
+        }, component ${e % d} (${name}, step ${j + 1})`,
         { step: j + 1, time: t0 + (j + 1) * dt, index: e % d },
       );
     }
   }
 }
 
-/** The Milstein correction L¹g from the model or by a central difference along g (as solveSde). */
-function milsteinCorrection(
-  model: EnsembleModel,
-  t: number,
-  x: Float64Array,
-  g: Float64Array,
-  lg: Float64Array,
-  xp: Float64Array,
-  gp: Float64Array,
-  gm: Float64Array,
-  n: number,
-): void {
-  const d = model.dim;
-  if (model.diffusionDerivative) {
-    model.diffusionDerivative(t, x, lg, n);
-    return;
-  }
-  const eps = new Float64Array(n);
-  for (let i = 0; i < n; i++) {
-    let gmax = 0, xmax = 1;
-    for (let r = 0; r < d; r++) {
-      gmax = Math.max(gmax, Math.abs(g[i * d + r]!));
-      xmax = Math.max(xmax, Math.abs(x[i * d + r]!));
-    }
-    eps[i] = gmax > 0 ? (6e-6 * xmax) / gmax : 0;
-  }
-  for (const [sign, dst] of [[1, gp], [-1, gm]] as const) {
-    for (let k = 0; k < n * d; k++) xp[k] = x[k]! + sign * eps[Math.floor(k / d)]! * g[k]!;
-    model.diffusion(t, xp, dst, n);
-  }
-  for (let k = 0; k < n * d; k++) {
-    const e = eps[Math.floor(k / d)]!;
-    lg[k] = e > 0 ? (gp[k]! - gm[k]!) / (2 * e) : 0;
-  }
+/** Options of {@linkcode launchSdeEnsemble}: the run and the GPU context. */
+export interface LaunchSdeEnsembleOptions extends EnsemblePlan {
+  /** The GPU context. */
+  ctx: GpuContext;
 }
 
 /**
  * Runs the ensemble kernel on the GPU: paths in chunks, each save interval
  * in dispatches of at most `stepsPerDispatch` steps (the state stays on the
  * device between them), per-workgroup f32 partial sums added in float64 here.
- * The pipeline is compiled once per device and (model snippets, method).
+ * The pipeline is compiled once per device and kernel source (model snippets and step).
  *
- * @param ctx the GPU context
  * @param model the SDE with WGSL snippets
- * @param plan the run (checked by the caller)
+ * @param plan the run (checked by the caller) and the GPU context
  * @returns the sums, histogram counts, kept and final states (final in f32)
  * @throws {SdenoParseError} when the snippets do not compile (message with the WGSL line)
  * @throws {NumericalError} when a state becomes NaN or infinite
@@ -795,20 +628,22 @@ function milsteinCorrection(
  * ```ts
  * import { launchSdeEnsemble } from "./sde_ensemble.ts";
  * import { requestGpuContext } from "./gpu_context.ts";
+ * import { eulerMaruyama } from "../solvers/sde/euler_maruyama.ts";
  * import assert from "node:assert/strict";
  * const ctx = await requestGpuContext();
  * if (ctx) {
  *   const f = (_t: number, _x: Float64Array, o: Float64Array, n: number) => o.fill(0, 0, n);
- *   const r = await launchSdeEnsemble(ctx, {
+ *   const bm = {
  *     name: "bm", dim: 1, noiseDim: 1, noise: "diagonal", calculus: "ito",
  *     drift: f, diffusion: f, diffusionDerivative: undefined,
  *     wgsl: {
  *       drift: "fn sde_drift(t: f32, x: SdState) -> SdState { return SdState(0.0); }",
  *       diffusion: "fn sde_diffusion(t: f32, x: SdState, dw: SdNoise) -> SdState { return SdState(dw[0]); }",
  *     },
- *   }, {
- *     method: "euler-maruyama", x0: [0], paths: 4096, t0: 0, dt: 0.1, saveSteps: [10],
- *     key: { seed: 1, stream: 0 }, shift: [0], bins: 0, keep: 0, final: false,
+ *   } as const;
+ *   const r = await launchSdeEnsemble(bm, {
+ *     ctx, step: eulerMaruyama.ensembleStep!(bm), x0: [0], paths: 4096, t0: 0, dt: 0.1,
+ *     saveSteps: [10], key: { seed: 1, stream: 0 }, shift: [0], bins: 0, keep: 0, final: false,
  *   });
  *   assert.ok(Math.abs(r.sums[1]! / 4096 - 1) < 4 * Math.sqrt(2 / 4096)); // Var W(1) = 1
  *   ctx.destroy();
@@ -816,16 +651,16 @@ function milsteinCorrection(
  * ```
  */
 export async function launchSdeEnsemble(
-  ctx: GpuContext,
   model: EnsembleModel,
-  plan: EnsemblePlan,
+  plan: LaunchSdeEnsembleOptions,
 ): Promise<EnsembleSums> {
   const what = `Cannot simulate the ensemble of "${model.name}" on webgpu`;
   const d = model.dim;
-  const source = sdeEnsembleSource(model, plan.method);
+  const ctx = plan.ctx;
+  const source = sdeEnsembleSource(model, plan.step);
   const bins = plan.bins;
   const pipeline = await ctx.pipeline(
-    `sde-ensemble:${plan.method}:${fnv1a32Hex(source)}`,
+    `sde-ensemble:${plan.step.name}:${fnv1a32Hex(source)}`,
     source,
     ["storage", "storage", "storage", "read", "storage", "storage", "uniform"],
   );
@@ -907,7 +742,7 @@ export async function launchSdeEnsemble(
         throw new NumericalError(
           `${what}: a state became NaN or infinite, first at step ${step} (time ${
             plan.t0 + step * plan.dt
-          }), smallest such path ${bad[0]} (${plan.method}, f32)`,
+          }), smallest such path ${bad[0]} (${plan.step.name}, f32)`,
           { step, time: plan.t0 + step * plan.dt, index: bad[0]! },
         );
       }

@@ -2,22 +2,20 @@
 // arrays across every step of one dispatch (steps step_begin .. step_end of
 // the grid t0 + j*dt), then streaming statistics at the dispatch's end (a
 // save time). sde_ensemble.ts fills the named placeholders by plain string
-// replacement: DIM, NOISE_DIM, METHOD (0 Euler-Maruyama, 1 Milstein, 2 SRA1),
-// NOISE (0 diagonal, 1 scalar, 2 additive, 3 general), ITO (1 Ito, 0
-// Stratonovich) and MODEL (the user's helpers, sde_drift, sde_diffusion and
-// sde_milstein). Counts, dt, times, keys and bins are uniforms.
+// replacement: DIM, NOISE_DIM, STREAMS (1: the step takes dW; 2: dW and dZ),
+// MODEL (the user's helpers, sde_drift, sde_diffusion and sde_milstein) and
+// STEP (the integrator's sd_step, generated from a solver's tableau or
+// declared by the solver). Counts, dt, times, keys and bins are uniforms.
 //
 // Noise of path i (global index) at grid step j, component k: the Philox
 // normals of flat element e = i*m + k (block e/4, lane e mod 4) at step j in
 // two streams, xi (purpose 0x5de0) and eta (0x5de2), exactly as fillNormal
-// numbers elements: dW_k = sqrt(dt) xi_k and, for SRA1,
+// numbers elements: dW_k = sqrt(dt) xi_k and, with two streams,
 // dZ_k = dt^{3/2} (xi_k / 2 + eta_k / (2 sqrt 3)): brownian_grid.ts exactly.
 
 const SD_D: u32 = {{DIM}}u;
 const SD_M: u32 = {{NOISE_DIM}}u;
-const SD_METHOD: u32 = {{METHOD}}u;
-const SD_NOISE_TYPE: u32 = {{NOISE}}u;
-const SD_ITO: u32 = {{ITO}}u;
+const SD_STREAMS: u32 = {{STREAMS}}u;
 alias SdState = array<f32, SD_D>;
 alias SdNoise = array<f32, SD_M>;
 // statistics per path: sums of y, y_a y_b (a <= b), y^3, y^4 with y = x - shift
@@ -84,50 +82,8 @@ fn sd_finite(v: f32) -> bool {
   return (bitcast<u32>(v) & 0x7f800000u) != 0x7f800000u;
 }
 
-fn sd_step(t: f32, h: f32, x: SdState, dw: SdNoise, dz: SdNoise) -> SdState {
-  var o: SdState;
-  if (SD_METHOD == 2u) {
-    // SRA1 (Roessler 2010, Table 6.1): stages f(t, X), f(t + 3h/4, X + 3h/4 f1 + 3/2 g(t + h) dZ/h)
-    var zh: SdNoise;
-    var wz: SdNoise;
-    for (var k = 0u; k < SD_M; k = k + 1u) {
-      zh[k] = dz[k] / h;
-      wz[k] = dw[k] - zh[k];
-    }
-    let f1 = sde_drift(t, x);
-    var g1z = sde_diffusion(t + h, x, zh);
-    var h2: SdState;
-    var xv = x;
-    var f1v = f1;
-    for (var i = 0u; i < SD_D; i = i + 1u) {
-      h2[i] = xv[i] + 0.75 * h * f1v[i] + 1.5 * g1z[i];
-    }
-    var f2 = sde_drift(t + 0.75 * h, h2);
-    var g1 = sde_diffusion(t + h, x, wz);
-    var g2 = sde_diffusion(t, x, zh);
-    for (var i = 0u; i < SD_D; i = i + 1u) {
-      o[i] = xv[i] + h * (f1v[i] / 3.0 + 2.0 * f2[i] / 3.0) + g1[i] + g2[i];
-    }
-    return o;
-  }
-  var f = sde_drift(t, x);
-  var g = sde_diffusion(t, x, dw);
-  var xv = x;
-  for (var i = 0u; i < SD_D; i = i + 1u) {
-    o[i] = xv[i] + h * f[i] + g[i];
-  }
-  if (SD_METHOD == 1u && (SD_NOISE_TYPE == 0u || SD_NOISE_TYPE == 1u)) {
-    // Milstein (Kloeden & Platen 1992, 10.3): + 1/2 (L1 g)_i (dW_k(i)^2 - h [Ito])
-    var lg = sde_milstein(t, x);
-    var dv = dw;
-    let c = select(0.0, h, SD_ITO == 1u);
-    for (var i = 0u; i < SD_D; i = i + 1u) {
-      let w = select(dv[0], dv[min(i, SD_M - 1u)], SD_NOISE_TYPE == 0u);
-      o[i] = o[i] + 0.5 * lg[i] * (w * w - c);
-    }
-  }
-  return o;
-}
+// The integrator: fn sd_step(t: f32, h: f32, x: SdState, dw: SdNoise, dz: SdNoise) -> SdState
+{{STEP}}
 
 @compute @workgroup_size(64)
 fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3<u32>) {
@@ -144,7 +100,7 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
       var dw: SdNoise;
       var dz: SdNoise;
       let h = p.dt;
-      if (SD_METHOD == 2u) {
+      if (SD_STREAMS == 2u) {
         let eta = sd_grid_normals(path, j, SD_ETA, key);
         for (var k = 0u; k < SD_M; k = k + 1u) {
           dz[k] = h * p.sqrt_dt * (0.5 * xi[k] + 0.28867513459481287 * eta[k]);

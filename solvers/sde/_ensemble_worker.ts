@@ -11,7 +11,11 @@
  * `idleMs`; when that fires with no new message it posts `{ type: "idle" }`,
  * and the host terminates it if it is still idle in the pool.
  *
- * Messages in: `{ type: "init", key, module, export, args, probeX, t, idleMs }`,
+ * The solver's ensemble step is rebuilt in the worker from `solver`: a
+ * tableau's step is generated from the tableau (any tableau solver runs), a
+ * solver with a declared step is looked up by name in the registry.
+ *
+ * Messages in: `{ type: "init", key, module, export, args, probeX, t, idleMs, solver }`,
  * then `{ type: "run", id, plan }`. Messages out: `{ type: "ready", … probe }`,
  * `{ type: "states", id, states }` (transferred), `{ type: "error", id?, … }`
  * or `{ type: "idle" }`.
@@ -19,8 +23,15 @@
  * @module
  */
 
-import { _sdeEnsembleStates, type EnsembleModel } from "../../kernels/sde_ensemble.ts";
+import {
+  type EnsembleModel,
+  type EnsembleStep,
+  sdeEnsembleStates,
+} from "../../kernels/sde_ensemble.ts";
 import { NumericalError } from "../../kernels/errors.ts";
+import { sdeSolvers } from "./registry.ts";
+import { srkEnsembleStep } from "./_srk_ensemble.ts";
+import type { WorkerSolver } from "./_ensemble_workers.ts";
 
 interface WorkerScope {
   onmessage: ((e: MessageEvent) => void) | null;
@@ -30,6 +41,15 @@ interface WorkerScope {
 const scope = globalThis as unknown as WorkerScope;
 let model: EnsembleModel | undefined;
 let modelKey: string | null = null;
+let step: EnsembleStep | undefined;
+
+/** The ensemble step of the solver described by the host, for the model. */
+function stepOf(solver: WorkerSolver, m: EnsembleModel): EnsembleStep {
+  if (solver.tableau) return srkEnsembleStep(solver.tableau, { name: solver.name, model: m });
+  const make = sdeSolvers.get(solver.name).ensembleStep;
+  if (!make) throw new TypeError(`solver "${solver.name}" has no ensemble step`);
+  return make(m);
+}
 let idleMs = 0;
 let idleTimer: ReturnType<typeof setTimeout> | undefined;
 
@@ -70,6 +90,7 @@ scope.onmessage = async (e: MessageEvent) => {
         modelKey = msg.key;
       }
       const m = model;
+      step = stepOf(msg.solver as WorkerSolver, m);
       const x = Float64Array.from(msg.probeX as number[]);
       const n = x.length / m.dim;
       const gw = m.noise === "diagonal" || m.noise === "scalar" ? m.dim : m.dim * m.noiseDim;
@@ -91,7 +112,7 @@ scope.onmessage = async (e: MessageEvent) => {
     }
   } else if (msg.type === "run") {
     try {
-      const states = _sdeEnsembleStates(model!, msg.plan);
+      const states = sdeEnsembleStates(model!, { ...msg.plan, step: step! });
       reply({ type: "states", id: msg.id, states }, [states.buffer as ArrayBuffer]);
     } catch (err) {
       reply(errorMessage(err, msg.id));

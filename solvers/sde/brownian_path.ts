@@ -14,8 +14,6 @@
  * @module
  */
 
-import { _boxMuller, _philoxBlock } from "../../kernels/philox.ts";
-
 /** Where `increment` writes: ΔW and, when asked for, ΔZ, each n×m (path-major). */
 export interface BrownianIncrement {
   /** W(t) − W(s), n×m. */
@@ -41,26 +39,4 @@ export interface BrownianPath {
    * into `out` (each n×m).
    */
   increment(s: number, t: number, out: BrownianIncrement, n: number, offset?: number): void;
-}
-
-/**
- * The four Box–Muller normals of the Philox block at counter
- * `(c0, c1, c2, c3)` under `(seed, stream)`, written to `z[0..4)` by the
- * same Box–Muller as `fillNormal` (kernels/philox.ts `_boxMuller`), so the
- * WGSL `sd_normal4` of the same counter matches to f32 rounding.
- *
- * @internal
- */
-export function _normals4(
-  c0: number,
-  c1: number,
-  c2: number,
-  c3: number,
-  seed: number,
-  stream: number,
-  w: Uint32Array,
-  z: Float64Array,
-): void {
-  _philoxBlock(c0, c1, c2, c3, seed, stream, w);
-  _boxMuller(w, z);
 }

@@ -1,7 +1,16 @@
 /**
  * Large ensembles of SDE paths with streaming moments and quantiles, on the
  * cpu backend (the float64 twin) or on WebGPU (the `sde_ensemble.wgsl`
- * kernel with the model's WGSL snippets spliced in).
+ * kernel with the model's WGSL snippets and the solver's step spliced in).
+ *
+ * Which solvers run here follows from what they declare: every stochastic
+ * Runge–Kutta tableau solver (`srkSolver`: explicit tableaux whose noise
+ * quantities are functions of one Brownian component — ΔW, ΔZ = I₍₁,₀₎, √h,
+ * I₍₁,₁₎, I₍₁,₁,₁₎ — so no Lévy areas between components; the WGSL step and
+ * the twin are generated from the tableau), and any solver that declares its
+ * own ensemble step (Milstein). A solver that does neither (reversible Heun,
+ * whose auxiliary state the kernel does not hold) is refused with the
+ * reason. Steps are fixed (dt); an embedded pair is not used.
  *
  * @module
  */
@@ -14,22 +23,26 @@ import {
   SdenoRangeError,
   SdenoTypeError,
 } from "../../kernels/errors.ts";
-import { _checkKey, type Key } from "../../kernels/philox.ts";
+import type { Key } from "../../kernels/philox.ts";
 import type { Backend } from "../../kernels/backend.ts";
 import { WebGpuBackend } from "../../kernels/webgpu_backend.ts";
 import {
-  _ensembleAccumulator,
-  type EnsembleMethod,
   type EnsemblePlan,
   ensembleStatCount,
   type EnsembleSums,
   launchSdeEnsemble,
   sdeEnsembleCpu,
 } from "../../kernels/sde_ensemble.ts";
-import { NumericalError } from "../../kernels/errors.ts";
-import { _probeSde, type Sde } from "../../processes/sde.ts";
+import type { Sde } from "../../processes/sde.ts";
+import { probeSde } from "../../processes/_sde_probe.ts";
+import { RunContext } from "../run_context.ts";
 import type { SdeSolver } from "./solver_info.ts";
 import { eulerMaruyama } from "./euler_maruyama.ts";
+import { sdeSolvers } from "./registry.ts";
+import { ensembleOnWorkers, type EnsembleWorkerModel } from "./_ensemble_workers.ts";
+
+export { closeEnsembleWorkers } from "./_ensemble_workers.ts";
+export type { EnsembleWorkerModel } from "./_ensemble_workers.ts";
 
 /** Fixed histogram bins for quantiles: the same edges at every save, per component or shared. */
 export interface EnsembleHistogram {
@@ -45,7 +58,7 @@ export interface EnsembleHistogram {
 export interface SimulateEnsembleOptions {
   /** Where to run: a cpu backend (float64 twin) or a webgpu backend (f32 kernel). */
   backend: Backend;
-  /** `eulerMaruyama` (default), `milstein` or `sra1`. */
+  /** Any solver with an ensemble step (`solver.ensembleStep`, webgpu among its backends); default `eulerMaruyama`. */
   solver?: SdeSolver;
   /** Initial state: d values (every path starts there) or paths×d. */
   x0: ArrayLike<number>;
@@ -97,16 +110,6 @@ export interface SimulateEnsembleOptions {
   workerModel?: EnsembleWorkerModel;
 }
 
-/** How a worker rebuilds an SDE: `(await import(module))[exportName](...args)`. */
-export interface EnsembleWorkerModel {
-  /** Module specifier or URL, e.g. `import.meta.resolve("./my_model.ts")`. */
-  module: string | URL;
-  /** Name of the exported factory function. */
-  exportName: string;
-  /** Its arguments (structured-cloneable), default none. */
-  args?: readonly unknown[];
-}
-
 /** What {@linkcode simulateEnsemble} returns (S saves, d components, P quantiles). */
 export interface EnsembleResult {
   /** Save times, S values. */
@@ -117,8 +120,8 @@ export interface EnsembleResult {
   dim: number;
   /** Where it ran. */
   backend: "cpu" | "webgpu";
-  /** The integrator. */
-  method: EnsembleMethod;
+  /** The solver's name. */
+  method: string;
   /** Steps from t0 to the last save. */
   steps: number;
   /** Sample means, S×d. */
@@ -143,15 +146,10 @@ export interface EnsembleResult {
   final: Float64Array | Float32Array;
 }
 
-const METHODS: Record<string, EnsembleMethod> = {
-  "euler-maruyama": "euler-maruyama",
-  "milstein": "milstein",
-  "sra1": "sra1",
-};
-
 /**
- * Simulates `paths` paths of `sde` on the grid `t0 + j·dt` with one of the
- * fixed-step integrators Euler–Maruyama, Milstein or SRA1, and returns
+ * Simulates `paths` paths of `sde` on the grid `t0 + j·dt` with a fixed-step
+ * solver that runs in the ensemble kernel (see the module doc for which
+ * do: every tableau solver, and Milstein), and returns
  * streaming statistics at the save times: means, covariances, variances
  * with standard errors, and quantiles from fixed-bin histograms. No
  * trajectory is stored (except `keepPaths` sample paths), so millions of
@@ -172,7 +170,8 @@ const METHODS: Record<string, EnsembleMethod> = {
  * @param options backend, solver, initial state, paths, grid, saves, key, statistics
  * @returns the statistics
  * @throws {SdenoRangeError} for a non-positive dt, a reversed span, off-grid
- *   save times, an unsupported solver or noise type, bad quantile probabilities
+ *   save times, a solver without an ensemble step (the message says why), a
+ *   noise type the solver does not accept, bad quantile probabilities
  * @throws {SdenoTypeError} for wrongly shaped inputs, or webgpu without WGSL snippets
  * @throws {SdenoParseError} when the WGSL snippets do not compile
  * @throws {NumericalError} when a state becomes NaN or infinite
@@ -235,15 +234,21 @@ export async function simulateEnsemble(
     throw new SdenoTypeError(`${what}: backend must be a Backend, got ${quote(backend)}`);
   }
   const solver = options.solver ?? eulerMaruyama;
-  const method = METHODS[solver?.info?.name ?? ""];
-  if (!method) {
-    throw new SdenoRangeError(
-      `${what}: solver must be euler-maruyama, milstein or sra1, got ${
-        quote(solver?.info?.name ?? solver)
-      }`,
-    );
+  if (!solver || typeof solver !== "object" || !solver.info) {
+    throw new SdenoTypeError(`${what}: solver must be an SdeSolver, got ${quote(solver)}`);
   }
   const info = solver.info;
+  if (typeof solver.ensembleStep !== "function") {
+    const able = sdeSolvers.methods.filter((s) => s.ensembleStep).map((s) => s.info.name);
+    throw new SdenoRangeError(
+      `${what}: solver ${quote(info.name)} cannot run in the ensemble kernel: ${
+        solver.tableau
+          ? "its tableau is not one the kernel template runs"
+          : "it is not a stochastic Runge–Kutta tableau and declares no ensemble step " +
+            "(the kernel holds only the state X of each path)"
+      }; solvers that do: ${able.join(", ")}`,
+    );
+  }
   if (!info.noise.includes(sde.noise)) {
     throw new SdenoRangeError(
       `${what}: solver "${info.name}" supports ${
@@ -308,10 +313,12 @@ export async function simulateEnsemble(
   if (lastStep > 0xfffffffe) {
     throw new SdenoRangeError(`${what}: at most 2³² − 2 steps, got ${quote(lastStep)}`);
   }
-  const key = options.key ?? { seed: 0, stream: 0 };
-  _checkKey(what, key);
+  // the run context checks the key and the path offset
+  const { key, pathOffset } = new RunContext(what, backend, {
+    ...(options.key ? { key: options.key } : {}),
+    pathOffset: options.pathOffset ?? 0,
+  }).noise;
   const keep = checkInteger(what, "keepPaths", options.keepPaths ?? 0, 0, n);
-  const pathOffset = checkInteger(what, "pathOffset", options.pathOffset ?? 0, 0, 0xffffffff);
   if (pathOffset + n - 1 > 0xffffffff) {
     throw new SdenoRangeError(
       `${what}: pathOffset + paths must be at most 2³², got ${quote(pathOffset + n)}`,
@@ -324,10 +331,14 @@ export async function simulateEnsemble(
     }
   }
   const x0arr = Float64Array.from(x0 as ArrayLike<number>);
-  _probeSde(what, sde, x0arr.length === d ? x0arr : x0arr.subarray(0, Math.min(2, n) * d), t0);
+  probeSde(sde, {
+    what,
+    x: x0arr.length === d ? x0arr : x0arr.subarray(0, Math.min(2, n) * d),
+    t: t0,
+  });
   const S = saveSteps.length;
   const plan: EnsemblePlan = {
-    method,
+    step: solver.ensembleStep(sde),
     x0: x0arr,
     paths: n,
     pathOffset,
@@ -364,6 +375,13 @@ export async function simulateEnsemble(
     ) {
       throw new SdenoTypeError(
         `${what}: workers > 1 needs workerModel { module, exportName, args? }, got ${quote(wm)}`,
+      );
+    }
+    if (!solver.tableau && sdeSolvers.find(info.name) !== solver) {
+      throw new SdenoRangeError(
+        `${what}: workers rebuild a solver that is not a tableau by its registered name, and ${
+          quote(info.name)
+        } is not the registered one; use workers: 1`,
       );
     }
   }
@@ -431,7 +449,7 @@ export async function simulateEnsemble(
       throw new SdenoTypeError(`${what}: a webgpu backend must be a WebGpuBackend`);
     }
     try {
-      raw = await launchSdeEnsemble(backend.ctx, sde, plan);
+      raw = await launchSdeEnsemble(sde, { ...plan, ctx: backend.ctx });
     } catch (err) {
       if (!(err instanceof DeviceLostError)) throw err;
       console.warn(`${what}: ${err.message}; falling back to cpu`);
@@ -439,7 +457,12 @@ export async function simulateEnsemble(
       ran = "cpu";
     }
   } else if (workers > 1) {
-    raw = await ensembleOnWorkers(sde, plan, workers, options.workerModel!);
+    raw = await ensembleOnWorkers(sde, {
+      plan,
+      count: workers,
+      spec: options.workerModel!,
+      solver: { name: info.name, tableau: solver.tableau },
+    });
   } else {
     raw = sdeEnsembleCpu(sde, plan);
   }
@@ -452,7 +475,7 @@ export async function simulateEnsemble(
     probs,
     plan,
     backend: ran,
-    method,
+    method: info.name,
     steps: saveSteps[S - 1]!,
     keep,
   });
@@ -469,7 +492,7 @@ function finishStats(
     probs: Float64Array;
     plan: EnsemblePlan;
     backend: "cpu" | "webgpu";
-    method: EnsembleMethod;
+    method: string;
     steps: number;
     keep: number;
   },
@@ -565,305 +588,4 @@ function finishStats(
 function pairIndex(d: number, a: number, b: number): number {
   // rows a' < a hold d − a' entries each
   return a * d - (a * (a - 1)) / 2 + (b - a);
-}
-
-/**
- * Paths per worker shard, a multiple of 256 (any batching gives the same numbers): about 8
- * shards per worker, so that workers finish together even when one of them
- * is slowed down; at least ~2.6e5 path-steps, so that a shard outweighs its
- * message round trip, unless that would leave a worker idle; at most 64
- * batches and 16 MiB of states; and of near equal sizes.
- */
-function shardPaths(n: number, workers: number, saves: number, d: number, steps: number): number {
-  const batches = Math.ceil(n / 256);
-  const byBalance = Math.ceil(batches / (8 * workers));
-  const byWork = Math.ceil((1 << 18) / (256 * Math.max(1, steps)));
-  const byMemory = Math.floor((1 << 21) / (256 * saves * d)); // 16 MiB of states
-  const perWorker = Math.ceil(batches / workers);
-  const per = Math.max(1, Math.min(64, byMemory, Math.max(byBalance, Math.min(byWork, perWorker))));
-  return 256 * Math.ceil(batches / Math.ceil(batches / per));
-}
-
-/** How long a pooled worker may sit idle before it is terminated, in ms. */
-const WORKER_IDLE_MS = 1000;
-
-/** A worker of the pool: the key of the model it holds, and whether a call has it. */
-interface PooledWorker {
-  worker: Worker;
-  /** JSON of the workerModel it last built (undefined: none or not reusable). */
-  key: string | undefined;
-  busy: boolean;
-  /** closeEnsembleWorkers() came while it was busy: terminate it when released. */
-  doomed: boolean;
-}
-
-const pool: PooledWorker[] = [];
-let workersStarted = 0;
-
-/** Terminates a pooled worker and drops it from the pool. */
-function discardWorker(p: PooledWorker): void {
-  p.worker.terminate();
-  const i = pool.indexOf(p);
-  if (i >= 0) pool.splice(i, 1);
-}
-
-/** Between calls: a worker idle for WORKER_IDLE_MS says so, and is terminated. */
-function parkWorker(p: PooledWorker): void {
-  p.busy = false;
-  p.worker.onmessage = (e) => {
-    if (!p.busy && e.data?.type === "idle") discardWorker(p);
-  };
-  p.worker.onerror = (e) => {
-    e.preventDefault();
-    if (!p.busy) discardWorker(p);
-  };
-}
-
-/** Takes `count` idle workers, those holding model `key` first, starting new ones as needed. */
-function leaseWorkers(count: number, key: string | undefined): PooledWorker[] {
-  const out: PooledWorker[] = [];
-  for (const pass of [0, 1]) {
-    for (const p of pool) {
-      if (out.length < count && !p.busy && (pass === 1 || (key !== undefined && p.key === key))) {
-        p.busy = true;
-        out.push(p);
-      }
-    }
-  }
-  const url = new URL("./_ensemble_worker.ts", import.meta.url).href;
-  while (out.length < count) {
-    const p: PooledWorker = {
-      worker: new Worker(url, { type: "module" }),
-      key: undefined,
-      busy: true,
-      doomed: false,
-    };
-    workersStarted++;
-    pool.push(p);
-    out.push(p);
-  }
-  return out;
-}
-
-/**
- * Terminates the Web Workers that {@linkcode simulateEnsemble} keeps between
- * calls with `workers > 1` (workers busy in a running call are terminated
- * when that call ends). Idle workers also terminate on their own after a
- * second, so a program ends without this call, only up to a second later;
- * call it when you are done, e.g. at the end of a script or test.
- *
- * @example At the end of a script
- * ```ts
- * import { closeEnsembleWorkers } from "./ensemble.ts";
- * closeEnsembleWorkers(); // safe to call at any time, also with no pool
- * ```
- */
-export function closeEnsembleWorkers(): void {
-  for (const p of [...pool]) {
-    if (p.busy) p.doomed = true;
-    else discardWorker(p);
-  }
-}
-
-/**
- * The worker pool, for tests: how many workers it holds, how many were busy,
- * the model keys they hold, and how many workers were started in all.
- *
- * @returns a snapshot of the pool
- */
-export function _ensembleWorkerPool(): {
-  size: number;
-  busy: number;
-  keys: Array<string | undefined>;
-  started: number;
-} {
-  return {
-    size: pool.length,
-    busy: pool.filter((p) => p.busy).length,
-    keys: pool.map((p) => p.key),
-    started: workersStarted,
-  };
-}
-
-/**
- * The pool key of a workerModel: JSON that tells apart every structured-
- * cloneable argument list it accepts (numbers like -0 and NaN, undefined,
- * bigints and typed arrays tagged), or undefined when an argument has no such
- * form (a Map, a Date, a class instance…), and the model is then rebuilt.
- */
-function workerModelKey(spec: EnsembleWorkerModel): string | undefined {
-  let faithful = true;
-  const json = JSON.stringify(
-    [String(spec.module), spec.exportName, spec.args ?? []],
-    function (this: unknown, k: string, v: unknown) {
-      // JSON.stringify calls toJSON before the replacer: look at the raw value
-      const raw = k === "" ? v : (this as Record<string, unknown>)[k];
-      if (raw === undefined) return { $u: 1 };
-      if (typeof raw === "number") {
-        return Number.isFinite(raw) && !Object.is(raw, -0) ? raw : { $n: String(raw) };
-      }
-      if (typeof raw === "bigint") return { $b: String(raw) };
-      if (typeof raw !== "object" || raw === null || Array.isArray(raw)) return v;
-      if (ArrayBuffer.isView(raw) && !(raw instanceof DataView)) {
-        return { $t: raw.constructor.name, v: Array.from(raw as unknown as ArrayLike<number>) };
-      }
-      const proto = Object.getPrototypeOf(raw);
-      if (proto !== Object.prototype && proto !== null) faithful = false;
-      return v;
-    },
-  );
-  return faithful ? json : undefined;
-}
-
-/**
- * The cpu twin on `count` Web Workers of the pool: shards of whole 256-path
- * batches, handed out as workers become free; their states at every save are
- * added in path order, so the sums, histograms, kept and final states are
- * those of `sdeEnsembleCpu` bit for bit, and so is the first error. Workers
- * go back to the pool after a successful call and are terminated after a
- * failed one.
- */
-async function ensembleOnWorkers(
-  sde: Sde,
-  plan: EnsemblePlan,
-  count: number,
-  spec: EnsembleWorkerModel,
-): Promise<EnsembleSums> {
-  const what = `Cannot simulate the ensemble of "${sde.name}" on workers`;
-  const d = sde.dim, n = plan.paths, S = plan.saveSteps.length, offset = plan.pathOffset ?? 0;
-  const x0 = plan.x0, perPath = x0.length !== d;
-  const C = shardPaths(n, count, S, d, plan.saveSteps[S - 1]!);
-  const shards = Math.ceil(n / C);
-  const used = Math.min(count, shards);
-  const acc = _ensembleAccumulator(d, plan);
-  const key = workerModelKey(spec);
-  const leased = leaseWorkers(used, key);
-  const workers = leased.map((p) => p.worker);
-  let ok = false;
-  try {
-    // (re)build the model in each worker if needed, and check it against this one on a probe
-    const probeX = Array.from(perPath ? Array.prototype.slice.call(x0, 0, 2 * d) : x0);
-    const pn = probeX.length / d;
-    const gw = sde.noise === "diagonal" || sde.noise === "scalar" ? d : d * sde.noiseDim;
-    const f = new Float64Array(pn * d), g = new Float64Array(pn * gw);
-    sde.drift(plan.t0, Float64Array.from(probeX), f, pn);
-    sde.diffusion(plan.t0, Float64Array.from(probeX), g, pn);
-    const inbox: Array<(m: Record<string, unknown>) => void> = [];
-    const ready = [];
-    for (const worker of workers) {
-      ready.push(
-        new Promise<Record<string, unknown>>((resolve, reject) => {
-          worker.onmessage = (e) => {
-            if (e.data?.type !== "idle") resolve(e.data);
-          };
-          worker.onerror = (e) => {
-            e.preventDefault();
-            reject(new SdenoTypeError(`${what}: the worker failed to start: ${e.message}`));
-          };
-        }),
-      );
-      worker.postMessage({
-        type: "init",
-        key: key ?? null,
-        module: String(spec.module),
-        export: spec.exportName,
-        args: spec.args ?? [],
-        probeX,
-        t: plan.t0,
-        idleMs: WORKER_IDLE_MS,
-      });
-    }
-    const same = (a: ArrayLike<number>, b: ArrayLike<number>) =>
-      a.length === b.length &&
-      Array.prototype.every.call(a, (v: number, i: number) => Object.is(v, b[i]));
-    for (const r of await Promise.all(ready)) {
-      if (r.type === "error") {
-        throw new SdenoTypeError(`${what}: workerModel failed in the worker: ${r.message}`);
-      }
-      if (
-        r.dim !== d || r.noiseDim !== sde.noiseDim || r.noise !== sde.noise ||
-        r.calculus !== sde.calculus || !same(r.drift as Float64Array, f) ||
-        !same(r.diffusion as Float64Array, g)
-      ) {
-        throw new SdenoTypeError(
-          `${what}: workerModel rebuilds "${r.name}", which differs from the SDE "${sde.name}" (shape or coefficients at x0)`,
-        );
-      }
-    }
-    for (const p of leased) p.key = key;
-    // hand out shards; merge in order
-    const results = new Map<number, Record<string, unknown>>();
-    let next = 0, merged = 0;
-    let wake: (() => void) | undefined;
-    const dispatch = (w: number) => {
-      if (next >= shards) return;
-      const id = next++;
-      const first = id * C, nc = Math.min(C, n - first);
-      workers[w]!.postMessage({
-        type: "run",
-        id,
-        plan: {
-          method: plan.method,
-          x0: perPath
-            ? Float64Array.prototype.slice.call(x0, first * d, (first + nc) * d)
-            : Array.from(x0),
-          paths: nc,
-          pathOffset: offset + first,
-          t0: plan.t0,
-          dt: plan.dt,
-          saveSteps: plan.saveSteps,
-          key: { seed: plan.key.seed, stream: plan.key.stream },
-          shift: Array.from(plan.shift),
-          bins: 0,
-          keep: 0,
-          final: false,
-        } satisfies EnsemblePlan,
-      });
-    };
-    let failure: unknown;
-    for (let w = 0; w < used; w++) {
-      inbox[w] = (m) => {
-        if (m.type === "idle") return;
-        results.set(m.id as number, m);
-        if (m.type !== "error") dispatch(w);
-        wake?.();
-      };
-      workers[w]!.onmessage = (e) => inbox[w]!(e.data);
-      workers[w]!.onerror = (e) => {
-        e.preventDefault();
-        failure = new SdenoTypeError(`${what}: a worker failed: ${e.message}`);
-        wake?.();
-      };
-      dispatch(w);
-    }
-    while (merged < shards) {
-      const r = results.get(merged);
-      if (!r) {
-        if (failure) throw failure;
-        await new Promise<void>((resolve) => (wake = resolve));
-        continue;
-      }
-      results.delete(merged);
-      if (r.type === "error") {
-        const num = r.numerical as { step: number; time: number; index: number } | undefined;
-        throw num ? new NumericalError(String(r.message), num) : new SdenoTypeError(
-          `${what}: ${r.message}`,
-        );
-      }
-      const first = merged * C, nc = Math.min(C, n - first);
-      const states = r.states as Float64Array;
-      for (let s = 0; s < S; s++) acc.add(states.subarray(s * nc * d), nc, first, s);
-      merged++;
-      plan.onProgress?.(first + nc);
-    }
-    ok = true;
-    return acc.result();
-  } finally {
-    // every shard was merged, so every worker is idle again; after a failure some may
-    // still be running shards whose replies would reach the next call: terminate them
-    for (const p of leased) {
-      if (ok && !p.doomed) parkWorker(p);
-      else discardWorker(p);
-    }
-  }
 }

@@ -5,6 +5,7 @@
  */
 
 import type { SdeSolver } from "./solver_info.ts";
+import { srkSolver } from "./srk_solver.ts";
 
 /**
  * Euler–Maruyama, `X' = X + f(t, X)h + g(t, X)·ΔW` (Kloeden & Platen 1992,
@@ -19,9 +20,12 @@ import type { SdeSolver } from "./solver_info.ts";
  * assert.equal(eulerMaruyama.info.calculus, "ito");
  * ```
  */
-export const eulerMaruyama: SdeSolver = Object.freeze<SdeSolver>({
-  info: {
+export const eulerMaruyama: SdeSolver = srkSolver(
+  {
     name: "euler-maruyama",
+    aliases: ["em", "euler"],
+    summary:
+      "Euler–Maruyama, Itô, any noise (Kloeden & Platen 1992, §10.2; diffrax Euler, DifferentialEquations.jl EM)",
     calculus: "ito",
     noise: ["diagonal", "scalar", "additive", "general"],
     strongOrder: { general: 0.5, additive: 1 },
@@ -30,20 +34,17 @@ export const eulerMaruyama: SdeSolver = Object.freeze<SdeSolver>({
     errorOrder: undefined,
     levyArea: false,
   },
-  method: {
-    kind: "srk",
-    tableau: {
-      stages: 1,
-      c0: [0],
-      c1: [0],
-      a0: [[0]],
-      a1: [[0]],
-      b0: [[0]],
-      b1: [[0]],
-      noise0: "dW",
-      noise1: "dW",
-      alpha: [1],
-      beta: [["dW", [1]]],
-    },
+  {
+    stages: 1,
+    c0: [0],
+    c1: [0],
+    a0: [[0]],
+    a1: [[0]],
+    b0: [[0]],
+    b1: [[0]],
+    noise0: "dW",
+    noise1: "dW",
+    alpha: [1],
+    beta: [["dW", [1]]],
   },
-});
+);

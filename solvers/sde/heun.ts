@@ -5,6 +5,7 @@
  */
 
 import type { SdeSolver } from "./solver_info.ts";
+import { srkSolver } from "./srk_solver.ts";
 
 /**
  * Stochastic Heun (the trapezoidal predictor–corrector, Kloeden & Platen
@@ -22,9 +23,11 @@ import type { SdeSolver } from "./solver_info.ts";
  * assert.equal(heun.info.calculus, "stratonovich");
  * ```
  */
-export const heun: SdeSolver = Object.freeze<SdeSolver>({
-  info: {
+export const heun: SdeSolver = srkSolver(
+  {
     name: "heun",
+    aliases: ["stochastic-heun"],
+    summary: "stochastic Heun, Stratonovich, adaptive (Kloeden & Platen 1992, §15.1; diffrax Heun)",
     calculus: "stratonovich",
     noise: ["diagonal", "scalar", "additive", "general"],
     strongOrder: { general: 0.5, commutative: 1, additive: 1 },
@@ -33,22 +36,19 @@ export const heun: SdeSolver = Object.freeze<SdeSolver>({
     errorOrder: 1,
     levyArea: false,
   },
-  method: {
-    kind: "srk",
-    tableau: {
-      stages: 2,
-      c0: [0, 1],
-      c1: [0, 1],
-      a0: [[0, 0], [1, 0]],
-      a1: [[0, 0], [1, 0]],
-      b0: [[0, 0], [1, 0]],
-      b1: [[0, 0], [1, 0]],
-      noise0: "dW",
-      noise1: "dW",
-      alpha: [0.5, 0.5],
-      beta: [["dW", [0.5, 0.5]]],
-      alphaHat: [1, 0],
-      betaHat: [["dW", [1, 0]]],
-    },
+  {
+    stages: 2,
+    c0: [0, 1],
+    c1: [0, 1],
+    a0: [[0, 0], [1, 0]],
+    a1: [[0, 0], [1, 0]],
+    b0: [[0, 0], [1, 0]],
+    b1: [[0, 0], [1, 0]],
+    noise0: "dW",
+    noise1: "dW",
+    alpha: [0.5, 0.5],
+    beta: [["dW", [0.5, 0.5]]],
+    alphaHat: [1, 0],
+    betaHat: [["dW", [1, 0]]],
   },
-});
+);

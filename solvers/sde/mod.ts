@@ -1,9 +1,12 @@
 /**
  * SDE solvers: Euler–Maruyama, Milstein (Itô and Stratonovich), stochastic
- * Heun, Euler–Heun, SRA1, SRIW1 and reversible Heun, each with its declared
- * metadata; one driver (`solveSde`) with fixed or adaptive steps (a PI
- * controller independent of the solver); Brownian paths on a fixed grid or
- * as a virtual Brownian tree, all keyed by Philox counters.
+ * Heun, Euler–Heun, SRA1, SRIW1 and reversible Heun, each an object with its
+ * declared metadata and its step (a tableau for the one tableau driver, or
+ * its own step), listed in one registry (`sdeSolvers`); one driver
+ * (`solveSde`) with fixed or adaptive steps (a PI controller independent of
+ * the solver); ensembles on cpu and webgpu for every solver with an
+ * ensemble step (`simulateEnsemble`); Brownian paths on a fixed grid or as a
+ * virtual Brownian tree, all keyed by Philox counters.
  *
  * @example Euler–Maruyama on geometric Brownian motion
  * ```ts
@@ -23,6 +26,8 @@ export * from "./brownian_grid.ts";
 export * from "./virtual_brownian_tree.ts";
 export * from "./solver_info.ts";
 export * from "./srk_tableau.ts";
+export * from "./define_sde_solver.ts";
+export * from "./srk_solver.ts";
 export * from "./euler_maruyama.ts";
 export * from "./milstein.ts";
 export * from "./heun.ts";
@@ -33,3 +38,4 @@ export * from "./reversible_heun.ts";
 export * from "./pi_controller.ts";
 export * from "./solve_sde.ts";
 export * from "./ensemble.ts";
+export * from "./registry.ts";

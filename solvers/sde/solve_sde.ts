@@ -14,25 +14,23 @@ import {
   SdenoTypeError,
 } from "../../kernels/errors.ts";
 import { _checkKey, type Key } from "../../kernels/philox.ts";
-import { _probeSde, diffusionWidth, type Sde } from "../../processes/sde.ts";
+import type { Sde } from "../../processes/sde.ts";
+import { probeSde } from "../../processes/_sde_probe.ts";
+import type { StepInfo } from "../run_context.ts";
 import type { BrownianIncrement, BrownianPath } from "./brownian_path.ts";
 import { brownianGrid } from "./brownian_grid.ts";
 import { virtualBrownianTree } from "./virtual_brownian_tree.ts";
 import type { StepSizeController } from "./pi_controller.ts";
-import type { SdeSolver } from "./solver_info.ts";
-import type { SrkTableau } from "./srk_tableau.ts";
-import { _addNoise, _noiseWeight } from "./_noise.ts";
+import type { SdeSolver, SdeStepArgs } from "./solver_info.ts";
 
-/** What `onStep` sees after each accepted step. */
-export interface SdeStepInfo {
-  /** Accepted steps so far (1 after the first). */
-  step: number;
-  /** Time reached. */
-  t: number;
-  /** The step just taken. */
+/**
+ * What `onStep` sees after each accepted step: the shared
+ * {@linkcode StepInfo} (`step` from 0, the step's `t` and `tNext`, the
+ * state `x` at `tNext`, n×d, valid during the call only) and the step size.
+ */
+export interface SdeStepInfo extends StepInfo<Float64Array> {
+  /** The step just taken, `tNext − t`. */
   h: number;
-  /** The state at `t`, n×d (do not keep: it is overwritten by later steps). */
-  x: Float64Array;
 }
 
 /** Options of {@linkcode solveSde}. */
@@ -59,7 +57,7 @@ export interface SolveSdeOptions {
   pathOffset?: number;
   /** Times to save, increasing, within (t0, t1]; default [t1]. */
   saveAt?: readonly number[];
-  /** Called after each accepted step. */
+  /** Called after each accepted step (synchronously: a returned promise is not awaited). */
   onStep?: (info: SdeStepInfo) => void;
   /** Largest number of steps (accepted and rejected), default 10⁷. */
   maxSteps?: number;
@@ -79,15 +77,6 @@ export interface SdeSolution {
   rejected: number;
 }
 
-type Stepper = (
-  t: number,
-  h: number,
-  x: Float64Array,
-  out: Float64Array,
-  inc: BrownianIncrement,
-  err: Float64Array | undefined,
-) => void;
-
 /**
  * Integrates `sde` from `x0` over `[t0, t1]` for n paths with `solver`.
  * Fixed steps of `dt` (clipped to land on each save time), or adaptive steps
@@ -95,10 +84,13 @@ type Stepper = (
  * is the largest over paths, and the Brownian path (a virtual tree by
  * default) gives rejected and accepted steps the same noise.
  *
- * Before any work it checks the arguments, the solver against the SDE
- * (noise type, calculus), and the coefficients' output shapes on x0. A
- * non-finite state stops the solve with a {@linkcode NumericalError} naming
- * the path, time and component.
+ * The solver carries its step (`solver.makeStepper`): a tableau runs on the
+ * one tableau driver, any other method on its own step function; this
+ * driver knows neither. Before any work it checks the arguments, the solver
+ * against the SDE (noise type, calculus), and the coefficients' output
+ * shapes on x0. A non-finite state stops the solve with a
+ * {@linkcode NumericalError} naming the step, time and flat index (and the
+ * path and component).
  *
  * @param sde the SDE
  * @param options solver, initial state, span, steps, noise, output
@@ -123,7 +115,10 @@ type Stepper = (
 export function solveSde(sde: Sde, options: SolveSdeOptions): SdeSolution {
   const what = "Cannot solve the SDE";
   const { solver } = options;
-  if (!solver || typeof solver !== "object" || !solver.info) {
+  if (
+    !solver || typeof solver !== "object" || !solver.info ||
+    typeof solver.makeStepper !== "function"
+  ) {
     throw new SdenoTypeError(`${what}: solver must be an SdeSolver, got ${quote(solver)}`);
   }
   const info = solver.info;
@@ -172,7 +167,7 @@ export function solveSde(sde: Sde, options: SolveSdeOptions): SdeSolution {
   const controller = options.controller;
   if (controller && !info.adaptive) {
     throw new SdenoRangeError(
-      `${what}: solver "${info.name}" has no error estimate; adaptive stepping needs one of heun, sra1, sriw1`,
+      `${what}: solver "${info.name}" has no error estimate; adaptive stepping needs a solver with adaptive: true`,
     );
   }
   let dt: number;
@@ -185,7 +180,9 @@ export function solveSde(sde: Sde, options: SolveSdeOptions): SdeSolution {
     throw new SdenoTypeError(`${what}: dt is required for fixed steps, got undefined`);
   }
   const maxSteps = checkInteger(what, "maxSteps", options.maxSteps ?? 1e7, 1);
-  const offset = checkInteger(what, "pathOffset", options.pathOffset ?? 0);
+  if (options.onStep !== undefined && typeof options.onStep !== "function") {
+    throw new SdenoTypeError(`${what}: onStep must be a function, got ${quote(options.onStep)}`);
+  }
   // save times
   const saveAt = options.saveAt ?? [t1];
   if (!Array.isArray(saveAt) || saveAt.length === 0) {
@@ -208,6 +205,7 @@ export function solveSde(sde: Sde, options: SolveSdeOptions): SdeSolution {
   // noise
   const key = options.key ?? { seed: 0, stream: 0 };
   _checkKey(what, key);
+  const offset = checkInteger(what, "pathOffset", options.pathOffset ?? 0, 0, 2 ** 32 - 1);
   let brownian = options.brownian;
   if (brownian === undefined) {
     brownian = controller
@@ -253,16 +251,17 @@ export function solveSde(sde: Sde, options: SolveSdeOptions): SdeSolution {
       `${what}: [t0, t1] must lie inside the Brownian path's [${brownian.t0}, ${brownian.t1}], got [${t0}, ${t1}]`,
     );
   }
-  _probeSde(what, sde, x, t0);
+  probeSde(sde, { what, x, t: t0 });
 
   // the work
-  const stepper = makeStepper(sde, solver, n, x);
+  const stepper = solver.makeStepper(sde, { paths: n, x0: x });
   const inc: BrownianIncrement = {
     dW: new Float64Array(n * m),
     dZ: info.levyArea ? new Float64Array(n * m) : undefined,
   };
   const out = new Float64Array(n * d);
   const err = controller ? new Float64Array(n * d) : undefined;
+  const args: SdeStepArgs = { t: t0, h: dt, n, x, out, inc, err };
   const S = saveAt.length;
   const xs = new Float64Array(S * n * d);
   let si = 0;
@@ -283,7 +282,9 @@ export function solveSde(sde: Sde, options: SolveSdeOptions): SdeSolution {
     if (tNext >= target - 1e-12 * span) tNext = target;
     const hEff = tNext - t;
     brownian.increment(t, tNext, inc, n, offset);
-    stepper(t, hEff, x, out, inc, err);
+    args.t = t;
+    args.h = hEff;
+    stepper(args);
     if (controller) {
       let e = 0;
       const { rtol, atol } = controller;
@@ -313,23 +314,25 @@ export function solveSde(sde: Sde, options: SolveSdeOptions): SdeSolution {
       }
       h = tNext === target ? Math.max(p.h, h) : p.h;
     }
-    // NaN / Inf stop
-    for (let k = 0; k < n * d; k++) {
-      if (!Number.isFinite(out[k]!)) {
-        const path = Math.floor(k / d), comp = k % d;
-        throw new NumericalError(
-          `${what}: the state became ${out[k]} at path ${
-            offset + path
-          }, time ${tNext}, component ${comp} (solver "${info.name}", step ${accepted + 1})`,
-          { step: accepted + 1, time: tNext, index: k },
-        );
-      }
+    // NaN / Inf stop: a predicted branch per value, then the message of
+    // RunContext.checkFinite (which is async; this driver is not)
+    let finite = true;
+    for (let k = 0; k < n * d; k++) if (out[k]! - out[k]! !== 0) finite = false;
+    if (!finite) {
+      let k = 0;
+      while (Number.isFinite(out[k]!)) k++;
+      throw new NumericalError(
+        `${what}: the state of path ${offset + Math.floor(k / d)}, component ${k % d} ` +
+          `(solver "${info.name}") is ${out[k]} at step ${accepted}, time ${tNext}, index ${k}`,
+        { step: accepted, time: tNext, index: k },
+      );
     }
     x.set(out);
+    const tStart = t;
     t = tNext;
     accepted++;
     if (t === target) xs.set(x, n * d * si++);
-    options.onStep?.({ step: accepted, t, h: hEff, x });
+    options.onStep?.({ step: accepted - 1, t: tStart, tNext: t, h: hEff, x });
   }
   return {
     t: Float64Array.from(saveAt),
@@ -337,177 +340,5 @@ export function solveSde(sde: Sde, options: SolveSdeOptions): SdeSolution {
     shape: [S, n, d],
     steps: accepted,
     rejected,
-  };
-}
-
-function makeStepper(sde: Sde, solver: SdeSolver, n: number, x0: Float64Array): Stepper {
-  const method = solver.method;
-  if (method.kind === "srk") return srkStepper(sde, method.tableau, n);
-  if (method.kind === "milstein") return milsteinStepper(sde, n);
-  return reversibleHeunStepper(sde, n, x0);
-}
-
-function srkStepper(sde: Sde, tab: SrkTableau, n: number): Stepper {
-  const { dim: d, noiseDim: m, noise } = sde;
-  const s = tab.stages;
-  const w = diffusionWidth(sde);
-  const nz = (v: number | undefined) => v !== undefined && v !== 0;
-  const needF = Array.from({ length: s }, (_, j) =>
-    nz(tab.alpha[j]) || nz(tab.alphaHat?.[j]) ||
-    tab.a0.some((row) => nz(row[j])) || tab.a1.some((row) => nz(row[j])));
-  const needG = Array.from(
-    { length: s },
-    (_, j) =>
-      tab.beta.some(([, b]) => nz(b[j])) || (tab.betaHat?.some(([, b]) => nz(b[j])) ?? false) ||
-      tab.b0.some((row) => nz(row[j])) || tab.b1.some((row) => nz(row[j])),
-  );
-  const F = Array.from({ length: s }, () => new Float64Array(n * d));
-  const G = Array.from({ length: s }, () => new Float64Array(n * w));
-  const H = new Float64Array(n * d);
-  const z0 = new Float64Array(n * m), z1 = new Float64Array(n * m), v = new Float64Array(n * m);
-  const zq = tab.beta.map(() => new Float64Array(n * m));
-  const zh = (tab.betaHat ?? []).map(() => new Float64Array(n * m));
-  const hat = new Float64Array(n * d);
-  const stage = (
-    x: Float64Array,
-    i: number,
-    h: number,
-    a: readonly number[],
-    b: readonly number[],
-    z: Float64Array,
-  ) => {
-    H.set(x);
-    for (let j = 0; j < i; j++) {
-      const aj = a[j]!;
-      if (aj !== 0) {
-        const f = F[j]!;
-        for (let e = 0; e < n * d; e++) H[e] = H[e]! + h * aj * f[e]!;
-      }
-      const bj = b[j]!;
-      if (bj !== 0) _addNoise(noise, d, m, G[j]!, z, bj, H, n);
-    }
-  };
-  const combine = (
-    x: Float64Array,
-    h: number,
-    alpha: readonly number[],
-    beta: ReadonlyArray<readonly [unknown, readonly number[]]>,
-    zs: Float64Array[],
-    out: Float64Array,
-  ) => {
-    out.set(x);
-    for (let i = 0; i < s; i++) {
-      const ai = alpha[i]!;
-      if (ai !== 0) {
-        const f = F[i]!;
-        for (let e = 0; e < n * d; e++) out[e] = out[e]! + h * ai * f[e]!;
-      }
-      let any = false;
-      v.fill(0);
-      for (let q = 0; q < beta.length; q++) {
-        const bq = beta[q]![1][i]!;
-        if (bq === 0) continue;
-        any = true;
-        const zz = zs[q]!;
-        for (let e = 0; e < n * m; e++) v[e] = v[e]! + bq * zz[e]!;
-      }
-      if (any) _addNoise(noise, d, m, G[i]!, v, 1, out, n);
-    }
-  };
-  return (t, h, x, out, inc, err) => {
-    const len = n * m;
-    _noiseWeight(tab.noise0, h, inc.dW, inc.dZ, z0, len);
-    _noiseWeight(tab.noise1, h, inc.dW, inc.dZ, z1, len);
-    tab.beta.forEach(([k], q) => _noiseWeight(k, h, inc.dW, inc.dZ, zq[q]!, len));
-    (tab.betaHat ?? []).forEach(([k], q) => _noiseWeight(k, h, inc.dW, inc.dZ, zh[q]!, len));
-    for (let i = 0; i < s; i++) {
-      if (needF[i]) {
-        stage(x, i, h, tab.a0[i]!, tab.b0[i]!, z0);
-        sde.drift(t + tab.c0[i]! * h, H, F[i]!, n);
-      }
-      if (needG[i]) {
-        stage(x, i, h, tab.a1[i]!, tab.b1[i]!, z1);
-        sde.diffusion(t + tab.c1[i]! * h, H, G[i]!, n);
-      }
-    }
-    combine(x, h, tab.alpha, tab.beta, zq, out);
-    if (err && tab.alphaHat && tab.betaHat) {
-      combine(x, h, tab.alphaHat, tab.betaHat, zh, hat);
-      for (let e = 0; e < n * d; e++) err[e] = out[e]! - hat[e]!;
-    }
-  };
-}
-
-function milsteinStepper(sde: Sde, n: number): Stepper {
-  const { dim: d, noiseDim: m, noise } = sde;
-  const w = diffusionWidth(sde);
-  const f = new Float64Array(n * d), g = new Float64Array(n * w), lg = new Float64Array(n * d);
-  const xp = new Float64Array(n * d), gp = new Float64Array(n * w), gm = new Float64Array(n * w);
-  const epsOf = new Float64Array(n);
-  const ito = sde.calculus === "ito";
-  return (t, h, x, out, inc) => {
-    sde.drift(t, x, f, n);
-    sde.diffusion(t, x, g, n);
-    out.set(x);
-    for (let e = 0; e < n * d; e++) out[e] = out[e]! + h * f[e]!;
-    _addNoise(noise, d, m, g, inc.dW, 1, out, n);
-    if (noise === "additive") return;
-    if (sde.diffusionDerivative) {
-      sde.diffusionDerivative(t, x, lg, n);
-    } else {
-      // central difference of g along g: (g(x + εg) − g(x − εg))/(2ε) ≈ (g·∇)g
-      for (let i = 0; i < n; i++) {
-        let gmax = 0, xmax = 1;
-        for (let r = 0; r < d; r++) {
-          gmax = Math.max(gmax, Math.abs(g[i * d + r]!));
-          xmax = Math.max(xmax, Math.abs(x[i * d + r]!));
-        }
-        epsOf[i] = gmax > 0 ? (6e-6 * xmax) / gmax : 0;
-      }
-      for (const [sign, dst] of [[1, gp], [-1, gm]] as const) {
-        for (let k = 0; k < n * d; k++) {
-          xp[k] = x[k]! + sign * epsOf[Math.floor(k / d)]! * g[k]!;
-        }
-        sde.diffusion(t, xp, dst, n);
-      }
-      for (let k = 0; k < n * d; k++) {
-        const eps = epsOf[Math.floor(k / d)]!;
-        lg[k] = eps > 0 ? (gp[k]! - gm[k]!) / (2 * eps) : 0;
-      }
-    }
-    for (let i = 0; i < n; i++) {
-      for (let r = 0; r < d; r++) {
-        const k = i * d + r;
-        const dw = noise === "diagonal" ? inc.dW[k]! : inc.dW[i]!;
-        out[k] = out[k]! + 0.5 * lg[k]! * (dw * dw - (ito ? h : 0));
-      }
-    }
-  };
-}
-
-function reversibleHeunStepper(sde: Sde, n: number, x0: Float64Array): Stepper {
-  const { dim: d, noiseDim: m, noise } = sde;
-  const w = diffusionWidth(sde);
-  const yhat = Float64Array.from(x0);
-  let fhat = new Float64Array(n * d), ghat = new Float64Array(n * w);
-  let fnew = new Float64Array(n * d), gnew = new Float64Array(n * w);
-  let started = false;
-  return (t, h, x, out, inc) => {
-    if (!started) {
-      sde.drift(t, yhat, fhat, n);
-      sde.diffusion(t, yhat, ghat, n);
-      started = true;
-    }
-    // Ŷ' = 2X − Ŷ + f(Ŷ)h + g(Ŷ)·ΔW
-    for (let e = 0; e < n * d; e++) yhat[e] = 2 * x[e]! - yhat[e]! + h * fhat[e]!;
-    _addNoise(noise, d, m, ghat, inc.dW, 1, yhat, n);
-    sde.drift(t + h, yhat, fnew, n);
-    sde.diffusion(t + h, yhat, gnew, n);
-    out.set(x);
-    for (let e = 0; e < n * d; e++) out[e] = out[e]! + 0.5 * h * (fhat[e]! + fnew[e]!);
-    _addNoise(noise, d, m, ghat, inc.dW, 0.5, out, n);
-    _addNoise(noise, d, m, gnew, inc.dW, 0.5, out, n);
-    [fhat, fnew] = [fnew, fhat];
-    [ghat, gnew] = [gnew, ghat];
   };
 }

@@ -10,7 +10,8 @@
 
 import { checkFinite, checkInteger, quote, SdenoRangeError } from "../../kernels/errors.ts";
 import { _checkKey, type Key } from "../../kernels/philox.ts";
-import { _normals4, type BrownianIncrement, type BrownianPath } from "./brownian_path.ts";
+import type { BrownianIncrement, BrownianPath } from "./brownian_path.ts";
+import { _normals4 } from "./_normals4.ts";
 import { PHILOX_PURPOSES } from "../../kernels/purposes.ts";
 
 /** Options of {@linkcode virtualBrownianTree}. */

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { _probeSde, type SdeModel } from "../../processes/sde.ts";
+import type { SdeModel } from "../../processes/sde.ts";
+import { probeSde } from "../../processes/_sde_probe.ts";
 import { coxIngersollRoss } from "../../processes/sde_models/cox_ingersoll_ross.ts";
 import { diffusionModelSde } from "../../processes/sde_models/diffusion_model_sdes.ts";
 import { doubleWellLangevin } from "../../processes/sde_models/double_well_langevin.ts";
@@ -32,7 +33,7 @@ const MODELS: Array<[SdeModel, number[]]> = [
 Deno.test("built-in SDE models write the shapes their noise type promises", () => {
   for (const [model, x] of MODELS) {
     const two = Float64Array.from([...x, ...x]);
-    _probeSde("test", model, two, 0.5);
+    probeSde(model, { what: "test", x: two, t: 0.5 });
     if (model.noise !== "additive" || model.noiseDim === model.dim) {
       assert.ok(model.wgsl, `${model.name} has WGSL`);
     }

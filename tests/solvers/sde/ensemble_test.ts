@@ -3,8 +3,8 @@ import {
   brownianGrid,
   closeEnsembleWorkers,
   eulerMaruyama,
-  heun,
   milstein,
+  reversibleHeun,
   type SdeSolver,
   simulateEnsemble,
   solveSde,
@@ -26,7 +26,7 @@ import {
   SdenoTypeError,
 } from "../../../kernels/mod.ts";
 import { GPU_TEST, gpuBackend } from "../../_gpu.ts";
-import { _ensembleWorkerPool } from "../../../solvers/sde/ensemble.ts";
+import { ensembleWorkerPool } from "../../../solvers/sde/_ensemble_workers.ts";
 
 const cpu = new CpuBackend();
 const key = { seed: 11, stream: 2 };
@@ -269,8 +269,12 @@ Deno.test({
   await assert.rejects(simulateEnsemble(ou, { ...base, saveAt: [0.33] }), /must lie on the grid/);
   await assert.rejects(simulateEnsemble(ou, { ...base, saveAt: [0.5, 0.2] }), SdenoRangeError);
   await assert.rejects(
-    simulateEnsemble(ou, { ...base, solver: heun }),
-    /euler-maruyama, milstein or sra1/,
+    simulateEnsemble(ou, { ...base, solver: reversibleHeun }),
+    (e: Error) =>
+      e instanceof SdenoRangeError &&
+      /solver "reversible-heun" cannot run in the ensemble kernel: it is not a stochastic Runge–Kutta tableau and declares no ensemble step/
+        .test(e.message) &&
+      /solvers that do: euler-maruyama, milstein, heun/.test(e.message),
   );
   await assert.rejects(
     simulateEnsemble(geometricBrownianMotion({ mu: 0, sigma: 1 }), { ...base, solver: sra1 }),
@@ -449,13 +453,13 @@ poolTest(
     const ou = ornsteinUhlenbeck({ theta: 1, mu: 0.5, sigma: 1 });
     const opts = { backend: cpu, x0: [1], paths: 3000, t1: 0.5, dt: 1 / 64, key, quantiles: [0.5] };
     const one = await simulateEnsemble(ou, opts);
-    const started = _ensembleWorkerPool().started;
+    const started = ensembleWorkerPool().started;
     for (let k = 0; k < 3; k++) {
       assert.deepEqual(
         await simulateEnsemble(ou, { ...opts, workers: 2, workerModel: WORKER_OU }),
         one,
       );
-      const pool = _ensembleWorkerPool();
+      const pool = ensembleWorkerPool();
       assert.equal(pool.started, started + 2, `call ${k} started workers`);
       assert.equal(pool.size, 2);
       assert.equal(pool.busy, 0);
@@ -467,7 +471,7 @@ poolTest(
     ]);
     assert.deepEqual(a, one);
     assert.deepEqual(b, one);
-    assert.equal(_ensembleWorkerPool().size, 4);
+    assert.equal(ensembleWorkerPool().size, 4);
   },
 );
 
@@ -478,11 +482,11 @@ poolTest(
     const lv = stochasticLotkaVolterra({ sigmaPrey: 0.3 });
     const base = { backend: cpu, paths: 2000, t1: 0.5, dt: 1 / 64, key, workers: 2 };
     await simulateEnsemble(ou, { ...base, x0: [1], workerModel: WORKER_OU });
-    const { started, keys } = _ensembleWorkerPool();
+    const { started, keys } = ensembleWorkerPool();
     const opts = { ...base, x0: [1.2, 0.8] };
     const r = await simulateEnsemble(lv, { ...opts, workerModel: WORKER_LV });
     assert.deepEqual(r, await simulateEnsemble(lv, { ...opts, workers: 1 }));
-    const pool = _ensembleWorkerPool();
+    const pool = ensembleWorkerPool();
     assert.equal(pool.started, started, "the workers were re-initialised, not replaced");
     assert.notDeepEqual(pool.keys, keys);
     // the same workerModel, held by warm workers, no longer matches the caller's SDE
@@ -493,14 +497,14 @@ poolTest(
       }),
       (e: Error) => e instanceof SdenoTypeError && /differs from the SDE/.test(e.message),
     );
-    assert.equal(_ensembleWorkerPool().size, 0, "the failed call's workers are discarded");
+    assert.equal(ensembleWorkerPool().size, 0, "the failed call's workers are discarded");
     // arguments that JSON cannot tell apart from others are never reused as a key
     await simulateEnsemble(ou, {
       ...base,
       x0: [1],
       workerModel: { ...WORKER_OU, args: [new Map([["theta", 1]])] },
     }).catch(() => {});
-    assert.equal(_ensembleWorkerPool().keys.filter((k) => k !== undefined).length, 0);
+    assert.equal(ensembleWorkerPool().keys.filter((k) => k !== undefined).length, 0);
   },
 );
 
@@ -510,25 +514,25 @@ poolTest(
     const ou = ornsteinUhlenbeck({ theta: 1, mu: 0.5, sigma: 1 });
     const opts = { backend: cpu, x0: [1], paths: 1024, t1: 0.25, dt: 1 / 64, key, workers: 2 };
     const r = await simulateEnsemble(ou, { ...opts, workerModel: WORKER_OU });
-    assert.equal(_ensembleWorkerPool().size, 2);
+    assert.equal(ensembleWorkerPool().size, 2);
     closeEnsembleWorkers();
-    assert.equal(_ensembleWorkerPool().size, 0);
+    assert.equal(ensembleWorkerPool().size, 0);
     closeEnsembleWorkers();
     // closing during a call: its workers finish the call, then terminate
-    const started = _ensembleWorkerPool().started;
+    const started = ensembleWorkerPool().started;
     const running = simulateEnsemble(ou, { ...opts, workerModel: WORKER_OU });
     closeEnsembleWorkers();
     assert.deepEqual(await running, r);
-    assert.equal(_ensembleWorkerPool().started, started + 2);
-    assert.equal(_ensembleWorkerPool().size, 0);
+    assert.equal(ensembleWorkerPool().started, started + 2);
+    assert.equal(ensembleWorkerPool().size, 0);
     // idle for a second, they go
     await simulateEnsemble(ou, { ...opts, workerModel: WORKER_OU });
-    assert.equal(_ensembleWorkerPool().size, 2);
+    assert.equal(ensembleWorkerPool().size, 2);
     const t = performance.now();
-    while (_ensembleWorkerPool().size > 0 && performance.now() - t < 5000) {
+    while (ensembleWorkerPool().size > 0 && performance.now() - t < 5000) {
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
-    assert.equal(_ensembleWorkerPool().size, 0);
+    assert.equal(ensembleWorkerPool().size, 0);
   },
 );
 
@@ -540,19 +544,19 @@ poolTest(
     const x0 = Array.from({ length: 600 }, (_, i) => (i >= 300 ? 1e300 : 0));
     const opts = { backend: cpu, x0, paths: 600, t1: 1, dt: 0.01, key, workers: 2 };
     await simulateEnsemble(big, { ...opts, x0: [0], workerModel: wm });
-    const started = _ensembleWorkerPool().started;
+    const started = ensembleWorkerPool().started;
     const err = await simulateEnsemble(big, { ...opts, workerModel: wm }).catch((e) => e);
     assert.ok(err instanceof NumericalError && /path 300,/.test(err.message), String(err));
-    assert.equal(_ensembleWorkerPool().size, 0);
+    assert.equal(ensembleWorkerPool().size, 0);
     const bad = await simulateEnsemble(big, {
       ...opts,
       x0: [0],
       workerModel: { ...wm, exportName: "nope" },
     }).catch((e) => e);
     assert.ok(bad instanceof SdenoTypeError && /no function export "nope"/.test(bad.message));
-    assert.equal(_ensembleWorkerPool().size, 0);
+    assert.equal(ensembleWorkerPool().size, 0);
     const ok = await simulateEnsemble(big, { ...opts, x0: [0], workerModel: wm });
     assert.deepEqual(ok, await simulateEnsemble(big, { ...opts, x0: [0], workers: 1 }));
-    assert.equal(_ensembleWorkerPool().started, started + 4);
+    assert.equal(ensembleWorkerPool().started, started + 4);
   },
 );

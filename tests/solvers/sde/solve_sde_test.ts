@@ -173,7 +173,8 @@ Deno.test("solveSde() adaptive Heun matches fixed fine steps on the same virtual
 
 Deno.test("solveSde() saveAt, onStep and results independent of the batch", () => {
   const gbm = geometricBrownianMotion({ mu: 0.1, sigma: 0.3 });
-  let calls = 0;
+  const seen: Array<[number, number, number, number]> = [];
+  let lastX = 0;
   const all = solveSde(gbm, {
     solver: milstein,
     x0: [1],
@@ -181,9 +182,14 @@ Deno.test("solveSde() saveAt, onStep and results independent of the batch", () =
     t1: 1,
     dt: 0.125,
     saveAt: [0.25, 1],
-    onStep: () => void calls++,
+    onStep: ({ step, t, tNext, h, x }) => {
+      seen.push([step, t, tNext, h]);
+      lastX = x[5]!;
+    },
   });
-  assert.equal(calls, 8);
+  // the shared StepInfo: step from 0, the step's start and end, x at tNext
+  assert.deepEqual(seen, Array.from({ length: 8 }, (_, j) => [j, j / 8, (j + 1) / 8, 0.125]));
+  assert.equal(lastX, all.x[11]);
   const part = solveSde(gbm, {
     solver: milstein,
     x0: [1],
@@ -297,7 +303,10 @@ Deno.test("solveSde() stops at NaN/Inf naming the path, time and component", () 
     () => solveSde(sde, { solver: eulerMaruyama, x0, t1: 1, dt: 0.125 }),
     (e: unknown) => {
       assert.ok(e instanceof NumericalError);
-      assert.match(e.message, /at path 3, time \d.*, component 1/);
+      assert.match(
+        e.message,
+        /the state of path 3, component 1 \(solver "euler-maruyama"\) is Infinity at step 1, time 0.25, index 7/,
+      );
       assert.equal(e.index, 7);
       return true;
     },
