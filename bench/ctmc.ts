@@ -1,21 +1,22 @@
 // CTMC benchmarks, with their Python peers in the same run:
-// - one long path (birth–death, Schlögl): firings/s of sdeno ssaDirect and
-//   nextReaction (cpu, f64) vs a straightforward pure-Python direct-method
-//   loop and the same loop on numpy vectors (bench/peers/ctmc_ssa.py);
-// - an ensemble: ssaEnsemble on cpu (the kernel's f32 twin) and webgpu
-//   (timed to the read-back of the sums) vs a numpy lock-step ensemble;
+// - one long path (birth–death, Schlögl): firings/s of every exact path
+//   method of SSA_METHODS (cpu, f64) vs a straightforward pure-Python
+//   direct-method loop and the same loop on numpy vectors
+//   (bench/peers/ctmc_ssa.py);
+// - an ensemble: every ensemble method of SSA_METHODS on each backend it
+//   declares (webgpu timed to the read-back of the sums) vs a numpy lock-step
+//   ensemble;
 // - expm of the 100-state M/M/1 generator (×10) vs scipy.linalg.expm, both
 //   warmed up, with the largest difference between the two results.
 import { CpuBackend, makeKey, WebGpuBackend } from "../kernels/mod.ts";
 import { builtinReactionNetwork } from "../processes/reaction_network_library.ts";
-import { ssaDirect } from "../solvers/ctmc/ssa_direct.ts";
-import { nextReaction } from "../solvers/ctmc/next_reaction.ts";
-import { ssaEnsemble } from "../solvers/ctmc/ssa_ensemble.ts";
+import { isSsaPathMethod, SSA_METHODS, type SsaEnsembleMethod } from "../solvers/ctmc/registry.ts";
 import { expm } from "../solvers/ctmc/expm.ts";
 import { type BenchRow, runPeer, table, timeIt } from "./_peer.ts";
 
 const SINGLE = { birth_death: 1e5, schlogl: 1000 } as const; // tEnd of the long path
 const ENSEMBLE_T = { birth_death: 50, schlogl: 0.5 } as const;
+const CPU_ENSEMBLE_PATHS = 2048;
 
 /** Runs the CTMC benchmarks and returns a markdown section. */
 export async function benchCtmc(repeats = 3): Promise<string> {
@@ -27,18 +28,14 @@ export async function benchCtmc(repeats = 3): Promise<string> {
   for (const model of ["birth_death", "schlogl"] as const) {
     const net = builtinReactionNetwork(model);
     const rows: BenchRow[] = [];
-    for (
-      const [name, f] of [["sdeno ssaDirect", ssaDirect], [
-        "sdeno nextReaction",
-        nextReaction,
-      ]] as const
-    ) {
+    for (const m of SSA_METHODS.methods.filter(isSsaPathMethod)) {
+      if (!m.info.exact) continue; // tau-leaping's steps are not firings
       let fired = 0;
       const s = await timeIt(() => {
-        const r = f(net, { tEnd: SINGLE[model], key: makeKey(1) });
+        const r = m.run(net, { tEnd: SINGLE[model], key: makeKey(1) });
         fired = r.steps[0]!;
       }, repeats);
-      rows.push({ name, rate: fired / s });
+      rows.push({ name: `sdeno ${m.info.name}`, rate: fired / s });
     }
     if (peer) {
       rows.push({ name: "python loop", rate: Number(peer[`python_${model}`]) });
@@ -54,16 +51,19 @@ export async function benchCtmc(repeats = 3): Promise<string> {
     );
     const ens: BenchRow[] = [];
     const opts = { tEnd: ENSEMBLE_T[model], key: makeKey(2) };
-    let fired = 0;
-    const sc = await timeIt(async () => {
-      fired = (await ssaEnsemble(net, { ...opts, backend: cpu, paths: 2048 })).firings;
-    }, 1);
-    ens.push({ name: "sdeno ensemble cpu (f32 twin)", rate: fired / sc });
-    if (gpu) {
-      const sg = await timeIt(async () => {
-        fired = (await ssaEnsemble(net, { ...opts, backend: gpu, paths: 1 << 16 })).firings;
-      }, repeats);
-      ens.push({ name: "sdeno ensemble webgpu", rate: fired / sg });
+    for (const m of SSA_METHODS.methods) {
+      if (isSsaPathMethod(m)) continue;
+      const run = (m as SsaEnsembleMethod).run;
+      for (const b of m.info.backends) {
+        const backend = b === "cpu" ? cpu : gpu;
+        if (!backend) continue;
+        let fired = 0;
+        const paths = b === "cpu" ? CPU_ENSEMBLE_PATHS : 1 << 16;
+        const s = await timeIt(async () => {
+          fired = (await run(net, { ...opts, backend, paths })).firings;
+        }, b === "cpu" ? 1 : repeats);
+        ens.push({ name: `sdeno ${m.info.name} ${b} (${m.info.precision[b]})`, rate: fired / s });
+      }
     }
     if (peer) ens.push({ name: "numpy lock-step", rate: Number(peer[`numpy_ensemble_${model}`]) });
     sections.push(

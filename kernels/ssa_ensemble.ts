@@ -21,6 +21,7 @@ import { type GpuContext, joinWgsl } from "./gpu_context.ts";
 import { _philoxBlock, type Key } from "./philox.ts";
 import { NumericalError, quote, SdenoParseError, SdenoRangeError } from "./errors.ts";
 import { fnv1a32Hex } from "./hash.ts";
+import { fallingF32, logUnitF32 } from "./_ssa_f32.ts";
 
 /** One reaction as the kernel sees it. */
 export interface SsaKernelReaction {
@@ -193,7 +194,7 @@ export function ssaEnsembleSource(net: SsaKernelNetwork): SsaKernelSource {
   const rs = net.reactions;
   const xs = Array.from({ length: ns }, (_, i) => `x${i}`);
   const xf = `array<f32, SD_NS>(${xs.map((x) => `f32(${x})`).join(", ")})`;
-  // x (x - 1) ... (x - o + 1) in f32, left to right, as the CPU twin's _falling
+  // x (x - 1) ... (x - o + 1) in f32, left to right, as the CPU twin's fallingF32
   const falling = (i: number, o: number) =>
     o === 1
       ? `f32(x${i})`
@@ -333,38 +334,6 @@ export function ssaEnsembleSource(net: SsaKernelNetwork): SsaKernelSource {
 // ---------------------------------------------------------------- CPU twin
 
 const F = Math.fround;
-const SCRATCH = new Float32Array(1);
-const SCRATCH_U = new Uint32Array(SCRATCH.buffer);
-const SQRT2 = F(1.4142135);
-const C1 = F(0.6666666666666666), C2 = F(0.4), C3 = F(0.2857142857142857);
-const C4 = F(0.2222222222222222), LN2 = F(0.6931471805599453);
-
-/** `sd_log_unit` of philox.wgsl in emulated f32, op by op (fma rounded once). */
-export function _logUnitF32(u: number): number {
-  SCRATCH[0] = u;
-  const bits = SCRATCH_U[0]!;
-  let e = ((bits >>> 23) & 0xff) - 127;
-  SCRATCH_U[0] = (bits & 0x007fffff) | 0x3f800000;
-  let m = SCRATCH[0]!;
-  if (m > SQRT2) {
-    m = m * 0.5;
-    e = e + 1;
-  }
-  const num = F(m - 1);
-  const den = F(m + 1);
-  const t0 = F(num / den);
-  // fma(-t0, den, num): t0·den is exact in f64 and num − t0·den is exact (Sterbenz)
-  const t = F(t0 + F(F(num - t0 * den) / den));
-  const t2 = F(t * t);
-  const series = F(t * F(2 + F(t2 * F(C1 + F(t2 * F(C2 + F(t2 * F(C3 + F(t2 * C4)))))))));
-  return F(series + F(e * LN2));
-}
-
-function _falling(v: number, o: number): number {
-  let f = F(v);
-  for (let m = 1; m < o; m++) f = F(f * F(v - m));
-  return f;
-}
 
 function _checkPlan(what: string, net: SsaKernelNetwork, plan: SsaEnsemblePlan): number {
   const cells = plan.saveTimes.length * net.species;
@@ -448,7 +417,7 @@ export function ssaEnsembleCpu(net: SsaKernelNetwork, plan: SsaEnsemblePlan): Ss
       v = F(r.custom.cpu(xf));
     } else {
       v = c[j]!;
-      for (const [i, o] of r.reactants) v = F(v * (o === 1 ? F(x[i]!) : _falling(x[i]!, o)));
+      for (const [i, o] of r.reactants) v = F(v * (o === 1 ? F(x[i]!) : fallingF32(x[i]!, o)));
     }
     if (!(v >= 0) || v > F32_BIG) bad = true;
     return v;
@@ -489,7 +458,7 @@ export function ssaEnsembleCpu(net: SsaKernelNetwork, plan: SsaEnsemblePlan): Ss
       }
       const u1 = F((w[lane]! + 0.5) * 2.3283064365386963e-10);
       const u2 = F((w[lane + 1]! + 0.5) * 2.3283064365386963e-10);
-      const tau = F(-_logUnitF32(u1) / a0);
+      const tau = F(-logUnitF32(u1) / a0);
       const tNew = F(t + tau);
       if (tNew > tEnd) break;
       while (si < nSave && save[si]! < tNew) record(path, si++, batch);

@@ -340,7 +340,7 @@ export class ReactionNetwork {
     const r = this.reactions[j]!;
     if (r.custom) return r.custom.cpu(x);
     let a = r.constant;
-    for (const [i, c] of r.reactants) a *= _binomial(x[i]!, c);
+    for (const [i, c] of r.reactants) a *= binomial(x[i]!, c);
     return a;
   }
 
@@ -379,7 +379,7 @@ export class ReactionNetwork {
 }
 
 /** C(x, r) for an integer count x ≥ 0 (0 when x < r). */
-export function _binomial(x: number, r: number): number {
+function binomial(x: number, r: number): number {
   if (r === 1) return x;
   if (x < r) return 0;
   if (r === 2) return (x * (x - 1)) / 2;

@@ -19,11 +19,10 @@
  * method), `histograms.svg` (the `--species` counts at each save time),
  * `moments.npy` (shape [2, saves, species]: means, then variances),
  * `counts.npy` (paths × saves × species; not for `ensemble`, which keeps no
- * per-path data), and `moments.json` with `--json`. Methods: `direct`,
- * `next-reaction`, `first-reaction`, `tau-leaping` (CPU, float64) and
- * `ensemble` (the direct method as a WGSL kernel on `--backend`, or its f32
- * CPU twin). A bad flag, an unknown built-in name or a malformed network
- * file exits with 2 and the usage.
+ * per-path data), and `moments.json` with `--json`. The methods are those of
+ * `SSA_METHODS` (solvers/ctmc/registry.ts), by name or alias; `--help` lists
+ * them. A bad flag, an unknown built-in name or a malformed network file
+ * exits with 2 and the usage.
  *
  * @module
  */
@@ -43,11 +42,14 @@ import {
   builtinReactionNetwork,
 } from "../processes/reaction_network_library.ts";
 import { ssaDirect } from "../solvers/ctmc/ssa_direct.ts";
-import { nextReaction } from "../solvers/ctmc/next_reaction.ts";
-import { firstReaction } from "../solvers/ctmc/first_reaction.ts";
-import { tauLeaping } from "../solvers/ctmc/tau_leaping.ts";
-import type { SsaOptions, SsaResult } from "../solvers/ctmc/_ssa_common.ts";
-import { ssaEnsemble } from "../solvers/ctmc/ssa_ensemble.ts";
+import type { SsaOptions } from "../solvers/ctmc/_ssa_common.ts";
+import {
+  isSsaPathMethod,
+  SSA_METHODS,
+  type SsaEnsembleMethod,
+  type SsaMethod,
+  type SsaPathMethod,
+} from "../solvers/ctmc/registry.ts";
 import { histogram as histogramOf, moments } from "../stats/mod.ts";
 import {
   CliUsageError,
@@ -59,18 +61,26 @@ import {
   writeNpy,
 } from "../io/mod.ts";
 
+/** The methods of the registry, one line each, for `--help`. */
+const METHOD_LINES = SSA_METHODS.methods.map((m) => {
+  const i = m.info;
+  const names = i.aliases.length > 0 ? `${i.name} (${i.aliases.join(", ")})` : i.name;
+  const on = i.backends.map((b) => `${b} ${i.precision[b]}`).join(", ");
+  return `  ${names}: ${i.summary} [${on}]`;
+}).join("\n");
+
 const SPEC = {
   name: "scripts/ssa.ts",
   description: `Simulate a reaction network (built-in: ${BUILTIN_REACTION_NETWORKS.join(", ")}; ` +
-    "or a .json / text file) and report moments with standard errors.",
+    "or a .json / text file) and report moments with standard errors.\n\n" +
+    `Methods (--method, by name or alias):\n${METHOD_LINES}`,
   flags: {
     network: { type: "string", default: "birth_death", description: "built-in name or file" },
     model: { type: "string", description: "model name inside a JSON file with several" },
     method: {
-      type: "choice",
-      choices: ["direct", "next-reaction", "first-reaction", "tau-leaping", "ensemble"],
+      type: "string",
       default: "direct",
-      description: "simulation algorithm",
+      description: "simulation method, a name or alias from the list above",
     },
     paths: { type: "integer", default: 1000, min: 1, max: 0xffffffff, description: "paths" },
     tEnd: { type: "number", default: 10, description: "end time (> 0)" },
@@ -91,13 +101,6 @@ const SPEC = {
     json: { type: "boolean", description: "also write moments.json" },
   },
 } as const;
-
-const METHODS: Record<string, (n: ReactionNetwork, o: SsaOptions) => SsaResult> = {
-  direct: ssaDirect,
-  "next-reaction": nextReaction,
-  "first-reaction": firstReaction,
-  "tau-leaping": tauLeaping,
-};
 
 async function loadNetwork(name: string, model: string | undefined): Promise<ReactionNetwork> {
   try {
@@ -131,6 +134,7 @@ interface Summary {
 const CHUNK = 65536;
 
 async function runEnsemble(
+  method: SsaEnsembleMethod,
   backend: Backend,
   net: ReactionNetwork,
   o: SsaOptions,
@@ -140,7 +144,7 @@ async function runEnsemble(
   // one pilot call fixes the histogram range: [0, 1.5 × the largest mean + 10)
   const nSave = o.saveTimes!.length, ns = net.speciesCount, cells = nSave * ns;
   const si = net.speciesIndex(species);
-  const pilot = await ssaEnsemble(net, {
+  const pilot = await method.run(net, {
     ...o,
     backend,
     paths: Math.min(o.paths!, 256),
@@ -159,7 +163,7 @@ async function runEnsemble(
   const progress = new Progress(paths, { label: `ensemble on ${backend.name}`, unit: "paths" });
   for (let start = 0; start < paths; start += CHUNK) {
     const n = Math.min(CHUNK, paths - start);
-    const r = await ssaEnsemble(net, {
+    const r = await method.run(net, {
       ...o,
       backend,
       paths: n,
@@ -197,7 +201,7 @@ async function runEnsemble(
 }
 
 function runCpu(
-  method: string,
+  method: SsaPathMethod,
   net: ReactionNetwork,
   o: SsaOptions,
   species: string,
@@ -206,11 +210,11 @@ function runCpu(
   const paths = o.paths!, nSave = o.saveTimes!.length, ns = net.speciesCount;
   const counts = new Float64Array(paths * nSave * ns);
   let firings = 0;
-  const progress = new Progress(paths, { label: method, unit: "paths" });
+  const progress = new Progress(paths, { label: method.info.name, unit: "paths" });
   const step = Math.max(1, Math.ceil(paths / 50));
   for (let start = 0; start < paths; start += step) {
     const n = Math.min(step, paths - start);
-    const r = METHODS[method]!(net, { ...o, paths: n, pathOffset: start });
+    const r = method.run(net, { ...o, paths: n, pathOffset: start });
     counts.set(r.counts, start * nSave * ns);
     for (const f of r.firings) firings += f;
     progress.tick(n);
@@ -267,7 +271,12 @@ async function main({ values }: { values: Record<string, unknown> }) {
       { flag: "--species" },
     );
   }
-  const method = values.method as string;
+  let method: SsaMethod;
+  try {
+    method = SSA_METHODS.get(values.method as string);
+  } catch (err) {
+    throw new CliUsageError(`--method: ${(err as Error).message}`, { flag: "--method" });
+  }
   const paths = values.paths as number;
   const seed = values.seed as number;
   const bins = values.bins as number;
@@ -276,19 +285,19 @@ async function main({ values }: { values: Record<string, unknown> }) {
   await Deno.mkdir(outDir, { recursive: true });
 
   const t0 = performance.now();
-  const summary = method === "ensemble"
-    ? await withBackend(
+  const summary = isSsaPathMethod(method)
+    ? runCpu(method, net, options, species, bins)
+    : await withBackend(
       values.backend as BackendName,
-      (b) => runEnsemble(b, net, options, species, bins),
-    )
-    : runCpu(method, net, options, species, bins);
+      (b) => runEnsemble(method as SsaEnsembleMethod, b, net, options, species, bins),
+    );
   const seconds = (performance.now() - t0) / 1000;
 
   const ns = net.speciesCount;
   console.log(
     `${
       net.name || values.network
-    }: ${paths} paths by ${method} on ${summary.backend}, seed ${seed}`,
+    }: ${paths} paths by ${method.info.name} on ${summary.backend}, seed ${seed}`,
   );
   console.log(
     `time ${seconds.toFixed(3)} s, ${summary.firings} firings (${
@@ -352,7 +361,7 @@ async function main({ values }: { values: Record<string, unknown> }) {
         title: `${species} at t = ${saveTimes[s]}`,
         plot: { kind: "histogram" as const, histogram: { counts: h.counts, edges: h.edges } },
       })),
-      { title: `${species}: ${paths} paths by ${method}` },
+      { title: `${species}: ${paths} paths by ${method.info.name}` },
     ),
   );
   const moms = new Float64Array(2 * saveTimes.length * ns);
@@ -368,7 +377,7 @@ async function main({ values }: { values: Record<string, unknown> }) {
   if (values.json) {
     const json = {
       network: values.network,
-      method,
+      method: method.info.name,
       backend: summary.backend,
       paths,
       seed,

@@ -19,6 +19,7 @@ import {
   type SsaResult,
 } from "./_ssa_common.ts";
 import { PHILOX_PURPOSES } from "../../kernels/purposes.ts";
+import type { SsaPathMethod } from "./registry.ts";
 
 /**
  * Exact stochastic simulation by the first-reaction method (Gillespie,
@@ -102,3 +103,32 @@ export function firstReaction(network: ReactionNetwork, options: SsaOptions): Ss
   }
   return res;
 }
+
+/**
+ * {@linkcode firstReaction} as a declared method of {@linkcode SSA_METHODS}:
+ * `first-reaction`, also known as `frm` (JumpProcesses.jl's `FRM()`, StochPy).
+ *
+ * @example
+ * ```ts
+ * import { firstReactionMethod } from "./first_reaction.ts";
+ * import assert from "node:assert/strict";
+ * assert.deepEqual(firstReactionMethod.info.aliases, ["frm"]);
+ * ```
+ */
+export const firstReactionMethod: SsaPathMethod = Object.freeze({
+  info: Object.freeze(
+    {
+      family: "ssa",
+      name: "first-reaction",
+      aliases: ["frm"],
+      summary: "Gillespie's first-reaction method (1976): exact, one draw per reaction per step",
+      stochastic: true,
+      exact: true,
+      output: "paths",
+      backends: ["cpu"],
+      precision: { cpu: "f64" },
+      purpose: PHILOX_PURPOSES.firstReaction,
+    } as const,
+  ),
+  run: firstReaction,
+});

@@ -2,7 +2,8 @@
  * Continuous-time Markov chains and reaction networks: the matrix
  * exponential and transition matrices, uniformization for large sparse
  * generators, and exact (direct, next-reaction, first-reaction) and
- * approximate (tau-leaping) stochastic simulation.
+ * approximate (tau-leaping) stochastic simulation, every method of which is
+ * declared in one registry, `SSA_METHODS`.
  *
  * @example The direct method on a birth–death network
  * ```ts
@@ -26,3 +27,4 @@ export * from "./next_reaction.ts";
 export * from "./first_reaction.ts";
 export * from "./tau_leaping.ts";
 export * from "./ssa_ensemble.ts";
+export * from "./registry.ts";

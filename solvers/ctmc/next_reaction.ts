@@ -19,6 +19,7 @@ import {
   type SsaResult,
 } from "./_ssa_common.ts";
 import { PHILOX_PURPOSES } from "../../kernels/purposes.ts";
+import type { SsaPathMethod } from "./registry.ts";
 
 /** An indexed binary min-heap of reaction times (Gibson & Bruck 2000, §3.3). */
 class _IndexedHeap {
@@ -176,3 +177,34 @@ export function nextReaction(network: ReactionNetwork, options: SsaOptions): Ssa
   }
   return res;
 }
+
+/**
+ * {@linkcode nextReaction} as a declared method of {@linkcode SSA_METHODS}:
+ * `next-reaction`, also known as `nrm` (JumpProcesses.jl's `NRM()`, StochPy)
+ * and `gibson-bruck`.
+ *
+ * @example
+ * ```ts
+ * import { nextReactionMethod } from "./next_reaction.ts";
+ * import assert from "node:assert/strict";
+ * assert.ok(nextReactionMethod.info.aliases.includes("nrm"));
+ * assert.ok(nextReactionMethod.info.exact);
+ * ```
+ */
+export const nextReactionMethod: SsaPathMethod = Object.freeze({
+  info: Object.freeze(
+    {
+      family: "ssa",
+      name: "next-reaction",
+      aliases: ["nrm", "gibson-bruck"],
+      summary: "Gibson & Bruck's next-reaction method (2000): exact, an indexed priority queue",
+      stochastic: true,
+      exact: true,
+      output: "paths",
+      backends: ["cpu"],
+      precision: { cpu: "f64" },
+      purpose: PHILOX_PURPOSES.nextReaction,
+    } as const,
+  ),
+  run: nextReaction,
+});

@@ -24,6 +24,7 @@ import {
   type SsaResult,
 } from "./_ssa_common.ts";
 import { PHILOX_PURPOSES } from "../../kernels/purposes.ts";
+import type { SsaPathMethod } from "./registry.ts";
 
 /**
  * Exact stochastic simulation by Gillespie's direct method (J. Phys. Chem.
@@ -379,3 +380,36 @@ function _generateLoop(k: _Compiled): _DirectLoop {
   const factory = new Function("fail", "check", "custom", "deltas", lines.join("\n"));
   return factory(_fail, _checkCustom, k.custom, deltas) as _DirectLoop;
 }
+
+/**
+ * {@linkcode ssaDirect} as a declared method of {@linkcode SSA_METHODS}:
+ * `direct`, also known as `gillespie`, `ssa` (GillesPy2's SSA solvers,
+ * JumpProcesses.jl's `Direct()`) and `ssa-direct`.
+ *
+ * @example Run it through its declaration
+ * ```ts
+ * import { ssaDirectMethod } from "./ssa_direct.ts";
+ * import { parseReactionNetwork } from "../../processes/reaction_network_parse.ts";
+ * import assert from "node:assert/strict";
+ * assert.ok(ssaDirectMethod.info.exact);
+ * const r = ssaDirectMethod.run(parseReactionNetwork("species X = 2\nX -> 0 @ 1"), { tEnd: 1e3 });
+ * assert.equal(r.firings[0], 2);
+ * ```
+ */
+export const ssaDirectMethod: SsaPathMethod = Object.freeze({
+  info: Object.freeze(
+    {
+      family: "ssa",
+      name: "direct",
+      aliases: ["gillespie", "ssa", "ssa-direct"],
+      summary: "Gillespie's direct method (1977): exact, a generated float64 loop per network",
+      stochastic: true,
+      exact: true,
+      output: "paths",
+      backends: ["cpu"],
+      precision: { cpu: "f64" },
+      purpose: PHILOX_PURPOSES.ssaDirect,
+    } as const,
+  ),
+  run: ssaDirect,
+});

@@ -27,6 +27,7 @@ import type { ReactionNetwork } from "../../processes/reaction_network.ts";
 import { _setup, type SsaOptions } from "./_ssa_common.ts";
 import { factorial } from "../../kernels/factorial.ts";
 import { PHILOX_PURPOSES } from "../../kernels/purposes.ts";
+import type { SsaEnsembleMethod } from "./registry.ts";
 
 /** Options of {@linkcode ssaEnsemble}. */
 export interface SsaEnsembleOptions extends Omit<SsaOptions, "trajectory"> {
@@ -340,3 +341,34 @@ function _finish(
   if (raw.counts) out.counts = Float64Array.from(raw.counts);
   return out;
 }
+
+/**
+ * {@linkcode ssaEnsemble} as a declared method of {@linkcode SSA_METHODS}:
+ * `ensemble`, also known as `ssa-ensemble`.
+ *
+ * @example
+ * ```ts
+ * import { ssaEnsembleMethod } from "./ssa_ensemble.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(ssaEnsembleMethod.info.output, "moments");
+ * assert.deepEqual(ssaEnsembleMethod.info.backends, ["cpu", "webgpu"]);
+ * ```
+ */
+export const ssaEnsembleMethod: SsaEnsembleMethod = Object.freeze({
+  info: Object.freeze(
+    {
+      family: "ssa",
+      name: "ensemble",
+      aliases: ["ssa-ensemble"],
+      summary:
+        "Many direct-method paths with streaming moments and histograms: float32 on cpu (the kernel's twin) and webgpu",
+      stochastic: true,
+      exact: true,
+      output: "moments",
+      backends: ["cpu", "webgpu"],
+      precision: { cpu: "f32", webgpu: "f32" },
+      purpose: PHILOX_PURPOSES.ssaDirect,
+    } as const,
+  ),
+  run: ssaEnsemble,
+});

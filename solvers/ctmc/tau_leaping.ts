@@ -27,6 +27,7 @@ import {
 } from "./_ssa_common.ts";
 import { _poisson } from "./_poisson.ts";
 import { PHILOX_PURPOSES } from "../../kernels/purposes.ts";
+import type { SsaPathMethod } from "./registry.ts";
 
 /** Options of {@linkcode tauLeaping}. */
 export interface TauLeapingOptions extends SsaOptions {
@@ -277,3 +278,33 @@ export function tauLeaping(network: ReactionNetwork, options: TauLeapingOptions)
   }
   return res;
 }
+
+/**
+ * {@linkcode tauLeaping} as a declared method of {@linkcode SSA_METHODS}:
+ * `tau-leaping`, also known as `tau-leap` (GillesPy2's `TauLeapingSolver`,
+ * StochPy) and `tauleaping`. Approximate.
+ *
+ * @example
+ * ```ts
+ * import { tauLeapingMethod } from "./tau_leaping.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(tauLeapingMethod.info.exact, false);
+ * ```
+ */
+export const tauLeapingMethod: SsaPathMethod = Object.freeze({
+  info: Object.freeze(
+    {
+      family: "ssa",
+      name: "tau-leaping",
+      aliases: ["tau-leap", "tauleaping"],
+      summary: "Tau-leaping with Cao, Gillespie & Petzold's step selection (2006): approximate",
+      stochastic: true,
+      exact: false,
+      output: "paths",
+      backends: ["cpu"],
+      precision: { cpu: "f64" },
+      purpose: PHILOX_PURPOSES.tauLeaping,
+    } as const,
+  ),
+  run: tauLeaping as (n: ReactionNetwork, o: SsaOptions) => SsaResult,
+});

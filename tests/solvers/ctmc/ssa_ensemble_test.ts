@@ -1,10 +1,8 @@
 import assert from "node:assert/strict";
 import { ssaEnsemble, type SsaEnsembleResult } from "../../../solvers/ctmc/ssa_ensemble.ts";
-import { reactionNetworkFromJson } from "../../../processes/reaction_network_json.ts";
 import { parseReactionNetwork } from "../../../processes/reaction_network_parse.ts";
 import { builtinReactionNetwork } from "../../../processes/reaction_network_library.ts";
 import { ReactionNetwork } from "../../../processes/reaction_network.ts";
-import { chiSquareTest } from "../../../stats/mod.ts";
 import {
   CpuBackend,
   makeKey,
@@ -13,12 +11,9 @@ import {
   SdenoRangeError,
   SdenoTypeError,
 } from "../../../kernels/mod.ts";
-import { _logUnitF32 } from "../../../kernels/ssa_ensemble.ts";
+import { logUnitF32 } from "../../../kernels/_ssa_f32.ts";
 import { GPU_TEST, gpuBackend } from "../../_gpu.ts";
-import { fixture } from "./_fixtures.ts";
 
-const MODELS = fixture("crn_models.json");
-const CME = fixture("cme_reference.json");
 const cpu = new CpuBackend();
 
 function sameResults(g: SsaEnsembleResult, c: SsaEnsembleResult, label: string) {
@@ -34,14 +29,14 @@ function sameResults(g: SsaEnsembleResult, c: SsaEnsembleResult, label: string) 
   if (c.histogram) assert.deepEqual(g.histogram, c.histogram, `${label}: histogram`);
 }
 
-Deno.test("_logUnitF32() is within 2 f32 ulps of Math.log on (0, 1]", () => {
+Deno.test("logUnitF32() is within 2 f32 ulps of Math.log on (0, 1]", () => {
   for (let k = 1; k < 4096; k++) {
     const u = Math.fround(k / 4096 - 1e-4 * (k % 7) / 4096);
     const ref = Math.log(u);
     const ulp = 2 ** (Math.floor(Math.log2(Math.abs(ref) || 1e-30)) - 23);
-    assert.ok(Math.abs(_logUnitF32(u) - ref) <= 2 * ulp + 1e-12, `u = ${u}`);
+    assert.ok(Math.abs(logUnitF32(u) - ref) <= 2 * ulp + 1e-12, `u = ${u}`);
   }
-  assert.equal(_logUnitF32(1), 0);
+  assert.equal(logUnitF32(1), 0);
 });
 
 Deno.test({
@@ -90,69 +85,7 @@ Deno.test({
   assert.deepEqual(g.counts, all.counts);
 });
 
-Deno.test({
-  name:
-    "ssaEnsemble() matches CME means and variances within 4 SE (birth–death, dimerisation, Michaelis–Menten)",
-  ...GPU_TEST,
-}, async () => {
-  const gpu = await gpuBackend();
-  const backend = gpu ?? cpu;
-  const paths = gpu ? 16384 : 2048;
-  for (const model of ["birth_death", "dimerization_wilkinson", "michaelis_menten_wilkinson"]) {
-    const net = reactionNetworkFromJson(MODELS, { model });
-    const ref = CME.models[model];
-    const keys = Object.keys(ref.times);
-    const r = await ssaEnsemble(net, {
-      backend,
-      tEnd: ref.t_end,
-      saveTimes: keys.map(Number),
-      paths,
-      key: makeKey(2024, 7),
-    });
-    keys.forEach((tk, s) => {
-      net.species.forEach((sp, i) => {
-        const c = s * net.speciesCount + i;
-        const zm = (r.mean[c]! - ref.times[tk].mean[sp]) / r.meanSe[c]!;
-        const zv = (r.variance[c]! - ref.times[tk].var[sp]) / r.varianceSe[c]!;
-        assert.ok(Math.abs(zm) < 4, `${model} t=${tk} ${sp}: mean z = ${zm}`);
-        assert.ok(Math.abs(zv) < 4, `${model} t=${tk} ${sp}: variance z = ${zv}`);
-      });
-    });
-    const zf = (r.meanFirings - ref.expected_firings_0_to_T) / r.meanFiringsSe;
-    assert.ok(Math.abs(zf) < 4, `${model}: firings z = ${zf}`);
-  }
-});
-
-Deno.test({
-  name: "ssaEnsemble() histograms follow the exact law of dimerization_small (chi-square)",
-  ...GPU_TEST,
-}, async () => {
-  const gpu = await gpuBackend();
-  const net = reactionNetworkFromJson(MODELS, { model: "dimerization_small" });
-  const ref = CME.models.dimerization_small.times;
-  const keys = Object.keys(ref);
-  const r = await ssaEnsemble(net, {
-    backend: gpu ?? cpu,
-    tEnd: 1,
-    saveTimes: keys.map(Number),
-    paths: gpu ? 20000 : 4000,
-    key: makeKey(9),
-    histogram: { species: "B", bins: 6 },
-  });
-  const h = r.histogram!;
-  keys.forEach((tk, s) => {
-    const probs = new Array(6).fill(0);
-    for (const [state, p] of Object.entries(ref[tk].distribution)) {
-      probs[Number(state.split(",")[1])] += p as number;
-    }
-    const obs = h.counts.subarray(s * 6, (s + 1) * 6);
-    assert.equal(h.underflow[s], 0);
-    assert.equal(h.overflow[s], 0);
-    const total = probs.reduce((a, b) => a + b, 0);
-    const test = chiSquareTest(obs, probs.map((p) => p / total));
-    assert.ok(test.pValue > 1e-4, `t=${tk}: p = ${test.pValue}`);
-  });
-});
+// (the CME and exact-law checks of the ensemble are in registry_test.ts)
 
 Deno.test({
   name: "ssaEnsemble() custom WGSL propensities agree with their cpu twin in distribution",

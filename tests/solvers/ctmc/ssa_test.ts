@@ -1,8 +1,7 @@
 import assert from "node:assert/strict";
 import { ssaDirect } from "../../../solvers/ctmc/ssa_direct.ts";
-import { nextReaction } from "../../../solvers/ctmc/next_reaction.ts";
-import { firstReaction } from "../../../solvers/ctmc/first_reaction.ts";
 import { tauLeaping } from "../../../solvers/ctmc/tau_leaping.ts";
+import { isSsaPathMethod, SSA_METHODS } from "../../../solvers/ctmc/registry.ts";
 import {
   _compile,
   _fire,
@@ -19,86 +18,18 @@ import { builtinReactionNetwork } from "../../../processes/reaction_network_libr
 import { _UniformStream } from "../../../processes/_uniform_stream.ts";
 import { _setPhiloxWasmDisabled } from "../../../kernels/_wasm_philox.ts";
 import { NumericalError } from "../../../kernels/errors.ts";
-import { reactionNetworkFromJson } from "../../../processes/reaction_network_json.ts";
 import { parseReactionNetwork } from "../../../processes/reaction_network_parse.ts";
 import { ReactionNetwork } from "../../../processes/reaction_network.ts";
-import { chiSquareTest, moments } from "../../../stats/mod.ts";
+import { moments } from "../../../stats/mod.ts";
 import { _philoxBlock, makeKey } from "../../../kernels/philox.ts";
-import { fixture } from "./_fixtures.ts";
 import { PHILOX_PURPOSES } from "../../../kernels/purposes.ts";
 
-const MODELS = fixture("crn_models.json");
-const CME = fixture("cme_reference.json");
-const METHODS: Record<string, (n: ReactionNetwork, o: SsaOptions) => SsaResult> = {
-  ssaDirect,
-  nextReaction,
-  firstReaction,
-  tauLeaping,
-};
-const PATHS = 1500;
+/** The path methods of the registry, by name. */
+const METHODS = Object.fromEntries(
+  SSA_METHODS.methods.filter(isSsaPathMethod).map((m) => [m.info.name, m.run]),
+);
 
-function column(r: SsaResult, save: number, species: number): Float64Array {
-  const ns = r.species.length, nt = r.saveTimes.length;
-  return Float64Array.from(
-    { length: r.paths },
-    (_, p) => r.counts[(p * nt + save) * ns + species]!,
-  );
-}
-
-for (const [mname, method] of Object.entries(METHODS)) {
-  Deno.test(`${mname}() matches CME means, variances and expected firings within 4 SE`, () => {
-    for (const model of Object.keys(CME.models)) {
-      const net = reactionNetworkFromJson(MODELS, { model });
-      const ref = CME.models[model];
-      const keys = Object.keys(ref.times);
-      const r = method(net, {
-        tEnd: ref.t_end,
-        saveTimes: keys.map(Number),
-        paths: PATHS,
-        key: makeKey(2024, 1),
-      });
-      keys.forEach((tk, s) => {
-        net.species.forEach((sp, i) => {
-          const m = moments(column(r, s, i));
-          const zm = (m.mean - ref.times[tk].mean[sp]) / m.se.mean;
-          const zv = (m.variance - ref.times[tk].var[sp]) / m.se.variance;
-          assert.ok(Math.abs(zm) < 4, `${model} t=${tk} ${sp}: mean z = ${zm}`);
-          assert.ok(Math.abs(zv) < 4, `${model} t=${tk} ${sp}: variance z = ${zv}`);
-        });
-      });
-      const nr = net.reactions.length;
-      const total = Float64Array.from({ length: PATHS }, (_, p) => {
-        let f = 0;
-        for (let j = 0; j < nr; j++) f += r.firings[p * nr + j]!;
-        return f;
-      });
-      const mf = moments(total);
-      const zf = (mf.mean - ref.expected_firings_0_to_T) / mf.se.mean;
-      assert.ok(Math.abs(zf) < 4, `${model}: firings z = ${zf}`);
-    }
-  });
-
-  Deno.test(`${mname}() reproduces the exact law of dimerization_small (chi-square)`, () => {
-    const net = reactionNetworkFromJson(MODELS, { model: "dimerization_small" });
-    const ref = CME.models.dimerization_small.times;
-    const keys = Object.keys(ref);
-    const r = method(net, { tEnd: 1, saveTimes: keys.map(Number), paths: 4000, key: makeKey(9) });
-    keys.forEach((tk, s) => {
-      const states = Object.keys(ref[tk].distribution);
-      const probs = states.map((k) => ref[tk].distribution[k] as number);
-      const obs = new Float64Array(states.length);
-      const a = column(r, s, 0), b = column(r, s, 1);
-      for (let p = 0; p < r.paths; p++) {
-        const k = states.indexOf(`${a[p]},${b[p]}`);
-        assert.ok(k >= 0, `unexpected state ${a[p]},${b[p]}`);
-        obs[k]! += 1;
-      }
-      const total = probs.reduce((x, y) => x + y, 0);
-      const test = chiSquareTest(obs, probs.map((v) => v / total));
-      assert.ok(test.pValue > 1e-4, `t=${tk}: X² = ${test.statistic}, p = ${test.pValue}`);
-    });
-  });
-}
+// (the CME and exact-law checks of every method are in registry_test.ts)
 
 Deno.test("ssaDirect() paths do not depend on the batch they run in", () => {
   const net = parseReactionNetwork("species X = 0\n0 -> X @ 10\nX -> 0 @ 0.1");
@@ -320,7 +251,7 @@ Deno.test("nextReaction(), firstReaction() and tauLeaping() give the same number
   for (const [label, net, o] of IDENTITY_CASES) {
     const options = { ...o, paths: 20, pathOffset: 7, key: makeKey(5, 6) };
     for (const [name, method] of Object.entries(METHODS)) {
-      if (name === "ssaDirect") continue;
+      if (name === "direct") continue;
       const want = withSettings(false, true, () => method(net, options));
       assertSameResult(method(net, options), want, `${name} on ${label}`);
     }
