@@ -20,9 +20,9 @@
  * paths, the mean ± 2 sd band, the exact mean dashed where known), `t.npy`
  * [S], `mean.npy` [S, d], `covariance.npy` [S, d, d], `samples.npy`
  * [S, keep, d], and `moments.json` with `--json`. Fixed steps only: the
- * ensemble integrators (Euler–Maruyama, Milstein, SRA1) run on the grid
- * t0 + j·dt with Philox noise keyed by (path, step); there is no adaptive
- * (tolerance-driven) mode.
+ * solvers of the registry that run in the ensemble kernel (`--solver`, by
+ * name or alias; `--help` lists them) run on the grid t0 + j·dt with Philox
+ * noise keyed by (path, step); there is no adaptive (tolerance-driven) mode.
  *
  * @module
  */
@@ -36,7 +36,7 @@ import { doubleWellLangevin } from "../processes/sde_models/double_well_langevin
 import { stochasticLotkaVolterra } from "../processes/sde_models/stochastic_lotka_volterra.ts";
 import { kloedenPlaten } from "../processes/sde_models/kloeden_platen.ts";
 import { diffusionModelSde } from "../processes/sde_models/diffusion_model_sdes.ts";
-import { eulerMaruyama, milstein, simulateEnsemble, sra1 } from "../solvers/sde/mod.ts";
+import { sdeSolvers, simulateEnsemble } from "../solvers/sde/mod.ts";
 import {
   CliUsageError,
   linePlot,
@@ -60,7 +60,8 @@ const MODELS: Record<string, { make: () => SdeModel; x0: number[] }> = {
   "ve": { make: () => diffusionModelSde("ve"), x0: [1] },
   "mean-reverting": { make: () => diffusionModelSde("mean-reverting"), x0: [1] },
 };
-const SOLVERS = { "euler-maruyama": eulerMaruyama, "milstein": milstein, "sra1": sra1 } as const;
+/** The solvers that run in the ensemble kernel, from the registry. */
+const SOLVERS = sdeSolvers.methods.filter((s) => s.ensembleStep !== undefined);
 
 const SPEC = {
   name: "scripts/simulate.ts",
@@ -79,9 +80,14 @@ const SPEC = {
     },
     solver: {
       type: "choice",
-      choices: Object.keys(SOLVERS),
+      choices: SOLVERS.flatMap((s) => [s.info.name, ...s.info.aliases]),
       default: "euler-maruyama",
-      description: "integrator (sra1: additive noise only)",
+      description: `integrator, by name or alias: ${
+        SOLVERS.map((s) => {
+          const aka = s.info.aliases.length > 0 ? ` (${s.info.aliases.join(", ")})` : "";
+          return `${s.info.name}${aka}: ${s.info.noise.join("/")} noise`;
+        }).join("; ")
+      }`,
     },
     x0: { type: "string", description: "initial state, comma-separated (default per model)" },
     paths: { type: "integer", default: 10_000, min: 2, description: "number of paths" },
@@ -177,7 +183,7 @@ async function main({ values }: { values: Record<string, unknown> }) {
     const t = performance.now();
     const r = await simulateEnsemble(sde, {
       backend,
-      solver: SOLVERS[values.solver as keyof typeof SOLVERS],
+      solver: sdeSolvers.get(values.solver as string),
       x0: start,
       paths,
       t0,

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { runScriptProcess, type ScriptRun } from "./_run.ts";
 import { join } from "node:path";
 import { decodeNpy } from "../../io/mod.ts";
+import { sdeSolvers } from "../../solvers/sde/registry.ts";
 
 const SDE = new URL("../../processes/sde.ts", import.meta.url).href;
 
@@ -117,6 +118,7 @@ Deno.test("scripts/simulate.ts exits 2 with usage on bad flags and writes nothin
         ["--t0", "2", "--t1", "1"],
         ["--x0", "1,x"],
         ["--solver", "rk4"],
+        ["--solver", "reversible-heun"], // registered, but it does not run in the ensemble kernel
       ]
     ) {
       const r = await run([...args, "--backend", "cpu", "--out", out], out);
@@ -125,6 +127,44 @@ Deno.test("scripts/simulate.ts exits 2 with usage on bad flags and writes nothin
       assert.match(r.stderr, /Usage:/);
     }
     assert.deepEqual([...Deno.readDirSync(out)], []);
+  } finally {
+    await Deno.remove(out, { recursive: true });
+  }
+});
+
+Deno.test({
+  name: "scripts/simulate.ts takes its solvers from the registry: --help lists them, aliases work",
+  sanitizeResources: false,
+}, async () => {
+  const out = await Deno.makeTempDir();
+  try {
+    const help = await run(["--help"], out);
+    assert.equal(help.code, 0, help.stderr);
+    for (const s of sdeSolvers.methods) {
+      for (const n of [s.info.name, ...s.info.aliases]) {
+        const listed = new RegExp(`--solver <[^>]*\\b${n}\\b`).test(help.stdout);
+        assert.equal(listed, s.ensembleStep !== undefined, `${n} in --help`);
+      }
+    }
+    // an alias of a solver that runs in the ensemble only since the tableaux generate their steps
+    const r = await run(
+      ["--model", "gbm", "--solver", "stochastic-heun", "--paths", "2000", "--backend", "cpu"]
+        .concat(["--saves", "2", "--out", out]),
+      out,
+    );
+    assert.equal(r.code, 1, r.stderr); // gbm is Itô; heun integrates Stratonovich SDEs
+    assert.match(r.stderr, /solver "heun" integrates stratonovich SDEs/);
+    // on additive noise the calculus does not matter: heun runs, by its alias, with exact moments
+    const ok = await run(
+      ["--model", "ou", "--solver", "stochastic-heun", "--paths", "4000", "--backend", "cpu"]
+        .concat(["--saves", "2", "--seed", "3", "--json", "--out", out]),
+      out,
+    );
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.match(ok.stdout, /ou: 4000 paths, heun, dt 0.01/);
+    const json = JSON.parse(await Deno.readTextFile(join(out, "moments.json")));
+    assert.equal(json.solver, "heun");
+    for (const row of json.moments.slice(1)) assert.ok(Math.abs(row.zMean) < 4, `z ${row.zMean}`);
   } finally {
     await Deno.remove(out, { recursive: true });
   }
