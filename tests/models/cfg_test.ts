@@ -237,7 +237,8 @@ Deno.test("cfg() works with samplers: ≥ 95% of guided samples fall in their cl
     ...m,
     predict: (xx, t, out, r) => m.predict(xx, t, out, { ...r, conditioning: { labels } }),
   });
-  for (const [name, steps] of [["sampleDpmpp2m", 20], ["sampleHeun", 10]] as const) {
+  // enough steps that the samplers' own error stays well inside the statistical bound
+  for (const [name, steps] of [["sampleDpmpp2m", 50], ["sampleHeun", 50]] as const) {
     const sampler = (diffusion as unknown as Record<string, diffusion.Sampler>)[name]!;
     const plain = await sampler(wrap(model), x, diffusion.karrasSigmas(steps));
     const pPlain = inRegion(await b.download(plain.x), labels);

@@ -60,8 +60,12 @@ Deno.test("sdeno's euler, heun and dpmpp_2m on the PyTorch network match k-diffu
     const got = await b.download(r.x);
     const rel = relative(got, run.x);
     assert.ok(rel <= 1e-4, `${name}: relative difference ${rel}`);
-    // a wrong grid (one step fewer) is far outside the bound: the check can fail
-    const short = await sampler(model, x, [...sigmas.slice(0, -2), 0]);
+    console.log(`${name}: relative difference to k-diffusion in PyTorch ${rel.toExponential(2)}`);
+    // a coarser grid (every other σ) lands far outside the bound: the check can fail
+    const short = await sampler(model, x, [
+      ...sigmas.slice(0, -1).filter((_, i) => i % 2 === 0),
+      0,
+    ]);
     assert.ok(relative(await b.download(short.x), run.x) > 1e-3, `${name} on a shorter grid`);
     for (const a of [x, r.x, short.x]) b.release(a);
   }
