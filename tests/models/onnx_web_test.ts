@@ -95,3 +95,24 @@ Deno.test("onnxruntime-node needs --allow-ffi and --allow-read, and says so", as
   assert.notEqual(noRead.code, 0);
   assert.match(noRead.stderr, /read access/i);
 });
+
+Deno.test("the root mod.ts and models/mod.ts pull in neither onnxruntime nor onnx-proto", async () => {
+  for (const entry of ["mod.ts", "models/mod.ts"]) {
+    const info = await new Deno.Command(Deno.execPath(), {
+      args: ["info", "--json", new URL(entry, ROOT).href],
+      stdout: "piped",
+      stderr: "null",
+    }).output();
+    const graph = JSON.parse(new TextDecoder().decode(info.stdout));
+    const specifiers: string[] = graph.modules.map((m: { specifier: string }) => m.specifier);
+    assert.ok(specifiers.length > 10, entry);
+    assert.ok(!specifiers.some((s) => /onnx/.test(s)), `${entry} reaches an ONNX module`);
+  }
+  // while models/onnx.ts does
+  const info = await new Deno.Command(Deno.execPath(), {
+    args: ["info", "--json", new URL("models/onnx.ts", ROOT).href],
+    stdout: "piped",
+    stderr: "null",
+  }).output();
+  assert.match(new TextDecoder().decode(info.stdout), /onnxruntime-node/);
+});
