@@ -92,11 +92,46 @@ const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const WHAT = "Cannot build the reaction network";
 
 /**
+ * The largest stoichiometric coefficient of a reactant. A mass-action
+ * propensity has one factor per unit of its reactants' coefficients
+ * (`C(x, r) = x (x − 1) ⋯ (x − r + 1) / r!`), written out term by term in the
+ * generated direct-method loop and the GPU kernel; elementary reactions have
+ * orders up to 3, and 64 leaves room for lumped ones (polymerisation,
+ * cooperative binding).
+ *
+ * @example
+ * ```ts
+ * import { MAX_REACTANT_COEFFICIENT } from "./reaction_network.ts";
+ * import { parseReactionNetwork } from "./reaction_network_parse.ts";
+ * import assert from "node:assert/strict";
+ * assert.throws(() => parseReactionNetwork("species X = 1\n65 X -> 0 @ 1"), /at most 64/);
+ * assert.equal(MAX_REACTANT_COEFFICIENT, 64);
+ * ```
+ */
+export const MAX_REACTANT_COEFFICIENT = 64;
+
+/**
+ * The largest stoichiometric coefficient of a product, 2³¹ − 1: a reaction's
+ * net change is a 32-bit integer in the GPU kernel.
+ *
+ * @example
+ * ```ts
+ * import { MAX_PRODUCT_COEFFICIENT } from "./reaction_network.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(MAX_PRODUCT_COEFFICIENT, 2147483647);
+ * ```
+ */
+export const MAX_PRODUCT_COEFFICIENT = 0x7fffffff;
+
+/**
  * A reaction network: species with initial counts and reactions with
  * stoichiometry and mass-action constants (see
  * {@linkcode MassActionConvention}) or custom propensities. Everything is
- * checked when it is built: names, counts, coefficients, rates, and that
- * every species a reaction uses is declared.
+ * checked when it is built: names (species and reactions each unique),
+ * counts, coefficients (at most {@linkcode MAX_REACTANT_COEFFICIENT} for a
+ * reactant, {@linkcode MAX_PRODUCT_COEFFICIENT} for a product), rates, and
+ * that every species a reaction uses is declared. Any identifier names a
+ * species, `toString` and `__proto__` included.
  *
  * @example The small dimerisation 2A ⇌ B
  * ```ts
@@ -185,7 +220,20 @@ export class ReactionNetwork {
     });
     this.species = Object.freeze(names);
     this.initial = Float64Array.from(init);
-    this.reactions = Object.freeze(spec.reactions.map((r, j) => this.#reaction(r, j)));
+    const reactions = spec.reactions.map((r, j) => this.#reaction(r, j));
+    const seen = new Map<string, number>();
+    reactions.forEach((r, j) => {
+      const first = seen.get(r.name);
+      if (first !== undefined) {
+        throw new SdenoRangeError(
+          `${WHAT}: reaction name ${
+            quote(r.name)
+          } is used twice (reactions ${first} and ${j}; unnamed reactions are called r<index>)`,
+        );
+      }
+      seen.set(r.name, j);
+    });
+    this.reactions = Object.freeze(reactions);
   }
 
   #resolve(rname: string, where: string, name: string): number {
@@ -210,6 +258,7 @@ export class ReactionNetwork {
       );
     }
     const out: [number, number][] = [];
+    const max = where === "reactants" ? MAX_REACTANT_COEFFICIENT : MAX_PRODUCT_COEFFICIENT;
     for (const [name, coef] of Object.entries(side)) {
       const i = this.#resolve(rname, where === "reactants" ? "consumes" : "produces", name);
       if (typeof coef !== "number" || !Number.isInteger(coef) || coef < 0) {
@@ -217,6 +266,13 @@ export class ReactionNetwork {
           `${WHAT}: reaction ${quote(rname)}: coefficient of ${
             quote(name)
           } in ${where} must be a non-negative integer, got ${quote(coef)}`,
+        );
+      }
+      if (coef > max) {
+        throw new SdenoRangeError(
+          `${WHAT}: reaction ${quote(rname)}: coefficient of ${
+            quote(name)
+          } in ${where} must be at most ${max}, got ${quote(coef)}`,
         );
       }
       if (coef > 0) out.push([i, coef]);

@@ -71,7 +71,7 @@ export function reactionNetworkFromJson(
       );
     }
     name = options.model ?? names[0]!;
-    const m = (models as Record<string, unknown>)[name];
+    const m = Object.hasOwn(models, name) ? (models as Record<string, unknown>)[name] : undefined;
     if (m === undefined) {
       throw new SdenoRangeError(
         `${what}: no model ${quote(name)} in the document (models: ${names.join(", ")})`,

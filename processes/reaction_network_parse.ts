@@ -7,6 +7,8 @@
 import { SdenoError, SdenoParseError } from "../kernels/errors.ts";
 import {
   type MassActionConvention,
+  MAX_PRODUCT_COEFFICIENT,
+  MAX_REACTANT_COEFFICIENT,
   ReactionNetwork,
   type ReactionSpec,
   type SpeciesSpec,
@@ -166,7 +168,10 @@ export function parseReactionNetwork(
       p += 2;
     }
     const side = (arrowNext: boolean): Record<string, number> => {
-      const out: Record<string, number> = {};
+      // no prototype: a species may be called toString or __proto__
+      const out: Record<string, number> = Object.create(null);
+      const where = arrowNext ? "reactants" : "products";
+      const max = arrowNext ? MAX_REACTANT_COEFFICIENT : MAX_PRODUCT_COEFFICIENT;
       const stop = arrowNext ? "->" : "@";
       if (
         take("op", "∅") || (peek().kind === "num" && peek().text === "0" &&
@@ -195,7 +200,17 @@ export function parseReactionNetwork(
             { line: lineNo, column: id.col },
           );
         }
-        out[id.text] = (out[id.text] ?? 0) + coef;
+        const total = (out[id.text] ?? 0) + coef;
+        if (total > max) {
+          const col = n?.col ?? id.col;
+          throw new SdenoParseError(
+            `Cannot parse the reaction network at line ${lineNo}, column ${col}: coefficient of ${
+              JSON.stringify(id.text)
+            } in ${where} must be at most ${max}, got ${JSON.stringify(String(total))}`,
+            { line: lineNo, column: col },
+          );
+        }
+        out[id.text] = total;
         if (!take("op", "+")) return out;
       }
     };
@@ -219,6 +234,20 @@ export function parseReactionNetwork(
       { line: 1, column: 1 },
     );
   }
+  const lineOf = new Map<string, number>();
+  reactions.forEach((r, j) => {
+    const name = r.name ?? `r${j}`;
+    const first = lineOf.get(name);
+    if (first !== undefined) {
+      throw new SdenoParseError(
+        `Cannot parse the reaction network at line ${reactionLine[j]}, column 1: reaction name ${
+          JSON.stringify(name)
+        } is used twice (first at line ${first}; unnamed reactions are called r<index>)`,
+        { line: reactionLine[j]!, column: 1 },
+      );
+    }
+    lineOf.set(name, reactionLine[j]!);
+  });
   try {
     return new ReactionNetwork({
       species,

@@ -21,6 +21,13 @@ export interface UniformizationOptions {
   tolerance?: number;
   /** Largest Λ·h of one piece, so e^{−Λh} never underflows (default 64). */
   maxPieceRate?: number;
+  /**
+   * Refuse, before any work, a run that would need more sparse
+   * vector–matrix products than this (default 1e7). The work grows like
+   * Λ·t, so a long horizon on a stiff chain can take hours; for such a chain
+   * the stationary distribution (or `expm` on a small one) is the tool.
+   */
+  maxMatvecs?: number;
 }
 
 /** Result of {@linkcode uniformization}. */
@@ -49,10 +56,11 @@ export interface UniformizationResult {
  *
  * @param q the generator
  * @param p0 the initial distribution (length n)
- * @param options `times`, `tolerance`, `maxPieceRate`
+ * @param options `times`, `tolerance`, `maxPieceRate`, `maxMatvecs`
  * @returns the distributions at the times, error bounds and work done
  * @throws {SdenoTypeError} when p0 has the wrong length or a non-finite entry
- * @throws {SdenoRangeError} for a negative or decreasing time, or a bad tolerance
+ * @throws {SdenoRangeError} for a p0 that is not a distribution, a negative or
+ *   decreasing time, a bad tolerance, or more than `maxMatvecs` products
  *
  * @example A two-state chain from state 0: p₁(t) = a/(a+b)(1 − e^{−(a+b)t})
  * ```ts
@@ -77,7 +85,20 @@ export function uniformization(
       `${what}: p0 must have one entry per state (${n}), got length ${quote(p0?.length)}`,
     );
   }
-  for (let i = 0; i < n; i++) checkFinite(what, `p0[${i}]`, p0[i]);
+  // p0 is a distribution: entries ≥ 0 summing to 1 (to 1e-6, which accepts a
+  // float32-normalised vector); the series needs no more, and a vector that
+  // is not one gives "distributions" that are not either
+  let mass = 0;
+  for (let i = 0; i < n; i++) {
+    const v = checkFinite(what, `p0[${i}]`, p0[i]);
+    if (v < 0) throw new SdenoRangeError(`${what}: p0[${i}] must be ≥ 0, got ${quote(v)}`);
+    mass += v;
+  }
+  if (!(Math.abs(mass - 1) <= 1e-6)) {
+    throw new SdenoRangeError(
+      `${what}: p0 must be a probability distribution (entries ≥ 0 that sum to 1), got sum ${mass}`,
+    );
+  }
   if (options === null || typeof options !== "object") {
     throw new SdenoTypeError(
       `${what}: options must be an object with times, got ${quote(options)}`,
@@ -103,10 +124,26 @@ export function uniformization(
   if (!(maxPiece > 0) || maxPiece > 600) {
     throw new SdenoRangeError(`${what}: maxPieceRate must be in (0, 600], got ${quote(maxPiece)}`);
   }
+  const maxMatvecs = options.maxMatvecs ?? 1e7;
+  if (!(maxMatvecs >= 1) || !Number.isFinite(maxMatvecs)) {
+    throw new SdenoRangeError(`${what}: maxMatvecs must be at least 1, got ${quote(maxMatvecs)}`);
+  }
   const rate = q.maxExitRate;
   const tEnd = times[times.length - 1]!;
   const totalPieces = Math.max(1, Math.ceil((rate * tEnd) / maxPiece) + times.length);
   const tolPiece = tol / totalPieces;
+  // The Poisson sum of a piece with mean Λh ≤ maxPiece stops after about
+  // Λh + c√(Λh) terms; Λt products in all, at least (a lower bound, so the
+  // refusal never turns away a run that fits).
+  const need = rate * tEnd;
+  if (need > maxMatvecs) {
+    throw new SdenoRangeError(
+      `${what}: the last time would need about ${need.toExponential(1)} sparse products (Λt = ${
+        need.toExponential(1)
+      }); the cap is maxMatvecs = ${maxMatvecs}. Raise maxMatvecs, or use the ` +
+        `stationary distribution (or expm on a small chain) for so long a horizon`,
+    );
+  }
 
   const { rowPtr, colIdx, values } = q;
   const v = Float64Array.from(p0);
@@ -149,6 +186,13 @@ export function uniformization(
           }
         }
         wk = next;
+        if (matvecs >= maxMatvecs) {
+          throw new SdenoRangeError(
+            `${what}: the Poisson sums need more than maxMatvecs = ${maxMatvecs} sparse products (Λt = ${
+              need.toExponential(1)
+            })`,
+          );
+        }
         step();
         matvecs++;
       }

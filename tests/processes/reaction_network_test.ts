@@ -1,5 +1,10 @@
 import assert from "node:assert/strict";
-import { ReactionNetwork } from "../../processes/reaction_network.ts";
+import {
+  MAX_PRODUCT_COEFFICIENT,
+  MAX_REACTANT_COEFFICIENT,
+  ReactionNetwork,
+} from "../../processes/reaction_network.ts";
+import { RateMatrix } from "../../processes/rate_matrix.ts";
 import { parseReactionNetwork } from "../../processes/reaction_network_parse.ts";
 import { reactionNetworkFromJson } from "../../processes/reaction_network_json.ts";
 import {
@@ -8,7 +13,7 @@ import {
 } from "../../processes/reaction_network_library.ts";
 import { chemicalMasterEquation } from "../../processes/reaction_network_cme.ts";
 import { uniformization } from "../../solvers/ctmc/uniformization.ts";
-import { SdenoParseError } from "../../kernels/errors.ts";
+import { SdenoParseError, SdenoRangeError } from "../../kernels/errors.ts";
 import { fixture } from "../solvers/ctmc/_fixtures.ts";
 
 const MODELS = fixture("crn_models.json");
@@ -151,3 +156,135 @@ Deno.test("chemicalMasterEquation() + uniformization reproduce cme_reference.jso
 function want_distribution(t: any): boolean {
   return t.distribution !== undefined;
 }
+
+// ---- bad-input findings (issue 12, item 7) ---------------------------------
+
+Deno.test("ReactionNetwork caps stoichiometric coefficients before any propensity is generated", () => {
+  const t0 = performance.now();
+  // one term per unit of a reactant coefficient used to be generated: 1e9 ran out of memory
+  parseError(
+    "species X = 5\n1000000000 X -> 0 @ 1",
+    2,
+    1,
+    /coefficient of "X" in reactants must be at most 64, got "1000000000"/,
+  );
+  // 2^32 + 1 wrapped to 1 in an Int32Array
+  parseError("species X = 5\n4294967297 X -> 0 @ 1", 2, 1, /at most 64, got "4294967297"/);
+  // 1e300 was accepted: a reactant that never fires, a product that gives Infinity
+  parseError("species X = 5\n1e300 X -> 0 @ 1", 2, 1, /at most 64, got "1e\+300"/);
+  parseError(
+    "species X = 5\nX -> 1e300 X @ 1",
+    2,
+    6,
+    /coefficient of "X" in products must be at most 2147483647, got "1e\+300"/,
+  );
+  for (const [side, coef, max] of [["reactants", 65, 64], ["products", 2 ** 31, 2 ** 31 - 1]]) {
+    assert.throws(
+      () =>
+        new ReactionNetwork({
+          species: [{ name: "X", initial: 1 }],
+          reactions: [{ [side as string]: { X: coef }, rate: 1 }],
+        }),
+      (e) =>
+        e instanceof SdenoRangeError &&
+        e.message.includes(`in ${side} must be at most ${max}, got "${coef}"`),
+    );
+  }
+  assert.equal(MAX_REACTANT_COEFFICIENT, 64);
+  assert.equal(MAX_PRODUCT_COEFFICIENT, 2 ** 31 - 1);
+  // the largest allowed coefficients build (and a 64th-order propensity evaluates)
+  const net = parseReactionNetwork("species X = 70\n64 X -> 2147483647 X @ 1");
+  assert.equal(net.reactions[0]!.change[0]![1], 2147483647 - 64);
+  assert.ok(performance.now() - t0 < 1000);
+});
+
+Deno.test("ReactionNetwork rejects duplicate reaction names, explicit or default", () => {
+  parseError("species X\nr: X -> 0 @ 1\nr: 0 -> X @ 1", 3, 1, /reaction name "r" is used twice/);
+  assert.throws(
+    () =>
+      new ReactionNetwork({
+        species: [{ name: "X" }],
+        reactions: [{ products: { X: 1 }, rate: 1 }, { name: "r0", reactants: { X: 1 }, rate: 1 }],
+      }),
+    (e) =>
+      e instanceof SdenoRangeError &&
+      /reaction name "r0" is used twice \(reactions 0 and 1; unnamed reactions are called r<index>\)/
+        .test(e.message),
+  );
+});
+
+Deno.test("species named after Object.prototype keys work in text, JSON and specs", () => {
+  const names = ["toString", "constructor", "hasOwnProperty", "valueOf", "__proto__"];
+  const text = `species ${names.map((n, i) => `${n} = ${i + 1}`).join(", ")}\n` +
+    `toString + constructor -> 2 toString @ 1\n` +
+    `__proto__ + valueOf -> hasOwnProperty @ 2\n` +
+    `hasOwnProperty -> __proto__ + 3 valueOf @ 0.5`;
+  const fromText = parseReactionNetwork(text);
+  // written as text: an object literal's __proto__ key would set the prototype
+  const jsonText = `{
+    "species": ${JSON.stringify(names.map((name, i) => ({ name, initial: i + 1 })))},
+    "reactions": [
+      { "reactants": { "toString": 1, "constructor": 1 }, "products": { "toString": 2 }, "rate": 1 },
+      { "reactants": { "__proto__": 1, "valueOf": 1 }, "products": { "hasOwnProperty": 1 }, "rate": 2 },
+      { "reactants": { "hasOwnProperty": 1 }, "products": { "__proto__": 1, "valueOf": 3 }, "rate": 0.5 }
+    ]
+  }`;
+  const fromJson = reactionNetworkFromJson(jsonText);
+  for (const net of [fromText, fromJson]) {
+    assert.deepEqual(net.species, names);
+    assert.deepEqual([...net.initial], [1, 2, 3, 4, 5]);
+    assert.deepEqual(net.reactions.map((r) => r.reactants), [[[0, 1], [1, 1]], [[3, 1], [4, 1]], [[
+      2,
+      1,
+    ]]]);
+    assert.deepEqual(net.reactions.map((r) => r.change), [
+      [[0, 1], [1, -1]],
+      [[2, 1], [3, -1], [4, -1]],
+      [[2, -1], [3, 3], [4, 1]],
+    ]);
+    assert.equal(net.propensity(1, Float64Array.of(1, 2, 3, 4, 5)), 2 * 4 * 5);
+  }
+  // a document whose model is named after a prototype key is not found by inheritance
+  assert.throws(
+    () =>
+      reactionNetworkFromJson({ models: { a: { species: [{ name: "X" }] } } }, {
+        model: "toString",
+      }),
+    (e) => e instanceof SdenoRangeError && /no model "toString" in the document/.test(e.message),
+  );
+});
+
+Deno.test("uniformization() rejects a p0 that is not a probability distribution", () => {
+  const q = RateMatrix.fromDense([[-1, 1], [3, -3]]);
+  for (
+    const [p0, why] of [[[1, 1], /sum to 1\), got sum 2/], [
+      [1.5, -0.5],
+      /p0\[1\] must be ≥ 0, got "-0.5"/,
+    ]] as const
+  ) {
+    assert.throws(
+      () => uniformization(q, p0, { times: 1 }),
+      (e) => e instanceof SdenoRangeError && why.test(e.message),
+    );
+  }
+  // a float32-normalised distribution is accepted
+  uniformization(q, [Math.fround(0.3), Math.fround(0.7)], { times: 1 });
+});
+
+Deno.test("uniformization() refuses a horizon of billions of products up front", () => {
+  const q = RateMatrix.fromDense([[-3, 3], [1, -1]]);
+  const t0 = performance.now();
+  assert.throws(
+    () => uniformization(q, [1, 0], { times: 1e9 }),
+    (e) =>
+      e instanceof SdenoRangeError &&
+      /would need about 3\.0e\+9 sparse products \(Λt = 3\.0e\+9\); the cap is maxMatvecs = 10000000/
+        .test(e.message),
+  );
+  assert.ok(performance.now() - t0 < 100);
+  // the cap is an option
+  assert.throws(() => uniformization(q, [1, 0], { times: 100, maxMatvecs: 50 }), /maxMatvecs = 50/);
+  const r = uniformization(q, [1, 0], { times: 100, maxMatvecs: 1e4 });
+  assert.ok(r.matvecs <= 1e4);
+  assert.ok(Math.abs(r.distributions[0]![0]! - 0.25) < 1e-12);
+});
