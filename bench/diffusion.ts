@@ -3,8 +3,8 @@
 // per backend: the whole run with the exact mixture denoiser; the model alone
 // (NFE predict calls); and the sampler's own work per step, measured with a
 // trivial on-device model (D = x/2, one lincomb) so that the model drops out.
-import { type Backend, CpuBackend, type DeviceArray, WebGpuBackend } from "../kernels/mod.ts";
-import type { Denoiser } from "../models/denoiser.ts";
+import { type Backend, CpuBackend, WebGpuBackend } from "../kernels/mod.ts";
+import { type Denoiser, denoiserFromNative } from "../models/denoiser.ts";
 import { gaussianMixture } from "../models/gaussian_mixture.ts";
 import { edmSchedule } from "../processes/edm_schedule.ts";
 import { fillNormal, makeKey } from "../kernels/mod.ts";
@@ -29,13 +29,12 @@ function mixture() {
 }
 
 function trivial(schedule = edmSchedule()): Denoiser {
-  return {
+  return denoiserFromNative({
     dim: D,
-    nativeKind: "x0",
+    kind: "x0",
     schedule,
-    predict: (b: Backend, x: DeviceArray, _t: number, _k, out: DeviceArray) =>
-      b.lincomb(out, [[0.5, x]]),
-  };
+    predict: (x, _t, out) => x.backend.lincomb(out, [[0.5, x]]),
+  });
 }
 
 /** Runs the sampling benchmark and returns a markdown section. */
@@ -63,7 +62,7 @@ export async function benchDiffusion(repeats = 5): Promise<string> {
       b.release(r.x);
     }, repeats);
     const model = await timeIt(async () => {
-      for (let i = 0; i < NFE; i++) await gm.predict(b, x, sigmas[i]!, "x0", out);
+      for (let i = 0; i < NFE; i++) await gm.predict(x, sigmas[i]!, out, { kind: "x0" });
       await b.finish();
     }, repeats);
     const triv = trivial();

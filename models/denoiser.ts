@@ -7,7 +7,8 @@
  * @module
  */
 
-import type { Backend, DeviceArray } from "../kernels/mod.ts";
+import type { DeviceArray } from "../kernels/backend.ts";
+import { quote, SdenoTypeError } from "../kernels/errors.ts";
 import type { NoiseSchedule } from "../processes/noise_schedule.ts";
 
 /**
@@ -17,38 +18,263 @@ import type { NoiseSchedule } from "../processes/noise_schedule.ts";
  */
 export type PredictionKind = "eps" | "x0" | "v" | "score" | "velocity";
 
-/** A batch model of a noised distribution. */
+/**
+ * Conditioning of one model call (class labels, arbitrary float tensors).
+ * Samplers pass it through untouched; models that are not conditional
+ * ignore it, and wrappers such as classifier-free guidance rewrite it.
+ */
+export interface Conditioning {
+  /** One integer class label per point, or a single label for the whole batch. */
+  readonly labels?: Int32Array | readonly number[];
+  /**
+   * Named float tensors, each with its shape; `shape[0]` is the number of
+   * points (one row per point) or 1 (shared by the batch).
+   */
+  readonly tensors?: Readonly<
+    Record<
+      string,
+      { readonly data: Float32Array | Float64Array; readonly shape: readonly number[] }
+    >
+  >;
+}
+
+/** What one call of {@linkcode Denoiser.predict} asks for. */
+export interface PredictRequest {
+  /** The kind wanted: one of the model's declared {@linkcode Denoiser.kinds}. */
+  readonly kind: PredictionKind;
+  /** Conditioning of the call, when the model takes any. */
+  readonly conditioning?: Conditioning | undefined;
+}
+
+/**
+ * A batch model of a noised distribution. A model implements only the kinds
+ * it computes itself ({@linkcode Denoiser.kinds}, usually just its native
+ * kind); {@linkcode predictAs} serves every other kind through
+ * {@linkcode convertPrediction}, the one place kinds are converted. The
+ * backend is the one the arrays live on (`x.backend`).
+ */
 export interface Denoiser {
   /** Dimension d of one point; batches are n·d flat, point-major. */
   readonly dim: number;
-  /** The kind the model computes natively (others are converted). */
+  /** The kind the model computes natively. */
   readonly nativeKind: PredictionKind;
+  /**
+   * The kinds `predict` computes itself, `nativeKind` first (an exact model
+   * may compute several without conversion, which matters in float32).
+   */
+  readonly kinds: readonly PredictionKind[];
   /** The schedule whose α(t), σ(t) noise the model's inputs. */
   readonly schedule: NoiseSchedule;
   /**
-   * Writes the prediction of `kind` for the batch `x` (n·d) at time `t` into
-   * `out` (same length, same backend).
+   * Writes the prediction of `request.kind` (one of {@linkcode Denoiser.kinds})
+   * for the batch `x` (n·d) at time `t` into `out` (same length, same backend).
    */
-  predict(
-    backend: Backend,
-    x: DeviceArray,
-    t: number,
-    kind: PredictionKind,
-    out: DeviceArray,
-  ): Promise<void>;
+  predict(x: DeviceArray, t: number, out: DeviceArray, request: PredictRequest): Promise<void>;
   /**
    * Optional vector-Jacobian product `outᵢ = Σⱼ vⱼ ∂predⱼ/∂xᵢ` of the
-   * prediction of `kind`, per point (used by guidance methods).
+   * prediction of `request.kind` (one of `kinds`), per point (used by
+   * guidance methods); {@linkcode vjpAs} serves the other kinds.
    */
   vjp?(
-    backend: Backend,
     x: DeviceArray,
     t: number,
-    kind: PredictionKind,
     v: DeviceArray,
     out: DeviceArray,
+    request: PredictRequest,
   ): Promise<void>;
 }
+
+/**
+ * The prediction of any kind: computed by the model when it declares the
+ * kind, else computed in its native kind and converted by
+ * {@linkcode convertPrediction}. Samplers and guidance call models only
+ * through this function.
+ *
+ * @param model the denoiser
+ * @param x the noised batch (n·d)
+ * @param t the time
+ * @param kind the kind wanted
+ * @param out the destination (same length and backend as `x`; not `x`)
+ * @param conditioning the call's conditioning, if any
+ *
+ * @example A model that only predicts ε serves x₀
+ * ```ts
+ * import { denoiserFromNative, predictAs } from "./denoiser.ts";
+ * import { edmSchedule } from "../processes/edm_schedule.ts";
+ * import { createBackend } from "../kernels/mod.ts";
+ * import assert from "node:assert/strict";
+ * const b = await createBackend("cpu");
+ * // data N(0, 1): ε̂ = σ x / (1 + σ²) on the EDM schedule (α = 1)
+ * const model = denoiserFromNative({
+ *   dim: 1, schedule: edmSchedule(), kind: "eps",
+ *   async predict(x, t, out) {
+ *     await x.backend.lincomb(out, [[t / (1 + t * t), x]]);
+ *   },
+ * });
+ * const out = b.zeros(1);
+ * await predictAs(model, b.upload([2]), 1, "x0", out);
+ * assert.ok(Math.abs((await b.download(out))[0]! - 1) < 1e-15); // x₀ = x/(1 + σ²)
+ * ```
+ */
+export async function predictAs(
+  model: Denoiser,
+  x: DeviceArray,
+  t: number,
+  kind: PredictionKind,
+  out: DeviceArray,
+  conditioning?: Conditioning,
+): Promise<void> {
+  if (model.kinds.includes(kind)) {
+    await model.predict(x, t, out, { kind, conditioning });
+    return;
+  }
+  const from = model.nativeKind;
+  await model.predict(x, t, out, { kind: from, conditioning });
+  await convertPrediction(x, out, { from, to: kind, schedule: model.schedule, t }, out);
+}
+
+/**
+ * The vector-Jacobian product of the prediction of any kind. With
+ * `to = cx·x + cp·from` ({@linkcode predictionCoefficients}), the product of
+ * `to` is `cx·v + cp·(vᵀ ∂from/∂x)`.
+ *
+ * @param model a denoiser with a `vjp`
+ * @param x the noised batch
+ * @param t the time
+ * @param kind the kind whose Jacobian is wanted
+ * @param v the cotangent (same length as `x`)
+ * @param out the destination (not `v`)
+ * @param conditioning the call's conditioning, if any
+ * @throws {SdenoTypeError} when the model has no `vjp`
+ *
+ * @example
+ * ```ts
+ * import { denoiserFromNative, vjpAs } from "./denoiser.ts";
+ * import { edmSchedule } from "../processes/edm_schedule.ts";
+ * import { createBackend } from "../kernels/mod.ts";
+ * import assert from "node:assert/strict";
+ * const b = await createBackend("cpu");
+ * const model = denoiserFromNative({
+ *   dim: 1, schedule: edmSchedule(), kind: "x0",
+ *   async predict(x, t, out) { await x.backend.lincomb(out, [[1 / (1 + t * t), x]]); },
+ *   async vjp(_x, t, v, out) { await v.backend.lincomb(out, [[1 / (1 + t * t), v]]); },
+ * });
+ * const out = b.zeros(1);
+ * // ε = (x − x₀)/σ: ∂ε/∂x = (1 − 1/(1 + σ²))/σ = 0.5 at σ = 1
+ * await vjpAs(model, b.upload([3]), 1, "eps", b.upload([1]), out);
+ * assert.ok(Math.abs((await b.download(out))[0]! - 0.5) < 1e-15);
+ * ```
+ */
+export async function vjpAs(
+  model: Denoiser,
+  x: DeviceArray,
+  t: number,
+  kind: PredictionKind,
+  v: DeviceArray,
+  out: DeviceArray,
+  conditioning?: Conditioning,
+): Promise<void> {
+  if (typeof model.vjp !== "function") {
+    throw new SdenoTypeError(
+      `Cannot differentiate the model: it has no vector-Jacobian product (vjp)`,
+    );
+  }
+  if (model.kinds.includes(kind)) {
+    await model.vjp(x, t, v, out, { kind, conditioning });
+    return;
+  }
+  const from = model.nativeKind;
+  await model.vjp(x, t, v, out, { kind: from, conditioning });
+  const [cx, cp] = predictionCoefficients(from, kind, model.schedule, t);
+  await v.backend.lincomb(out, [[cx, v], [cp, out]]);
+}
+
+/** What {@linkcode denoiserFromNative} needs: the native prediction and its kind. */
+export interface NativeModel {
+  /** Dimension of one point. */
+  readonly dim: number;
+  /** The schedule of the model's inputs. */
+  readonly schedule: NoiseSchedule;
+  /** The kind `predict` computes. */
+  readonly kind: PredictionKind;
+  /** Writes the native prediction of `x` at time `t` into `out`. */
+  predict(
+    x: DeviceArray,
+    t: number,
+    out: DeviceArray,
+    conditioning: Conditioning | undefined,
+  ): Promise<void>;
+  /** Optional vector-Jacobian product of the native prediction. */
+  vjp?(
+    x: DeviceArray,
+    t: number,
+    v: DeviceArray,
+    out: DeviceArray,
+    conditioning: Conditioning | undefined,
+  ): Promise<void>;
+}
+
+/**
+ * A {@linkcode Denoiser} from a function that computes one kind only (a
+ * trained network, an ONNX graph): every other kind is served by
+ * {@linkcode predictAs} through {@linkcode convertPrediction}.
+ *
+ * @param native the dimension, schedule, native kind and prediction
+ * @returns the denoiser
+ * @throws {SdenoTypeError} for a bad dimension, kind or prediction function
+ *
+ * @example
+ * ```ts
+ * import { denoiserFromNative } from "./denoiser.ts";
+ * import { edmSchedule } from "../processes/edm_schedule.ts";
+ * import assert from "node:assert/strict";
+ * const m = denoiserFromNative({
+ *   dim: 2, schedule: edmSchedule(), kind: "eps", predict: async () => {},
+ * });
+ * assert.deepEqual(m.kinds, ["eps"]);
+ * assert.equal(m.vjp, undefined);
+ * ```
+ */
+export function denoiserFromNative(native: NativeModel): Denoiser {
+  const what = "Cannot make a denoiser";
+  if (!Number.isInteger(native?.dim) || native.dim < 1) {
+    throw new SdenoTypeError(`${what}: dim must be a positive integer, got ${quote(native?.dim)}`);
+  }
+  if (!PREDICTION_KINDS.includes(native.kind)) {
+    throw new SdenoTypeError(
+      `${what}: kind must be one of ${PREDICTION_KINDS.join(", ")}, got ${quote(native.kind)}`,
+    );
+  }
+  if (typeof native.predict !== "function") {
+    throw new SdenoTypeError(`${what}: predict must be a function, got ${quote(native.predict)}`);
+  }
+  const { kind } = native;
+  const model: Denoiser = {
+    dim: native.dim,
+    nativeKind: kind,
+    kinds: Object.freeze([kind]),
+    schedule: native.schedule,
+    predict: (x, t, out, request) => native.predict(x, t, out, request.conditioning),
+  };
+  if (native.vjp) {
+    const vjp = native.vjp;
+    return Object.freeze({
+      ...model,
+      vjp: (x: DeviceArray, t: number, v: DeviceArray, out: DeviceArray, r: PredictRequest) =>
+        vjp(x, t, v, out, r.conditioning),
+    });
+  }
+  return Object.freeze(model);
+}
+
+/** Every prediction kind. */
+export const PREDICTION_KINDS: readonly PredictionKind[] = Object.freeze([
+  "eps",
+  "x0",
+  "v",
+  "score",
+  "velocity",
+]);
 
 /**
  * Each kind as `a·x₀ + b·ε` at one time, from α, σ and the forward SDE.
@@ -133,9 +359,10 @@ export function predictionCoefficients(
 }
 
 /**
- * Converts a prediction of kind `from` into kind `to`, writing `out`.
+ * Converts a prediction of kind `from` into kind `to`, writing `out`: the one
+ * place prediction kinds are converted (`to = cx·x + cp·pred`, coefficients
+ * from {@linkcode predictionCoefficients}). The backend is `x.backend`.
  *
- * @param backend the backend holding the arrays
  * @param x the noised batch
  * @param pred the prediction of kind `from`
  * @param kinds `{ from, to, schedule, t }`
@@ -154,17 +381,20 @@ export function predictionCoefficients(
  * };
  * const x = b.upload([1.4]); // x = 0.6·1 + 0.8·1
  * const eps = b.upload([1]);
- * await convertPrediction(b, x, eps, { from: "eps", to: "x0", schedule: vp, t: 0.5 }, eps);
+ * await convertPrediction(x, eps, { from: "eps", to: "x0", schedule: vp, t: 0.5 }, eps);
  * assert.ok(Math.abs((await b.download(eps))[0]! - 1) < 1e-15);
  * ```
  */
 export async function convertPrediction(
-  backend: Backend,
   x: DeviceArray,
   pred: DeviceArray,
   kinds: { from: PredictionKind; to: PredictionKind; schedule: NoiseSchedule; t: number },
   out: DeviceArray,
 ): Promise<void> {
+  if (kinds.from === kinds.to) {
+    if (out !== pred) await x.backend.lincomb(out, [[1, pred]]);
+    return;
+  }
   const [cx, cp] = predictionCoefficients(kinds.from, kinds.to, kinds.schedule, kinds.t);
-  await backend.lincomb(out, [[cx, x], [cp, pred]]);
+  await x.backend.lincomb(out, [[cx, x], [cp, pred]]);
 }

@@ -17,11 +17,19 @@
  * @module
  */
 
-import type { Backend, DeviceArray } from "../kernels/mod.ts";
+import type { DeviceArray } from "../kernels/mod.ts";
 import { quote, SdenoRangeError, SdenoTypeError } from "../kernels/mod.ts";
-import { _checkBatch, _hostCopy, _store } from "./_host.ts";
+import { checkBatch, checkKind, hostCopy, store } from "./_host.ts";
 import type { NoiseSchedule } from "../processes/noise_schedule.ts";
-import { type Denoiser, predictionBasis, type PredictionKind } from "./denoiser.ts";
+import {
+  type Denoiser,
+  predictionBasis,
+  type PredictionKind,
+  type PredictRequest,
+} from "./denoiser.ts";
+
+/** Every kind, the native x₀ first: each is an exact affine map of x. */
+const ALL_KINDS: readonly PredictionKind[] = Object.freeze(["x0", "eps", "v", "score", "velocity"]);
 
 /** A Gaussian: mean (d) and covariance (d × d, symmetric positive definite). */
 export interface GaussianSpec {
@@ -75,8 +83,10 @@ function cholSolve(l: Float64Array, d: number, r: Float64Array, off: number): vo
 
 /**
  * The exact denoiser of `N(m, C)` under a noise schedule, with its exact
- * vector-Jacobian product. Runs in float64 on the host; on a webgpu backend
- * the batch is read back, evaluated and written again.
+ * vector-Jacobian product. Every kind is declared in `kinds` and computed
+ * directly (each is affine in x). Runs in float64 on the host; on a webgpu
+ * backend (the one `x` lives on) the batch is read back, evaluated and
+ * written again.
  *
  * @param spec the mean and the covariance (symmetric positive definite)
  * @param schedule the noise schedule
@@ -93,7 +103,7 @@ function cholSolve(l: Float64Array, d: number, r: Float64Array, off: number): vo
  * const g = gaussian({ mean: [0, 0], covariance: [[1, 0.5], [0.5, 1]] }, edmSchedule());
  * const b = await createBackend("cpu");
  * const out = b.zeros(2);
- * await g.predict(b, b.upload([1, 1]), 1, "x0", out);
+ * await g.predict(b.upload([1, 1]), 1, out, { kind: "x0" });
  * // x̂₀ = C (C + I)⁻¹ x; for x = (1, 1), an eigenvector of C with eigenvalue 1.5: 1.5/2.5 x
  * const got = await b.download(out);
  * assert.ok(Math.abs(got[0]! - 0.6) < 1e-15 && Math.abs(got[1]! - 0.6) < 1e-15);
@@ -162,17 +172,18 @@ export function gaussian(spec: GaussianSpec, schedule: NoiseSchedule): GaussianD
   }
 
   async function predict(
-    backend: Backend,
     x: DeviceArray,
     t: number,
-    kind: PredictionKind,
     out: DeviceArray,
+    request: PredictRequest,
   ): Promise<void> {
-    _checkBatch("Cannot evaluate the Gaussian", d, x, out);
+    const what = "Cannot evaluate the Gaussian";
+    checkBatch(what, d, x, out);
+    const kind = checkKind(what, request);
     const alpha = schedule.alpha(t), sigma = schedule.sigma(t);
     const [a, b] = predictionBasis(kind, schedule, t);
     const l = factor(t);
-    const y = await _hostCopy(backend, x);
+    const y = await hostCopy(x);
     const result = new Float64Array(y.length);
     for (let row = 0; row < y.length; row += d) {
       for (let j = 0; j < d; j++) y[row + j] = y[row + j]! - alpha * m[j]!;
@@ -184,23 +195,23 @@ export function gaussian(spec: GaussianSpec, schedule: NoiseSchedule): GaussianD
         result[row + i] = a * m[i]! + a * alpha * cy + b * sigma * y[row + i]!;
       }
     }
-    await _store(backend, out, result);
+    await store(out, result);
   }
 
   async function vjp(
-    backend: Backend,
     x: DeviceArray,
     t: number,
-    kind: PredictionKind,
     v: DeviceArray,
     out: DeviceArray,
+    request: PredictRequest,
   ): Promise<void> {
     const w = "Cannot compute the Gaussian's vector-Jacobian product";
-    _checkBatch(w, d, x, out, v);
+    checkBatch(w, d, x, out, v);
+    const kind = checkKind(w, request);
     const alpha = schedule.alpha(t), sigma = schedule.sigma(t);
     const [a, b] = predictionBasis(kind, schedule, t);
     const l = factor(t);
-    const vs = await _hostCopy(backend, v);
+    const vs = await hostCopy(v);
     const result = new Float64Array(vs.length);
     for (let row = 0; row < vs.length; row += d) {
       for (let i = 0; i < d; i++) {
@@ -210,8 +221,17 @@ export function gaussian(spec: GaussianSpec, schedule: NoiseSchedule): GaussianD
       }
       cholSolve(l, d, result, row);
     }
-    await _store(backend, out, result);
+    await store(out, result);
   }
 
-  return { dim: d, nativeKind: "x0", schedule, mean: m, covariance: c, predict, vjp };
+  return {
+    dim: d,
+    nativeKind: "x0",
+    kinds: ALL_KINDS,
+    schedule,
+    mean: m,
+    covariance: c,
+    predict,
+    vjp,
+  };
 }

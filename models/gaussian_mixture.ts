@@ -28,20 +28,22 @@
  * @module
  */
 
-import type { Backend, DeviceArray } from "../kernels/mod.ts";
-import {
-  CpuArray,
-  GpuArray,
-  quote,
-  SdenoRangeError,
-  SdenoTypeError,
-  WebGpuBackend,
-} from "../kernels/mod.ts";
+import type { DeviceArray } from "../kernels/mod.ts";
+import { CpuArray, GpuArray, WebGpuBackend } from "../kernels/mod.ts";
 import type { GpuContext } from "../kernels/gpu_context.ts";
 import { launchGmmDenoise, packGmm } from "../kernels/gmm_denoise.ts";
 import type { NoiseSchedule } from "../processes/noise_schedule.ts";
-import { type Denoiser, predictionBasis, type PredictionKind } from "./denoiser.ts";
-import { _checkBatch, _hostCopy, _store } from "./_host.ts";
+import {
+  type Denoiser,
+  predictionBasis,
+  type PredictionKind,
+  type PredictRequest,
+} from "./denoiser.ts";
+import { checkBatch, checkKind, hostCopy, store } from "./_host.ts";
+import { checkMixture } from "./_check_mixture.ts";
+
+/** Every kind, the native x₀ first: the mixture computes each in closed form. */
+const ALL_KINDS: readonly PredictionKind[] = Object.freeze(["x0", "eps", "v", "score", "velocity"]);
 
 /** A mixture: weights (summing to 1), means and per-dimension variances (K × d). */
 export interface GaussianMixtureSpec {
@@ -78,67 +80,11 @@ export interface GaussianMixtureDenoiser extends Denoiser {
 }
 
 /**
- * Checks a mixture spec and returns its flat parameters.
- *
- * @internal
- */
-export function _checkMixture(spec: GaussianMixtureSpec): {
-  k: number;
-  d: number;
-  w: Float64Array;
-  mu: Float64Array;
-  v: Float64Array;
-} {
-  const what = "Cannot build the Gaussian mixture";
-  const { weights, means, variances } = spec ?? ({} as GaussianMixtureSpec);
-  if (!Array.isArray(weights) || weights.length === 0) {
-    throw new SdenoTypeError(`${what}: weights must be a non-empty array, got ${quote(weights)}`);
-  }
-  const k = weights.length;
-  if (
-    !Array.isArray(means) || means.length !== k || !Array.isArray(variances) ||
-    variances.length !== k
-  ) {
-    throw new SdenoTypeError(`${what}: means and variances must have ${k} rows, like weights`);
-  }
-  const d = means[0]?.length ?? 0;
-  if (d === 0) throw new SdenoTypeError(`${what}: means[0] must be a non-empty array`);
-  const w = new Float64Array(k), mu = new Float64Array(k * d), v = new Float64Array(k * d);
-  let total = 0;
-  for (let c = 0; c < k; c++) {
-    const wc = weights[c]!;
-    if (!(wc > 0) || !Number.isFinite(wc)) {
-      throw new SdenoRangeError(`${what}: weights[${c}] must be positive, got ${quote(wc)}`);
-    }
-    w[c] = wc;
-    total += wc;
-    const m = means[c]!, s = variances[c]!;
-    if (m?.length !== d || s?.length !== d) {
-      throw new SdenoTypeError(`${what}: means[${c}] and variances[${c}] must have length ${d}`);
-    }
-    for (let j = 0; j < d; j++) {
-      if (!Number.isFinite(m[j]!)) {
-        throw new SdenoTypeError(`${what}: means[${c}][${j}] must be finite, got ${quote(m[j])}`);
-      }
-      if (!(s[j]! > 0) || !Number.isFinite(s[j]!)) {
-        throw new SdenoRangeError(
-          `${what}: variances[${c}][${j}] must be positive, got ${quote(s[j])}`,
-        );
-      }
-      mu[c * d + j] = m[j]!;
-      v[c * d + j] = s[j]!;
-    }
-  }
-  if (Math.abs(total - 1) > 1e-9) {
-    throw new SdenoRangeError(`${what}: weights must sum to 1, got sum ${quote(total)}`);
-  }
-  return { k, d, w, mu, v };
-}
-
-/**
- * The exact denoiser of a Gaussian mixture under a noise schedule. Native
- * kinds are x₀ and ε (both closed form); v, score and velocity are exact
- * combinations of the two. Runs in float64 on the cpu backend; on a webgpu
+ * The exact denoiser of a Gaussian mixture under a noise schedule. It
+ * declares every kind in `kinds` and computes each directly: x₀ and ε in
+ * closed form, v, score and velocity as exact combinations of the two (so
+ * no kind goes through a conversion, which keeps float32 accuracy). The
+ * backend is the one `x` lives on. Runs in float64 on the cpu backend; on a webgpu
  * backend `predict` runs the `gmm_denoise` kernel (f32, no host round trip;
  * the mixture is uploaded once per device). One fallback: when the backend's
  * `chunkElements` is not a multiple of d, a row would straddle two chunks
@@ -161,7 +107,7 @@ export function _checkMixture(spec: GaussianMixtureSpec): {
  * const gm = gaussianMixture({ weights: [1], means: [[1]], variances: [[1]] }, edmSchedule());
  * const b = await createBackend("cpu");
  * const out = b.zeros(1);
- * await gm.predict(b, b.upload([3]), 1, "x0", out); // (1·3 + 1·1)/2
+ * await gm.predict(b.upload([3]), 1, out, { kind: "x0" }); // (1·3 + 1·1)/2
  * assert.ok(Math.abs((await b.download(out))[0]! - 2) < 1e-15);
  * ```
  */
@@ -169,7 +115,7 @@ export function gaussianMixture(
   spec: GaussianMixtureSpec,
   schedule: NoiseSchedule,
 ): GaussianMixtureDenoiser {
-  const { k, d, w, mu, v } = _checkMixture(spec);
+  const { k, d, w, mu, v } = checkMixture(spec);
   const logW = w.map(Math.log);
   const logits = new Float64Array(k);
   const q = new Float64Array(k * d);
@@ -255,14 +201,15 @@ export function gaussianMixture(
   }
 
   async function predict(
-    backend: Backend,
     x: DeviceArray,
     t: number,
-    kind: PredictionKind,
     out: DeviceArray,
+    request: PredictRequest,
   ): Promise<void> {
     const what = "Cannot evaluate the Gaussian mixture";
-    _checkBatch(what, d, x, out);
+    checkBatch(what, d, x, out);
+    const kind = checkKind(what, request);
+    const backend = x.backend;
     const alpha = schedule.alpha(t), sigma = schedule.sigma(t);
     if (
       backend instanceof WebGpuBackend && x instanceof GpuArray && out instanceof GpuArray &&
@@ -289,18 +236,18 @@ export function gaussianMixture(
   }
 
   async function vjp(
-    backend: Backend,
     x: DeviceArray,
     t: number,
-    kind: PredictionKind,
     vec: DeviceArray,
     out: DeviceArray,
+    request: PredictRequest,
   ): Promise<void> {
     const what = "Cannot compute the Gaussian mixture's vector-Jacobian product";
-    _checkBatch(what, d, x, out, vec);
+    checkBatch(what, d, x, out, vec);
+    const kind = checkKind(what, request);
     const alpha = schedule.alpha(t), sigma = schedule.sigma(t);
     const [a, b] = predictionBasis(kind, schedule, t);
-    const xs = await _hostCopy(backend, x), vs = await _hostCopy(backend, vec);
+    const xs = await hostCopy(x), vs = await hostCopy(vec);
     const result = new Float64Array(x.length);
     const s2 = sigma * sigma, a2 = alpha * alpha;
     const r = new Float64Array(k), p = new Float64Array(d), res = new Float64Array(k * d);
@@ -345,12 +292,13 @@ export function gaussianMixture(
         }
       }
     }
-    await _store(backend, out, result);
+    await store(out, result);
   }
 
   return {
     dim: d,
     nativeKind: "x0",
+    kinds: ALL_KINDS,
     schedule,
     components: k,
     weights: w,

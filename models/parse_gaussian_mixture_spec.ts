@@ -8,7 +8,8 @@
  */
 
 import { quote, SdenoParseError, SdenoTypeError } from "../kernels/errors.ts";
-import { _checkMixture, type GaussianMixtureSpec } from "./gaussian_mixture.ts";
+import type { GaussianMixtureSpec } from "./gaussian_mixture.ts";
+import { checkMixture } from "./_check_mixture.ts";
 
 /** A parsed mixture spec with its optional name and description. */
 export interface NamedGaussianMixtureSpec extends GaussianMixtureSpec {
@@ -57,7 +58,7 @@ export function parseGaussianMixtureSpec(text: string): NamedGaussianMixtureSpec
     means: o.means as number[][],
     variances: o.variances as number[][],
   };
-  const { k, d } = _checkMixture(spec);
+  const { k, d } = checkMixture(spec);
   if (o.K !== undefined && o.K !== k) {
     throw new SdenoTypeError(`${what}: K is ${quote(o.K)} but there are ${k} weights`);
   }

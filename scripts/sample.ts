@@ -150,7 +150,7 @@ const SOLVERS: Record<string, { stochastic: boolean; run: Run }> = {
   unipc_bh2_2: {
     stochastic: false,
     run: (m, x, n) =>
-      diffusion.uniPC(m, x, times(m.schedule, k(Math.max(n, 2) + 1, false)), {
+      diffusion.uniPc(m, x, times(m.schedule, k(Math.max(n, 2) + 1, false)), {
         order: 2,
         variant: "bh2",
       }),
@@ -158,7 +158,7 @@ const SOLVERS: Record<string, { stochastic: boolean; run: Run }> = {
   unipc_bh2_3: {
     stochastic: false,
     run: (m, x, n) =>
-      diffusion.uniPC(m, x, times(m.schedule, k(Math.max(n, 3) + 1, false)), {
+      diffusion.uniPc(m, x, times(m.schedule, k(Math.max(n, 3) + 1, false)), {
         order: 3,
         variant: "bh2",
       }),
@@ -166,12 +166,12 @@ const SOLVERS: Record<string, { stochastic: boolean; run: Run }> = {
   sde_dpmsolver_1: {
     stochastic: true,
     run: (m, x, n, s) =>
-      diffusion.dpmppSde(m, x, times(m.schedule, k(n + 1, false)), { order: 1, key: key(s) }),
+      diffusion.sdeDpmSolver(m, x, times(m.schedule, k(n + 1, false)), { order: 1, key: key(s) }),
   },
   sde_dpmsolver_2m: {
     stochastic: true,
     run: (m, x, n, s) =>
-      diffusion.dpmppSde(m, x, times(m.schedule, k(n + 1, false)), { order: 2, key: key(s) }),
+      diffusion.sdeDpmSolver(m, x, times(m.schedule, k(n + 1, false)), { order: 2, key: key(s) }),
   },
   dpm_adaptive: {
     stochastic: false,

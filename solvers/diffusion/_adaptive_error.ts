@@ -2,7 +2,7 @@
 // δ = max(atol, rtol·max(|x_low|, |x_prev|)), reduced either over the whole batch (k-diffusion's
 // dpm_adaptive: ‖e‖₂/√numel) or per sample (DPM-Solver's method='adaptive': max over rows of the
 // row RMS). One map pass and one read-back per attempted step.
-import type { Backend, DeviceArray } from "../../kernels/mod.ts";
+import type { DeviceArray } from "../../kernels/mod.ts";
 import { CpuArray, defineMap } from "../../kernels/mod.ts";
 
 const SCALED_ERROR = defineMap({
@@ -16,12 +16,12 @@ const SCALED_ERROR = defineMap({
 });
 
 /** The squared scaled errors into `out`, then the requested reduction. */
-export async function _adaptiveError(
-  backend: Backend,
+export async function adaptiveError(
   xs: { low: DeviceArray; high: DeviceArray; prev: DeviceArray; out: DeviceArray },
   tol: { atol: number; rtol: number },
   reduce: { kind: "batch" } | { kind: "rows"; dim: number },
 ): Promise<number> {
+  const backend = xs.out.backend;
   await backend.map(SCALED_ERROR, xs.out, [xs.low, xs.high, xs.prev], [tol.atol, tol.rtol]);
   const n = xs.out.length;
   if (reduce.kind === "batch") {

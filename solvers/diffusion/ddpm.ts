@@ -17,9 +17,10 @@
 import type { DeviceArray } from "../../kernels/mod.ts";
 import type { Denoiser } from "../../models/denoiser.ts";
 import type { SampleResult } from "./types.ts";
-import { _checkGrid } from "./_grid.ts";
-import { _checkChoice, _setup } from "./_model.ts";
-import { _ancestral, type DdimOptions } from "./ddim.ts";
+import { SampleRun } from "./sample_run.ts";
+import { posteriorSteps } from "./_posterior_steps.ts";
+import type { DdimOptions } from "./ddim.ts";
+import { type DiffusionMethod, diffusionMethod } from "./diffusion_method.ts";
 
 /** Options of {@linkcode ddpm}. */
 export interface DdpmOptions extends Omit<DdimOptions, "eta"> {
@@ -29,14 +30,16 @@ export interface DdpmOptions extends Omit<DdimOptions, "eta"> {
   finalNoise?: boolean;
 }
 
+const OPTIONS = ["variance", "finalNoise", "denoiseToZero"] as const;
+
 /**
- * Samples with ancestral DDPM steps along `grid` (NFE = grid.length − 1;
- * noise call i belongs to step i).
+ * Samples with ancestral DDPM steps along `grid` (NFE = grid.length − 1, + 1
+ * with `denoiseToZero`; noise call i belongs to step i).
  *
  * @param denoiser the model
  * @param x the batch at grid[0] (not modified)
  * @param grid decreasing times
- * @param options variance choice, noise source or key
+ * @param options variance choice, noise source or key, and the common options
  * @returns the final batch, NFE and model-call times
  * @throws {SdenoRangeError} for a bad grid or variance name
  * @throws {NumericalError} when NaN/Inf appears
@@ -64,12 +67,12 @@ export async function ddpm(
   grid: ArrayLike<number>,
   options: DdpmOptions = {},
 ): Promise<SampleResult> {
-  const what = "Cannot sample with DDPM";
-  _setup(denoiser, x, options, what);
-  const s = denoiser.schedule;
-  _checkGrid(s, grid, what, {});
-  const large = _checkChoice(
-    what,
+  const run = new SampleRun("DDPM", denoiser, x, grid, options, {
+    grid: "time",
+    query: "eps",
+    options: OPTIONS,
+  });
+  const large = run.choice(
     "variance",
     options.variance ?? "posterior",
     [
@@ -77,8 +80,9 @@ export async function ddpm(
       "large",
     ] as const,
   ) === "large";
-  const last = grid.length - 2;
-  return await _ancestral(denoiser, x, grid, options, what, (ts, tt, i) => {
+  const s = run.schedule;
+  const last = run.times.length - 2;
+  return posteriorSteps(run, x, (ts, tt, i) => {
     const h = s.logSnr(tt) - s.logSnr(ts);
     const q = -Math.expm1(-2 * h); // σ_{s|t}²/σ_s²
     const sigT = s.sigma(tt), sigS = s.sigma(ts);
@@ -88,5 +92,30 @@ export async function ddpm(
       ? 0
       : (large ? sigS : sigT) * Math.sqrt(q);
     return { cx, c0, std };
-  });
+  }, options.denoiseToZero === true);
 }
+
+/**
+ * The method object of {@linkcode ddpm} (NFE = steps, + 1 with `denoiseToZero`).
+ *
+ * @example
+ * ```ts
+ * import { ddpmMethod } from "./ddpm.ts";
+ * import assert from "node:assert/strict";
+ * assert.ok(ddpmMethod.info.stochastic);
+ * ```
+ */
+export const ddpmMethod: DiffusionMethod<DdpmOptions> = diffusionMethod({
+  family: "diffusion",
+  name: "ddpm",
+  aliases: [],
+  summary: "ancestral DDPM steps from the forward posterior (Ho et al., NeurIPS 2020, Alg. 2)",
+  stochastic: true,
+  backends: ["cpu", "webgpu"],
+  order: 1,
+  grid: "time",
+  budget: "grid",
+  noise: "iid",
+  options: OPTIONS,
+  nfe: (g, o) => g.points - 1 + (o.denoiseToZero === true ? 1 : 0),
+}, ddpm);

@@ -11,36 +11,29 @@
  *
  * Higher orders: singlestep DPM-Solver-2/3 (DPM-Solver Alg. 1–2,
  * DPM-Solver++(2S)/(3S)) with intermediate points at `λ_s + r h`, and
- * multistep 2/3 (DPM-Solver++ Alg. 2, (2M)/(3M)). The formulas and the
- * conventions (lower-order warm-up, `lower_order_final` only when there are
- * fewer than 10 steps, no model call after the last step, `denoise_to_zero`)
- * are those of the reference implementation LuChengTHU/dpm-solver
- * (`dpm_solver_pytorch.py`), which this port reproduces to ~1e-10 in float64.
+ * multistep 2/3 (DPM-Solver++ Alg. 2, (2M)/(3M)).
+ *
+ * One implementation, two conventions. {@linkcode dpmSolver} follows the
+ * reference implementation LuChengTHU/dpm-solver (`dpm_solver_pytorch.py`):
+ * a schedule-time grid, lower-order warm-up, `lower_order_final` only when
+ * there are fewer than 10 steps, no model call after the last step,
+ * `denoise_to_zero`, a noise-prediction query; it reproduces the reference
+ * to ~1e-10 in float64. {@linkcode sampleDpmpp2m} is k-diffusion's
+ * `sample_dpmpp_2m`, the same multistep DPM-Solver++(2M) on k-diffusion's
+ * σ grid ending at 0 (first step and the step to σ = 0 of order 1, no other
+ * lowering, the data prediction queried directly), reproducing k-diffusion.
  *
  * @module
  */
 
 import type { DeviceArray, Term } from "../../kernels/mod.ts";
-import { SdenoRangeError, SdenoTypeError } from "../../kernels/mod.ts";
-import type { Denoiser, PredictionKind } from "../../models/denoiser.ts";
+import { SdenoTypeError } from "../../kernels/mod.ts";
+import type { Denoiser } from "../../models/denoiser.ts";
 import type { SampleResult, SamplerOptions } from "./types.ts";
-import { _checkGrid } from "./_grid.ts";
-import {
-  _checkChoice,
-  _checkFiniteArray,
-  _ModelCaller,
-  _setup,
-  type X0Corrector,
-  type XtCorrector,
-} from "./_model.ts";
+import { type GridPoint, SampleRun } from "./sample_run.ts";
 import { timeGrid, type TimeGridKind } from "./time_grids.ts";
-import {
-  _DpmForm,
-  _point,
-  type _Pt,
-  _singlestepStages,
-  _singlestepTerms,
-} from "./_dpm_singlestep.ts";
+import { DpmForm, singlestepStages, singlestepTerms } from "./_dpm_singlestep.ts";
+import { type DiffusionMethod, diffusionMethod } from "./diffusion_method.ts";
 
 /** Options of {@linkcode dpmSolver}. */
 export interface DpmSolverOptions extends SamplerOptions {
@@ -80,22 +73,33 @@ export interface DpmSolverOptions extends SamplerOptions {
    * (one more model call; default false).
    */
   denoiseToZero?: boolean;
-  /** Applied to every data prediction (dpmsolver++ and denoiseToZero), e.g. a dynamic threshold. */
-  correctX0?: X0Corrector;
-  /** Applied to x after every step. */
-  correctXt?: XtCorrector;
-  /**
-   * The kind requested from the denoiser (default `eps`: the reference's
-   * model is a noise predictor, and DPM-Solver++ forms x̂₀ = (x − σ ε̂)/α).
-   */
-  query?: PredictionKind;
-  /** Check model outputs and x for NaN/Inf after every step (default true). */
-  checkFinite?: boolean;
+}
+
+const DPM_OPTIONS = [
+  "algorithm",
+  "method",
+  "order",
+  "orders",
+  "intermediate",
+  "lowerOrderFinal",
+  "lowerOrderFinalBelow",
+  "denoiseToZero",
+] as const;
+
+/** The conventions {@linkcode dpmSolverSteps} is run with. */
+interface DpmSettings {
+  data: boolean;
+  method: "multistep" | "singlestep";
+  order: number;
+  orders: readonly number[] | undefined;
+  intermediate: TimeGridKind;
+  lowerOrderFinal: boolean;
+  denoiseToZero: boolean;
 }
 
 /**
  * Samples with DPM-Solver / DPM-Solver++ along `grid` (decreasing times of
- * the denoiser's schedule, `grid[0]` the time of `x`).
+ * the denoiser's schedule inside its range, `grid[0]` the time of `x`).
  *
  * Multistep (NFE = grid.length − 1): model at grid[0]; steps 1 … order−1 use
  * order = step index (warm-up); then order p = min(order, N + 1 − i) when
@@ -108,7 +112,7 @@ export interface DpmSolverOptions extends SamplerOptions {
  * @param denoiser the model (its schedule gives α, σ, λ)
  * @param x the batch at grid[0] (not modified)
  * @param grid decreasing times
- * @param options algorithm, method, order, conventions
+ * @param options algorithm, method, order, conventions and the common options
  * @returns the final batch, NFE and the model-call times
  * @throws {SdenoRangeError} for a grid that is not decreasing or leaves the
  * schedule's range, or an unsupported order
@@ -140,12 +144,12 @@ export async function dpmSolver(
   grid: ArrayLike<number>,
   options: DpmSolverOptions = {},
 ): Promise<SampleResult> {
-  const what = "Cannot sample with DPM-Solver";
-  const backend = _setup(denoiser, x, options, what);
-  const schedule = denoiser.schedule;
-  _checkGrid(schedule, grid, what, {});
-  const algorithm = _checkChoice(
-    what,
+  const run = new SampleRun("DPM-Solver", denoiser, x, grid, options, {
+    grid: "time",
+    query: "eps",
+    options: DPM_OPTIONS,
+  });
+  const algorithm = run.choice(
     "algorithm",
     options.algorithm ?? "dpmsolver++",
     [
@@ -153,8 +157,7 @@ export async function dpmSolver(
       "dpmsolver++",
     ] as const,
   );
-  const method = _checkChoice(
-    what,
+  const method = run.choice(
     "method",
     options.method ?? "multistep",
     [
@@ -162,174 +165,268 @@ export async function dpmSolver(
       "singlestep",
     ] as const,
   );
-  const order = _checkChoice(what, "order", options.order ?? (method === "multistep" ? 2 : 3), [
-    1,
-    2,
-    3,
-  ]);
-  const steps = grid.length - 1;
-  const data = algorithm === "dpmsolver++";
-  const check = options.checkFinite ?? true;
-  const model = new _ModelCaller(denoiser, backend, {
-    target: data ? "x0" : "eps",
-    query: options.query ?? "eps",
-    correctX0: options.correctX0,
-    checkFinite: check,
-  }, what);
-  const n = x.length;
-  const cur = backend.zeros(n);
-  await backend.lincomb(cur, [[1, x]]);
-  const pts = Array.from(grid, (t) => _point(schedule, t));
-
-  // Coefficient on x of a first-order step s → t, and the "A" factor multiplying the model.
-  const form = new _DpmForm(data);
-  const xc = (s: _Pt, t: _Pt) => form.xc(s, t);
-  const ac = (t: _Pt) => form.ac(t);
-  const phi1 = (h: number) => form.phi1(h);
-
-  const scratch: DeviceArray[] = [];
-  const buf = () => {
-    const a = backend.zeros(n);
-    scratch.push(a);
-    return a;
-  };
-  const stepDone = async (i: number, t: number, tNext: number, x0Hat: DeviceArray | undefined) => {
-    if (options.correctXt) await options.correctXt(backend, cur, { t: tNext, step: i + 1 });
-    if (check) {
-      await _checkFiniteArray(backend, cur, what, { step: i, time: tNext, quantity: "x" });
+  const order = run.choice("order", options.order ?? (method === "multistep" ? 2 : 3), [1, 2, 3]);
+  const steps = run.times.length - 1;
+  let lowerOrderFinal = false;
+  if (method === "multistep") {
+    if (options.orders !== undefined || options.intermediate !== undefined) {
+      throw new SdenoTypeError(`${run.what}: orders and intermediate apply to method "singlestep"`);
     }
-    if (options.onStep) await options.onStep({ i, t, tNext, x: cur, x0Hat });
-  };
-
-  try {
-    if (method === "multistep") {
-      if (options.orders !== undefined || options.intermediate !== undefined) {
-        throw new SdenoTypeError(`${what}: orders and intermediate apply to method "singlestep"`);
-      }
-      if (steps < order) {
-        throw new SdenoRangeError(
-          `${what}: multistep order ${order} needs at least ${order} steps, got ${steps}`,
+    run.needSteps(order, `multistep order ${order}`);
+    const below = run.nonNegative("lowerOrderFinalBelow", options.lowerOrderFinalBelow ?? 10, true);
+    lowerOrderFinal = (options.lowerOrderFinal ?? true) && steps < below;
+  } else {
+    if (options.lowerOrderFinal !== undefined || options.lowerOrderFinalBelow !== undefined) {
+      throw new SdenoTypeError(`${run.what}: lowerOrderFinal applies to method "multistep"`);
+    }
+    if (options.orders !== undefined) {
+      if (!Array.isArray(options.orders) || options.orders.length !== steps) {
+        throw new SdenoTypeError(
+          `${run.what}: orders must have one entry per step (${steps}), got ${
+            Array.isArray(options.orders) ? options.orders.length : typeof options.orders
+          }`,
         );
       }
-      const lofBelow = options.lowerOrderFinalBelow ?? 10;
-      const lof = (options.lowerOrderFinal ?? true) && steps < lofBelow;
+      options.orders.forEach((o, k) => run.choice(`orders[${k}]`, o, [1, 2, 3]));
+    }
+  }
+  return dpmSolverSteps(run, x, {
+    data: algorithm === "dpmsolver++",
+    method,
+    order,
+    orders: options.orders,
+    intermediate: options.intermediate ?? "logSNR",
+    lowerOrderFinal,
+    denoiseToZero: options.denoiseToZero === true,
+  });
+}
+
+/**
+ * k-diffusion's `sample_dpmpp_2m`: DPM-Solver++(2M) ({@linkcode dpmSolver},
+ * multistep, data form, order 2) with k-diffusion's conventions — a σ grid
+ * (usually ending at σ = 0, {@linkcode karrasSigmas}), the data prediction
+ * queried directly, order 1 on the first step and on a step to σ = 0
+ * (there `x = D`), and no other lowering. With `h = tᵢ₊₁ − tᵢ`, `t = −ln σ`,
+ * `r = hᵢ₋₁/h`: `x ← (σᵢ₊₁/σᵢ)x − expm1(−h)((1 + 1/(2r))Dᵢ − Dᵢ₋₁/(2r))`.
+ * NFE = steps.
+ *
+ * @param denoiser the model; the grid is in its schedule's time (σ for EDM)
+ * @param x the initial batch at `grid[0]`; not modified
+ * @param grid decreasing times, usually ending in σ = 0
+ * @param options the common options
+ * @returns the samples, NFE, the model-call times and the noise calls
+ * @throws {SdenoTypeError} for a wrong shape or a grid with < 2 points
+ * @throws {SdenoRangeError} for a non-decreasing grid
+ * @throws {NumericalError} when x becomes NaN or Inf
+ *
+ * @example NFE = steps on a Gaussian target
+ * ```ts
+ * import { sampleDpmpp2m } from "./dpm_solver.ts";
+ * import { karrasSigmas } from "./k_sigmas.ts";
+ * import { gaussianMixture } from "../../models/gaussian_mixture.ts";
+ * import { edmSchedule } from "../../processes/edm_schedule.ts";
+ * import { createBackend } from "../../kernels/mod.ts";
+ * import assert from "node:assert/strict";
+ * const b = await createBackend("cpu");
+ * const model = gaussianMixture({ weights: [1], means: [[0]], variances: [[1]] }, edmSchedule());
+ * const r = await sampleDpmpp2m(model, b.upload([80]), karrasSigmas(10));
+ * assert.equal(r.nfe, 10);
+ * // σ from 80 in ~10 steps: within 0.25 of the exact 0.9999 (the first step dominates)
+ * assert.ok(Math.abs((await b.download(r.x))[0]! - 80 / Math.sqrt(6401)) < 0.25);
+ * ```
+ */
+export async function sampleDpmpp2m(
+  denoiser: Denoiser,
+  x: DeviceArray,
+  grid: ArrayLike<number>,
+  options: SamplerOptions = {},
+): Promise<SampleResult> {
+  const run = new SampleRun("dpmpp_2m", denoiser, x, grid, options, {
+    grid: "sigma",
+    query: "x0",
+    options: [],
+  });
+  return dpmSolverSteps(run, x, {
+    data: true,
+    method: "multistep",
+    order: 2,
+    orders: undefined,
+    intermediate: "logSNR",
+    lowerOrderFinal: false,
+    denoiseToZero: false,
+  });
+}
+
+/** The one DPM-Solver loop, on the run's points (either convention). */
+function dpmSolverSteps(run: SampleRun, x: DeviceArray, st: DpmSettings): Promise<SampleResult> {
+  const form = new DpmForm(st.data);
+  const pts = run.points;
+  const steps = pts.length - 1;
+  return run.use(async () => {
+    const cur = await run.start(x);
+    if (st.method === "multistep") {
       // history: hist[k] holds the model at hp[k]; the newest is last
-      const hist: DeviceArray[] = [buf()];
-      const hp: _Pt[] = [pts[0]!];
-      const diff01 = buf(), diff12 = order === 3 ? buf() : diff01;
-      model.step = 0;
-      await model.eval(cur, pts[0]!.t, hist[0]!);
+      const hist: DeviceArray[] = [run.alloc()];
+      const hp: GridPoint[] = [pts[0]!];
+      const diff01 = run.alloc(), diff12 = st.order === 3 ? run.alloc() : diff01;
+      await run.model(cur, pts[0]!, hist[0]!, form.target);
       for (let i = 1; i <= steps; i++) {
-        const p = i < order ? i : lof ? Math.min(order, steps + 1 - i) : order;
         const t = pts[i]!;
-        const terms = await multistepTerms(cur, hist, hp, t, p, diff01, diff12);
-        await backend.lincomb(cur, terms);
-        await stepDone(i - 1, pts[i - 1]!.t, t.t, data ? hist[hist.length - 1] : undefined);
+        let p = i < st.order
+          ? i
+          : st.lowerOrderFinal
+          ? Math.min(st.order, steps + 1 - i)
+          : st.order;
+        if (t.sigma === 0) p = 1; // a step to σ = 0 is first order: x = x̂₀
+        await run.lc(cur, await multistepTerms(run, form, cur, hist, hp, t, p, [diff01, diff12]));
+        await run.endStep(i - 1, cur, st.data ? hist[hist.length - 1] : undefined);
         if (i < steps) {
           // shift the history (keep at most `order` values)
           let slot: DeviceArray;
-          if (hist.length < order) slot = buf();
+          if (hist.length < st.order) slot = run.alloc();
           else {
             slot = hist.shift()!;
             hp.shift();
           }
           hist.push(slot);
           hp.push(t);
-          model.step = i;
-          await model.eval(cur, t.t, slot);
+          await run.model(cur, t, slot, form.target);
         }
       }
     } else {
-      if (options.lowerOrderFinal !== undefined || options.lowerOrderFinalBelow !== undefined) {
-        throw new SdenoTypeError(`${what}: lowerOrderFinal applies to method "multistep"`);
-      }
-      const orders = options.orders ?? Array.from({ length: steps }, () => order);
-      if (orders.length !== steps) {
-        throw new SdenoTypeError(
-          `${what}: orders must have one entry per step (${steps}), got ${orders.length}`,
-        );
-      }
-      orders.forEach((o, k) => _checkChoice(what, `orders[${k}]`, o, [1, 2, 3]));
-      const skip = options.intermediate ?? "logSNR";
-      const m0 = buf(), m1 = buf(), m2 = buf(), u = buf();
+      const orders = st.orders ?? Array.from({ length: steps }, () => st.order);
+      const m0 = run.alloc(), m1 = run.alloc(), m2 = run.alloc(), u = run.alloc();
       for (let i = 0; i < steps; i++) {
         const o = orders[i]!;
         const s = pts[i]!, t = pts[i + 1]!;
         let r1 = o === 2 ? 0.5 : 1 / 3, r2 = 2 / 3;
-        if (skip !== "logSNR" && o > 1) {
-          const inner = timeGrid(schedule, o, { kind: skip, tStart: s.t, tEnd: t.t });
-          const li = inner.map((v) => schedule.logSnr(v));
+        if (st.intermediate !== "logSNR" && o > 1) {
+          const inner = timeGrid(run.schedule, o, {
+            kind: st.intermediate,
+            tStart: s.t,
+            tEnd: t.t,
+          });
+          const li = inner.map((v) => run.pointAt(v).lam);
           const hi = li[o]! - li[0]!;
           r1 = (li[1]! - li[0]!) / hi;
           if (o === 3) r2 = (li[2]! - li[0]!) / hi;
         }
         const h = t.lam - s.lam;
-        model.step = i;
-        await model.eval(cur, s.t, m0);
-        const stages = { r1, r2, m0, d1: m1, d2: m2 };
-        if (o > 1) {
-          await _singlestepStages({ backend, schedule, form, model }, cur, s, h, {
-            r1,
-            ...(o === 3 ? { r2 } : {}),
-            m0,
-            d1: m1,
-            d2: m2,
-          }, u);
-        }
-        await backend.lincomb(cur, _singlestepTerms(form, cur, s, t, o, stages));
-        await stepDone(i, s.t, t.t, data ? m0 : undefined);
+        await run.model(cur, s, m0, form.target);
+        const stages = o === 3 ? { r1, r2, m0, d1: m1, d2: m2 } : { r1, m0, d1: m1 };
+        if (o > 1) await singlestepStages(run, form, cur, s, h, stages, u);
+        await run.lc(cur, singlestepTerms(form, cur, s, t, o, stages));
+        await run.endStep(i, cur, st.data ? m0 : undefined);
       }
     }
-    if (options.denoiseToZero) {
-      const tEnd = pts[steps]!.t;
-      const d = buf();
-      model.step = steps;
-      await model.data(cur, tEnd, d);
-      await backend.lincomb(cur, [[1, d]]);
-      await stepDone(steps, tEnd, 0, d);
+    if (st.denoiseToZero) {
+      const end = pts[steps]!;
+      const d = run.alloc();
+      await run.model(cur, end, d, "x0");
+      await run.lc(cur, [[1, d]]);
+      await run.endStep(steps, cur, d, { t: end.t, tNext: 0 });
     }
-  } catch (err) {
-    backend.release(cur);
-    throw err;
-  } finally {
-    for (const a of scratch) backend.release(a);
-  }
-  return { x: cur, nfe: model.times.length, modelTimes: model.times };
-
-  async function multistepTerms(
-    xs: DeviceArray,
-    hist: readonly DeviceArray[],
-    hp: readonly _Pt[],
-    t: _Pt,
-    p: number,
-    d01: DeviceArray,
-    d12: DeviceArray,
-  ): Promise<Term[]> {
-    const k = hist.length;
-    const p0 = hp[k - 1]!, M0 = hist[k - 1]!;
-    const h = t.lam - p0.lam;
-    const A = ac(t), f1 = phi1(h);
-    const cx = xc(p0, t);
-    if (p === 1) return [[cx, xs], [-A * f1, M0]];
-    const p1 = hp[k - 2]!, M1 = hist[k - 2]!;
-    const r0 = (p0.lam - p1.lam) / h;
-    // differences first (d01 = M0 − M1, d12 = M1 − M2): accurate in float32
-    await backend.lincomb(d01, [[1, M0], [-1, M1]]);
-    if (p === 2) {
-      // − ½ A φ1 (M0 − M1)/r0
-      return [[cx, xs], [-A * f1, M0], [-0.5 * A * f1 / r0, d01]];
-    }
-    const p2 = hp[k - 3]!, M2 = hist[k - 3]!;
-    const r1 = (p1.lam - p2.lam) / h;
-    await backend.lincomb(d12, [[1, M1], [-1, M2]]);
-    // D1_0 = d01/r0, D1_1 = d12/r1, D1 = D1_0 + r0/(r0+r1)(D1_0 − D1_1), D2 = (D1_0 − D1_1)/(r0+r1)
-    const a0 = 1 / r0, a1 = 1 / r1, w = r0 / (r0 + r1), v = 1 / (r0 + r1);
-    const D1 = [a0 + w * a0, -w * a1], D2 = [v * a0, -v * a1];
-    const f2 = data ? f1 / h + 1 : f1 / h - 1;
-    const f3 = f2 / h - 0.5;
-    // data: x' − Aφ1 M0 + Aφ2 D1 − Aφ3 D2; noise: x' − Aφ1 M0 − Aφ2 D1 − Aφ3 D2
-    const sg = data ? 1 : -1;
-    const c = [0, 1].map((j) => sg * A * f2 * D1[j]! - A * f3 * D2[j]!);
-    return [[cx, xs], [-A * f1, M0], [c[0]!, d01], [c[1]!, d12]];
-  }
+    return run.finish(cur, pts[steps]!.t);
+  });
 }
+
+/**
+ * The terms of a multistep update of order p to t (DPM-Solver++ Alg. 2 and
+ * the reference's `multistep_dpm_solver_{second,third}_update`).
+ */
+async function multistepTerms(
+  run: SampleRun,
+  form: DpmForm,
+  xs: DeviceArray,
+  hist: readonly DeviceArray[],
+  hp: readonly GridPoint[],
+  t: GridPoint,
+  p: number,
+  [d01, d12]: [DeviceArray, DeviceArray],
+): Promise<Term[]> {
+  const k = hist.length;
+  const p0 = hp[k - 1]!, M0 = hist[k - 1]!;
+  const h = t.lam - p0.lam;
+  const A = form.ac(t), f1 = form.phi1(h);
+  const cx = form.xc(p0, t);
+  if (p === 1) return [[cx, xs], [-A * f1, M0]];
+  const p1 = hp[k - 2]!, M1 = hist[k - 2]!;
+  const r0 = (p0.lam - p1.lam) / h;
+  // differences first (d01 = M0 − M1, d12 = M1 − M2): accurate in float32
+  await run.lc(d01, [[1, M0], [-1, M1]]);
+  if (p === 2) {
+    // − ½ A φ1 (M0 − M1)/r0
+    return [[cx, xs], [-A * f1, M0], [-0.5 * A * f1 / r0, d01]];
+  }
+  const p2 = hp[k - 3]!, M2 = hist[k - 3]!;
+  const r1 = (p1.lam - p2.lam) / h;
+  await run.lc(d12, [[1, M1], [-1, M2]]);
+  // D1_0 = d01/r0, D1_1 = d12/r1, D1 = D1_0 + r0/(r0+r1)(D1_0 − D1_1), D2 = (D1_0 − D1_1)/(r0+r1)
+  const a0 = 1 / r0, a1 = 1 / r1, w = r0 / (r0 + r1), v = 1 / (r0 + r1);
+  const D1 = [a0 + w * a0, -w * a1], D2 = [v * a0, -v * a1];
+  const f2 = form.data ? f1 / h + 1 : f1 / h - 1;
+  const f3 = f2 / h - 0.5;
+  // data: x' − Aφ1 M0 + Aφ2 D1 − Aφ3 D2; noise: x' − Aφ1 M0 − Aφ2 D1 − Aφ3 D2
+  const sg = form.data ? 1 : -1;
+  const c = [0, 1].map((j) => sg * A * f2 * D1[j]! - A * f3 * D2[j]!);
+  return [[cx, xs], [-A * f1, M0], [c[0]!, d01], [c[1]!, d12]];
+}
+
+/**
+ * The method object of {@linkcode dpmSolver} (DPM-Solver's conventions on a
+ * schedule-time grid). NFE: multistep, one per step; singlestep, the sum of
+ * the step orders; +1 with `denoiseToZero`.
+ *
+ * @example
+ * ```ts
+ * import { dpmSolverMethod } from "./dpm_solver.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(dpmSolverMethod.info.nfe({ points: 5, endsAtZero: false }, { method: "singlestep" }), 12);
+ * ```
+ */
+export const dpmSolverMethod: DiffusionMethod<DpmSolverOptions> = diffusionMethod({
+  family: "diffusion",
+  name: "dpm_solver",
+  aliases: ["dpmsolver", "dpmsolver++", "dpm_solver_multistep", "dpmsolver_multistep"],
+  summary: "DPM-Solver / DPM-Solver++ 1-3, multistep or singlestep (Lu et al. 2022)",
+  stochastic: false,
+  backends: ["cpu", "webgpu"],
+  order: 2,
+  grid: "time",
+  budget: "grid",
+  noise: "iid",
+  options: DPM_OPTIONS,
+  nfe(g, o) {
+    const steps = g.points - 1, extra = o.denoiseToZero === true ? 1 : 0;
+    if (o.method !== "singlestep") return steps + extra;
+    const orders = (o.orders as readonly number[] | undefined) ??
+      Array.from({ length: steps }, () => (o.order as number | undefined) ?? 3);
+    return orders.reduce((a, b) => a + b, 0) + extra;
+  },
+}, dpmSolver);
+
+/**
+ * The method object of {@linkcode sampleDpmpp2m} (k-diffusion's conventions,
+ * NFE = steps).
+ *
+ * @example
+ * ```ts
+ * import { dpmpp2mMethod } from "./dpm_solver.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(dpmpp2mMethod.info.nfe({ points: 11, endsAtZero: true }, {}), 10);
+ * ```
+ */
+export const dpmpp2mMethod: DiffusionMethod = diffusionMethod({
+  family: "diffusion",
+  name: "dpmpp_2m",
+  aliases: ["sample_dpmpp_2m"],
+  summary: "DPM-Solver++(2M) on a σ grid, k-diffusion's sample_dpmpp_2m",
+  stochastic: false,
+  backends: ["cpu", "webgpu"],
+  order: 2,
+  grid: "sigma",
+  budget: "grid",
+  noise: "iid",
+  options: [],
+  nfe: (g) => g.points - 1,
+}, sampleDpmpp2m);

@@ -9,7 +9,6 @@
 import { checkInteger, quote, SdenoRangeError } from "../../kernels/mod.ts";
 import type { NoiseSchedule } from "../../processes/noise_schedule.ts";
 import type { DpmSolverOptions } from "./dpm_solver.ts";
-import { _checkChoice } from "./_model.ts";
 import { timeGrid, type TimeGridKind } from "./time_grids.ts";
 
 /** Options of {@linkcode dpmSolverPlan}. */
@@ -71,7 +70,7 @@ export function dpmSolverPlan(
 ): DpmSolverPlan {
   const what = "Cannot plan DPM-Solver";
   const n = checkInteger(what, "steps", steps, 1);
-  const method = _checkChoice(
+  const method = choice(
     what,
     "method",
     options.method ?? "multistep",
@@ -81,11 +80,7 @@ export function dpmSolverPlan(
       "singlestep_fixed",
     ] as const,
   );
-  const order = _checkChoice(what, "order", options.order ?? (method === "multistep" ? 2 : 3), [
-    1,
-    2,
-    3,
-  ]);
+  const order = choice(what, "order", options.order ?? (method === "multistep" ? 2 : 3), [1, 2, 3]);
   const kind = options.kind ?? "uniform";
   const g = {
     kind,
@@ -132,4 +127,13 @@ export function dpmSolverPlan(
     for (const o of orders) grid.push(fine[c += o]!);
   }
   return { grid, orders, options: { method: "singlestep", order, orders, intermediate: kind } };
+}
+
+function choice<T>(what: string, name: string, value: T, allowed: readonly T[]): T {
+  if (!allowed.includes(value)) {
+    throw new SdenoRangeError(
+      `${what}: ${name} must be one of ${allowed.map(String).join(", ")}, got ${quote(value)}`,
+    );
+  }
+  return value;
 }

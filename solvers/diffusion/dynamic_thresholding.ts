@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { Backend, DeviceArray } from "../../kernels/mod.ts";
+import type { DeviceArray } from "../../kernels/mod.ts";
 import { CpuArray, quote, SdenoRangeError, SdenoTypeError } from "../../kernels/mod.ts";
 import type { X0Corrector } from "./types.ts";
 
@@ -23,7 +23,7 @@ export interface DynamicThresholdingOptions {
  * `clamp(x̂₀, −s, s)/s`. The quantile is torch's (`torch.quantile`, linear
  * interpolation between order statistics at position `ratio·(dim − 1)`).
  * Pass it as `correctX0` to `dpmSolver` (with `algorithm: "dpmsolver++"`;
- * the noise form never forms x̂₀), `ddim` or `uniPC`. On webgpu the rows are
+ * the noise form never forms x̂₀), `ddim` or `uniPc`. On webgpu the rows are
  * read back, corrected on the host and written again (a sort per row has no
  * kernel here), so each model call costs one host round trip.
  *
@@ -38,7 +38,7 @@ export interface DynamicThresholdingOptions {
  * import assert from "node:assert/strict";
  * const b = await createBackend("cpu");
  * const x0 = b.upload([3, -1, 0.5, -4, 2]);
- * await dynamicThresholding()(b, x0, { t: 0.5, dim: 5 });
+ * await dynamicThresholding()(x0, { t: 0.5, dim: 5 });
  * const got = await b.download(x0);
  * assert.ok(Math.abs(got[3]! + 1) < 1e-15); // −4 is clamped to −3.98, then divided by 3.98
  * assert.ok(Math.abs(got[0]! - 3 / 3.98) < 1e-15);
@@ -53,7 +53,8 @@ export function dynamicThresholding(options: DynamicThresholdingOptions = {}): X
   if (typeof maxVal !== "number" || !(maxVal > 0) || !Number.isFinite(maxVal)) {
     throw new SdenoRangeError(`${what}: maxVal must be positive and finite, got ${quote(maxVal)}`);
   }
-  return async (backend: Backend, x0: DeviceArray, info: { t: number; dim: number }) => {
+  return async (x0: DeviceArray, info: { t: number; dim: number }) => {
+    const backend = x0.backend;
     const d = info.dim;
     if (!Number.isInteger(d) || d < 1 || x0.length % d !== 0) {
       throw new SdenoTypeError(

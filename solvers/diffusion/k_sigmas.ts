@@ -8,6 +8,7 @@
  */
 
 import { checkFinite, checkInteger, quote, SdenoRangeError } from "../../kernels/mod.ts";
+import { torchLinspace } from "./_torch_linspace.ts";
 
 /** Options of {@linkcode karrasSigmas}. */
 export interface KarrasSigmasOptions {
@@ -19,17 +20,6 @@ export interface KarrasSigmasOptions {
   rho?: number;
   /** Append σ = 0 (default true, as k-diffusion). */
   appendZero?: boolean;
-}
-
-/** torch.linspace(start, end, n) (the two halves computed from either end). @internal */
-export function _torchLinspace(start: number, end: number, n: number): number[] {
-  if (n === 1) return [start];
-  const step = (end - start) / (n - 1);
-  const half = Math.floor(n / 2);
-  return Array.from(
-    { length: n },
-    (_, i) => i < half ? start + step * i : end - step * (n - 1 - i),
-  );
 }
 
 function checkRange(what: string, sigmaMin: number, sigmaMax: number, n: number): void {
@@ -73,7 +63,7 @@ export function karrasSigmas(n: number, options: KarrasSigmasOptions = {}): numb
     throw new SdenoRangeError(`${what}: rho must be positive, got ${quote(rho)}`);
   }
   const minInv = sigmaMin ** (1 / rho), maxInv = sigmaMax ** (1 / rho);
-  const s = _torchLinspace(0, 1, n).map((r) => (maxInv + r * (minInv - maxInv)) ** rho);
+  const s = torchLinspace(0, 1, n).map((r) => (maxInv + r * (minInv - maxInv)) ** rho);
   if (options.appendZero !== false) s.push(0);
   return s;
 }
@@ -100,7 +90,7 @@ export function exponentialSigmas(n: number, options: KarrasSigmasOptions = {}):
   const what = "Cannot make the exponential grid";
   const sigmaMin = options.sigmaMin ?? 0.002, sigmaMax = options.sigmaMax ?? 80;
   checkRange(what, sigmaMin, sigmaMax, n);
-  const s = _torchLinspace(Math.log(sigmaMax), Math.log(sigmaMin), n).map(Math.exp);
+  const s = torchLinspace(Math.log(sigmaMax), Math.log(sigmaMin), n).map(Math.exp);
   if (options.appendZero !== false) s.push(0);
   return s;
 }

@@ -1,19 +1,37 @@
 /**
- * Diffusion samplers: the k-diffusion family, noise sources, σ grids and the
- * predictor–corrector sampler.
+ * Diffusion samplers: one run context ({@linkcode SampleRun}), one method
+ * protocol ({@linkcode DiffusionMethod}) and one registry of every sampler
+ * ({@linkcode diffusionMethods}) — the k-diffusion family, DPM-Solver(++)
+ * with its SDE and adaptive variants, UniPC, DDIM, DDPM, DEIS and the
+ * predictor–corrector sampler — plus their noise sources and time grids.
  *
  * @module
  */
 
 export * from "./types.ts";
-export * from "./k_diffusion.ts";
+export * from "./sample_run.ts";
+export * from "./diffusion_method.ts";
+export * from "./registry.ts";
+export * from "./noise.ts";
+export * from "./k_sigmas.ts";
 export * from "./time_grids.ts";
+export * from "./churn_options.ts";
+export * from "./dynamic_thresholding.ts";
+export * from "./sample_euler.ts";
+export * from "./sample_heun.ts";
+export * from "./sample_dpm_2.ts";
+export * from "./sample_lms.ts";
+export * from "./sample_dpm_fast.ts";
+export * from "./sample_euler_ancestral.ts";
+export * from "./sample_dpm_2_ancestral.ts";
+export * from "./sample_dpmpp_2s_ancestral.ts";
+export * from "./sample_dpmpp_sde.ts";
+export * from "./sample_dpmpp_3m_sde.ts";
+export * from "./sample_predictor_corrector.ts";
 export * from "./dpm_solver.ts";
 export * from "./dpm_solver_plan.ts";
+export * from "./dpm_solver_adaptive.ts";
+export * from "./sde_dpm_solver.ts";
 export * from "./unipc.ts";
 export * from "./ddim.ts";
 export * from "./ddpm.ts";
-export * from "./dynamic_thresholding.ts";
-export * from "./dpm_solver_adaptive.ts";
-export * from "./dpmpp_sde.ts";
-export * from "./sample_dpm_adaptive.ts";

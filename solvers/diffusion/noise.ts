@@ -1,21 +1,30 @@
 /**
- * Noise sources for stochastic diffusion samplers (the {@linkcode NoiseSource}
- * protocol of `types.ts`): the library default, keyed Philox normals, and the
- * portable SplitMix64 generator of the diffusion reference set
- * (`refs/diffusion/README.md`, §3.3), with its two call protocols — i.i.d.
- * draws (stream = call index, k-diffusion's default `noise_sampler`) and a
- * Brownian path on a fixed grid (what `sample_dpmpp_sde` needs: its two
- * queries per step overlap, so they must come from one path, as k-diffusion's
- * `BrownianTreeNoiseSampler` guarantees).
+ * The noise of the stochastic diffusion samplers (the {@linkcode NoiseSource}
+ * protocol of `types.ts`), on one noise layer with the SDE solvers:
  *
- * Every source is a pure function of its seed and of the call (index or
- * interval) and of the flat element index: results do not depend on batch
- * size, chunking or backend (beyond f32 rounding on webgpu).
+ * - i.i.d. draws keyed by the call index: {@linkcode philoxNoise} (the
+ *   library default, fused into `lincomb`) and {@linkcode splitMix64Noise}
+ *   (the portable SplitMix64 normals of the diffusion reference set,
+ *   `refs/diffusion/README.md` §3.3: stream = call index, k-diffusion's
+ *   default `noise_sampler`);
+ * - Brownian-path noise, for samplers whose noise queries overlap
+ *   (`sample_dpmpp_sde`): {@linkcode brownianNoise} reads any sdeno
+ *   `BrownianPath` — the SDE solvers' `virtualBrownianTree` (the default of
+ *   dpmpp_sde, like k-diffusion's `BrownianTreeNoiseSampler`) or
+ *   `brownianGrid` — as normalised increments
+ *   `(W(to) − W(from))/sqrt(|to − from|)`. {@linkcode splitMix64BrownianPath}
+ *   is one more `BrownianPath`: the reference set's path on its fixed,
+ *   non-uniform grid ({@linkcode brownianSigmaGrid}) with SplitMix64
+ *   increments, which replays the reference runs.
+ *
+ * Every source is a pure function of its seed, the call (index or interval)
+ * and the flat element index (`call.offset` + position), so results do not
+ * depend on batch size, chunking, shard or backend (beyond f32 rounding).
  *
  * @module
  */
 
-import type { Backend, DeviceArray, Key } from "../../kernels/mod.ts";
+import type { DeviceArray, Key } from "../../kernels/mod.ts";
 import {
   checkInteger,
   CpuArray,
@@ -23,22 +32,17 @@ import {
   SdenoRangeError,
   SdenoTypeError,
 } from "../../kernels/mod.ts";
-import type { NoiseSource, SamplerOptions } from "./types.ts";
+import { _checkKey } from "../../kernels/philox.ts";
 import { PHILOX_PURPOSES } from "../../kernels/purposes.ts";
-
-/** A {@linkcode NoiseSource} whose draws are keyed Philox normals. */
-export interface PhiloxNoise extends NoiseSource {
-  /** The key. */
-  readonly key: Key;
-  /** The Philox purpose word. */
-  readonly purpose: number;
-}
+import type { BrownianIncrement, BrownianPath } from "../sde/brownian_path.ts";
+import type { NoiseSource } from "./types.ts";
+import { splitMix64, TWO_32 } from "./_split_mix64.ts";
 
 /**
  * The default noise of every sampler: draw `c` (call index) fills element `e`
- * with the Philox normal of key `key` at counter `(e, step c, purpose)`.
- * Samplers add it through `backend.lincomb`'s fused noise term when they see
- * this source, so no extra buffer or pass is needed.
+ * with the Philox normal of key `key` at counter `(offset + e, step c,
+ * purpose)`. Samplers add it through `backend.lincomb`'s fused noise term
+ * (its `philox` field says so), so no extra buffer or pass is needed.
  *
  * @param key the Philox key (default `{ seed: 0, stream: 0 }`)
  * @param options `purpose`, the Philox counter word 2 (default
@@ -54,18 +58,17 @@ export interface PhiloxNoise extends NoiseSource {
  * const b = await createBackend("cpu");
  * const noise = philoxNoise({ seed: 7, stream: 0 });
  * const a = b.zeros(4), c = b.zeros(4);
- * await noise.sample(b, a, { index: 3, from: 1, to: 0.5 });
- * await noise.sample(b, c, { index: 3, from: 2, to: 1 });
+ * await noise.sample(a, { index: 3, from: 1, to: 0.5, offset: 0 });
+ * await noise.sample(c, { index: 3, from: 2, to: 1, offset: 0 });
  * assert.deepEqual(await b.download(a), await b.download(c));
  * ```
  */
 export function philoxNoise(
   key: Key = { seed: 0, stream: 0 },
   options: { purpose?: number } = {},
-): PhiloxNoise {
+): NoiseSource {
   const what = "Cannot make the Philox noise source";
-  checkInteger(what, "key.seed", key?.seed, 0, 0xffffffff);
-  checkInteger(what, "key.stream", key?.stream, 0, 0xffffffff);
+  _checkKey(what, key);
   const purpose = checkInteger(
     what,
     "purpose",
@@ -73,103 +76,23 @@ export function philoxNoise(
     0,
     0xffffffff,
   );
-  const k = { seed: key.seed, stream: key.stream };
-  const source: PhiloxNoise = Object.freeze({
-    key: k,
-    purpose,
-    async sample(backend: Backend, out: DeviceArray, call: { index: number }): Promise<void> {
+  const k = Object.freeze({ seed: key.seed, stream: key.stream });
+  return Object.freeze({
+    philox: Object.freeze({ key: k, purpose }),
+    async sample(out: DeviceArray, call: { index: number; offset: number }): Promise<void> {
       checkInteger("Cannot draw Philox noise", "call index", call.index, 0, 0xffffffff);
-      await backend.fillNormal(out, k, { step: call.index, purpose });
+      await out.backend.fillNormal(out, k, { step: call.index, purpose, offset: call.offset });
     },
   });
-  PHILOX_SOURCES.add(source);
-  return source;
 }
 
-const PHILOX_SOURCES = new WeakSet<NoiseSource>();
-
-/**
- * The source itself when {@linkcode philoxNoise} made it (samplers then fuse
- * the draw into `lincomb`), else undefined.
- *
- * @internal
- */
-export function _philoxOf(source: NoiseSource): PhiloxNoise | undefined {
-  return PHILOX_SOURCES.has(source) ? source as PhiloxNoise : undefined;
-}
-
-/**
- * The noise source a sampler uses: `options.noise`, else Philox keyed by
- * `options.key` (default seed 0, stream 0).
- *
- * @param options the sampler options
- * @returns the noise source
- *
- * @example
- * ```ts
- * import { _philoxOf, philoxNoise, resolveNoise } from "./noise.ts";
- * import assert from "node:assert/strict";
- * const n = philoxNoise({ seed: 1, stream: 2 });
- * assert.equal(resolveNoise({ noise: n }), n);
- * const d = _philoxOf(resolveNoise({ key: { seed: 5, stream: 0 } }));
- * assert.deepEqual(d?.key, { seed: 5, stream: 0 });
- * ```
- */
-export function resolveNoise(options: SamplerOptions): NoiseSource {
-  return options.noise ?? philoxNoise(options.key ?? { seed: 0, stream: 0 });
-}
-
-// ---------------------------------------------------------------------------
-// SplitMix64 in 32-bit halves (Steele, Lea & Flood, "Fast splittable
-// pseudorandom number generators", OOPSLA 2014; the finaliser constants are
-// Stafford's "Mix13"). All arithmetic is mod 2^64 on (hi, lo) u32 pairs.
-
-const TWO_32 = 4294967296;
 const TWO_M53 = 2 ** -53;
-
-/** 32 × 32 → 64-bit product as [hi, lo] (exact in doubles via 16-bit limbs). */
-function mulWide(a: number, b: number): [number, number] {
-  const a0 = a & 0xffff, a1 = a >>> 16, b0 = b & 0xffff, b1 = b >>> 16;
-  const mid = a0 * b1 + a1 * b0; // < 2^33
-  const lo = a0 * b0 + (mid % 65536) * 65536; // < 2^33
-  const hi = a1 * b1 + Math.floor(mid / 65536) + Math.floor(lo / TWO_32);
-  return [hi >>> 0, lo >>> 0];
-}
-
-/** (hi, lo) · (bh, bl) mod 2^64. */
-function mul64(hi: number, lo: number, bh: number, bl: number): [number, number] {
-  const [h, l] = mulWide(lo, bl);
-  return [(h + Math.imul(hi, bl) + Math.imul(lo, bh)) >>> 0, l];
-}
-
-/** z ^= z >> s for 0 < s < 32. */
-function xorShift(hi: number, lo: number, s: number): [number, number] {
-  return [(hi ^ (hi >>> s)) >>> 0, (lo ^ ((lo >>> s) | (hi << (32 - s)))) >>> 0];
-}
-
-/**
- * SplitMix64's output for a 64-bit counter `(hi, lo)`, as `[hi, lo]`.
- *
- * @internal
- */
-export function _splitMix64(hi: number, lo: number): [number, number] {
-  // z = k + 0x9E3779B97F4A7C15
-  let l = lo + 0x7F4A7C15;
-  let h = (hi + 0x9E3779B9 + (l >= TWO_32 ? 1 : 0)) >>> 0;
-  l = l >>> 0;
-  [h, l] = xorShift(h, l, 30);
-  [h, l] = mul64(h, l, 0xBF58476D, 0x1CE4E5B9);
-  [h, l] = xorShift(h, l, 27);
-  [h, l] = mul64(h, l, 0x94D049BB, 0x133111EB);
-  // z ^ (z >> 31)
-  return xorShift(h, l, 31);
-}
 
 /** u(k) = ((splitmix64(k) >> 11) + 0.5)·2⁻⁵³ for k = base + j. */
 function uniformAt(baseHi: number, j: number): number {
   const lo = j % TWO_32;
   const hi = (baseHi + Math.floor(j / TWO_32)) >>> 0;
-  const [h, l] = _splitMix64(hi, lo);
+  const [h, l] = splitMix64(hi, lo);
   return (h * 2097152 + (l >>> 11) + 0.5) * TWO_M53;
 }
 
@@ -224,9 +147,9 @@ export function splitMix64Normals(
   }
 }
 
-async function writeHost(backend: Backend, out: DeviceArray, z: Float64Array): Promise<void> {
-  if (out instanceof CpuArray && out.backend === backend) out.data.set(z);
-  else await backend.write(out, z);
+async function writeHost(out: DeviceArray, z: Float64Array): Promise<void> {
+  if (out instanceof CpuArray) out.data.set(z);
+  else await out.backend.write(out, z);
 }
 
 /**
@@ -245,7 +168,7 @@ async function writeHost(backend: Backend, out: DeviceArray, z: Float64Array): P
  * import assert from "node:assert/strict";
  * const b = await createBackend("cpu");
  * const out = b.zeros(4);
- * await splitMix64Noise().sample(b, out, { index: 2, from: 1, to: 0.5 });
+ * await splitMix64Noise().sample(out, { index: 2, from: 1, to: 0.5, offset: 0 });
  * const z = new Float64Array(4);
  * splitMix64Normals(z, { seed: 4242, stream: 2 });
  * assert.deepEqual(await b.download(out), z);
@@ -257,13 +180,79 @@ export function splitMix64Noise(options: { seed?: number } = {}): NoiseSource {
     "seed",
     options.seed ?? 4242,
   );
-  return {
-    async sample(backend, out, call) {
+  return Object.freeze({
+    async sample(out: DeviceArray, call: { index: number; offset: number }) {
       const z = new Float64Array(out.length);
-      splitMix64Normals(z, { seed, stream: checkInteger("Cannot draw", "index", call.index) });
-      await writeHost(backend, out, z);
+      const stream = checkInteger("Cannot draw SplitMix64 noise", "index", call.index);
+      splitMix64Normals(z, { seed, stream, offset: call.offset });
+      await writeHost(out, z);
     },
-  };
+  });
+}
+
+/**
+ * The noise source of a Brownian path: a draw over `(from, to)` is
+ * `(W(to) − W(from))/sqrt(|to − from|)` for every flat element of `out`
+ * (element `e` is path `(offset + e)/m` component `(offset + e) mod m` of a
+ * path with `m = path.noiseDim` components), so overlapping queries — the two
+ * per step of `sample_dpmpp_sde` — come from one path, and reversed
+ * intervals flip the sign (as k-diffusion's Brownian-tree noise sampler).
+ * The increments are computed on the host and written to `out`'s backend.
+ *
+ * @param path an sdeno Brownian path (`virtualBrownianTree`, `brownianGrid`,
+ *   {@linkcode splitMix64BrownianPath})
+ * @returns the noise source
+ * @throws {SdenoTypeError} for something that is not a Brownian path, or a draw whose
+ *   length or offset is not a whole number of paths
+ *
+ * @example Increments over adjacent intervals add up like a path
+ * ```ts
+ * import { brownianNoise } from "./noise.ts";
+ * import { virtualBrownianTree } from "../sde/virtual_brownian_tree.ts";
+ * import { createBackend } from "../../kernels/mod.ts";
+ * import assert from "node:assert/strict";
+ * const b = await createBackend("cpu");
+ * const w = brownianNoise(virtualBrownianTree({ seed: 1, stream: 0 }, { noiseDim: 1, t1: 4 }));
+ * const [ab, bc, ac] = [b.zeros(2), b.zeros(2), b.zeros(2)];
+ * await w.sample(ab, { index: 0, from: 0, to: 1, offset: 0 });
+ * await w.sample(bc, { index: 1, from: 1, to: 3, offset: 0 });
+ * await w.sample(ac, { index: 2, from: 0, to: 3, offset: 0 });
+ * const [x, y, z] = [await b.download(ab), await b.download(bc), await b.download(ac)];
+ * for (let e = 0; e < 2; e++) {
+ *   assert.ok(Math.abs(z[e]! * Math.sqrt(3) - (x[e]! + y[e]! * Math.sqrt(2))) < 1e-12);
+ * }
+ * ```
+ */
+export function brownianNoise(path: BrownianPath): NoiseSource {
+  const what = "Cannot draw Brownian noise";
+  if (
+    path === null || typeof path !== "object" || typeof path.increment !== "function" ||
+    !Number.isInteger(path.noiseDim) || path.noiseDim < 1
+  ) {
+    throw new SdenoTypeError(
+      `Cannot make the Brownian noise source: path must be a BrownianPath, got ${quote(path)}`,
+    );
+  }
+  const m = path.noiseDim;
+  return Object.freeze({
+    async sample(out: DeviceArray, call: { from: number; to: number; offset: number }) {
+      const n = out.length;
+      if (n % m !== 0 || call.offset % m !== 0) {
+        throw new SdenoTypeError(
+          `${what}: ${n} elements at offset ${call.offset} are not whole paths of ${m} components`,
+        );
+      }
+      const lo = Math.min(call.from, call.to), hi = Math.max(call.from, call.to);
+      if (!(hi > lo)) {
+        throw new SdenoRangeError(`${what}: the interval ${quote([call.from, call.to])} is empty`);
+      }
+      const dW = new Float64Array(n);
+      path.increment(lo, hi, { dW }, n / m, call.offset / m);
+      const c = (call.to > call.from ? 1 : -1) / Math.sqrt(hi - lo);
+      for (let e = 0; e < n; e++) dW[e] = dW[e]! * c;
+      await writeHost(out, dW);
+    },
+  });
 }
 
 /**
@@ -313,59 +302,48 @@ export function brownianSigmaGrid(
   return [...set].sort((a, b) => a - b);
 }
 
-/** Options of {@linkcode brownianPathNoise}. */
-export interface BrownianPathNoiseOptions {
-  /**
-   * Which normals drive the increments: `"philox"` (default; increment j is
-   * the Philox draw of step j, added on the device) or `"splitmix64"` (the
-   * reference set's: increment j is SplitMix64 stream j, built on the host).
-   */
-  normals?: "philox" | "splitmix64";
-  /** Philox key (default `{ seed: 0, stream: 0 }`). */
-  key?: Key;
-  /** SplitMix64 seed (default 4242). */
+/** Options of {@linkcode splitMix64BrownianPath}. */
+export interface SplitMix64BrownianPathOptions {
+  /** SplitMix64 seed (default 4242, the reference set's). */
   seed?: number;
   /** Relative distance within which a query snaps to a grid point (default 1e-9). */
   snapTolerance?: number;
 }
 
 /**
- * A Brownian path W on a fixed grid `p₀ < … < p_M` (the reference set's
- * `BrownianPathNoise`, §3.3): `W(p₀) = 0`, `W(p_{j+1}) = W(p_j) +
- * sqrt(p_{j+1} − p_j)·z_j` with `z_j` the normals of increment j. A query
- * `(from, to)` returns `(W(to) − W(from))/sqrt(|to − from|)`, with W taken at
- * the grid points nearest to `from` and `to` — so overlapping queries (those
- * of `sample_dpmpp_sde`) are consistent, as with k-diffusion's
- * `BrownianTreeNoiseSampler`, and a query away from the grid is an error.
+ * The reference set's `BrownianPathNoise` (§3.3) as an sdeno
+ * `BrownianPath` (one component per path): on a fixed grid `p₀ < … < p_M`,
+ * `W(p₀) = 0` and `W(p_{j+1}) = W(p_j) + sqrt(p_{j+1} − p_j)·z_j`, with `z_j`
+ * the SplitMix64 normals of stream j ({@linkcode splitMix64Normals}, element =
+ * path index), accumulated from p₀ as the reference does. Queries snap to the
+ * nearest grid point; a time away from the grid is an error. Read through
+ * {@linkcode brownianNoise} it replays the reference's `sample_dpmpp_sde`
+ * runs. It carries W only (no time integral ΔZ).
  *
  * @param grid the increasing grid, e.g. {@linkcode brownianSigmaGrid} of the σ grid
- * @param options normals (`"philox"` or `"splitmix64"`), key or seed, snap tolerance
- * @returns the noise source
- * @throws {SdenoRangeError} when the grid is not increasing and finite, or a
- *   query is not at a grid point
+ * @param options seed, snap tolerance
+ * @returns the path
+ * @throws {SdenoTypeError} for fewer than 2 grid points
+ * @throws {SdenoRangeError} when the grid is not increasing and finite, or (at a
+ *   query) a time is not a grid point
  *
- * @example Increments over adjacent intervals add up like a path
+ * @example Increment j is stream j
  * ```ts
- * import { brownianPathNoise } from "./noise.ts";
- * import { createBackend } from "../../kernels/mod.ts";
+ * import { splitMix64BrownianPath, splitMix64Normals } from "./noise.ts";
  * import assert from "node:assert/strict";
- * const b = await createBackend("cpu");
- * const w = brownianPathNoise([0, 1, 3], { normals: "splitmix64" });
- * const [ab, bc, ac] = [b.zeros(2), b.zeros(2), b.zeros(2)];
- * await w.sample(b, ab, { index: 0, from: 0, to: 1 });
- * await w.sample(b, bc, { index: 1, from: 1, to: 3 });
- * await w.sample(b, ac, { index: 2, from: 0, to: 3 });
- * const [x, y, z] = [await b.download(ab), await b.download(bc), await b.download(ac)];
- * for (let e = 0; e < 2; e++) {
- *   assert.ok(Math.abs(z[e]! * Math.sqrt(3) - (x[e]! + y[e]! * Math.sqrt(2))) < 1e-12);
- * }
+ * const w = splitMix64BrownianPath([0, 1, 3]);
+ * const out = { dW: new Float64Array(3) };
+ * w.increment(1, 3, out, 3); // √2·z₁
+ * const z1 = new Float64Array(3);
+ * splitMix64Normals(z1, { seed: 4242, stream: 1 });
+ * out.dW.forEach((v, e) => assert.ok(Math.abs(v - Math.SQRT2 * z1[e]!) < 1e-15));
  * ```
  */
-export function brownianPathNoise(
+export function splitMix64BrownianPath(
   grid: ArrayLike<number>,
-  options: BrownianPathNoiseOptions = {},
-): NoiseSource {
-  const what = "Cannot make the Brownian path noise";
+  options: SplitMix64BrownianPathOptions = {},
+): BrownianPath {
+  const what = "Cannot make the SplitMix64 Brownian path";
   const p = Array.from(grid ?? []);
   if (p.length < 2) {
     throw new SdenoTypeError(`${what}: grid needs at least 2 points, got ${quote(p)}`);
@@ -377,14 +355,7 @@ export function brownianPathNoise(
       );
     }
   }
-  const normals = options.normals ?? "philox";
-  if (normals !== "philox" && normals !== "splitmix64") {
-    throw new SdenoRangeError(
-      `${what}: normals must be "philox" or "splitmix64", got ${quote(normals)}`,
-    );
-  }
   const tol = options.snapTolerance ?? 1e-9;
-  const source = normals === "philox" ? philoxNoise(options.key) : undefined;
   const seed = checkInteger(what, "seed", options.seed ?? 4242);
   const span = p[p.length - 1]! - p[0]!;
 
@@ -403,36 +374,26 @@ export function brownianPathNoise(
     return best;
   }
 
-  return {
-    async sample(backend, out, call) {
-      const a = nearest(call.from, "from"), b = nearest(call.to, "to");
-      const scale = 1 / Math.sqrt(Math.abs(call.to - call.from));
-      const sign = b >= a ? 1 : -1;
-      const lo = Math.min(a, b), hi = Math.max(a, b);
-      if (source) {
-        // Σ_j sqrt(Δp_j)·z_j on the device, one fused noise term per increment
-        await backend.lincomb(out, []);
-        for (let j = lo; j < hi; j++) {
-          await backend.lincomb(out, [[1, out]], {
-            scale: sign * scale * Math.sqrt(p[j + 1]! - p[j]!),
-            key: source.key,
-            step: j,
-            purpose: source.purpose,
-          });
-        }
-        return;
+  return Object.freeze({
+    kind: "grid" as const,
+    noiseDim: 1,
+    t0: p[0]!,
+    t1: p[p.length - 1]!,
+    dt: undefined,
+    increment(s: number, t: number, out: BrownianIncrement, n: number, offset = 0): void {
+      if (out.dZ) {
+        throw new SdenoTypeError(`${what}: this path carries W only, not the time integral ΔZ`);
       }
+      const lo = nearest(s, "s"), hi = nearest(t, "t");
       // W(p_hi) − W(p_lo), accumulated as the reference does: W cumulative from p₀
-      const n = out.length;
       const wLo = new Float64Array(n), wHi = new Float64Array(n), z = new Float64Array(n);
       for (let j = 0; j < hi; j++) {
-        splitMix64Normals(z, { seed, stream: j });
+        splitMix64Normals(z, { seed, stream: j, offset });
         const c = Math.sqrt(p[j + 1]! - p[j]!);
         for (let e = 0; e < n; e++) wHi[e] = wHi[e]! + c * z[e]!;
         if (j + 1 === lo) wLo.set(wHi);
       }
-      for (let e = 0; e < n; e++) z[e] = sign * (wHi[e]! - wLo[e]!) * scale;
-      await writeHost(backend, out, z);
+      for (let e = 0; e < n; e++) out.dW[e] = wHi[e]! - wLo[e]!;
     },
-  };
+  });
 }

@@ -8,14 +8,10 @@
 
 import type { DeviceArray } from "../../kernels/mod.ts";
 import type { Denoiser } from "../../models/denoiser.ts";
-import {
-  _ancestralStep,
-  _checkEta,
-  _checkNonNegative,
-  _KRun,
-  _lerpHalf,
-  type KSampleResult,
-} from "./_k_common.ts";
+import { ancestralStep, lerpHalf } from "./_k_steps.ts";
+import { SampleRun } from "./sample_run.ts";
+import type { SampleResult } from "./types.ts";
+import { type DiffusionMethod, diffusionMethod } from "./diffusion_method.ts";
 import type { AncestralOptions } from "./sample_euler_ancestral.ts";
 
 /**
@@ -53,35 +49,65 @@ export async function sampleDpm2Ancestral(
   x: DeviceArray,
   grid: ArrayLike<number>,
   options: AncestralOptions = {},
-): Promise<KSampleResult> {
-  const what = "Cannot sample with dpm_2_ancestral";
-  const run = new _KRun(what, denoiser, x, grid, options);
-  const eta = _checkEta(what, options.eta);
-  const sNoise = _checkNonNegative(what, "sNoise", options.sNoise ?? 1);
-  const s = run.sigmas;
-  const xs = await run.start(x);
-  const den = run.alloc(), x2 = run.alloc(), den2 = run.alloc();
-  for (let i = 0; i + 1 < s.length; i++) {
-    const si = s[i]!;
-    await run.denoise(xs, si, den);
-    const [down, up] = _ancestralStep(si, s[i + 1]!, eta);
-    if (down === 0) {
-      const c = (down - si) / si;
-      await run.lc(xs, [[1 + c, xs], [-c, den]]);
-    } else {
-      const mid = Math.exp(_lerpHalf(Math.log(si), Math.log(down)));
-      const c1 = (mid - si) / si;
-      await run.lc(x2, [[1 + c1, xs], [-c1, den]]);
-      await run.denoise(x2, mid, den2);
-      const c2 = (down - si) / mid;
-      const terms: [number, DeviceArray][] = [[1, xs], [c2, x2], [-c2, den2]];
-      if (up > 0) {
-        await run.lcNoise(xs, terms, up * sNoise, { from: si, to: s[i + 1]! });
+): Promise<SampleResult> {
+  const run = new SampleRun("dpm_2_ancestral", denoiser, x, grid, options, {
+    grid: "sigma",
+    query: "x0",
+    options: ["eta", "sNoise"],
+  });
+  const eta = run.nonNegative("eta", options.eta ?? 1);
+  const sNoise = run.nonNegative("sNoise", options.sNoise ?? 1);
+  return run.use(async () => {
+    const s = run.sigmas;
+    const xs = await run.start(x);
+    const den = run.alloc(), x2 = run.alloc(), den2 = run.alloc();
+    for (let i = 0; i + 1 < s.length; i++) {
+      const si = s[i]!;
+      await run.denoise(xs, si, den);
+      const [down, up] = ancestralStep(si, s[i + 1]!, eta);
+      if (down === 0) {
+        const c = (down - si) / si;
+        await run.lc(xs, [[1 + c, xs], [-c, den]]);
       } else {
-        await run.lc(xs, terms);
+        const mid = Math.exp(lerpHalf(Math.log(si), Math.log(down)));
+        const c1 = (mid - si) / si;
+        await run.lc(x2, [[1 + c1, xs], [-c1, den]]);
+        await run.denoise(x2, mid, den2);
+        const c2 = (down - si) / mid;
+        const terms: [number, DeviceArray][] = [[1, xs], [c2, x2], [-c2, den2]];
+        if (up > 0) {
+          await run.lcNoise(xs, terms, up * sNoise, { from: si, to: s[i + 1]! });
+        } else {
+          await run.lc(xs, terms);
+        }
       }
+      await run.endStep(i, xs, den);
     }
-    await run.endStep(i, xs, den);
-  }
-  return run.finish(xs);
+    return run.finish(xs);
+  });
 }
+
+/**
+ * The method object of {@linkcode sampleDpm2Ancestral} (two calls per step, one for a step to σ = 0).
+ *
+ * @example
+ * ```ts
+ * import { dpm2AncestralMethod } from "./sample_dpm_2_ancestral.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(dpm2AncestralMethod.info.name, "dpm_2_ancestral");
+ * ```
+ */
+export const dpm2AncestralMethod: DiffusionMethod<AncestralOptions> = diffusionMethod({
+  family: "diffusion",
+  name: "dpm_2_ancestral",
+  aliases: ["sample_dpm_2_ancestral"],
+  summary: "ancestral DPM-Solver-2 steps, k-diffusion's sample_dpm_2_ancestral",
+  stochastic: true,
+  backends: ["cpu", "webgpu"],
+  order: 2,
+  grid: "sigma",
+  budget: "grid",
+  noise: "iid",
+  options: ["eta", "sNoise"],
+  nfe: (g) => 2 * (g.points - 1) - (g.endsAtZero ? 1 : 0),
+}, sampleDpm2Ancestral);

@@ -8,22 +8,17 @@
  */
 
 import type { DeviceArray } from "../../kernels/mod.ts";
-import { checkInteger, quote, SdenoTypeError } from "../../kernels/mod.ts";
+import { checkInteger } from "../../kernels/mod.ts";
 import type { Denoiser } from "../../models/denoiser.ts";
-import {
-  _ancestralStep,
-  _checkEta,
-  _checkNonNegative,
-  _KRun,
-  _sigmaFn,
-  _tFn,
-  type KSampleResult,
-  type KSamplerOptions,
-} from "./_k_common.ts";
-import { _torchLinspace } from "./k_sigmas.ts";
+import { ancestralStep, tFn } from "./_k_steps.ts";
+import { SampleRun } from "./sample_run.ts";
+import type { SampleResult, SamplerOptions } from "./types.ts";
+import { type DiffusionMethod, diffusionMethod } from "./diffusion_method.ts";
+import { torchLinspace } from "./_torch_linspace.ts";
+import { DpmForm, singlestepStages, singlestepTerms } from "./_dpm_singlestep.ts";
 
 /** Options of {@linkcode sampleDpmFast}. */
-export interface DpmFastOptions extends KSamplerOptions {
+export interface DpmFastOptions extends SamplerOptions {
   /** The number of model evaluations (required, ≥ 1). */
   nfe: number;
   /** Noise fraction η (default 0, deterministic, as k-diffusion). */
@@ -93,67 +88,73 @@ export async function sampleDpmFast(
   denoiser: Denoiser,
   x: DeviceArray,
   grid: ArrayLike<number>,
-  options: DpmFastOptions,
-): Promise<KSampleResult> {
-  const what = "Cannot sample with dpm_fast";
-  if (grid?.length !== 2) {
-    throw new SdenoTypeError(
-      `${what}: grid must be [start, end], got ${quote(Array.from(grid ?? []))}`,
-    );
-  }
-  const run = new _KRun(what, denoiser, x, grid, options, { lastMayBeZero: false });
-  const nfe = checkInteger(what, "nfe", options?.nfe, 1);
-  const eta = _checkEta(what, options.eta ?? 0);
-  const sNoise = _checkNonNegative(what, "sNoise", options.sNoise ?? 1);
+  options: DpmFastOptions = {} as DpmFastOptions,
+): Promise<SampleResult> {
+  const run = new SampleRun("dpm_fast", denoiser, x, grid, options, {
+    grid: "sigma",
+    interval: true,
+    query: "x0",
+    options: ["nfe", "eta", "sNoise"],
+  });
+  const nfe = run.integer("nfe", options?.nfe, 1, 2 ** 31);
+  const eta = run.nonNegative("eta", options.eta ?? 0);
+  const sNoise = run.nonNegative("sNoise", options.sNoise ?? 1);
   const orders = dpmFastOrders(nfe);
-  const tStart = _tFn(run.sigmas[0]!), tEnd = _tFn(run.sigmas[1]!);
-  const ts = _torchLinspace(tStart, tEnd, orders.length + 1);
-  const xs = await run.start(x);
-  const den = run.alloc(), eps = run.alloc(), u = run.alloc(), e1 = run.alloc(), e2 = run.alloc();
-  const epsAt = async (at: DeviceArray, t: number, out: DeviceArray) => {
-    const st = _sigmaFn(t);
-    await run.denoise(at, st, den);
-    await run.lc(out, [[1 / st, at], [-1 / st, den]]);
-  };
-  for (let i = 0; i < orders.length; i++) {
-    const t = ts[i]!, tNextGrid = ts[i + 1]!;
-    let tNext = tNextGrid, su = 0;
-    if (eta) {
-      const [sd] = _ancestralStep(_sigmaFn(t), _sigmaFn(tNextGrid), eta);
-      tNext = Math.min(tEnd, _tFn(sd));
-      su = Math.sqrt(_sigmaFn(tNextGrid) ** 2 - _sigmaFn(tNext) ** 2);
+  const form = new DpmForm(false);
+  return run.use(async () => {
+    // the outer grid: uniform in t = −ln σ (λ), as torch.linspace
+    const tStart = run.points[0]!.lam, tEnd = run.points[1]!.lam;
+    const ts = torchLinspace(tStart, tEnd, orders.length + 1);
+    const xs = await run.start(x);
+    const m0 = run.alloc(), d1 = run.alloc(), d2 = run.alloc(), u = run.alloc();
+    for (let i = 0; i < orders.length; i++) {
+      const o = orders[i]!;
+      const s = run.pointAtLambda(ts[i]!), grid = run.pointAtLambda(ts[i + 1]!);
+      // with ancestral noise the deterministic step ends at σ_down
+      let t = grid, su = 0;
+      if (eta) {
+        const [down] = ancestralStep(s.sigma, grid.sigma, eta);
+        t = run.pointAtLambda(Math.min(tEnd, tFn(down)));
+        su = Math.sqrt(grid.sigma ** 2 - t.sigma ** 2);
+      }
+      const h = t.lam - s.lam;
+      await run.model(xs, s, m0, "eps");
+      const stages = o === 3 ? { r1: 1 / 3, r2: 2 / 3, m0, d1, d2 } : { r1: 0.5, m0, d1 };
+      if (o > 1) await singlestepStages(run, form, xs, s, h, stages, u);
+      const terms = singlestepTerms(form, xs, s, t, o, stages);
+      if (su > 0) {
+        await run.lcNoise(xs, terms, su * sNoise, { from: s.sigma, to: grid.sigma });
+      } else {
+        await run.lc(xs, terms);
+      }
+      await run.endStep(i, xs, undefined, { t: s.t, tNext: grid.t });
     }
-    await epsAt(xs, t, eps);
-    const h = tNext - t, sN = _sigmaFn(tNext), eh = Math.expm1(h);
-    let terms: [number, DeviceArray][];
-    if (orders[i] === 1) {
-      terms = [[1, xs], [-sN * eh, eps]];
-    } else if (orders[i] === 2) {
-      const r1 = 1 / 2, s1 = t + r1 * h;
-      await run.lc(u, [[1, xs], [-_sigmaFn(s1) * Math.expm1(r1 * h), eps]]);
-      await epsAt(u, s1, e1);
-      const c = sN / (2 * r1) * eh;
-      terms = [[1, xs], [-sN * eh + c, eps], [-c, e1]];
-    } else {
-      const r1 = 1 / 3, r2 = 2 / 3, s1 = t + r1 * h, s2 = t + r2 * h;
-      await run.lc(u, [[1, xs], [-_sigmaFn(s1) * Math.expm1(r1 * h), eps]]);
-      await epsAt(u, s1, e1);
-      const a = _sigmaFn(s2) * Math.expm1(r2 * h);
-      const b = _sigmaFn(s2) * (r2 / r1) * (Math.expm1(r2 * h) / (r2 * h) - 1);
-      await run.lc(u, [[1, xs], [-a + b, eps], [-b, e1]]);
-      await epsAt(u, s2, e2);
-      const c = sN / r2 * (eh / h - 1);
-      terms = [[1, xs], [-sN * eh + c, eps], [-c, e2]];
-    }
-    if (su > 0) {
-      await run.lcNoise(xs, terms, su * sNoise, { from: _sigmaFn(t), to: _sigmaFn(tNextGrid) });
-    } else {
-      await run.lc(xs, terms);
-    }
-    await run.endStep(i, xs, den, {
-      t: run.timeOf(_sigmaFn(t)),
-      tNext: run.timeOf(_sigmaFn(tNextGrid)),
-    });
-  }
-  return run.finish(xs);
+    return run.finish(xs);
+  });
 }
+
+/**
+ * The method object of {@linkcode sampleDpmFast} (NFE = options.nfe).
+ *
+ * @example
+ * ```ts
+ * import { dpmFastMethod } from "./sample_dpm_fast.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(dpmFastMethod.info.name, "dpm_fast");
+ * ```
+ */
+export const dpmFastMethod: DiffusionMethod<DpmFastOptions> = diffusionMethod({
+  family: "diffusion",
+  name: "dpm_fast",
+  aliases: ["sample_dpm_fast"],
+  summary:
+    "DPM-Solver-fast: DPM-Solver-3/2/1 steps for an NFE budget on [σ_max, σ_min], k-diffusion's sample_dpm_fast",
+  stochastic: false,
+  backends: ["cpu", "webgpu"],
+  order: 3,
+  grid: "sigma",
+  budget: "nfe-option",
+  noise: "iid",
+  options: ["nfe", "eta", "sNoise"],
+  nfe: (_g, o) => o.nfe as number,
+}, sampleDpmFast);

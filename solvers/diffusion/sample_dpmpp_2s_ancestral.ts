@@ -8,15 +8,10 @@
 
 import type { DeviceArray } from "../../kernels/mod.ts";
 import type { Denoiser } from "../../models/denoiser.ts";
-import {
-  _ancestralStep,
-  _checkEta,
-  _checkNonNegative,
-  _KRun,
-  _sigmaFn,
-  _tFn,
-  type KSampleResult,
-} from "./_k_common.ts";
+import { ancestralStep, sigmaFn, tFn } from "./_k_steps.ts";
+import { SampleRun } from "./sample_run.ts";
+import type { SampleResult } from "./types.ts";
+import { type DiffusionMethod, diffusionMethod } from "./diffusion_method.ts";
 import type { AncestralOptions } from "./sample_euler_ancestral.ts";
 
 /**
@@ -55,35 +50,65 @@ export async function sampleDpmpp2sAncestral(
   x: DeviceArray,
   grid: ArrayLike<number>,
   options: AncestralOptions = {},
-): Promise<KSampleResult> {
-  const what = "Cannot sample with dpmpp_2s_ancestral";
-  const run = new _KRun(what, denoiser, x, grid, options);
-  const eta = _checkEta(what, options.eta);
-  const sNoise = _checkNonNegative(what, "sNoise", options.sNoise ?? 1);
-  const s = run.sigmas;
-  const xs = await run.start(x);
-  const den = run.alloc(), x2 = run.alloc(), den2 = run.alloc();
-  for (let i = 0; i + 1 < s.length; i++) {
-    const si = s[i]!;
-    await run.denoise(xs, si, den);
-    const [down, up] = _ancestralStep(si, s[i + 1]!, eta);
-    let terms: [number, DeviceArray][];
-    if (down === 0) {
-      const c = (down - si) / si;
-      terms = [[1 + c, xs], [-c, den]];
-    } else {
-      const t = _tFn(si), tNext = _tFn(down);
-      const h = tNext - t, sMid = t + 0.5 * h;
-      await run.lc(x2, [[_sigmaFn(sMid) / _sigmaFn(t), xs], [-Math.expm1(-h * 0.5), den]]);
-      await run.denoise(x2, _sigmaFn(sMid), den2);
-      terms = [[_sigmaFn(tNext) / _sigmaFn(t), xs], [-Math.expm1(-h), den2]];
+): Promise<SampleResult> {
+  const run = new SampleRun("dpmpp_2s_ancestral", denoiser, x, grid, options, {
+    grid: "sigma",
+    query: "x0",
+    options: ["eta", "sNoise"],
+  });
+  const eta = run.nonNegative("eta", options.eta ?? 1);
+  const sNoise = run.nonNegative("sNoise", options.sNoise ?? 1);
+  return run.use(async () => {
+    const s = run.sigmas;
+    const xs = await run.start(x);
+    const den = run.alloc(), x2 = run.alloc(), den2 = run.alloc();
+    for (let i = 0; i + 1 < s.length; i++) {
+      const si = s[i]!;
+      await run.denoise(xs, si, den);
+      const [down, up] = ancestralStep(si, s[i + 1]!, eta);
+      let terms: [number, DeviceArray][];
+      if (down === 0) {
+        const c = (down - si) / si;
+        terms = [[1 + c, xs], [-c, den]];
+      } else {
+        const t = tFn(si), tNext = tFn(down);
+        const h = tNext - t, sMid = t + 0.5 * h;
+        await run.lc(x2, [[sigmaFn(sMid) / sigmaFn(t), xs], [-Math.expm1(-h * 0.5), den]]);
+        await run.denoise(x2, sigmaFn(sMid), den2);
+        terms = [[sigmaFn(tNext) / sigmaFn(t), xs], [-Math.expm1(-h), den2]];
+      }
+      if (s[i + 1]! > 0 && up > 0) {
+        await run.lcNoise(xs, terms, up * sNoise, { from: si, to: s[i + 1]! });
+      } else {
+        await run.lc(xs, terms);
+      }
+      await run.endStep(i, xs, den);
     }
-    if (s[i + 1]! > 0 && up > 0) {
-      await run.lcNoise(xs, terms, up * sNoise, { from: si, to: s[i + 1]! });
-    } else {
-      await run.lc(xs, terms);
-    }
-    await run.endStep(i, xs, den);
-  }
-  return run.finish(xs);
+    return run.finish(xs);
+  });
 }
+
+/**
+ * The method object of {@linkcode sampleDpmpp2sAncestral} (two calls per step, one for a step to σ = 0).
+ *
+ * @example
+ * ```ts
+ * import { dpmpp2sAncestralMethod } from "./sample_dpmpp_2s_ancestral.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(dpmpp2sAncestralMethod.info.name, "dpmpp_2s_ancestral");
+ * ```
+ */
+export const dpmpp2sAncestralMethod: DiffusionMethod<AncestralOptions> = diffusionMethod({
+  family: "diffusion",
+  name: "dpmpp_2s_ancestral",
+  aliases: ["sample_dpmpp_2s_ancestral"],
+  summary: "ancestral DPM-Solver++(2S) steps, k-diffusion's sample_dpmpp_2s_ancestral",
+  stochastic: true,
+  backends: ["cpu", "webgpu"],
+  order: 2,
+  grid: "sigma",
+  budget: "grid",
+  noise: "iid",
+  options: ["eta", "sNoise"],
+  nfe: (g) => 2 * (g.points - 1) - (g.endsAtZero ? 1 : 0),
+}, sampleDpmpp2sAncestral);

@@ -8,16 +8,12 @@
 
 import type { DeviceArray } from "../../kernels/mod.ts";
 import type { Denoiser } from "../../models/denoiser.ts";
-import {
-  _checkEta,
-  _checkNonNegative,
-  _KRun,
-  type KSampleResult,
-  type KSamplerOptions,
-} from "./_k_common.ts";
+import { SampleRun } from "./sample_run.ts";
+import type { SampleResult, SamplerOptions } from "./types.ts";
+import { type DiffusionMethod, diffusionMethod } from "./diffusion_method.ts";
 
 /** Options of {@linkcode sampleDpmpp3mSde}. */
-export interface Dpmpp3mSdeOptions extends KSamplerOptions {
+export interface Dpmpp3mSdeOptions extends SamplerOptions {
   /** Noise fraction η (default 1). */
   eta?: number;
   /** Scale of the added noise (default 1). */
@@ -62,53 +58,83 @@ export async function sampleDpmpp3mSde(
   x: DeviceArray,
   grid: ArrayLike<number>,
   options: Dpmpp3mSdeOptions = {},
-): Promise<KSampleResult> {
-  const what = "Cannot sample with dpmpp_3m_sde";
-  const run = new _KRun(what, denoiser, x, grid, options);
-  const eta = _checkEta(what, options.eta);
-  const sNoise = _checkNonNegative(what, "sNoise", options.sNoise ?? 1);
-  const s = run.sigmas;
-  const xs = await run.start(x);
-  let den = run.alloc(), den1 = run.alloc(), den2 = run.alloc();
-  let h: number | undefined, h1: number | undefined, h2: number | undefined;
-  for (let i = 0; i + 1 < s.length; i++) {
-    await run.denoise(xs, s[i]!, den);
-    if (s[i + 1] === 0) {
-      await run.lc(xs, [[0, xs], [1, den]]);
-    } else {
-      const t = -Math.log(s[i]!), sn = -Math.log(s[i + 1]!);
-      h = sn - t;
-      const he = h * (eta + 1);
-      // coefficients on D, D₋₁, D₋₂
-      let cD = -Math.expm1(-he), c1 = 0, c2 = 0;
-      if (h2 !== undefined && h1 !== undefined) {
-        const r0 = h1 / h, r1 = h2 / h;
-        const phi2 = Math.expm1(-he) / he + 1, phi3 = phi2 / he - 0.5;
-        // d1_0 = (D − D₋₁)/r0, d1_1 = (D₋₁ − D₋₂)/r1
-        // d1 = d1_0 + (d1_0 − d1_1)·r0/(r0 + r1), d2 = (d1_0 − d1_1)/(r0 + r1)
-        const a = phi2 * (1 + r0 / (r0 + r1)) - phi3 / (r0 + r1); // on d1_0
-        const b = -phi2 * r0 / (r0 + r1) + phi3 / (r0 + r1); // on d1_1
-        cD += a / r0;
-        c1 += -a / r0 + b / r1;
-        c2 += -b / r1;
-      } else if (h1 !== undefined) {
-        const r = h1 / h, phi2 = Math.expm1(-he) / he + 1;
-        cD += phi2 / r;
-        c1 -= phi2 / r;
-      }
-      const terms: [number, DeviceArray][] = [[Math.exp(-he), xs], [cD, den]];
-      if (c1 !== 0) terms.push([c1, den1]);
-      if (c2 !== 0) terms.push([c2, den2]);
-      const scale = s[i + 1]! * Math.sqrt(-Math.expm1(-2 * h * eta)) * sNoise;
-      if (eta > 0 && scale > 0) {
-        await run.lcNoise(xs, terms, scale, { from: s[i]!, to: s[i + 1]! });
+): Promise<SampleResult> {
+  const run = new SampleRun("dpmpp_3m_sde", denoiser, x, grid, options, {
+    grid: "sigma",
+    query: "x0",
+    options: ["eta", "sNoise"],
+  });
+  const eta = run.nonNegative("eta", options.eta ?? 1);
+  const sNoise = run.nonNegative("sNoise", options.sNoise ?? 1);
+  return run.use(async () => {
+    const s = run.sigmas;
+    const xs = await run.start(x);
+    let den = run.alloc(), den1 = run.alloc(), den2 = run.alloc();
+    let h: number | undefined, h1: number | undefined, h2: number | undefined;
+    for (let i = 0; i + 1 < s.length; i++) {
+      await run.denoise(xs, s[i]!, den);
+      if (s[i + 1] === 0) {
+        await run.lc(xs, [[0, xs], [1, den]]);
       } else {
-        await run.lc(xs, terms);
+        const t = -Math.log(s[i]!), sn = -Math.log(s[i + 1]!);
+        h = sn - t;
+        const he = h * (eta + 1);
+        // coefficients on D, D₋₁, D₋₂
+        let cD = -Math.expm1(-he), c1 = 0, c2 = 0;
+        if (h2 !== undefined && h1 !== undefined) {
+          const r0 = h1 / h, r1 = h2 / h;
+          const phi2 = Math.expm1(-he) / he + 1, phi3 = phi2 / he - 0.5;
+          // d1_0 = (D − D₋₁)/r0, d1_1 = (D₋₁ − D₋₂)/r1
+          // d1 = d1_0 + (d1_0 − d1_1)·r0/(r0 + r1), d2 = (d1_0 − d1_1)/(r0 + r1)
+          const a = phi2 * (1 + r0 / (r0 + r1)) - phi3 / (r0 + r1); // on d1_0
+          const b = -phi2 * r0 / (r0 + r1) + phi3 / (r0 + r1); // on d1_1
+          cD += a / r0;
+          c1 += -a / r0 + b / r1;
+          c2 += -b / r1;
+        } else if (h1 !== undefined) {
+          const r = h1 / h, phi2 = Math.expm1(-he) / he + 1;
+          cD += phi2 / r;
+          c1 -= phi2 / r;
+        }
+        const terms: [number, DeviceArray][] = [[Math.exp(-he), xs], [cD, den]];
+        if (c1 !== 0) terms.push([c1, den1]);
+        if (c2 !== 0) terms.push([c2, den2]);
+        const scale = s[i + 1]! * Math.sqrt(-Math.expm1(-2 * h * eta)) * sNoise;
+        if (eta > 0 && scale > 0) {
+          await run.lcNoise(xs, terms, scale, { from: s[i]!, to: s[i + 1]! });
+        } else {
+          await run.lc(xs, terms);
+        }
       }
+      await run.endStep(i, xs, den);
+      [den, den1, den2] = [den2, den, den1];
+      [h1, h2] = [h, h1];
     }
-    await run.endStep(i, xs, den);
-    [den, den1, den2] = [den2, den, den1];
-    [h1, h2] = [h, h1];
-  }
-  return run.finish(xs);
+    return run.finish(xs);
+  });
 }
+
+/**
+ * The method object of {@linkcode sampleDpmpp3mSde} (NFE = steps).
+ *
+ * @example
+ * ```ts
+ * import { dpmpp3mSdeMethod } from "./sample_dpmpp_3m_sde.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(dpmpp3mSdeMethod.info.name, "dpmpp_3m_sde");
+ * ```
+ */
+export const dpmpp3mSdeMethod: DiffusionMethod<Dpmpp3mSdeOptions> = diffusionMethod({
+  family: "diffusion",
+  name: "dpmpp_3m_sde",
+  aliases: ["sample_dpmpp_3m_sde"],
+  summary: "DPM-Solver++(3M) SDE, k-diffusion's sample_dpmpp_3m_sde",
+  stochastic: true,
+  backends: ["cpu", "webgpu"],
+  order: 3,
+  grid: "sigma",
+  budget: "grid",
+  noise: "iid",
+  options: ["eta", "sNoise"],
+  nfe: (g) => g.points - 1,
+}, sampleDpmpp3mSde);

@@ -3,29 +3,29 @@
  * Crowson's k-diffusion (two ancestral sub-steps per step, the second using
  * the data prediction at the intermediate point; Lu et al., "DPM-Solver++",
  * 2022, §4 and Algorithm 1). Its two noise queries per step overlap, so the
- * noise must be one Brownian path: the default is {@linkcode brownianPathNoise}
- * with Philox increments on {@linkcode brownianSigmaGrid} of the grid.
+ * noise must be one Brownian path: the default is sdeno's virtual Brownian
+ * tree (`virtualBrownianTree` of solvers/sde, keyed by `key`) on
+ * `[σ_min, σ_max]` of the grid, read through {@linkcode brownianNoise} — as
+ * k-diffusion's `BrownianTreeNoiseSampler`, any interval is answered and
+ * overlapping queries are consistent.
  *
  * @module
  */
 
-import type { DeviceArray } from "../../kernels/mod.ts";
+import type { DeviceArray, Term } from "../../kernels/mod.ts";
 import { quote, SdenoRangeError } from "../../kernels/mod.ts";
 import type { Denoiser } from "../../models/denoiser.ts";
-import {
-  _ancestralStep,
-  _checkEta,
-  _checkNonNegative,
-  _KRun,
-  _sigmaFn,
-  _tFn,
-  type KSampleResult,
-  type KSamplerOptions,
-} from "./_k_common.ts";
-import { brownianPathNoise, brownianSigmaGrid } from "./noise.ts";
+import { virtualBrownianTree } from "../sde/virtual_brownian_tree.ts";
+import { ancestralStep, sigmaFn, tFn } from "./_k_steps.ts";
+import { brownianNoise } from "./noise.ts";
+import { SampleRun } from "./sample_run.ts";
+import type { SampleResult, SamplerOptions } from "./types.ts";
+import { type DiffusionMethod, diffusionMethod } from "./diffusion_method.ts";
+
+const OPTIONS = ["eta", "sNoise", "r"] as const;
 
 /** Options of {@linkcode sampleDpmppSde}. */
-export interface DpmppSdeOptions extends KSamplerOptions {
+export interface DpmppSdeOptions extends SamplerOptions {
   /** Noise fraction η (default 1). */
   eta?: number;
   /** Scale of the added noise (default 1). */
@@ -46,8 +46,8 @@ export interface DpmppSdeOptions extends KSamplerOptions {
  * @param denoiser the model; the grid is in its schedule's time (σ for EDM)
  * @param x the initial batch at `grid[0]`; not modified
  * @param grid decreasing times, usually ending in σ = 0
- * @param options `eta` (1), `sNoise` (1), `r` (½), `noise` (default: a Philox
- *   Brownian path keyed by `key`) and the common options
+ * @param options `eta` (1), `sNoise` (1), `r` (½), `noise` (default: a
+ *   virtual Brownian tree keyed by `key`) and the common options
  * @returns the samples, NFE, the model-call times and the noise calls
  * @throws {SdenoTypeError} for a wrong shape or a grid with < 2 points
  * @throws {SdenoRangeError} for a non-decreasing grid or a bad option
@@ -73,63 +73,91 @@ export async function sampleDpmppSde(
   x: DeviceArray,
   grid: ArrayLike<number>,
   options: DpmppSdeOptions = {},
-): Promise<KSampleResult> {
-  const what = "Cannot sample with dpmpp_sde";
-  const eta = _checkEta(what, options.eta);
-  const sNoise = _checkNonNegative(what, "sNoise", options.sNoise ?? 1);
+): Promise<SampleResult> {
+  const run = new SampleRun("dpmpp_sde", denoiser, x, grid, options, {
+    grid: "sigma",
+    query: "x0",
+    options: OPTIONS,
+  });
+  const eta = run.nonNegative("eta", options.eta ?? 1);
+  const sNoise = run.nonNegative("sNoise", options.sNoise ?? 1);
   const r = options.r ?? 0.5;
   if (typeof r !== "number" || !(r > 0 && r < 1)) {
-    throw new SdenoRangeError(`${what}: r must be in (0, 1), got ${quote(r)}`);
-  }
-  let run = new _KRun(what, denoiser, x, grid, options);
-  if (!options.noise && eta > 0) {
-    const noise = brownianPathNoise(
-      brownianSigmaGrid(run.sigmas, { r }),
-      options.key ? { key: options.key } : {},
-    );
-    run = new _KRun(what, denoiser, x, grid, { ...options, noise });
+    throw new SdenoRangeError(`${run.what}: r must be in (0, 1), got ${quote(r)}`);
   }
   const s = run.sigmas;
-  const xs = await run.start(x);
-  const den = run.alloc(), x2 = run.alloc(), den2 = run.alloc();
+  const positive = s.filter((v) => v > 0);
+  run.setDefaultNoise(() =>
+    brownianNoise(
+      virtualBrownianTree(run.noise.key, {
+        noiseDim: 1,
+        t0: positive[positive.length - 1]!,
+        t1: positive[0]!,
+      }),
+    )
+  );
   const fac = 1 / (2 * r);
-  const add = async (
-    out: DeviceArray,
-    terms: [number, DeviceArray][],
-    su: number,
-    from: number,
-    to: number,
-  ) => {
-    if (su > 0) await run.lcNoise(out, terms, su * sNoise, { from, to });
-    else await run.lc(out, terms);
-  };
-  for (let i = 0; i + 1 < s.length; i++) {
-    const si = s[i]!;
-    await run.denoise(xs, si, den);
-    if (s[i + 1] === 0) {
-      await run.lc(xs, [[0, xs], [1, den]]);
-    } else {
-      const t = _tFn(si), tNext = _tFn(s[i + 1]!);
-      const h = tNext - t, sm = t + h * r;
-      const st = _sigmaFn(t);
-      // stage 1
-      const [sd1, su1] = _ancestralStep(st, _sigmaFn(sm), eta);
-      const s1 = _tFn(sd1);
-      await add(x2, [[_sigmaFn(s1) / st, xs], [-Math.expm1(t - s1), den]], su1, st, _sigmaFn(sm));
-      await run.denoise(x2, _sigmaFn(sm), den2);
-      // stage 2
-      const [sd2, su2] = _ancestralStep(st, _sigmaFn(tNext), eta);
-      const t2 = _tFn(sd2);
-      const e = -Math.expm1(t - t2);
-      await add(
-        xs,
-        [[_sigmaFn(t2) / st, xs], [e * (1 - fac), den], [e * fac, den2]],
-        su2,
-        st,
-        _sigmaFn(tNext),
-      );
+  return run.use(async () => {
+    const xs = await run.start(x);
+    const den = run.alloc(), x2 = run.alloc(), den2 = run.alloc();
+    const add = async (out: DeviceArray, terms: Term[], su: number, from: number, to: number) => {
+      if (su > 0) await run.lcNoise(out, terms, su * sNoise, { from, to });
+      else await run.lc(out, terms);
+    };
+    for (let i = 0; i + 1 < s.length; i++) {
+      const si = s[i]!;
+      await run.denoise(xs, si, den);
+      if (s[i + 1] === 0) {
+        await run.lc(xs, [[0, xs], [1, den]]);
+      } else {
+        const t = tFn(si), tNext = tFn(s[i + 1]!);
+        const h = tNext - t, sm = t + h * r;
+        const st = sigmaFn(t);
+        // stage 1
+        const [sd1, su1] = ancestralStep(st, sigmaFn(sm), eta);
+        const s1 = tFn(sd1);
+        await add(x2, [[sigmaFn(s1) / st, xs], [-Math.expm1(t - s1), den]], su1, st, sigmaFn(sm));
+        await run.denoise(x2, sigmaFn(sm), den2);
+        // stage 2
+        const [sd2, su2] = ancestralStep(st, sigmaFn(tNext), eta);
+        const t2 = tFn(sd2);
+        const e = -Math.expm1(t - t2);
+        await add(
+          xs,
+          [[sigmaFn(t2) / st, xs], [e * (1 - fac), den], [e * fac, den2]],
+          su2,
+          st,
+          sigmaFn(tNext),
+        );
+      }
+      await run.endStep(i, xs, den);
     }
-    await run.endStep(i, xs, den);
-  }
-  return run.finish(xs);
+    return run.finish(xs);
+  });
 }
+
+/**
+ * The method object of {@linkcode sampleDpmppSde} (two calls per step, one
+ * for a step to σ = 0).
+ *
+ * @example
+ * ```ts
+ * import { dpmppSdeMethod } from "./sample_dpmpp_sde.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(dpmppSdeMethod.info.nfe({ points: 5, endsAtZero: true }, {}), 7);
+ * ```
+ */
+export const dpmppSdeMethod: DiffusionMethod<DpmppSdeOptions> = diffusionMethod({
+  family: "diffusion",
+  name: "dpmpp_sde",
+  aliases: ["sample_dpmpp_sde"],
+  summary: "two-stage stochastic DPM-Solver++ on a Brownian path, k-diffusion's sample_dpmpp_sde",
+  stochastic: true,
+  backends: ["cpu", "webgpu"],
+  order: 2,
+  grid: "sigma",
+  budget: "grid",
+  noise: "path",
+  options: OPTIONS,
+  nfe: (g) => 2 * (g.points - 1) - (g.endsAtZero ? 1 : 0),
+}, sampleDpmppSde);

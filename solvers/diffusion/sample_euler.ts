@@ -8,17 +8,14 @@
 
 import type { DeviceArray } from "../../kernels/mod.ts";
 import type { Denoiser } from "../../models/denoiser.ts";
-import {
-  _checkChurn,
-  _churn,
-  _KRun,
-  type ChurnOptions,
-  type KSampleResult,
-  type KSamplerOptions,
-} from "./_k_common.ts";
+import { checkChurn, churn, CHURN_OPTIONS } from "./_k_steps.ts";
+import { SampleRun } from "./sample_run.ts";
+import type { SampleResult, SamplerOptions } from "./types.ts";
+import { type DiffusionMethod, diffusionMethod } from "./diffusion_method.ts";
+import type { ChurnOptions } from "./churn_options.ts";
 
 /** Options of {@linkcode sampleEuler}: churn (default off) and the common ones. */
-export interface EulerOptions extends KSamplerOptions, ChurnOptions {}
+export interface EulerOptions extends SamplerOptions, ChurnOptions {}
 
 /**
  * Euler sampler: `x ← x + d·(σᵢ₊₁ − σ̂ᵢ)` with `d = (x − D(x, σ̂ᵢ))/σ̂ᵢ`, one
@@ -29,7 +26,7 @@ export interface EulerOptions extends KSamplerOptions, ChurnOptions {}
  * @param denoiser the model; the grid is in its schedule's time (σ for EDM)
  * @param x the initial batch at `grid[0]` (e.g. σ_max·z); not modified
  * @param grid decreasing times, usually ending in σ = 0 ({@linkcode karrasSigmas})
- * @param options churn, noise, backend, onStep, checkFinite
+ * @param options churn and the common options
  * @returns the samples, NFE, the model-call times and the noise calls
  * @throws {SdenoTypeError} for a wrong shape or a grid with < 2 points
  * @throws {SdenoRangeError} for a non-decreasing grid or a bad option
@@ -56,19 +53,49 @@ export async function sampleEuler(
   x: DeviceArray,
   grid: ArrayLike<number>,
   options: EulerOptions = {},
-): Promise<KSampleResult> {
-  const what = "Cannot sample with euler";
-  const run = new _KRun(what, denoiser, x, grid, options);
-  const churn = _checkChurn(what, options);
-  const s = run.sigmas;
-  const xs = await run.start(x);
-  const den = run.alloc();
-  for (let i = 0; i + 1 < s.length; i++) {
-    const sh = await _churn(run, xs, i, churn);
-    await run.denoise(xs, sh, den);
-    const c = (s[i + 1]! - sh) / sh;
-    await run.lc(xs, [[1 + c, xs], [-c, den]]);
-    await run.endStep(i, xs, den);
-  }
-  return run.finish(xs);
+): Promise<SampleResult> {
+  const run = new SampleRun("euler", denoiser, x, grid, options, {
+    grid: "sigma",
+    query: "x0",
+    options: CHURN_OPTIONS,
+  });
+  const karras = checkChurn(run, options);
+  return run.use(async () => {
+    const s = run.sigmas;
+    const xs = await run.start(x);
+    const den = run.alloc();
+    for (let i = 0; i + 1 < s.length; i++) {
+      const sh = await churn(run, xs, i, karras);
+      await run.denoise(xs, sh, den);
+      const c = (s[i + 1]! - sh) / sh;
+      await run.lc(xs, [[1 + c, xs], [-c, den]]);
+      await run.endStep(i, xs, den);
+    }
+    return run.finish(xs);
+  });
 }
+
+/**
+ * The method object of {@linkcode sampleEuler} (NFE = steps).
+ *
+ * @example
+ * ```ts
+ * import { eulerMethod } from "./sample_euler.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(eulerMethod.info.name, "euler");
+ * ```
+ */
+export const eulerMethod: DiffusionMethod<EulerOptions> = diffusionMethod({
+  family: "diffusion",
+  name: "euler",
+  aliases: ["sample_euler"],
+  summary: "Euler steps on the probability-flow ODE with Karras churn, k-diffusion's sample_euler",
+  stochastic: false,
+  backends: ["cpu", "webgpu"],
+  order: 1,
+  grid: "sigma",
+  budget: "grid",
+  noise: "iid",
+  options: CHURN_OPTIONS,
+  nfe: (g) => g.points - 1,
+}, sampleEuler);

@@ -9,17 +9,13 @@
 
 import type { DeviceArray } from "../../kernels/mod.ts";
 import type { Denoiser } from "../../models/denoiser.ts";
-import {
-  _ancestralStep,
-  _checkEta,
-  _checkNonNegative,
-  _KRun,
-  type KSampleResult,
-  type KSamplerOptions,
-} from "./_k_common.ts";
+import { ancestralStep } from "./_k_steps.ts";
+import { SampleRun } from "./sample_run.ts";
+import type { SampleResult, SamplerOptions } from "./types.ts";
+import { type DiffusionMethod, diffusionMethod } from "./diffusion_method.ts";
 
 /** Options of the ancestral samplers. */
-export interface AncestralOptions extends KSamplerOptions {
+export interface AncestralOptions extends SamplerOptions {
   /** Noise fraction η (default 1; 0 makes the sampler deterministic). */
   eta?: number;
   /** Scale of the added noise (default 1). */
@@ -62,25 +58,55 @@ export async function sampleEulerAncestral(
   x: DeviceArray,
   grid: ArrayLike<number>,
   options: AncestralOptions = {},
-): Promise<KSampleResult> {
-  const what = "Cannot sample with euler_ancestral";
-  const run = new _KRun(what, denoiser, x, grid, options);
-  const eta = _checkEta(what, options.eta);
-  const sNoise = _checkNonNegative(what, "sNoise", options.sNoise ?? 1);
-  const s = run.sigmas;
-  const xs = await run.start(x);
-  const den = run.alloc();
-  for (let i = 0; i + 1 < s.length; i++) {
-    await run.denoise(xs, s[i]!, den);
-    const [down, up] = _ancestralStep(s[i]!, s[i + 1]!, eta);
-    const c = (down - s[i]!) / s[i]!;
-    const terms: [number, DeviceArray][] = [[1 + c, xs], [-c, den]];
-    if (s[i + 1]! > 0 && up > 0) {
-      await run.lcNoise(xs, terms, up * sNoise, { from: s[i]!, to: s[i + 1]! });
-    } else {
-      await run.lc(xs, terms);
+): Promise<SampleResult> {
+  const run = new SampleRun("euler_ancestral", denoiser, x, grid, options, {
+    grid: "sigma",
+    query: "x0",
+    options: ["eta", "sNoise"],
+  });
+  const eta = run.nonNegative("eta", options.eta ?? 1);
+  const sNoise = run.nonNegative("sNoise", options.sNoise ?? 1);
+  return run.use(async () => {
+    const s = run.sigmas;
+    const xs = await run.start(x);
+    const den = run.alloc();
+    for (let i = 0; i + 1 < s.length; i++) {
+      await run.denoise(xs, s[i]!, den);
+      const [down, up] = ancestralStep(s[i]!, s[i + 1]!, eta);
+      const c = (down - s[i]!) / s[i]!;
+      const terms: [number, DeviceArray][] = [[1 + c, xs], [-c, den]];
+      if (s[i + 1]! > 0 && up > 0) {
+        await run.lcNoise(xs, terms, up * sNoise, { from: s[i]!, to: s[i + 1]! });
+      } else {
+        await run.lc(xs, terms);
+      }
+      await run.endStep(i, xs, den);
     }
-    await run.endStep(i, xs, den);
-  }
-  return run.finish(xs);
+    return run.finish(xs);
+  });
 }
+
+/**
+ * The method object of {@linkcode sampleEulerAncestral} (NFE = steps).
+ *
+ * @example
+ * ```ts
+ * import { eulerAncestralMethod } from "./sample_euler_ancestral.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(eulerAncestralMethod.info.name, "euler_ancestral");
+ * ```
+ */
+export const eulerAncestralMethod: DiffusionMethod<AncestralOptions> = diffusionMethod({
+  family: "diffusion",
+  name: "euler_ancestral",
+  aliases: ["sample_euler_ancestral", "euler_a"],
+  summary: "ancestral Euler steps with noise fraction η, k-diffusion's sample_euler_ancestral",
+  stochastic: true,
+  backends: ["cpu", "webgpu"],
+  order: 1,
+  grid: "sigma",
+  budget: "grid",
+  noise: "iid",
+  options: ["eta", "sNoise"],
+  nfe: (g) => g.points - 1,
+}, sampleEulerAncestral);

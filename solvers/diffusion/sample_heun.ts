@@ -8,17 +8,14 @@
 
 import type { DeviceArray } from "../../kernels/mod.ts";
 import type { Denoiser } from "../../models/denoiser.ts";
-import {
-  _checkChurn,
-  _churn,
-  _KRun,
-  type ChurnOptions,
-  type KSampleResult,
-  type KSamplerOptions,
-} from "./_k_common.ts";
+import { checkChurn, churn, CHURN_OPTIONS } from "./_k_steps.ts";
+import { SampleRun } from "./sample_run.ts";
+import type { SampleResult, SamplerOptions } from "./types.ts";
+import { type DiffusionMethod, diffusionMethod } from "./diffusion_method.ts";
+import type { ChurnOptions } from "./churn_options.ts";
 
 /** Options of {@linkcode sampleHeun}: churn (default off) and the common ones. */
-export interface HeunOptions extends KSamplerOptions, ChurnOptions {}
+export interface HeunOptions extends SamplerOptions, ChurnOptions {}
 
 /**
  * Heun sampler: `x₂ = x + d·Δσ`, `d₂ = (x₂ − D(x₂, σᵢ₊₁))/σᵢ₊₁`,
@@ -29,7 +26,7 @@ export interface HeunOptions extends KSamplerOptions, ChurnOptions {}
  * @param denoiser the model; the grid is in its schedule's time (σ for EDM)
  * @param x the initial batch at `grid[0]`; not modified
  * @param grid decreasing times, usually ending in σ = 0
- * @param options churn, noise, backend, onStep, checkFinite
+ * @param options churn and the common options
  * @returns the samples, NFE, the model-call times and the noise calls
  * @throws {SdenoTypeError} for a wrong shape or a grid with < 2 points
  * @throws {SdenoRangeError} for a non-decreasing grid or a bad option
@@ -56,26 +53,57 @@ export async function sampleHeun(
   x: DeviceArray,
   grid: ArrayLike<number>,
   options: HeunOptions = {},
-): Promise<KSampleResult> {
-  const what = "Cannot sample with heun";
-  const run = new _KRun(what, denoiser, x, grid, options);
-  const churn = _checkChurn(what, options);
-  const s = run.sigmas;
-  const xs = await run.start(x);
-  const den = run.alloc(), x2 = run.alloc(), den2 = run.alloc();
-  for (let i = 0; i + 1 < s.length; i++) {
-    const sh = await _churn(run, xs, i, churn);
-    await run.denoise(xs, sh, den);
-    const dt = s[i + 1]! - sh, c = dt / sh;
-    if (s[i + 1] === 0) {
-      await run.lc(xs, [[1 + c, xs], [-c, den]]);
-    } else {
-      await run.lc(x2, [[1 + c, xs], [-c, den]]);
-      await run.denoise(x2, s[i + 1]!, den2);
-      const c2 = dt / s[i + 1]!;
-      await run.lc(xs, [[1 + c / 2, xs], [-c / 2, den], [c2 / 2, x2], [-c2 / 2, den2]]);
+): Promise<SampleResult> {
+  const run = new SampleRun("heun", denoiser, x, grid, options, {
+    grid: "sigma",
+    query: "x0",
+    options: CHURN_OPTIONS,
+  });
+  const karras = checkChurn(run, options);
+  return run.use(async () => {
+    const s = run.sigmas;
+    const xs = await run.start(x);
+    const den = run.alloc(), x2 = run.alloc(), den2 = run.alloc();
+    for (let i = 0; i + 1 < s.length; i++) {
+      const sh = await churn(run, xs, i, karras);
+      await run.denoise(xs, sh, den);
+      const dt = s[i + 1]! - sh, c = dt / sh;
+      if (s[i + 1] === 0) {
+        await run.lc(xs, [[1 + c, xs], [-c, den]]);
+      } else {
+        await run.lc(x2, [[1 + c, xs], [-c, den]]);
+        await run.denoise(x2, s[i + 1]!, den2);
+        const c2 = dt / s[i + 1]!;
+        await run.lc(xs, [[1 + c / 2, xs], [-c / 2, den], [c2 / 2, x2], [-c2 / 2, den2]]);
+      }
+      await run.endStep(i, xs, den);
     }
-    await run.endStep(i, xs, den);
-  }
-  return run.finish(xs);
+    return run.finish(xs);
+  });
 }
+
+/**
+ * The method object of {@linkcode sampleHeun} (two calls per step, one for a step to σ = 0).
+ *
+ * @example
+ * ```ts
+ * import { heunMethod } from "./sample_heun.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(heunMethod.info.name, "heun");
+ * ```
+ */
+export const heunMethod: DiffusionMethod<HeunOptions> = diffusionMethod({
+  family: "diffusion",
+  name: "heun",
+  aliases: ["sample_heun"],
+  summary:
+    "Heun's second-order steps with Karras churn (Karras et al. 2022, Alg. 2), k-diffusion's sample_heun",
+  stochastic: false,
+  backends: ["cpu", "webgpu"],
+  order: 2,
+  grid: "sigma",
+  budget: "grid",
+  noise: "iid",
+  options: CHURN_OPTIONS,
+  nfe: (g) => 2 * (g.points - 1) - (g.endsAtZero ? 1 : 0),
+}, sampleHeun);

@@ -8,12 +8,13 @@
  */
 
 import type { DeviceArray } from "../../kernels/mod.ts";
-import { checkInteger } from "../../kernels/mod.ts";
 import type { Denoiser } from "../../models/denoiser.ts";
-import { _KRun, type KSampleResult, type KSamplerOptions } from "./_k_common.ts";
+import { SampleRun } from "./sample_run.ts";
+import type { SampleResult, SamplerOptions } from "./types.ts";
+import { type DiffusionMethod, diffusionMethod } from "./diffusion_method.ts";
 
 /** Options of {@linkcode sampleLms}. */
-export interface LmsOptions extends KSamplerOptions {
+export interface LmsOptions extends SamplerOptions {
   /** Maximal order (number of derivatives kept), default 4 (k-diffusion's). */
   order?: number;
 }
@@ -26,10 +27,8 @@ const GL_W = [5 / 9, 8 / 9, 5 / 9];
  * `∫_{tᵢ}^{tᵢ₊₁} Π_{k≠j, k<order} (τ − t_{i−k})/(t_{i−j} − t_{i−k}) dτ`, k-diffusion's
  * `linear_multistep_coeff` (there by `scipy.integrate.quad`; here exactly,
  * by Gauss–Legendre on the polynomial).
- *
- * @internal
  */
-export function _lmsCoefficient(order: number, t: readonly number[], i: number, j: number): number {
+function lmsCoefficient(order: number, t: readonly number[], i: number, j: number): number {
   const a = t[i]!, b = t[i + 1]!;
   let sum = 0;
   for (let q = 0; q < 3; q++) {
@@ -79,25 +78,56 @@ export async function sampleLms(
   x: DeviceArray,
   grid: ArrayLike<number>,
   options: LmsOptions = {},
-): Promise<KSampleResult> {
-  const what = "Cannot sample with lms";
-  const run = new _KRun(what, denoiser, x, grid, options);
-  const order = checkInteger(what, "order", options.order ?? 4, 1, 6);
-  const s = run.sigmas;
-  const xs = await run.start(x);
-  const den = run.alloc();
-  const ds = Array.from({ length: order }, () => run.alloc());
-  for (let i = 0; i + 1 < s.length; i++) {
-    await run.denoise(xs, s[i]!, den);
-    const di = ds[i % order]!;
-    await run.lc(di, [[1 / s[i]!, xs], [-1 / s[i]!, den]]);
-    const cur = Math.min(i + 1, order);
-    const terms: [number, DeviceArray][] = [[1, xs]];
-    for (let j = 0; j < cur; j++) {
-      terms.push([_lmsCoefficient(cur, s, i, j), ds[(i - j) % order]!]);
+): Promise<SampleResult> {
+  const run = new SampleRun("lms", denoiser, x, grid, options, {
+    grid: "sigma",
+    query: "x0",
+    options: ["order"],
+  });
+  const order = run.integer("order", options.order ?? 4, 1, 6);
+  return run.use(async () => {
+    const s = run.sigmas;
+    const xs = await run.start(x);
+    const den = run.alloc();
+    const ds = Array.from({ length: order }, () => run.alloc());
+    for (let i = 0; i + 1 < s.length; i++) {
+      await run.denoise(xs, s[i]!, den);
+      const di = ds[i % order]!;
+      await run.lc(di, [[1 / s[i]!, xs], [-1 / s[i]!, den]]);
+      const cur = Math.min(i + 1, order);
+      const terms: [number, DeviceArray][] = [[1, xs]];
+      for (let j = 0; j < cur; j++) {
+        terms.push([lmsCoefficient(cur, s, i, j), ds[(i - j) % order]!]);
+      }
+      await run.lc(xs, terms);
+      await run.endStep(i, xs, den);
     }
-    await run.lc(xs, terms);
-    await run.endStep(i, xs, den);
-  }
-  return run.finish(xs);
+    return run.finish(xs);
+  });
 }
+
+/**
+ * The method object of {@linkcode sampleLms} (NFE = steps).
+ *
+ * @example
+ * ```ts
+ * import { lmsMethod } from "./sample_lms.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(lmsMethod.info.name, "lms");
+ * ```
+ */
+export const lmsMethod: DiffusionMethod<LmsOptions> = diffusionMethod({
+  family: "diffusion",
+  name: "lms",
+  aliases: ["sample_lms"],
+  summary:
+    "linear multistep (Adams-Bashforth in σ, order ≤ 4 by default), k-diffusion's sample_lms",
+  stochastic: false,
+  backends: ["cpu", "webgpu"],
+  order: 4,
+  grid: "sigma",
+  budget: "grid",
+  noise: "iid",
+  options: ["order"],
+  nfe: (g) => g.points - 1,
+}, sampleLms);

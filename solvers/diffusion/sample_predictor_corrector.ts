@@ -14,13 +14,16 @@
  * @module
  */
 
-import type { DeviceArray } from "../../kernels/mod.ts";
-import { checkInteger, quote, SdenoRangeError } from "../../kernels/mod.ts";
+import type { DeviceArray, Term } from "../../kernels/mod.ts";
 import type { Denoiser } from "../../models/denoiser.ts";
-import { _KRun, type KSampleResult, type KSamplerOptions } from "./_k_common.ts";
+import { SampleRun } from "./sample_run.ts";
+import type { SampleResult, SamplerOptions } from "./types.ts";
+import { type DiffusionMethod, diffusionMethod } from "./diffusion_method.ts";
+
+const OPTIONS = ["snr", "correctorSteps", "denoise"] as const;
 
 /** Options of {@linkcode samplePredictorCorrector}. */
-export interface PredictorCorrectorOptions extends KSamplerOptions {
+export interface PredictorCorrectorOptions extends SamplerOptions {
   /** Target signal-to-noise ratio r of the Langevin corrector (default 0.16, Song's VE setting). */
   snr?: number;
   /** Corrector steps M per noise level (default 1; 0 gives the predictor alone). */
@@ -59,7 +62,7 @@ export interface PredictorCorrectorOptions extends KSamplerOptions {
  *
  * @example Two model calls per step with one corrector step
  * ```ts
- * import { samplePredictorCorrector } from "./pc_sampler.ts";
+ * import { samplePredictorCorrector } from "./sample_predictor_corrector.ts";
  * import { karrasSigmas } from "./k_sigmas.ts";
  * import { gaussianMixture } from "../../models/gaussian_mixture.ts";
  * import { edmSchedule } from "../../processes/edm_schedule.ts";
@@ -77,40 +80,71 @@ export async function samplePredictorCorrector(
   x: DeviceArray,
   grid: ArrayLike<number>,
   options: PredictorCorrectorOptions = {},
-): Promise<KSampleResult> {
-  const what = "Cannot sample with the predictor-corrector sampler";
-  const run = new _KRun(what, denoiser, x, grid, options);
-  const snr = options.snr ?? 0.16;
-  if (typeof snr !== "number" || !(snr > 0) || !Number.isFinite(snr)) {
-    throw new SdenoRangeError(`${what}: snr must be a positive number, got ${quote(snr)}`);
-  }
-  const m = checkInteger(what, "correctorSteps", options.correctorSteps ?? 1, 0, 1000);
+): Promise<SampleResult> {
+  const run = new SampleRun("the predictor-corrector sampler", denoiser, x, grid, options, {
+    grid: "sigma",
+    query: "x0",
+    options: OPTIONS,
+  });
+  const snr = run.positive("snr", options.snr ?? 0.16);
+  const m = run.integer("correctorSteps", options.correctorSteps ?? 1, 0, 1000);
   const denoise = options.denoise ?? true;
   const s = run.sigmas;
-  const rows = run.n / denoiser.dim;
-  const xs = await run.start(x);
-  const den = run.alloc(), score = run.alloc(), z = run.alloc();
-  const rmsNorm = async (a: DeviceArray) =>
-    Math.sqrt((await run.backend.columnStats(a, 1)).sumSq[0]! / rows);
-  for (let i = 0; i + 1 < s.length; i++) {
-    const si = s[i]!, next = s[i + 1]!;
-    for (let j = 0; j < m; j++) {
+  const rows = run.length / run.dim;
+  return run.use(async () => {
+    const xs = await run.start(x);
+    const den = run.alloc(), score = run.alloc(), z = run.alloc();
+    const rmsNorm = async (a: DeviceArray) =>
+      Math.sqrt((await run.backend.columnStats(a, 1)).sumSq[0]! / rows);
+    for (let i = 0; i + 1 < s.length; i++) {
+      const si = s[i]!, next = s[i + 1]!;
+      for (let j = 0; j < m; j++) {
+        await run.denoise(xs, si, den);
+        await run.lc(score, [[1 / (si * si), den], [-1 / (si * si), xs]]);
+        await run.drawNoise(z, { from: si, to: si });
+        const zn = await rmsNorm(z), sn = await rmsNorm(score);
+        const eps = sn > 0 ? 2 * (snr * zn / sn) ** 2 : 0;
+        await run.lc(xs, [[1, xs], [eps, score], [Math.sqrt(2 * eps), z]]);
+      }
       await run.denoise(xs, si, den);
-      await run.lc(score, [[1 / (si * si), den], [-1 / (si * si), xs]]);
-      await run.drawNoise(z, { from: si, to: si });
-      const zn = await rmsNorm(z), sn = await rmsNorm(score);
-      const eps = sn > 0 ? 2 * (snr * zn / sn) ** 2 : 0;
-      await run.lc(xs, [[1, xs], [eps, score], [Math.sqrt(2 * eps), z]]);
+      const g2 = si * si - next * next;
+      // x + g²·(D − x)/σ²
+      const c = g2 / (si * si);
+      const terms: Term[] = [[1 - c, xs], [c, den]];
+      const last = i + 2 === s.length;
+      if (last && denoise) await run.lc(xs, terms);
+      else await run.lcNoise(xs, terms, Math.sqrt(g2), { from: si, to: next });
+      await run.endStep(i, xs, den);
     }
-    await run.denoise(xs, si, den);
-    const g2 = si * si - next * next;
-    // x + g²·(D − x)/σ²
-    const c = g2 / (si * si);
-    const terms: [number, DeviceArray][] = [[1 - c, xs], [c, den]];
-    const last = i + 2 === s.length;
-    if (last && denoise) await run.lc(xs, terms);
-    else await run.lcNoise(xs, terms, Math.sqrt(g2), { from: si, to: next });
-    await run.endStep(i, xs, den);
-  }
-  return run.finish(xs);
+    return run.finish(xs);
+  });
 }
+
+/**
+ * The method object of {@linkcode samplePredictorCorrector}: `correctorSteps + 1`
+ * calls per step.
+ *
+ * @example
+ * ```ts
+ * import { predictorCorrectorMethod } from "./sample_predictor_corrector.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(predictorCorrectorMethod.info.nfe({ points: 11, endsAtZero: true }, {}), 20);
+ * ```
+ */
+export const predictorCorrectorMethod: DiffusionMethod<PredictorCorrectorOptions> = diffusionMethod(
+  {
+    family: "diffusion",
+    name: "pc",
+    aliases: ["predictor_corrector", "sample_predictor_corrector"],
+    summary: "reverse-diffusion predictor + Langevin corrector (Song et al., ICLR 2021, §4.2)",
+    stochastic: true,
+    backends: ["cpu", "webgpu"],
+    order: 1,
+    grid: "sigma",
+    budget: "grid",
+    noise: "iid",
+    options: OPTIONS,
+    nfe: (g, o) => (g.points - 1) * (((o.correctorSteps as number | undefined) ?? 1) + 1),
+  },
+  samplePredictorCorrector,
+);

@@ -10,7 +10,7 @@
 import type { NoiseSchedule } from "../../processes/noise_schedule.ts";
 import { _linspace } from "../../processes/_schedule_math.ts";
 import { checkFinite, checkInteger, quote, SdenoRangeError } from "../../kernels/errors.ts";
-import { _checkGrid, _defaultTEnd } from "./_grid.ts";
+import { checkGrid, defaultTEnd } from "./_grid.ts";
 
 /**
  * How the grid is spaced:
@@ -78,14 +78,16 @@ export function timeGrid(
 ): number[] {
   const what = "Cannot build the time grid";
   if (typeof steps !== "number") {
-    const list = Array.from(steps);
-    _checkGrid(schedule, list, what, { allowZeroEnd: options.appendZero === true });
-    return list;
+    return checkGrid(what, schedule, steps, {
+      convention: "time",
+      interval: false,
+      allowZeroEnd: options.appendZero === true,
+    });
   }
   const n = checkInteger(what, "steps", steps, 1);
   const kind = options.kind ?? "uniform";
   const tT = checkFinite(what, "tStart", options.tStart ?? schedule.tMax);
-  const t0 = checkFinite(what, "tEnd", options.tEnd ?? _defaultTEnd(schedule));
+  const t0 = checkFinite(what, "tEnd", options.tEnd ?? defaultTEnd(schedule));
   if (!(tT > t0)) {
     throw new SdenoRangeError(`${what}: tStart must exceed tEnd, got ${quote([tT, t0])}`);
   }

@@ -19,21 +19,12 @@
  */
 
 import type { DeviceArray, Term } from "../../kernels/mod.ts";
-import { SdenoRangeError } from "../../kernels/mod.ts";
-import type { Denoiser, PredictionKind } from "../../models/denoiser.ts";
-import type { NoiseSchedule } from "../../processes/noise_schedule.ts";
+import type { Denoiser } from "../../models/denoiser.ts";
 import type { SampleResult, SamplerOptions } from "./types.ts";
-import { _checkGrid } from "./_grid.ts";
-import {
-  _checkChoice,
-  _checkFiniteArray,
-  _ModelCaller,
-  _setup,
-  type X0Corrector,
-  type XtCorrector,
-} from "./_model.ts";
+import { type GridPoint, SampleRun } from "./sample_run.ts";
+import { type DiffusionMethod, diffusionMethod } from "./diffusion_method.ts";
 
-/** Options of {@linkcode uniPC}. */
+/** Options of {@linkcode uniPc}. */
 export interface UniPcOptions extends SamplerOptions {
   /** Order 1–3 (default 2, as the reference's `sample`). */
   order?: number;
@@ -50,28 +41,16 @@ export interface UniPcOptions extends SamplerOptions {
   finalCorrector?: boolean;
   /** After the last step, x = data prediction at the last time (one more call; default false). */
   denoiseToZero?: boolean;
-  /** Applied to every data prediction. */
-  correctX0?: X0Corrector;
-  /** Applied to x after every step. */
-  correctXt?: XtCorrector;
-  /** Kind requested from the denoiser (default `eps`, converted as x₀ = (x − σ ε̂)/α). */
-  query?: PredictionKind;
-  /** Check for NaN/Inf after every step (default true). */
-  checkFinite?: boolean;
 }
 
-interface Pt {
-  t: number;
-  la: number;
-  lam: number;
-  alpha: number;
-  sigma: number;
-}
-
-function point(s: NoiseSchedule, t: number): Pt {
-  const la = s.logAlpha(t);
-  return { t, la, lam: s.logSnr(t), alpha: Math.exp(la), sigma: s.sigma(t) };
-}
+const OPTIONS = [
+  "order",
+  "variant",
+  "prediction",
+  "lowerOrderFinal",
+  "finalCorrector",
+  "denoiseToZero",
+] as const;
 
 /** Solves the small dense system A x = b by Gaussian elimination with partial pivoting. */
 function solve(a: number[][], b: number[]): number[] {
@@ -118,7 +97,7 @@ function solve(a: number[][], b: number[]): number[] {
  *
  * @example UniPC-2 and the exact flow of a Gaussian
  * ```ts
- * import { uniPC } from "./unipc.ts";
+ * import { uniPc } from "./unipc.ts";
  * import { timeGrid } from "./time_grids.ts";
  * import { gaussianMixture } from "../../models/gaussian_mixture.ts";
  * import { vpLinearSchedule } from "../../processes/vp_linear_schedule.ts";
@@ -128,7 +107,7 @@ function solve(a: number[][], b: number[]): number[] {
  * const gm = gaussianMixture({ weights: [1], means: [[0]], variances: [[0.25]] }, s);
  * const b = await createBackend("cpu");
  * const grid = timeGrid(s, 20, { kind: "logSNR" });
- * const out = await uniPC(gm, b.upload([1]), grid);
+ * const out = await uniPc(gm, b.upload([1]), grid);
  * // the flow scales x by sqrt(α²v + σ²) / sqrt(α_T²v + σ_T²)
  * const sd = (t: number) => Math.sqrt(s.alpha(t) ** 2 * 0.25 + s.sigma(t) ** 2);
  * const exact = sd(grid[20]!) / sd(grid[0]!);
@@ -136,56 +115,33 @@ function solve(a: number[][], b: number[]): number[] {
  * assert.equal(out.nfe, 20);
  * ```
  */
-export async function uniPC(
+export async function uniPc(
   denoiser: Denoiser,
   x: DeviceArray,
   grid: ArrayLike<number>,
   options: UniPcOptions = {},
 ): Promise<SampleResult> {
-  const what = "Cannot sample with UniPC";
-  const backend = _setup(denoiser, x, options, what);
-  const schedule = denoiser.schedule;
-  _checkGrid(schedule, grid, what, {});
-  const order = _checkChoice(what, "order", options.order ?? 2, [1, 2, 3]);
-  const variant = _checkChoice(what, "variant", options.variant ?? "bh1", ["bh1", "bh2"] as const);
-  const data = _checkChoice(
-    what,
-    "prediction",
-    options.prediction ?? "data",
-    [
-      "data",
-      "noise",
-    ] as const,
-  ) === "data";
-  const steps = grid.length - 1;
-  if (steps < order) {
-    throw new SdenoRangeError(
-      `${what}: order ${order} needs at least ${order} steps, got ${steps}`,
-    );
-  }
+  const run = new SampleRun("UniPC", denoiser, x, grid, options, {
+    grid: "time",
+    query: "eps",
+    options: OPTIONS,
+  });
+  const order = run.choice("order", options.order ?? 2, [1, 2, 3]);
+  const variant = run.choice("variant", options.variant ?? "bh1", ["bh1", "bh2"] as const);
+  const data =
+    run.choice("prediction", options.prediction ?? "data", ["data", "noise"] as const) ===
+      "data";
+  run.needSteps(order, `order ${order}`);
+  const steps = run.times.length - 1;
   const lof = options.lowerOrderFinal ?? true;
-  const check = options.checkFinite ?? true;
-  const model = new _ModelCaller(denoiser, backend, {
-    target: data ? "x0" : "eps",
-    query: options.query ?? "eps",
-    correctX0: options.correctX0,
-    checkFinite: check,
-  }, what);
-  const n = x.length;
-  const cur = backend.zeros(n);
-  await backend.lincomb(cur, [[1, x]]);
-  const pts = Array.from(grid, (t) => point(schedule, t));
-  const scratch: DeviceArray[] = [];
-  const buf = () => {
-    const a = backend.zeros(n);
-    scratch.push(a);
-    return a;
-  };
-  try {
+  const target = data ? "x0" : "eps";
+  const pts = run.points;
+  return run.use(async () => {
+    const cur = await run.start(x);
+    const buf = () => run.alloc();
     const hist: DeviceArray[] = [buf()];
-    const hp: Pt[] = [pts[0]!];
-    model.step = 0;
-    await model.eval(cur, pts[0]!.t, hist[0]!);
+    const hp: GridPoint[] = [pts[0]!];
+    await run.model(cur, pts[0]!, hist[0]!, target);
     const pred = buf();
     let spare: DeviceArray | undefined = buf();
     for (let i = 1; i <= steps; i++) {
@@ -229,37 +185,23 @@ export async function uniPC(
         return out;
       };
       const rhoP = p === 1 ? [] : p === 2 ? [0.5] : solve(R.slice(0, p - 1), bv.slice(0, p - 1));
-      model.step = i - 1;
       let mt: DeviceArray | undefined;
       if (useCorrector) {
-        await backend.lincomb(pred, terms(rhoP));
+        await run.lc(pred, terms(rhoP));
         mt = spare ?? buf();
         spare = undefined;
-        await model.eval(pred, t.t, mt);
+        await run.model(pred, t, mt, target);
         const rhoC = p === 1 ? [0.5] : solve(R, bv);
-        await backend.lincomb(cur, terms(rhoC.slice(0, p - 1), { coef: rhoC[p - 1]!, m: mt }));
+        await run.lc(cur, terms(rhoC.slice(0, p - 1), { coef: rhoC[p - 1]!, m: mt }));
       } else {
-        await backend.lincomb(cur, terms(rhoP));
+        await run.lc(cur, terms(rhoP));
       }
-      if (options.correctXt) await options.correctXt(backend, cur, { t: t.t, step: i });
-      if (check) {
-        await _checkFiniteArray(backend, cur, what, { step: i - 1, time: t.t, quantity: "x" });
-      }
-      if (options.onStep) {
-        await options.onStep({
-          i: i - 1,
-          t: p0.t,
-          tNext: t.t,
-          x: cur,
-          x0Hat: data ? hist[k - 1] : undefined,
-        });
-      }
+      await run.endStep(i - 1, cur, data ? hist[k - 1] : undefined, { t: p0.t, tNext: t.t });
       if (i < steps) {
         if (!mt) {
           mt = spare ?? buf();
           spare = undefined;
-          model.step = i;
-          await model.eval(cur, t.t, mt);
+          await run.model(cur, t, mt, target);
         }
         if (hist.length >= order) {
           spare = hist.shift();
@@ -270,21 +212,39 @@ export async function uniPC(
       }
     }
     if (options.denoiseToZero) {
-      const tEnd = pts[steps]!.t;
+      const end = pts[steps]!;
       const d = buf();
-      model.step = steps;
-      await model.data(cur, tEnd, d);
-      await backend.lincomb(cur, [[1, d]]);
-      if (check) {
-        await _checkFiniteArray(backend, cur, what, { step: steps, time: 0, quantity: "x" });
-      }
-      if (options.onStep) await options.onStep({ i: steps, t: tEnd, tNext: 0, x: cur, x0Hat: d });
+      await run.model(cur, end, d, "x0");
+      await run.lc(cur, [[1, d]]);
+      await run.endStep(steps, cur, d, { t: end.t, tNext: 0 });
     }
-  } catch (err) {
-    backend.release(cur);
-    throw err;
-  } finally {
-    for (const a of scratch) backend.release(a);
-  }
-  return { x: cur, nfe: model.times.length, modelTimes: model.times };
+    return run.finish(cur, pts[steps]!.t);
+  });
 }
+
+/**
+ * The method object of {@linkcode uniPc}: NFE = steps, plus one with
+ * `finalCorrector` and one with `denoiseToZero`.
+ *
+ * @example
+ * ```ts
+ * import { uniPcMethod } from "./unipc.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(uniPcMethod.info.nfe({ points: 7, endsAtZero: false }, { finalCorrector: true }), 7);
+ * ```
+ */
+export const uniPcMethod: DiffusionMethod<UniPcOptions> = diffusionMethod({
+  family: "diffusion",
+  name: "unipc",
+  aliases: ["uni_pc", "unipc_multistep"],
+  summary: "UniPC-p with the UniC corrector, bh1 or bh2 (Zhao et al., NeurIPS 2023)",
+  stochastic: false,
+  backends: ["cpu", "webgpu"],
+  order: 2,
+  grid: "time",
+  budget: "grid",
+  noise: "iid",
+  options: OPTIONS,
+  nfe: (g, o) =>
+    g.points - 1 + (o.finalCorrector === true ? 1 : 0) + (o.denoiseToZero === true ? 1 : 0),
+}, uniPc);

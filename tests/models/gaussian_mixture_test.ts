@@ -39,9 +39,9 @@ Deno.test("gaussianMixture() satisfies x = α x̂₀ + σ ε̂ and ε̂ = −σ 
   for (const t of [0.01, 0.3, 0.9]) {
     const x = b.upload(pts.flat());
     const x0 = b.zeros(8), eps = b.zeros(8), score = b.zeros(8);
-    await gm.predict(b, x, t, "x0", x0);
-    await gm.predict(b, x, t, "eps", eps);
-    await gm.predict(b, x, t, "score", score);
+    await gm.predict(x, t, x0, { kind: "x0" });
+    await gm.predict(x, t, eps, { kind: "eps" });
+    await gm.predict(x, t, score, { kind: "score" });
     const [X0, E, S] = [await b.download(x0), await b.download(eps), await b.download(score)];
     const a = schedule.alpha(t), s = schedule.sigma(t);
     for (let i = 0; i < 8; i++) {
@@ -71,8 +71,8 @@ Deno.test(
     const cpu = await createBackend("cpu");
     const pts = Float64Array.from({ length: 200 }, (_, i) => 3 * Math.sin(1.7 * i));
     const outC = cpu.zeros(200), outG = gpu.zeros(200);
-    await gm.predict(cpu, cpu.upload(pts), 0.5, "x0", outC);
-    await gm.predict(gpu, gpu.upload(pts), 0.5, "x0", outG);
+    await gm.predict(cpu.upload(pts), 0.5, outC, { kind: "x0" });
+    await gm.predict(gpu.upload(pts), 0.5, outG, { kind: "x0" });
     assert.ok(maxAbsDiff(await cpu.download(outC), await gpu.download(outG)) < 1e-5);
   },
 );

@@ -17,7 +17,7 @@ function normals(n: number, seed: number): Float64Array {
 
 async function predict(b: Backend, m: Denoiser, x: Float64Array, t: number, kind: PredictionKind) {
   const out = b.zeros(x.length);
-  await m.predict(b, b.upload(x), t, kind, out);
+  await m.predict(b.upload(x), t, out, { kind });
   return Float64Array.from(await b.download(out));
 }
 
@@ -28,7 +28,7 @@ async function predict(b: Backend, m: Denoiser, x: Float64Array, t: number, kind
 async function checkVjp(m: Denoiser, x: Float64Array, t: number, kind: PredictionKind) {
   const v = normals(x.length, 99);
   const out = cpu.zeros(x.length);
-  await m.vjp!(cpu, cpu.upload(x), t, kind, cpu.upload(v), out);
+  await m.vjp!(cpu.upload(x), t, cpu.upload(v), out, { kind });
   const got = await cpu.download(out);
   const d = m.dim, h = 1e-5;
   let worst = 0, scale = 0;
@@ -137,11 +137,15 @@ Deno.test("gaussian() rejects bad shapes, asymmetric and indefinite covariances"
     name: "SdenoTypeError",
   });
   const g = gaussian({ mean: [0, 0], covariance: [[1, 0], [0, 1]] }, s);
-  await assert.rejects(() => g.predict(cpu, cpu.upload([1, 2, 3]), 1, "x0", cpu.zeros(3)), {
+  await assert.rejects(() => g.predict(cpu.upload([1, 2, 3]), 1, cpu.zeros(3), { kind: "x0" }), {
     name: "SdenoTypeError",
   });
   await assert.rejects(
-    () => g.vjp(cpu, cpu.upload([1, 2]), 1, "x0", cpu.upload([1]), cpu.zeros(2)),
+    () => g.vjp(cpu.upload([1, 2]), 1, cpu.upload([1]), cpu.zeros(2), { kind: "x0" }),
     { name: "SdenoTypeError", message: /v has length 1/ },
+  );
+  await assert.rejects(
+    () => g.predict(cpu.upload([1, 2]), 1, cpu.zeros(2), { kind: "logit" as "x0" }),
+    { name: "SdenoTypeError", message: /kind must be one of eps, x0, v, score, velocity/ },
   );
 });

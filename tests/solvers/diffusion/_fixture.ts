@@ -7,11 +7,10 @@ import { parseGaussianMixtureSpec } from "../../../models/parse_gaussian_mixture
 import type { NoiseSchedule } from "../../../processes/noise_schedule.ts";
 import { vpLinearSchedule } from "../../../processes/vp_linear_schedule.ts";
 import { ddpmLinearBetas, vpDiscreteSchedule } from "../../../processes/vp_discrete_schedule.ts";
-import { dpmSolver } from "../../../solvers/diffusion/dpm_solver.ts";
 import { dpmSolverPlan } from "../../../solvers/diffusion/dpm_solver_plan.ts";
-import { uniPC } from "../../../solvers/diffusion/unipc.ts";
+import { diffusionMethods } from "../../../solvers/diffusion/registry.ts";
 import { timeGrid } from "../../../solvers/diffusion/time_grids.ts";
-import type { SampleResult } from "../../../solvers/diffusion/types.ts";
+import type { SampleResult, SamplerOptions } from "../../../solvers/diffusion/types.ts";
 
 const DIR = new URL("../../fixtures/diffusion/", import.meta.url);
 
@@ -73,26 +72,26 @@ export async function runConfig(
   try {
     if (run.config.lib === "unipc") {
       const grid = timeGrid(schedule, steps, common);
-      return await uniPC(gm, x, grid, {
+      return await diffusionMethods.get("unipc").sample(gm, x, grid, {
         order: run.config.order,
         variant: run.config.variant as "bh1" | "bh2",
         lowerOrderFinal: sa.lower_order_final as boolean,
         denoiseToZero: sa.denoise_to_zero as boolean,
-      });
+      } as SamplerOptions);
     }
     const plan = dpmSolverPlan(schedule, steps, {
       ...common,
       method: run.config.method as "multistep" | "singlestep",
       order: run.config.order,
     });
-    return await dpmSolver(gm, x, plan.grid, {
+    return await diffusionMethods.get("dpm_solver").sample(gm, x, plan.grid, {
       ...plan.options,
       algorithm: run.config.algorithm_type as "dpmsolver" | "dpmsolver++",
       ...(plan.options.method === "multistep"
         ? { lowerOrderFinal: sa.lower_order_final as boolean }
         : {}),
       denoiseToZero: sa.denoise_to_zero as boolean,
-    });
+    } as SamplerOptions);
   } finally {
     backend.release(x);
   }

@@ -4,24 +4,15 @@ import type { Backend } from "../../../kernels/mod.ts";
 import { gaussianMixture } from "../../../models/gaussian_mixture.ts";
 import { edmSchedule } from "../../../processes/edm_schedule.ts";
 import {
-  brownianPathNoise,
+  brownianNoise,
   brownianSigmaGrid,
+  diffusionMethods,
   karrasSigmas,
-  type KSampleResult,
-  sampleDpm2,
-  sampleDpm2Ancestral,
-  sampleDpmFast,
-  sampleDpmpp2m,
-  sampleDpmpp2mSde,
-  sampleDpmpp2sAncestral,
-  sampleDpmpp3mSde,
-  sampleDpmppSde,
-  sampleEuler,
-  sampleEulerAncestral,
-  sampleHeun,
-  sampleLms,
+  type SampleResult,
+  type SamplerOptions,
+  splitMix64BrownianPath,
   splitMix64Noise,
-} from "../../../solvers/diffusion/k_diffusion.ts";
+} from "../../../solvers/diffusion/mod.ts";
 
 const DIR = new URL("../../fixtures/diffusion/", import.meta.url);
 export const ROWS = 64;
@@ -29,6 +20,7 @@ export const D = 2;
 
 export interface KdRun {
   id: string;
+  config: { fn: string };
   row: number;
   nfe: number;
   sigmas?: number[];
@@ -54,46 +46,28 @@ export function initial(rows = ROWS): Float64Array {
   return NOISE.slice(0, rows * D).map((v) => v * 80);
 }
 
-/** Replays a stored run on a backend. */
-export async function replay(run: KdRun, backend: Backend, rows = ROWS): Promise<KSampleResult> {
+/**
+ * Replays a stored run on a backend with the registered method of its k-diffusion name
+ * (`config.fn`, e.g. `sample_dpmpp_2m_sde_heun`, an alias in the registry): the reference's
+ * SplitMix64 noise, i.i.d. per draw or, for a method whose queries overlap, its Brownian path.
+ */
+export async function replay(run: KdRun, backend: Backend, rows = ROWS): Promise<SampleResult> {
+  const method = diffusionMethods.get(run.config.fn);
   const model = gaussianMixture(SPEC, edmSchedule());
   const x = backend.upload(initial(rows));
-  const fn = run.call.function;
-  if (fn === "sample_dpm_fast") {
-    return sampleDpmFast(model, x, [80, 0.002], { nfe: run.nfe });
+  try {
+    if (method.info.budget !== "grid") {
+      const options = method.info.budget === "nfe-option" ? { nfe: run.nfe } : {};
+      return await method.sample(model, x, [80, 0.002], options as SamplerOptions);
+    }
+    const sigmas = karrasSigmas(run.sigmas!.length - 1);
+    const noise = method.info.noise === "path"
+      ? brownianNoise(splitMix64BrownianPath(brownianSigmaGrid(sigmas), { seed: 4242 }))
+      : splitMix64Noise({ seed: 4242 });
+    return await method.sample(model, x, sigmas, { noise });
+  } finally {
+    backend.release(x);
   }
-  const sigmas = karrasSigmas(run.sigmas!.length - 1);
-  const noise = splitMix64Noise({ seed: 4242 });
-  switch (fn) {
-    case "sample_euler":
-      return sampleEuler(model, x, sigmas);
-    case "sample_heun":
-      return sampleHeun(model, x, sigmas);
-    case "sample_dpm_2":
-      return sampleDpm2(model, x, sigmas);
-    case "sample_lms":
-      return sampleLms(model, x, sigmas);
-    case "sample_dpmpp_2m":
-      return sampleDpmpp2m(model, x, sigmas);
-    case "sample_euler_ancestral":
-      return sampleEulerAncestral(model, x, sigmas, { noise });
-    case "sample_dpm_2_ancestral":
-      return sampleDpm2Ancestral(model, x, sigmas, { noise });
-    case "sample_dpmpp_2s_ancestral":
-      return sampleDpmpp2sAncestral(model, x, sigmas, { noise });
-    case "sample_dpmpp_sde":
-      return sampleDpmppSde(model, x, sigmas, {
-        noise: brownianPathNoise(brownianSigmaGrid(sigmas), { normals: "splitmix64", seed: 4242 }),
-      });
-    case "sample_dpmpp_2m_sde":
-      return sampleDpmpp2mSde(model, x, sigmas, {
-        noise,
-        solverType: run.call.args.solver_type as "midpoint" | "heun",
-      });
-    case "sample_dpmpp_3m_sde":
-      return sampleDpmpp3mSde(model, x, sigmas, { noise });
-  }
-  throw new Error(`no replay for ${fn}`);
 }
 
 /** max |x − ref| / max(1, |ref|). */

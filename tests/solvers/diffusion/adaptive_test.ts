@@ -4,8 +4,10 @@ import { createBackend } from "../../../kernels/mod.ts";
 import { gaussianMixture } from "../../../models/gaussian_mixture.ts";
 import { edmSchedule } from "../../../processes/edm_schedule.ts";
 import { vpLinearSchedule } from "../../../processes/vp_linear_schedule.ts";
-import { dpmSolverAdaptive } from "../../../solvers/diffusion/dpm_solver_adaptive.ts";
-import { sampleDpmAdaptive } from "../../../solvers/diffusion/sample_dpm_adaptive.ts";
+import {
+  dpmSolverAdaptive,
+  sampleDpmAdaptive,
+} from "../../../solvers/diffusion/dpm_solver_adaptive.ts";
 import { NOISE, relErr, SPEC } from "./_fixture.ts";
 
 const cpu = await createBackend("cpu");
@@ -108,8 +110,8 @@ Deno.test("the adaptive samplers reject bad options", async () => {
     message: /rtol must be positive and finite, got "0"/,
   });
   await assert.rejects(() => dpmSolverAdaptive(gm, x, [1, 0.5, 1e-3]), {
-    name: "SdenoRangeError",
-    message: /grid must be \[tStart, tEnd\]/,
+    name: "SdenoTypeError",
+    message: /grid must be \[start, end\], got \[1,0\.5,0\.001\]/,
   });
   await assert.rejects(() => dpmSolverAdaptive(gm, x, [1, 1e-3], { maxAttempts: 2 }), {
     name: "NumericalError",

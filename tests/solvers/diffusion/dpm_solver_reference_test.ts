@@ -101,8 +101,9 @@ function perturbed(model: Denoiser): Denoiser {
   let call = 0;
   return {
     ...model,
-    predict: async (backend, x, t, kind, out) => {
-      await model.predict(backend, x, t, kind, out);
+    predict: async (x, t, out, request) => {
+      await model.predict(x, t, out, request);
+      const backend = out.backend;
       const host = Float64Array.from(await backend.download(out));
       call++;
       for (let i = 0; i < host.length; i++) {

@@ -1,8 +1,6 @@
 import assert from "node:assert/strict";
 import {
-  type Backend,
   CpuBackend,
-  type DeviceArray,
   NumericalError,
   SdenoRangeError,
   SdenoTypeError,
@@ -24,10 +22,11 @@ import {
   sampleEulerAncestral,
   sampleHeun,
   sampleLms,
-} from "../../../solvers/diffusion/k_diffusion.ts";
+} from "../../../solvers/diffusion/mod.ts";
 import { GPU_TEST, gpuBackend } from "../../_gpu.ts";
 import { expected, KD_RUNS, relError, replay, ROWS, SPEC } from "./_k_fixture.ts";
 
+// every stored kd_* run but dpm_adaptive, whose reference used all 4096 rows (adaptive_test.ts)
 const PORTED = KD_RUNS.filter((r) => r.call.function !== "sample_dpm_adaptive");
 
 function relTimes(a: readonly number[], b: readonly number[]): number {
@@ -119,8 +118,8 @@ Deno.test("k-diffusion samplers reject bad grids, shapes and options with typed 
   await assert.rejects(() => sampleEuler(m, x, [80]), SdenoTypeError);
   await assert.rejects(() => sampleHeun(m, b.upload([1, 2, 3]), [80, 0]), SdenoTypeError);
   await assert.rejects(
-    () => sampleEuler(m, new CpuBackend().upload([1, 2]), [80, 0], { backend: b }),
-    SdenoTypeError,
+    () => sampleEuler(m, x, [80, 0], { sChrun: 1 } as never),
+    { name: "SdenoTypeError", message: /unknown option "sChrun"; known: sChurn, sTmin/ },
   );
   await assert.rejects(() => sampleEuler(m, x, [80, 0], { sChurn: -1 }), SdenoRangeError);
   await assert.rejects(() => sampleEuler(m, x, [80, 0], { sTmin: 2, sTmax: 1 }), SdenoRangeError);
@@ -141,20 +140,23 @@ Deno.test("k-diffusion samplers stop with NumericalError (step, time, index) on 
   const base = gaussianMixture(SPEC, edmSchedule());
   let calls = 0;
   const bad: Denoiser = {
-    dim: 2,
-    nativeKind: "x0",
-    schedule: base.schedule,
-    async predict(be: Backend, x: DeviceArray, t: number, kind, out: DeviceArray) {
-      await base.predict(be, x, t, kind, out);
-      if (++calls === 3) await be.write(out, [NaN], 5);
+    ...base,
+    async predict(x, t, out, request) {
+      await base.predict(x, t, out, request);
+      if (++calls === 3) await out.backend.write(out, [NaN], 5);
     },
   };
-  const err = await sampleDpmpp2m(bad, b.upload(new Float64Array(8).fill(3)), karrasSigmas(6))
-    .then(() => undefined, (e) => e);
+  const before = b.liveArrays;
+  const x = b.upload(new Float64Array(8).fill(3));
+  const err = await sampleDpmpp2m(bad, x, karrasSigmas(6)).then(() => undefined, (e) => e);
   assert.ok(err instanceof NumericalError, String(err));
+  // the third model call is step 2's, at σ₂; the model output is checked where it is made
   assert.equal(err.step, 2);
   assert.equal(err.index, 5);
-  assert.equal(err.time, karrasSigmas(6)[3]);
+  assert.equal(err.time, karrasSigmas(6)[2]);
+  assert.match(err.message, /the model output \(x0\) is NaN at step 2/);
+  b.release(x);
+  assert.equal(b.liveArrays, before);
 });
 
 Deno.test("Karras churn: σ̂ = σ(1 + γ) with γ = min(S_churn/N, √2 − 1), noise only inside [S_tmin, S_tmax]", async () => {

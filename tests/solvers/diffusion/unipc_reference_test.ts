@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { createBackend } from "../../../kernels/mod.ts";
 import { gaussianMixture } from "../../../models/gaussian_mixture.ts";
 import { timeGrid } from "../../../solvers/diffusion/time_grids.ts";
-import { uniPC } from "../../../solvers/diffusion/unipc.ts";
+import { uniPc } from "../../../solvers/diffusion/unipc.ts";
 import { GPU_TEST, gpuBackend } from "../../_gpu.ts";
 import { LINEAR, NOISE, reference, relErr, type Run, runConfig, RUNS, SPEC } from "./_fixture.ts";
 
@@ -21,7 +21,7 @@ async function check(run: Run, backend: Awaited<ReturnType<typeof createBackend>
   );
 }
 
-Deno.test("uniPC() reproduces every unipc_* reference run (bh1/bh2, orders 2-3) to 1e-9 on cpu", async () => {
+Deno.test("uniPc() reproduces every unipc_* reference run (bh1/bh2, orders 2-3) to 1e-9 on cpu", async () => {
   const cpu = await createBackend("cpu");
   assert.equal(UNIPC.length, 64);
   for (const run of UNIPC) await check(run, cpu, 1e-9);
@@ -29,7 +29,7 @@ Deno.test("uniPC() reproduces every unipc_* reference run (bh1/bh2, orders 2-3) 
 
 Deno.test(
   {
-    name: "uniPC() reproduces every unipc_* reference run to 1e-4 in float32 on webgpu",
+    name: "uniPc() reproduces every unipc_* reference run to 1e-4 in float32 on webgpu",
     ...GPU_TEST,
   },
   async () => {
@@ -41,14 +41,14 @@ Deno.test(
   },
 );
 
-Deno.test("uniPC() skips the corrector on the final step unless asked and reuses predictor-point model values", async () => {
+Deno.test("uniPc() skips the corrector on the final step unless asked and reuses predictor-point model values", async () => {
   const cpu = await createBackend("cpu");
   const gm = gaussianMixture(SPEC, LINEAR);
   const grid = timeGrid(LINEAR, 6, { kind: "logSNR" });
   const x = cpu.upload(NOISE.subarray(0, 16));
-  const plain = await uniPC(gm, x, grid, { order: 3 });
+  const plain = await uniPc(gm, x, grid, { order: 3 });
   assert.equal(plain.nfe, 6);
-  const extra = await uniPC(gm, x, grid, { order: 3, finalCorrector: true });
+  const extra = await uniPc(gm, x, grid, { order: 3, finalCorrector: true });
   assert.equal(extra.nfe, 7);
   assert.equal(extra.modelTimes[6], grid[6]);
   const a = await cpu.download(plain.x), b = await cpu.download(extra.x);
@@ -58,28 +58,28 @@ Deno.test("uniPC() skips the corrector on the final step unless asked and reuses
   assert.deepEqual(plain.modelTimes, grid.slice(0, 6));
 });
 
-Deno.test("uniPC() rejects bad orders, variants, grids and shapes", async () => {
+Deno.test("uniPc() rejects bad orders, variants, grids and shapes", async () => {
   const cpu = await createBackend("cpu");
   const gm = gaussianMixture(SPEC, LINEAR);
   const x = cpu.upload(NOISE.subarray(0, 8));
-  await assert.rejects(() => uniPC(gm, x, [1, 0.5, 0.1], { order: 4 }), {
+  await assert.rejects(() => uniPc(gm, x, [1, 0.5, 0.1], { order: 4 }), {
     name: "SdenoRangeError",
     message: /order must be one of 1, 2, 3, got "4"/,
   });
-  await assert.rejects(() => uniPC(gm, x, [1, 0.5, 0.1], { order: 3 }), {
+  await assert.rejects(() => uniPc(gm, x, [1, 0.5, 0.1], { order: 3 }), {
     name: "SdenoRangeError",
     message: /order 3 needs at least 3 steps, got 2/,
   });
   await assert.rejects(
     // deno-lint-ignore no-explicit-any
-    () => uniPC(gm, x, [1, 0.5, 0.1], { variant: "vary_coeff" as any }),
+    () => uniPc(gm, x, [1, 0.5, 0.1], { variant: "vary_coeff" as any }),
     { name: "SdenoRangeError" },
   );
-  await assert.rejects(() => uniPC(gm, x, [1, 0.5, 0.7, 0.1]), {
+  await assert.rejects(() => uniPc(gm, x, [1, 0.5, 0.7, 0.1]), {
     name: "SdenoRangeError",
     message: /strictly decreasing/,
   });
-  await assert.rejects(() => uniPC(gm, cpu.upload([1, 2, 3]), [1, 0.5]), {
+  await assert.rejects(() => uniPc(gm, cpu.upload([1, 2, 3]), [1, 0.5]), {
     name: "SdenoTypeError",
     message: /not a positive multiple of the denoiser's dim "2"/,
   });

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { CpuBackend, fillNormal, SdenoRangeError } from "../../../kernels/mod.ts";
 import { gaussianMixture } from "../../../models/gaussian_mixture.ts";
 import { edmSchedule } from "../../../processes/edm_schedule.ts";
-import { karrasSigmas, samplePredictorCorrector } from "../../../solvers/diffusion/k_diffusion.ts";
+import { karrasSigmas, samplePredictorCorrector } from "../../../solvers/diffusion/mod.ts";
 
 // Data N(1, 0.25); PC from σ = 20 on a Karras grid to 0.
 const MODEL = gaussianMixture({ weights: [1], means: [[1]], variances: [[0.25]] }, edmSchedule());
