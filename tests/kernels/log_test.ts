@@ -1,5 +1,13 @@
 import assert from "node:assert/strict";
-import { _log, _LOG_TABLE, _LOG_TABLE_SIZE, _LOG_TABLE_STRIDE } from "../../kernels/_log.ts";
+import {
+  _LN2_HI,
+  _LN2_LO,
+  _log,
+  _LOG_POLY,
+  _LOG_TABLE,
+  _LOG_TABLE_SIZE,
+  _LOG_TABLE_STRIDE,
+} from "../../kernels/_log.ts";
 import { _philoxWasm, _setPhiloxWasmDisabled } from "../../kernels/_wasm_philox.ts";
 import { _boxMullerPair, _philoxBlock, fillNormal, makeKey } from "../../kernels/philox.ts";
 import {
@@ -205,4 +213,32 @@ Deno.test("philoxExpUniformStepsWasm() gives [−log u(w0), u(w1), −log u(w2),
       message: /firstStep/,
     },
   );
+});
+
+/** The value of a WebAssembly-text hexadecimal float such as `-0x1.5555555555555p-3`. */
+function hexFloat(text: string): number {
+  const m = /^(-?)0x([0-9a-f]+)(?:\.([0-9a-f]*))?p([+-]?\d+)$/i.exec(text);
+  assert.ok(m, `not a hexadecimal float: ${text}`);
+  const [, sign, int, frac = "", exp] = m;
+  const mantissa = Number.parseInt(int! + frac, 16) / 16 ** frac.length; // exact: < 2^53
+  return (sign ? -1 : 1) * mantissa * 2 ** Number(exp);
+}
+
+Deno.test("philox.wat writes the constants of _log.ts: ln 2 as hi + lo and the Taylor coefficients", async () => {
+  const wat = await Deno.readTextFile(new URL("../../kernels/philox.wat", import.meta.url));
+  const global = (name: string): number[] => {
+    const m = new RegExp(`\\(global \\$${name} v128 \\(v128\\.const f64x2 (\\S+) (\\S+)\\)\\)`)
+      .exec(wat);
+    assert.ok(m, `global $${name} in philox.wat`);
+    return [hexFloat(m[1]!), hexFloat(m[2]!)];
+  };
+  assert.deepEqual(global("LN2_HI"), [_LN2_HI, _LN2_HI]);
+  assert.deepEqual(global("LN2_LO"), [_LN2_LO, _LN2_LO]);
+  _LOG_POLY.forEach((a, i) => assert.deepEqual(global(`A${i}`), [a, a], `A${i}`));
+  // the scalar $log writes them as f64.const, in the same order
+  const scalar = [...wat.matchAll(/\(f64\.const (-?0x[0-9a-f.]+p[+-]?\d+)\)/gi)].map((m) =>
+    hexFloat(m[1]!)
+  );
+  assert.deepEqual(scalar, [_LN2_HI, _LN2_LO, ..._LOG_POLY]);
+  assert.equal(hexFloat("0x1.921fb54442d18p+2"), 2 * Math.PI);
 });

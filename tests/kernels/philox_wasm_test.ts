@@ -11,6 +11,7 @@ import {
   isPhiloxWasmAvailable,
   philoxBlocksWasm,
   philoxCountersWasm,
+  philoxExpUniformStepsWasm,
   philoxStepsWasm,
 } from "../../kernels/philox_wasm.ts";
 import {
@@ -18,8 +19,10 @@ import {
   _philoxWasm,
   _philoxWasmBytes,
   _setPhiloxWasmDisabled,
-  _wasmSimdSupported,
 } from "../../kernels/_wasm_philox.ts";
+import { _boxMullerPair } from "../../kernels/philox.ts";
+import { _expUniformBlock } from "../../kernels/philox_wasm.ts";
+import { _log } from "../../kernels/_log.ts";
 
 // Random123 known-answer vectors (kat_vectors, philox4x32 10): counter, key, output.
 const KATS: Array<[[number, number, number, number], [number, number], number[]]> = [
@@ -63,8 +66,10 @@ function firstMismatch(a: ArrayLike<number>, b: ArrayLike<number>): number {
   return -1;
 }
 
-Deno.test("_philoxWasmBytes() is a valid module and compiles here", () => {
-  assert.ok(WebAssembly.validate(_philoxWasmBytes()));
+Deno.test("the module loaded is the committed kernels/philox.wasm, and it compiles here", async () => {
+  const committed = await Deno.readFile(new URL("../../kernels/philox.wasm", import.meta.url));
+  assert.deepEqual(_philoxWasmBytes(), committed);
+  assert.ok(WebAssembly.validate(committed));
   assert.equal(isPhiloxWasmAvailable(), true);
 });
 
@@ -284,49 +289,210 @@ Deno.test("philoxBlocksWasm() and philoxCountersWasm() reject bad shapes and ran
   assert.throws(() => philoxBlocksWasm(new Uint32Array(4), { seed: -1, stream: 0 }), RangeError);
 });
 
-Deno.test("the SIMD and the scalar WebAssembly modules give the same bits for every count", () => {
-  const simd = _philoxWasm()!;
-  assert.equal(_wasmSimdSupported(), true); // V8 has simd128: the shared instance is the SIMD one
-  const scalar = new _PhiloxWasm(_philoxWasmBytes(false));
+/** The JavaScript words of the counter (c0, c1, c2, c3) under (k0, k1). */
+function jsBlock(c: readonly number[], k0: number, k1: number): Uint32Array {
+  const w = new Uint32Array(4);
+  _philoxBlock(c[0]!, c[1]!, c[2]!, c[3]!, k0, k1, w);
+  return w;
+}
+
+Deno.test("every export of the module gives the JavaScript's bits for every count, across carries", () => {
+  const wasm = _philoxWasm()!;
   const same = (a: ArrayLike<number>, b: ArrayLike<number>, what: string) =>
     assert.equal(firstMismatch(a, b), -1, what);
-  // block index crossing 2^32 (carry into counter word 3), step crossing 2^32 (wraps)
-  for (const n of [1, 2, 3, 4, 5, 7, 8, 9, 13, 64, 1001]) {
-    const c0 = TWO_POW_32 - 5, c1 = TWO_POW_32 - 3;
+  const [k0, k1] = [11, 12];
+  // counts around the group (4), pair (8) and tile (64) sizes; the block index crosses
+  // 2^32 (carry into counter word 3) and the step crosses 2^32 (wraps)
+  const counts = [...Array.from({ length: 20 }, (_, i) => i + 1), 63, 64, 65, 127, 129, 1001];
+  for (const n of counts) {
+    const c0 = TWO_POW_32 - 37, c1 = TWO_POW_32 - 35;
     const at = `${n} blocks`;
-    same(
-      simd.blocks(c0, 7, 3, 9, 11, 12, n).slice(0, 4 * n),
-      scalar.blocks(c0, 7, 3, 9, 11, 12, n).slice(0, 4 * n),
-      `fill, ${at}`,
+    const blockCounter = (
+      i: number,
+    ) => [(c0 + i) % TWO_POW_32, 7, 3, 9 + (c0 + i >= TWO_POW_32 ? 1 : 0)];
+    const stepCounter = (i: number) => [5, (c1 + i) % TWO_POW_32, 3, 9];
+    const words = new Uint32Array(4 * n), stepWords = new Uint32Array(4 * n);
+    const z64 = new Float64Array(4 * n),
+      z32 = new Float32Array(4 * n),
+      ssa = new Float64Array(4 * n);
+    for (let i = 0; i < n; i++) {
+      const w = jsBlock(blockCounter(i), k0, k1);
+      words.set(w, 4 * i);
+      _boxMullerPair(w[0]!, w[1]!, z64, 4 * i);
+      _boxMullerPair(w[2]!, w[3]!, z64, 4 * i + 2);
+      _boxMullerPair(w[0]!, w[1]!, z32, 4 * i);
+      _boxMullerPair(w[2]!, w[3]!, z32, 4 * i + 2);
+      const s = jsBlock(stepCounter(i), k0, k1);
+      stepWords.set(s, 4 * i);
+      _expUniformBlock(s, ssa, 4 * i);
+    }
+    same(wasm.blocks(c0, 7, 3, 9, k0, k1, n).slice(0, 4 * n), words, `fill, ${at}`);
+    same(wasm.stepBlocks(5, c1, 3, 9, k0, k1, n).slice(0, 4 * n), stepWords, `fillSteps, ${at}`);
+    same(wasm.normals(c0, 7, 3, 9, k0, k1, n, false).slice(0, 4 * n), z64, `normals, ${at}`);
+    same(wasm.normals(c0, 7, 3, 9, k0, k1, n, true).slice(0, 4 * n), z32, `normals32, ${at}`);
+    same(wasm.expUniformSteps(5, c1, 3, 9, k0, k1, n).slice(0, 4 * n), ssa, `SSA draws, ${at}`);
+    const counters = new Uint32Array(4 * n).map((_, i) => Math.imul(i, 0x9e3779b9) >>> 0);
+    const expected = new Uint32Array(4 * n);
+    for (let i = 0; i < 4 * n; i += 4) {
+      expected.set(jsBlock([...counters.subarray(i, i + 4)], k0, k1), i);
+    }
+    const out = new Uint32Array(4 * n);
+    wasm.counters(counters, k0, k1, out);
+    same(out, expected, `counters, ${at}`);
+    const values = new Float64Array(n).map((_, i) =>
+      [0, -1, NaN, Infinity, 5e-324, -0][i % 9] ?? 1e-3 * (i + 1) ** 3
     );
-    same(
-      simd.stepBlocks(5, c1, 3, 9, 11, 12, n).slice(0, 4 * n),
-      scalar.stepBlocks(5, c1, 3, 9, 11, 12, n).slice(0, 4 * n),
-      `fillSteps, ${at}`,
-    );
-    for (const f32 of [false, true]) {
-      same(
-        simd.normals(c0, 7, 3, 9, 11, 12, n, f32).slice(0, 4 * n),
-        scalar.normals(c0, 7, 3, 9, 11, 12, n, f32).slice(0, 4 * n),
-        `normals, f32 ${f32}, ${at}`,
+    const logs = new Float64Array(n);
+    wasm.logs(values, logs);
+    same(logs, values.map(_log), `logs, ${n} values`);
+  }
+});
+
+Deno.test("the module's exports touch no memory but their scratch, their outputs and the stated overrun", () => {
+  const module = new WebAssembly.Module(_philoxWasmBytes());
+  const e = new WebAssembly.Instance(module, { m: { log: Math.log } }).exports as unknown as
+    & Record<
+      string,
+      (...args: number[]) => void
+    >
+    & {
+      memory: WebAssembly.Memory;
+      outputAt: WebAssembly.Global;
+      sinCosTableAt: WebAssembly.Global;
+    };
+  const at = e.outputAt.value as number;
+  const tablesEnd = (e.sinCosTableAt.value as number) + 16 * 4097;
+  const bytes = new Uint8Array(e.memory.buffer);
+  const overrun = 128; // OVERRUN in _wasm_philox.ts
+  for (const n of [1, 2, 3, 5, 8, 13, 64, 65, 130]) {
+    // [export, its arguments, output bytes per block]
+    const calls: Array<[string, number[], number]> = [
+      ["fill", [1, 2, 3, 4, 5, 6, n, at], 16],
+      ["fillSteps", [1, 2, 3, 4, 5, 6, n, at], 16],
+      ["normals", [1, 2, 3, 4, 5, 6, n, at], 32],
+      ["normals32", [1, 2, 3, 4, 5, 6, n, at], 16],
+      ["expUniformSteps", [1, 2, 3, 4, 5, 6, n, at], 32],
+      ["counters", [at, 5, 6, n], 16],
+      ["logs", [at, n], 8],
+    ];
+    for (const [name, args, perBlock] of calls) {
+      bytes.fill(0xa5);
+      const end = at + perBlock * n + overrun;
+      bytes.fill(0x3f, at, at + perBlock * n); // valid inputs for counters and logs (1.49)
+      e[name]!(...args);
+      const below = bytes.subarray(0, tablesEnd).findIndex((b) => b !== 0xa5);
+      const above = bytes.subarray(end, end + 4096).findIndex((b) => b !== 0xa5);
+      assert.equal(below, -1, `${name}(${n}) wrote at ${below}, in the tables`);
+      assert.equal(above, -1, `${name}(${n}) wrote at ${end + above}, past the overrun`);
+    }
+  }
+});
+
+/** A script that draws with the WebAssembly module of `kernels/philox_wasm.ts` at `url`. */
+function drawScript(url: string): string {
+  return `import { isPhiloxWasmAvailable, philoxBlocksWasm, philoxExpUniformStepsWasm } from "${url}";
+import { fillNormal } from "${url.replace("philox_wasm.ts", "philox.ts")}";
+const words = new Uint32Array(64);
+philoxBlocksWasm(words, { seed: 9, stream: 2 }, { step: 4 });
+const z = new Float64Array(64);
+fillNormal(z, { seed: 9, stream: 2 }, { step: 4 });
+const e = new Float64Array(64);
+philoxExpUniformStepsWasm(e, { seed: 9, stream: 2 }, { block: 3 });
+console.log(JSON.stringify({ wasm: isPhiloxWasmAvailable(), words: [...words], z: [...z], e: [...e] }));`;
+}
+
+Deno.test({
+  name: "the module loads with no permission, from a checkout and imported by http:// URL",
+  sanitizeResources: false,
+  sanitizeOps: false,
+}, async () => {
+  const root = new URL("../../", import.meta.url);
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (req) => {
+    const path = decodeURIComponent(new URL(req.url).pathname);
+    if (path.includes("..")) return new Response("no", { status: 403 });
+    try {
+      const body = await Deno.readFile(new URL(`.${path}`, root));
+      return new Response(body, {
+        headers: { "content-type": path.endsWith(".ts") ? "application/typescript" : "text/plain" },
+      });
+    } catch {
+      return new Response("not found", { status: 404 });
+    }
+  });
+  const tmp = await Deno.makeTempDir();
+  try {
+    const host = `127.0.0.1:${server.addr.port}`;
+    const local = new URL("../../kernels/philox_wasm.ts", import.meta.url).href;
+    const runs: Array<[string, string, string[]]> = [
+      ["checkout", local, []],
+      ["http", `http://${host}/kernels/philox_wasm.ts`, [`--allow-import=${host}`]],
+    ];
+    const results = [];
+    for (const [label, url, flags] of runs) {
+      const script = `${tmp}/${label}.mjs`;
+      await Deno.writeTextFile(script, drawScript(url));
+      const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
+        args: ["run", "--no-config", "--no-lock", ...flags, script],
+        env: { DENO_DIR: `${tmp}/cache`, NO_COLOR: "1" },
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      assert.equal(code, 0, `${label}: ${new TextDecoder().decode(stderr)}`);
+      results.push(JSON.parse(new TextDecoder().decode(stdout)));
+    }
+    // the same numbers as this process, which draws through the module too
+    const words = new Uint32Array(64);
+    philoxBlocksWasm(words, { seed: 9, stream: 2 }, { step: 4 });
+    const z = new Float64Array(64);
+    fillNormal(z, { seed: 9, stream: 2 }, { step: 4 });
+    const e = new Float64Array(64);
+    philoxExpUniformStepsWasm(e, { seed: 9, stream: 2 }, { block: 3 });
+    for (const r of results) {
+      assert.equal(r.wasm, true);
+      assert.deepEqual(r, { wasm: true, words: [...words], z: [...z], e: [...e] });
+    }
+  } finally {
+    await server.shutdown();
+    await Deno.remove(tmp, { recursive: true });
+  }
+});
+
+Deno.test({
+  name:
+    "scripts/build_wasm.ts rebuilds the committed bytes from philox.wat, and --check fails on one changed byte",
+  sanitizeResources: false,
+  sanitizeOps: false,
+}, async () => {
+  const script = new URL("../../scripts/build_wasm.ts", import.meta.url).pathname;
+  const kernels = new URL("../../kernels/", import.meta.url).pathname;
+  const tmp = await Deno.makeTempDir();
+  const run = async (...args: string[]) => {
+    const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
+      args: ["run", `--allow-read=${kernels},${tmp}`, `--allow-write=${tmp}`, script, ...args],
+      env: { NO_COLOR: "1" },
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    return { code, out: new TextDecoder().decode(stdout), err: new TextDecoder().decode(stderr) };
+  };
+  try {
+    const built = await run("--out-dir", tmp);
+    assert.equal(built.code, 0, built.err);
+    for (const file of ["philox.wasm", "_philox_wasm_bytes.ts"]) {
+      assert.deepEqual(
+        await Deno.readFile(`${tmp}/${file}`),
+        await Deno.readFile(`${kernels}${file}`),
+        file,
       );
     }
-    same(
-      simd.expUniformSteps(5, c1, 3, 9, 11, 12, n).slice(0, 4 * n),
-      scalar.expUniformSteps(5, c1, 3, 9, 11, 12, n).slice(0, 4 * n),
-      `expUniformSteps, ${at}`,
-    );
-    const counters = new Uint32Array(4 * n).map((_, i) => Math.imul(i, 0x9e3779b9) >>> 0);
-    const a = new Uint32Array(4 * n), b = new Uint32Array(4 * n);
-    simd.counters(counters, 11, 12, a);
-    scalar.counters(counters, 11, 12, b);
-    same(a, b, `counters, ${at}`);
-    const values = new Float64Array(n).map((_, i) =>
-      [0, -1, NaN, Infinity, 5e-324][i % 7] ?? i / 3
-    );
-    const la = new Float64Array(n), lb = new Float64Array(n);
-    simd.logs(values, la);
-    scalar.logs(values, lb);
-    same(la, lb, `logs, ${n} values`);
+    assert.equal((await run("--check", "--out-dir", tmp)).code, 0);
+    const wasm = await Deno.readFile(`${tmp}/philox.wasm`);
+    wasm[wasm.length - 1]! ^= 1;
+    await Deno.writeFile(`${tmp}/philox.wasm`, wasm);
+    const changed = await run("--check", "--out-dir", tmp);
+    assert.equal(changed.code, 1);
+    assert.match(changed.err, /philox\.wasm differ/);
+  } finally {
+    await Deno.remove(tmp, { recursive: true });
   }
 });
