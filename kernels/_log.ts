@@ -1,7 +1,9 @@
 /**
  * A fast natural logarithm, table driven, shared bit for bit by JavaScript
- * ({@linkcode _log}) and the WebAssembly module of `_wasm_philox.ts`, which
- * emits the same IEEE operations in the same order from the constants here.
+ * ({@linkcode _log}) and the WebAssembly module (`philox.wat`, loaded by
+ * `_wasm_philox.ts`), which does the same IEEE operations in the same order:
+ * its code writes the constants here as hexadecimal floats, and the loader
+ * copies the table into its memory.
  *
  * V8's `Math.log` costs about 17 ns a call, which dominated Box–Muller and
  * the SSA waiting times. The method is Tang's table-driven reduction (P. T. P.
@@ -115,7 +117,7 @@ const [A0, A1, A2, A3, A4, A5] = _LOG_POLY as [number, number, number, number, n
 /**
  * Natural logarithm, within 1 ulp of the exact value, several times faster
  * than `Math.log` in V8, and bit-identical to the WebAssembly `log` of
- * `_wasm_philox.ts` (the same IEEE operations in the same order; no FMA).
+ * `philox.wat` (the same IEEE operations in the same order; no FMA).
  * Inputs that are not positive normal finite doubles (0, negatives,
  * subnormals, ±∞, NaN) return `Math.log(x)`.
  *

@@ -1,12 +1,15 @@
 /**
  * Philox4x32-10 blocks through WebAssembly: the same words as
- * {@linkcode philox4x32} and `fillBits` (philox.ts), about five times faster
- * than the scalar JavaScript, because WebAssembly has a 64-bit multiply.
+ * {@linkcode philox4x32} and `fillBits` (philox.ts), more than ten times
+ * faster than the scalar JavaScript, because WebAssembly has 64-bit
+ * multiplies and SIMD.
  *
- * The module is written byte by byte in `_wasm_philox.ts` (no toolchain),
- * compiled synchronously with `new WebAssembly.Module` at first use and needs
- * no permissions. Where WebAssembly is unavailable every function here falls
- * back to the JavaScript `_philoxBlock` and returns the same words.
+ * The module's source is the WebAssembly text `philox.wat`, compiled by
+ * `deno task build:wasm` into the committed `philox.wasm`; `_wasm_philox.ts`
+ * loads it (from a generated TypeScript copy of its bytes) synchronously at
+ * first use, with no permissions, also when sdeno is imported by URL. Where
+ * WebAssembly or its SIMD is unavailable every function here falls back to
+ * the JavaScript `_philoxBlock` and returns the same words.
  *
  * Counter convention (as in philox.ts): block `b` at step `s` for purpose `p`
  * is Philox of the counter `(b mod 2³², s, p, ⌊b / 2³²⌋)` under the key
