@@ -12,18 +12,22 @@
  * Permissions: read access to `--data` / `--labels` files (and Deno's npm
  * cache for the ONNX writer), write access to the output folder (`--out`).
  *
- * Outputs in `--out`, each written atomically: `model.npy` (the weights,
- * float32, flat in the network's layout), `model.json` (the card: the
- * network's spec, the data, schedule, prediction kind, objective, steps,
- * seed, final loss and the exact command), `model.onnx` (the network with its
- * preconditioning, inputs `x` [n, d], `t` [1] = σ/α and `labels` [n] for a
- * conditional model; see `models/mlp_onnx.ts`), `loss.svg` (the loss curve)
- * and `losses.npy`. Load the model with `Mlp.fromCard(card, weights)`.
+ * Outputs in `--out`, named `<name>.*` (`--name`, default `model`), each
+ * written atomically: `.npy` (the weights, float32, flat in the network's
+ * layout), `.json` (the card: the network's spec, the data, schedule,
+ * prediction kind, objective, steps, seed, final loss and the exact command),
+ * `.onnx` (the network with its preconditioning, inputs `x` [n, d], `t` [1] =
+ * σ/α and `labels` [n] for a conditional model; see `models/mlp_onnx.ts`),
+ * `.loss.svg` (the loss curve) and `.losses.npy`. Load the model with
+ * `Mlp.fromCard(card, weights)`.
  *
  * Built-in data: `--n` points of `ring`, `moons`, `checkerboard` or
  * `swiss-roll` (see `processes/sample_dataset.ts`), keyed by `--seed`. A
- * `.npy` file holds n×d floats (or n floats, d = 1); labels are n integers
- * in `0 … C−1` (C = the largest label + 1, or `--classes`).
+ * `.npy` file holds n points of floats, shape [n, …] (an image batch
+ * [n, C, H, W] trains on C·H·W numbers per point); labels are n integers in
+ * `0 … C−1` (C = the largest label + 1, or `--classes`). With `--data-scale`
+ * and `--data-shift` the model learns `scale·x + shift` (e.g. pixels in
+ * [0, 1] mapped to [−1, 1]); the card records the transform.
  *
  * @module
  */
@@ -55,6 +59,12 @@ const SPEC = {
       description: `${DATASET_NAMES.join(", ")} or a path to an n×d .npy`,
     },
     labels: { type: "string", description: "class labels of an .npy dataset (n integers, .npy)" },
+    dataScale: {
+      type: "number",
+      default: 1,
+      description: "train on scale·x + shift (recorded in the card)",
+    },
+    dataShift: { type: "number", default: 0, description: "see --data-scale" },
     conditional: {
       type: "boolean",
       description: "train a class-conditional model (labels dropped for CFG)",
@@ -129,7 +139,12 @@ const SPEC = {
       description: "where to train (webgpu on a software adapter is slower than cpu)",
     },
     out: { type: "string", default: "out/train", description: "output folder" },
-    onnx: { type: "boolean", default: true, description: "also write model.onnx" },
+    name: {
+      type: "string",
+      default: "model",
+      description: "base name of the outputs (<name>.json, <name>.npy, <name>.onnx, …)",
+    },
+    onnx: { type: "boolean", default: true, description: "also write <name>.onnx" },
   },
 } as const;
 
@@ -179,15 +194,13 @@ async function loadData(
     );
   }
   const x = await readInput(source, "--data");
-  if (
-    !(x.data instanceof Float32Array || x.data instanceof Float64Array) || x.shape.length > 2 ||
-    x.shape.length === 0
-  ) {
+  if (!(x.data instanceof Float32Array || x.data instanceof Float64Array) || x.shape.length === 0) {
     throw new SdenoTypeError(
-      `Cannot train: ${source} must hold floats of shape [n, d] or [n], got ${x.dtype} of shape [${x.shape}]`,
+      `Cannot train: ${source} must hold floats of shape [n, …] (one point per row), got ${x.dtype} of shape [${x.shape}]`,
     );
   }
-  const dim = x.shape.length === 2 ? x.shape[1]! : 1;
+  // a point is everything after the first axis (an image [C, H, W] becomes C·H·W numbers)
+  const dim = x.shape.slice(1).reduce((a, b) => a * b, 1);
   let labels: Int32Array | undefined;
   let classes = 0;
   if (labelsPath !== undefined) {
@@ -210,6 +223,8 @@ async function main(values: Record<string, unknown>, args: readonly string[]): P
     conditional: boolean;
     classes?: number;
     n: number;
+    dataScale: number;
+    dataShift: number;
     objective: MlpObjective;
     schedule?: MlpScheduleName;
     hidden: string;
@@ -227,8 +242,14 @@ async function main(values: Record<string, unknown>, args: readonly string[]): P
     seed: number;
     backend: BackendName;
     out: string;
+    name: string;
     onnx: boolean;
   };
+  if (!/^[A-Za-z0-9_.-]+$/.test(v.name)) {
+    throw new CliUsageError(`--name must be letters, digits, _, . or -, got "${v.name}"`, {
+      flag: "--name",
+    });
+  }
   const hidden = v.hidden.split(",").map((s) => Number(s.trim()));
   if (hidden.length === 0 || !hidden.every((h) => Number.isInteger(h) && h >= 1 && h <= 65536)) {
     throw new CliUsageError(`--hidden must list positive integers, got "${v.hidden}"`, {
@@ -242,6 +263,12 @@ async function main(values: Record<string, unknown>, args: readonly string[]): P
     throw new CliUsageError("--labels needs --conditional", { flag: "--labels" });
   }
   const d = await loadData(v.data, v.labels, v.n, v.seed);
+  if (v.dataScale === 0) {
+    throw new CliUsageError(`--data-scale must not be 0`, { flag: "--data-scale" });
+  }
+  if (v.dataScale !== 1 || v.dataShift !== 0) {
+    for (let i = 0; i < d.data.length; i++) d.data[i] = v.dataScale * d.data[i]! + v.dataShift;
+  }
   let classes = 0;
   if (v.conditional) {
     if (!d.labels) {
@@ -330,7 +357,7 @@ async function main(values: Record<string, unknown>, args: readonly string[]): P
     .map(shellQuote).join(" ");
   const card = {
     ...model.card(),
-    weights: { file: "model.npy", dtype: "float32", count: weights.length },
+    weights: { file: `${v.name}.npy`, dtype: "float32", count: weights.length },
     predictionKind: model.spec.objective,
     objective: v.objective,
     data: {
@@ -341,6 +368,8 @@ async function main(values: Record<string, unknown>, args: readonly string[]): P
       dim: d.dim,
       classes,
       sigmaData,
+      // the model's space: scale·(data) + shift
+      transform: { scale: v.dataScale, shift: v.dataShift },
     },
     schedule: model.spec.schedule,
     training: {
@@ -362,19 +391,19 @@ async function main(values: Record<string, unknown>, args: readonly string[]): P
     ...(v.onnx
       ? {
         onnx: {
-          file: "model.onnx",
+          file: `${v.name}.onnx`,
           inputs: ["x", "t", ...(classes > 0 ? ["labels"] : [])],
           time: "sigma",
         },
       }
       : {}),
   };
-  const dir = v.out.replace(/\/+$/, "");
-  await writeNpy(`${dir}/model.npy`, { data: weights, shape: [weights.length] });
-  await writeNpy(`${dir}/losses.npy`, { data: result.losses, shape: [result.losses.length] });
-  await writeFileAtomic(`${dir}/model.json`, JSON.stringify(card, null, 2) + "\n");
+  const base = `${v.out.replace(/\/+$/, "")}/${v.name}`;
+  await writeNpy(`${base}.npy`, { data: weights, shape: [weights.length] });
+  await writeNpy(`${base}.losses.npy`, { data: result.losses, shape: [result.losses.length] });
+  await writeFileAtomic(`${base}.json`, JSON.stringify(card, null, 2) + "\n");
   await writeFileAtomic(
-    `${dir}/loss.svg`,
+    `${base}.loss.svg`,
     linePlot(lossCurve(result.losses), {
       title: `training loss (${v.objective}, ${v.data})`,
       xLabel: "step",
@@ -382,12 +411,12 @@ async function main(values: Record<string, unknown>, args: readonly string[]): P
       yScale: "log",
     }),
   );
-  if (v.onnx) await writeFileAtomic(`${dir}/model.onnx`, mlpToOnnx(model));
+  if (v.onnx) await writeFileAtomic(`${base}.onnx`, mlpToOnnx(model));
   console.log(
     `trained ${model.parameterCount} weights for ${v.steps} steps in ${seconds.toFixed(1)} s; ` +
-      `final loss ${result.finalLoss.toPrecision(4)}; wrote ${dir}/model.json, model.npy${
-        v.onnx ? ", model.onnx" : ""
-      }, loss.svg`,
+      `final loss ${result.finalLoss.toPrecision(4)}; wrote ${base}.json, .npy${
+        v.onnx ? ", .onnx" : ""
+      }, .loss.svg, .losses.npy`,
   );
 }
 

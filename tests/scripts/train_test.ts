@@ -122,13 +122,13 @@ Deno.test({
     assert.equal(weights.dtype, "<f4");
     const mlp = Mlp.fromCard(card, weights.data as Float32Array);
     assert.equal(mlp.parameterCount, card.weights.count);
-    const losses = await readNpy(`${dir}/losses.npy`);
+    const losses = await readNpy(`${dir}/model.losses.npy`);
     assert.equal(losses.data.length, 40);
     // the final loss is the mean of the last 5% of the steps (2 of 40)
     assert.ok(
       Math.abs(card.finalLoss - (Number(losses.data[38]) + Number(losses.data[39])) / 2) < 1e-12,
     );
-    assert.match(await Deno.readTextFile(`${dir}/loss.svg`), /^<svg[\s\S]*class="line"/);
+    assert.match(await Deno.readTextFile(`${dir}/model.loss.svg`), /^<svg[\s\S]*class="line"/);
     const onnx = await Deno.readFile(`${dir}/model.onnx`);
     assert.ok(new TextDecoder().decode(onnx).includes("labels"));
     // the saved model predicts finitely for a conditional batch
