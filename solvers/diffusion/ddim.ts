@@ -101,6 +101,7 @@ export const ddimMethod: DiffusionMethod<DdimOptions> = diffusionMethod({
   grid: "time",
   budget: "grid",
   noise: "iid",
+  rowsIndependent: true,
   options: ["eta", "denoiseToZero"],
   nfe: (g, o) => g.points - 1 + (o.denoiseToZero === true ? 1 : 0),
 }, ddim);

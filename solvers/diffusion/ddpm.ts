@@ -116,6 +116,7 @@ export const ddpmMethod: DiffusionMethod<DdpmOptions> = diffusionMethod({
   grid: "time",
   budget: "grid",
   noise: "iid",
+  rowsIndependent: true,
   options: OPTIONS,
   nfe: (g, o) => g.points - 1 + (o.denoiseToZero === true ? 1 : 0),
 }, ddpm);

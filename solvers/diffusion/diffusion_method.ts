@@ -54,6 +54,13 @@ export interface DiffusionMethodInfo extends MethodInfo {
    * queries overlap and must come from one Brownian path (`brownianNoise`).
    */
   readonly noise: "iid" | "path";
+  /**
+   * Whether each point's result depends on that point alone (and its noise).
+   * False for samplers whose step sizes use norms over the batch (the
+   * adaptive ones, the predictor–corrector's Langevin step): a shard of such
+   * a run (`pathOffset`) does not reproduce its rows of the whole run.
+   */
+  readonly rowsIndependent: boolean;
   /** The option names it accepts beyond the common ones (`COMMON_OPTIONS`). */
   readonly options: readonly string[];
   /**
@@ -118,6 +125,9 @@ export function diffusionMethodProblems(method: DiffusionMethod): string[] {
   if (info.grid !== "sigma" && info.grid !== "time") {
     p.push(`${label}: grid must be "sigma" or "time", got ${quote(info.grid)}`);
   }
+  if (typeof info.rowsIndependent !== "boolean") {
+    p.push(`${label}: rowsIndependent must be a boolean, got ${quote(info.rowsIndependent)}`);
+  }
   if (info.noise !== "iid" && info.noise !== "path") {
     p.push(`${label}: noise must be "iid" or "path", got ${quote(info.noise)}`);
   }
@@ -164,7 +174,8 @@ export function diffusionMethodProblems(method: DiffusionMethod): string[] {
  * const m = diffusionMethod({
  *   family: "diffusion", name: "my_euler", aliases: [], summary: "Euler, again",
  *   stochastic: false, backends: ["cpu", "webgpu"], order: 1, grid: "sigma",
- *   budget: "grid", noise: "iid", options: [], nfe: (g) => g.points - 1,
+ *   budget: "grid", noise: "iid", rowsIndependent: true, options: [],
+ *   nfe: (g) => g.points - 1,
  * }, sampleEuler);
  * assert.equal(m.info.nfe({ points: 11, endsAtZero: true }, {}), 10);
  * assert.throws(() => diffusionMethod({ ...m.info, grid: "lambda" as "time" }, sampleEuler), TypeError);

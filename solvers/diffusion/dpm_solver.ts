@@ -395,6 +395,7 @@ export const dpmSolverMethod: DiffusionMethod<DpmSolverOptions> = diffusionMetho
   grid: "time",
   budget: "grid",
   noise: "iid",
+  rowsIndependent: true,
   options: DPM_OPTIONS,
   nfe(g, o) {
     const steps = g.points - 1, extra = o.denoiseToZero === true ? 1 : 0;
@@ -427,6 +428,7 @@ export const dpmpp2mMethod: DiffusionMethod = diffusionMethod({
   grid: "sigma",
   budget: "grid",
   noise: "iid",
+  rowsIndependent: true,
   options: [],
   nfe: (g) => g.points - 1,
 }, sampleDpmpp2m);

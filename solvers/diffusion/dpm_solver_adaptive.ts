@@ -407,6 +407,7 @@ export const dpmSolverAdaptiveMethod: DiffusionMethod<DpmSolverAdaptiveOptions> 
   grid: "time",
   budget: "adaptive",
   noise: "iid",
+  rowsIndependent: false,
   options: DPM_OPTIONS,
   nfe: () => undefined,
 }, dpmSolverAdaptive);
@@ -433,6 +434,7 @@ export const dpmAdaptiveMethod: DiffusionMethod<DpmAdaptiveOptions> = diffusionM
   grid: "sigma",
   budget: "adaptive",
   noise: "iid",
+  rowsIndependent: false,
   options: K_OPTIONS,
   nfe: () => undefined,
 }, sampleDpmAdaptive);

@@ -108,6 +108,7 @@ export const dpm2AncestralMethod: DiffusionMethod<AncestralOptions> = diffusionM
   grid: "sigma",
   budget: "grid",
   noise: "iid",
+  rowsIndependent: true,
   options: ["eta", "sNoise"],
   nfe: (g) => 2 * (g.points - 1) - (g.endsAtZero ? 1 : 0),
 }, sampleDpm2Ancestral);

@@ -155,6 +155,7 @@ export const dpmFastMethod: DiffusionMethod<DpmFastOptions> = diffusionMethod({
   grid: "sigma",
   budget: "nfe-option",
   noise: "iid",
+  rowsIndependent: true,
   options: ["nfe", "eta", "sNoise"],
   nfe: (_g, o) => o.nfe as number,
 }, sampleDpmFast);

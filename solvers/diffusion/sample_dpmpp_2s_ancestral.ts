@@ -109,6 +109,7 @@ export const dpmpp2sAncestralMethod: DiffusionMethod<AncestralOptions> = diffusi
   grid: "sigma",
   budget: "grid",
   noise: "iid",
+  rowsIndependent: true,
   options: ["eta", "sNoise"],
   nfe: (g) => 2 * (g.points - 1) - (g.endsAtZero ? 1 : 0),
 }, sampleDpmpp2sAncestral);

@@ -135,6 +135,7 @@ export const dpmpp3mSdeMethod: DiffusionMethod<Dpmpp3mSdeOptions> = diffusionMet
   grid: "sigma",
   budget: "grid",
   noise: "iid",
+  rowsIndependent: true,
   options: ["eta", "sNoise"],
   nfe: (g) => g.points - 1,
 }, sampleDpmpp3mSde);

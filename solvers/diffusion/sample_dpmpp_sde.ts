@@ -158,6 +158,7 @@ export const dpmppSdeMethod: DiffusionMethod<DpmppSdeOptions> = diffusionMethod(
   grid: "sigma",
   budget: "grid",
   noise: "path",
+  rowsIndependent: true,
   options: OPTIONS,
   nfe: (g) => 2 * (g.points - 1) - (g.endsAtZero ? 1 : 0),
 }, sampleDpmppSde);

@@ -96,6 +96,7 @@ export const eulerMethod: DiffusionMethod<EulerOptions> = diffusionMethod({
   grid: "sigma",
   budget: "grid",
   noise: "iid",
+  rowsIndependent: true,
   options: CHURN_OPTIONS,
   nfe: (g) => g.points - 1,
 }, sampleEuler);

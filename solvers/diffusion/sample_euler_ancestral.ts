@@ -107,6 +107,7 @@ export const eulerAncestralMethod: DiffusionMethod<AncestralOptions> = diffusion
   grid: "sigma",
   budget: "grid",
   noise: "iid",
+  rowsIndependent: true,
   options: ["eta", "sNoise"],
   nfe: (g) => g.points - 1,
 }, sampleEulerAncestral);

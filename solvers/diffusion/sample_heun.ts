@@ -104,6 +104,7 @@ export const heunMethod: DiffusionMethod<HeunOptions> = diffusionMethod({
   grid: "sigma",
   budget: "grid",
   noise: "iid",
+  rowsIndependent: true,
   options: CHURN_OPTIONS,
   nfe: (g) => 2 * (g.points - 1) - (g.endsAtZero ? 1 : 0),
 }, sampleHeun);

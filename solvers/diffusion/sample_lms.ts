@@ -128,6 +128,7 @@ export const lmsMethod: DiffusionMethod<LmsOptions> = diffusionMethod({
   grid: "sigma",
   budget: "grid",
   noise: "iid",
+  rowsIndependent: true,
   options: ["order"],
   nfe: (g) => g.points - 1,
 }, sampleLms);

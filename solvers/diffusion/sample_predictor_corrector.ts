@@ -143,6 +143,7 @@ export const predictorCorrectorMethod: DiffusionMethod<PredictorCorrectorOptions
     grid: "sigma",
     budget: "grid",
     noise: "iid",
+    rowsIndependent: false,
     options: OPTIONS,
     nfe: (g, o) => (g.points - 1) * (((o.correctorSteps as number | undefined) ?? 1) + 1),
   },

@@ -245,6 +245,7 @@ export const sdeDpmSolverMethod: DiffusionMethod<SdeDpmSolverOptions> = diffusio
   grid: "time",
   budget: "grid",
   noise: "iid",
+  rowsIndependent: true,
   options: OPTIONS,
   nfe: (g) => g.points - 1,
 }, sdeDpmSolver);
@@ -271,6 +272,7 @@ export const dpmpp2mSdeMethod: DiffusionMethod<Dpmpp2mSdeOptions> = diffusionMet
   grid: "sigma",
   budget: "grid",
   noise: "iid",
+  rowsIndependent: true,
   options: K_OPTIONS,
   nfe: (g) => g.points - 1,
 }, sampleDpmpp2mSde);

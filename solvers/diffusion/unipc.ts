@@ -244,6 +244,7 @@ export const uniPcMethod: DiffusionMethod<UniPcOptions> = diffusionMethod({
   grid: "time",
   budget: "grid",
   noise: "iid",
+  rowsIndependent: true,
   options: OPTIONS,
   nfe: (g, o) =>
     g.points - 1 + (o.finalCorrector === true ? 1 : 0) + (o.denoiseToZero === true ? 1 : 0),
