@@ -4,6 +4,7 @@
 import {
   checkFinite,
   checkInteger,
+  NumericalError,
   quote,
   SdenoRangeError,
   SdenoTypeError,
@@ -449,4 +450,74 @@ export function _saveUntil(
 /** Applies reaction j's net change to x. */
 export function _fire(k: _Compiled, j: number, x: Float64Array): void {
   for (let p = k.cStart[j]!; p < k.cStart[j + 1]!; p++) x[k.cs[p]!] = x[k.cs[p]!]! + k.cd[p]!;
+}
+
+/** The largest count float64 holds exactly with its neighbours: 2⁵³ − 1. */
+export const COUNT_MAX = Number.MAX_SAFE_INTEGER;
+
+/**
+ * A method's run-time errors, for one network (its species names), as one
+ * function so generated loops can call it: kind 0, a total propensity that
+ * is negative, NaN or infinite (`v` = a₀); 1, maxSteps reached; 2, time
+ * stopped advancing (`v` = a₀); 3, a count past 2⁵³ − 1 (`v` = the species).
+ */
+export type _Fail = (kind: number, pathId: number, m: number, t: number, v: number) => never;
+
+/**
+ * The {@linkcode _Fail} of a method on a network.
+ *
+ * @param what the error prefix
+ * @param species the species names
+ * @returns the function that throws the errors
+ */
+export function _failFor(what: string, species: readonly string[]): _Fail {
+  return (kind, pathId, m, t, v) => {
+    const where = { step: m, time: t, index: pathId };
+    if (kind === 0) {
+      throw new NumericalError(
+        `${what}: total propensity is ${v} on path ${pathId} at t = ${t}`,
+        where,
+      );
+    }
+    if (kind === 2) {
+      throw new NumericalError(
+        `${what}: time stopped advancing at t = ${t} on path ${pathId}: the mean waiting time ` +
+          `1/a₀ = ${1 / v} is below the clock's resolution (float64) at step ${m}; the network ` +
+          `is explosive, or its rates are too large for this time scale`,
+        where,
+      );
+    }
+    if (kind === 3) {
+      throw new NumericalError(
+        `${what}: on path ${pathId} at step ${m}, t = ${t}, the count of ${
+          JSON.stringify(species[v])
+        } would pass 2^53 − 1 = ${COUNT_MAX}, beyond which float64 counts are not exact`,
+        where,
+      );
+    }
+    throw new NumericalError(`${what}: path ${pathId} exceeded maxSteps = ${m} at t = ${t}`, where);
+  };
+}
+
+/**
+ * Throws (kind 3) when reaction j's firing took a count past 2⁵³ − 1.
+ *
+ * @param k the compiled network
+ * @param j the reaction that fired
+ * @param x the counts after it fired
+ * @param fail the errors
+ * @param pathId the path, m the step and t the time, for the message
+ */
+export function _checkCounts(
+  k: _Compiled,
+  j: number,
+  x: Float64Array,
+  fail: _Fail,
+  pathId: number,
+  m: number,
+  t: number,
+): void {
+  for (let q = k.cStart[j]!; q < k.cStart[j + 1]!; q++) {
+    if (k.cd[q]! > 0 && x[k.cs[q]!]! > COUNT_MAX) fail(3, pathId, m, t, k.cs[q]!);
+  }
 }

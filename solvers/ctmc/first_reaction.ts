@@ -4,11 +4,13 @@
  * @module
  */
 
-import { NumericalError } from "../../kernels/errors.ts";
 import { _UniformStream } from "../../processes/_uniform_stream.ts";
 import type { ReactionNetwork } from "../../processes/reaction_network.ts";
 import {
+  _checkCounts,
   _compile,
+  type _Fail,
+  _failFor,
   _fire,
   _propensityFast,
   _Recorder,
@@ -34,6 +36,10 @@ import type { SsaPathMethod } from "./registry.ts";
  * @param options end time, save times, paths, key, initial counts, …
  * @returns counts at the save times, firings per reaction, steps, absorption times
  * @throws {SdenoRangeError} for tEnd ≤ 0, bad save times or initial counts
+ * @throws {NumericalError} when a path exceeds maxSteps, its total
+ *   propensity is infinite, time stops advancing (an explosive network: the
+ *   mean waiting time 1/a₀ fell below the resolution of t), or a count would
+ *   pass 2⁵³ − 1, beyond which float64 counts are not exact
  *
  * @example Conversion A → B: the total is conserved
  * ```ts
@@ -55,6 +61,7 @@ export function firstReaction(network: ReactionNetwork, options: SsaOptions): Ss
   const nSave = saveTimes.length;
   const x = new Float64Array(ns);
   const u = new _UniformStream(s.key, s.pathOffset, PHILOX_PURPOSES.firstReaction);
+  const fail: _Fail = _failFor(what, network.species);
   for (let p = 0; p < s.paths; p++) {
     const pathId = s.pathOffset + p;
     u.reset(pathId);
@@ -68,9 +75,11 @@ export function firstReaction(network: ReactionNetwork, options: SsaOptions): Ss
     for (;;) {
       let best = Infinity;
       let mu = -1;
+      let a0 = 0;
       for (let j = 0; j < nr; j++) {
         const aj = _propensityFast(k, j, x);
         if (!(aj > 0)) continue;
+        a0 += aj;
         const tau = -Math.log(u.next()) / aj;
         if (tau < best) {
           best = tau;
@@ -81,21 +90,20 @@ export function firstReaction(network: ReactionNetwork, options: SsaOptions): Ss
         res.absorptionTime[p] = t;
         break;
       }
+      if (a0 === Infinity) fail(0, pathId, m, t, a0);
       const tNew = t + best;
       if (tNew > tEnd) break;
+      // the earliest time is Exp(a0): a0·best ≥ 1 (at least its mean) that
+      // leaves t unchanged means 1/a0 is below the resolution of t
+      if (tNew === t && best * a0 >= 1) fail(2, pathId, m, t, a0);
       si = _saveUntil(res.counts, base, saveTimes, si, tNew, x);
       t = tNew;
       _fire(k, mu, x);
+      _checkCounts(k, mu, x, fail, pathId, m, t);
       res.firings[p * nr + mu]! += 1;
       m++;
       rec?.push(t, x);
-      if (m >= maxSteps) {
-        throw new NumericalError(`${what}: path ${pathId} exceeded maxSteps = ${maxSteps}`, {
-          step: m,
-          time: t,
-          index: pathId,
-        });
-      }
+      if (m >= maxSteps) fail(1, pathId, m, t, 0);
     }
     _saveUntil(res.counts, base, saveTimes, si, Infinity, x);
     res.steps[p] = m;

@@ -4,11 +4,13 @@
  * @module
  */
 
-import { NumericalError } from "../../kernels/errors.ts";
 import { _UniformStream } from "../../processes/_uniform_stream.ts";
 import type { ReactionNetwork } from "../../processes/reaction_network.ts";
 import {
+  _checkCounts,
   _compile,
+  type _Fail,
+  _failFor,
   _fire,
   _propensityFast,
   _Recorder,
@@ -90,6 +92,10 @@ class _IndexedHeap {
  * @param options end time, save times, paths, key, initial counts, …
  * @returns counts at the save times, firings per reaction, steps, absorption times
  * @throws {SdenoRangeError} for tEnd ≤ 0, bad save times or initial counts
+ * @throws {NumericalError} when a path exceeds maxSteps, its total
+ *   propensity is infinite, time stops advancing (an explosive network: the
+ *   mean waiting time 1/a₀ fell below the resolution of t), or a count would
+ *   pass 2⁵³ − 1, beyond which float64 counts are not exact
  *
  * @example Pure death from 3
  * ```ts
@@ -114,6 +120,7 @@ export function nextReaction(network: ReactionNetwork, options: SsaOptions): Ssa
   const a = new Float64Array(nr);
   const heap = new _IndexedHeap(nr);
   const u = new _UniformStream(s.key, s.pathOffset, PHILOX_PURPOSES.nextReaction);
+  const fail: _Fail = _failFor(what, network.species);
   for (let p = 0; p < s.paths; p++) {
     const pathId = s.pathOffset + p;
     u.reset(pathId);
@@ -123,6 +130,7 @@ export function nextReaction(network: ReactionNetwork, options: SsaOptions): Ssa
     rec?.push(0, x);
     for (let j = 0; j < nr; j++) {
       a[j] = _propensityFast(k, j, x);
+      if (a[j] === Infinity) fail(0, pathId, 0, 0, Infinity);
       heap.key[j] = a[j]! > 0 ? -Math.log(u.next()) / a[j]! : Infinity;
     }
     heap.build();
@@ -131,6 +139,14 @@ export function nextReaction(network: ReactionNetwork, options: SsaOptions): Ssa
     let next = nSave > 0 ? saveTimes[0]! : Infinity;
     let m = 0;
     const fire = res.firings.subarray(p * nr, (p + 1) * nr);
+    // a fresh putative time t + e/a, e ~ Exp(1); one of at least its mean
+    // (e ≥ 1) that leaves t unchanged means 1/a is below the resolution of t
+    const fresh = (rate: number): number => {
+      const e = -Math.log(u.next());
+      const tau = t + e / rate;
+      if (tau === t && e >= 1) fail(2, pathId, m, t, rate);
+      return tau;
+    };
     for (;;) {
       const mu = heap.top();
       const tNew = heap.key[mu]!;
@@ -145,6 +161,7 @@ export function nextReaction(network: ReactionNetwork, options: SsaOptions): Ssa
       }
       t = tNew;
       _fire(k, mu, x);
+      _checkCounts(k, mu, x, fail, pathId, m, t);
       fire[mu] = fire[mu]! + 1;
       for (let q = dStart[mu]!; q < dStart[mu + 1]!; q++) {
         const al = dl[q]!;
@@ -154,22 +171,18 @@ export function nextReaction(network: ReactionNetwork, options: SsaOptions): Ssa
         a[al] = nw;
         let tau: number;
         if (!(nw > 0)) tau = Infinity;
+        else if (nw === Infinity) fail(0, pathId, m, t, nw);
         else if (old > 0) tau = t + (old / nw) * (heap.key[al]! - t);
-        else tau = t - Math.log(u.next()) / nw;
+        else tau = fresh(nw);
         heap.update(al, tau);
       }
       const am = _propensityFast(k, mu, x);
       a[mu] = am;
-      heap.update(mu, am > 0 ? t - Math.log(u.next()) / am : Infinity);
+      if (am === Infinity) fail(0, pathId, m, t, am);
+      heap.update(mu, am > 0 ? fresh(am) : Infinity);
       m++;
       rec?.push(t, x);
-      if (m >= maxSteps) {
-        throw new NumericalError(`${what}: path ${pathId} exceeded maxSteps = ${maxSteps}`, {
-          step: m,
-          time: t,
-          index: pathId,
-        });
-      }
+      if (m >= maxSteps) fail(1, pathId, m, t, 0);
     }
     _saveUntil(res.counts, base, saveTimes, si, Infinity, x);
     res.steps[p] = m;

@@ -4,13 +4,14 @@
  * @module
  */
 
-import { NumericalError } from "../../kernels/errors.ts";
 import { _PathExpUniforms } from "../../processes/_uniform_stream.ts";
 import type { ReactionNetwork } from "../../processes/reaction_network.ts";
 import {
   _checkCustom,
   _compile,
   type _Compiled,
+  type _Fail,
+  _failFor,
   _fire,
   _literal,
   _propensityFast,
@@ -20,6 +21,7 @@ import {
   _saveUntil,
   _setup,
   _ssaCodegen,
+  COUNT_MAX,
   type SsaOptions,
   type SsaResult,
 } from "./_ssa_common.ts";
@@ -53,7 +55,10 @@ import type { SsaPathMethod } from "./registry.ts";
  * @param options end time, save times, paths, key, initial counts, …
  * @returns counts at the save times, firings per reaction, steps, absorption times
  * @throws {SdenoRangeError} for tEnd ≤ 0, bad save times or initial counts
- * @throws {NumericalError} when a path exceeds maxSteps
+ * @throws {NumericalError} when a path exceeds maxSteps, its total
+ *   propensity is infinite, time stops advancing (an explosive network: the
+ *   mean waiting time 1/a₀ fell below the resolution of t), or a count would
+ *   pass 2⁵³ − 1, beyond which float64 counts are not exact
  *
  * @example Pure death from 5: absorbed, with 5 firings
  * ```ts
@@ -148,32 +153,18 @@ interface _DirectState {
 
 type _DirectLoop = (st: _DirectState) => void;
 
-/** Throws the direct method's errors: a bad total propensity (kind 0) or too many steps. */
-function _fail(kind: number, pathId: number, m: number, t: number, a0: number): never {
-  if (kind === 0) {
-    throw new NumericalError(`${WHAT}: total propensity is ${a0} on path ${pathId}`, {
-      step: m,
-      time: t,
-      index: pathId,
-    });
-  }
-  throw new NumericalError(
-    `${WHAT}: path ${pathId} exceeded maxSteps = ${m} at t = ${t}`,
-    { step: m, time: t, index: pathId },
-  );
-}
-
 const loops = new WeakMap<ReactionNetwork, _DirectLoop>();
 
 /** The loop for a network: generated once per network when allowed, else the plain one. */
 function _directLoop(net: ReactionNetwork, k: _Compiled): _DirectLoop {
-  if (!_ssaCodegen() || k.nr > MAX_GENERATED) return (st) => _plainLoop(k, st);
+  const fail: _Fail = _failFor(WHAT, net.species);
+  if (!_ssaCodegen() || k.nr > MAX_GENERATED) return (st) => _plainLoop(k, st, fail);
   let run = loops.get(net);
   if (run === undefined) {
     try {
-      run = _generateLoop(k);
+      run = _generateLoop(k, fail);
     } catch {
-      run = (st) => _plainLoop(k, st);
+      run = (st) => _plainLoop(k, st, fail);
     }
     loops.set(net, run);
   }
@@ -181,8 +172,8 @@ function _directLoop(net: ReactionNetwork, k: _Compiled): _DirectLoop {
 }
 
 /** The direct method on typed arrays, for any network. */
-function _plainLoop(k: _Compiled, st: _DirectState): void {
-  const { nr, dStart, dl } = k;
+function _plainLoop(k: _Compiled, st: _DirectState, fail: _Fail): void {
+  const { nr, dStart, dl, cStart, cs, cd } = k;
   const { x, fire, counts, base, saveTimes, tEnd, maxSteps, draws, rec, pathId } = st;
   const pairs = draws.pairs;
   const ns = x.length, nSave = saveTimes.length;
@@ -195,7 +186,7 @@ function _plainLoop(k: _Compiled, st: _DirectState): void {
     let a0 = 0;
     for (let j = 0; j < nr; j++) a0 += a[j]!;
     if (!(a0 > 0)) {
-      if (a0 !== 0) _fail(0, pathId, m, t, a0);
+      if (a0 !== 0) fail(0, pathId, m, t, a0);
       st.absorbed = true;
       break;
     }
@@ -208,6 +199,11 @@ function _plainLoop(k: _Compiled, st: _DirectState): void {
     wi += 2;
     const tNew = t + e1 / a0;
     if (tNew > tEnd) break;
+    // a waiting time of at least its mean (e1 ≥ 1) that leaves t unchanged:
+    // 1/a0 is below the resolution of t, and the clock has stopped (an
+    // infinite a0 always ends here: at most a few firings, never recorded,
+    // run before the first e1 ≥ 1)
+    if (tNew === t && e1 >= 1) fail(a0 === Infinity ? 0 : 2, pathId, m, t, a0);
     while (next < tNew) {
       const o = base + si * ns;
       for (let i = 0; i < ns; i++) counts[o + i] = x[i]!;
@@ -229,6 +225,9 @@ function _plainLoop(k: _Compiled, st: _DirectState): void {
     }
     if (j === nr) j = last; // rounding: the sum fell just short of target
     _fire(k, j, x);
+    for (let q = cStart[j]!; q < cStart[j + 1]!; q++) {
+      if (cd[q]! > 0 && x[cs[q]!]! > COUNT_MAX) fail(3, pathId, m, t, cs[q]!);
+    }
     fire[j] = fire[j]! + 1;
     for (let q = dStart[j]!; q < dStart[j + 1]!; q++) {
       const r = dl[q]!;
@@ -237,7 +236,7 @@ function _plainLoop(k: _Compiled, st: _DirectState): void {
     t = tNew;
     m++;
     rec?.push(t, x);
-    if (m >= maxSteps) _fail(1, pathId, m, t, 0);
+    if (m >= maxSteps) fail(1, pathId, m, t, 0);
   }
   st.t = t;
   st.m = m;
@@ -251,7 +250,7 @@ function _plainLoop(k: _Compiled, st: _DirectState): void {
  * selection as a chain of `if`s and each reaction's firing (state change,
  * firing count, dependent propensities) as one `case`.
  */
-function _generateLoop(k: _Compiled): _DirectLoop {
+function _generateLoop(k: _Compiled, fail: _Fail): _DirectLoop {
   const { ns, nr, dStart, dl, cStart, cs, cd } = k;
   const inArray = k.custom.some((f) => f !== undefined);
   const X = (i: number) => (inArray ? `x[${i}]` : `x${i}`);
@@ -265,6 +264,9 @@ function _generateLoop(k: _Compiled): _DirectLoop {
     for (let q = cStart[j]!; q < cStart[j + 1]!; q++) deltas[cs[q]!]![j] = cd[q]!;
   }
   const changed = range(ns).filter((i) => deltas[i]!.some((v) => v !== 0));
+  // counts that can grow are checked after each firing that may grow them
+  const grows = range(ns).filter((i) => deltas[i]!.some((v) => v > 0));
+  const guard = (i: number) => `if (${X(i)} > ${COUNT_MAX}) fail(3, pathId, m, t, ${i});`;
   const lines: string[] = [];
   const put = (...l: string[]) => lines.push(...l);
   // A chunk runs up to `budget` firings and saves the path's state in st; the
@@ -299,6 +301,7 @@ function _generateLoop(k: _Compiled): _DirectLoop {
     `wi += 2;`,
     `const tNew = t + e1 / a0;`,
     `if (tNew > tEnd) break;`,
+    `if (tNew === t && e1 >= 1) fail(a0 === Infinity ? 0 : 2, pathId, m, t, a0);`,
     `while (next < tNew) {`,
     `const o = base + si * ${ns};`,
     ...range(ns).map((i) => `counts[o + ${i}] = ${X(i)};`),
@@ -322,6 +325,7 @@ function _generateLoop(k: _Compiled): _DirectLoop {
       ...range(nr).map((q) => `if (p${q} > 0) j = ${q};`),
       `}`,
       ...changed.map((i) => `x${i} = x${i} + d${i}[j];`),
+      ...grows.map(guard),
       `fire[j] = fire[j] + 1;`,
       // recomputing an unaffected propensity gives the same number
       ...range(nr).map((q) => `p${q} = ${prop[q]};`),
@@ -341,6 +345,7 @@ function _generateLoop(k: _Compiled): _DirectLoop {
       put(`case ${j}:`);
       for (let q = cStart[j]!; q < cStart[j + 1]!; q++) {
         put(`${X(cs[q]!)} = ${X(cs[q]!)} + ${_literal(cd[q]!)};`);
+        if (cd[q]! > 0) put(guard(cs[q]!));
       }
       put(`fire[${j}] = fire[${j}] + 1;`);
       for (let q = dStart[j]!; q < dStart[j + 1]!; q++) put(`p${dl[q]!} = ${prop[dl[q]!]};`);
@@ -378,7 +383,7 @@ function _generateLoop(k: _Compiled): _DirectLoop {
     `};`,
   );
   const factory = new Function("fail", "check", "custom", "deltas", lines.join("\n"));
-  return factory(_fail, _checkCustom, k.custom, deltas) as _DirectLoop;
+  return factory(fail, _checkCustom, k.custom, deltas) as _DirectLoop;
 }
 
 /**

@@ -5,23 +5,21 @@
  * @module
  */
 
-import {
-  checkFinite,
-  checkInteger,
-  NumericalError,
-  quote,
-  SdenoRangeError,
-} from "../../kernels/errors.ts";
+import { checkFinite, checkInteger, quote, SdenoRangeError } from "../../kernels/errors.ts";
 import { _UniformStream } from "../../processes/_uniform_stream.ts";
 import type { ReactionNetwork } from "../../processes/reaction_network.ts";
 import {
+  _checkCounts,
   _compile,
+  type _Fail,
+  _failFor,
   _fire,
   _propensity,
   _Recorder,
   _result,
   _saveUntil,
   _setup,
+  COUNT_MAX,
   type SsaOptions,
   type SsaResult,
 } from "./_ssa_common.ts";
@@ -67,6 +65,10 @@ export interface TauLeapingOptions extends SsaOptions {
  * @param options the SSA options plus `epsilon`, `criticalThreshold`, `ssaThreshold`, `ssaSteps`
  * @returns counts at the save times, firings per reaction, steps, absorption times
  * @throws {SdenoRangeError} for tEnd ≤ 0, a bad epsilon, bad save times or initial counts
+ * @throws {NumericalError} when a path exceeds maxSteps, its total
+ *   propensity is infinite, time stops advancing (an explosive network: the
+ *   mean waiting time 1/a₀ fell below the resolution of t), or a count would
+ *   pass 2⁵³ − 1, beyond which float64 counts are not exact
  *
  * @example Decay of 10⁶ molecules: the mean at t = 1 is 10⁶/e
  * ```ts
@@ -117,6 +119,7 @@ export function tauLeaping(network: ReactionNetwork, options: TauLeapingOptions)
     if (h === 3) return c === 1 ? 3 : c === 2 ? 1.5 * (2 + inv1) : 3 + inv1 + 2 * inv2;
     return h;
   };
+  const fail: _Fail = _failFor(what, network.species);
   const x = new Float64Array(ns);
   const y = new Float64Array(ns);
   const a = new Float64Array(nr);
@@ -149,13 +152,8 @@ export function tauLeaping(network: ReactionNetwork, options: TauLeapingOptions)
         res.absorptionTime[p] = t;
         break;
       }
-      if (steps >= maxSteps) {
-        throw new NumericalError(`${what}: path ${pathId} exceeded maxSteps = ${maxSteps}`, {
-          step: steps,
-          time: t,
-          index: pathId,
-        });
-      }
+      if (a0 === Infinity) fail(0, pathId, steps, t, a0);
+      if (steps >= maxSteps) fail(1, pathId, steps, t, 0);
       // critical reactions (step 2)
       mu.fill(0);
       sig.fill(0);
@@ -195,11 +193,15 @@ export function tauLeaping(network: ReactionNetwork, options: TauLeapingOptions)
           let b0 = 0;
           for (let j = 0; j < nr; j++) b0 += a[j] = _propensity(k, j, x);
           if (!(b0 > 0)) continue outer;
-          const tNew = t - Math.log(next()) / b0;
+          if (b0 === Infinity) fail(0, pathId, steps, t, b0);
+          const e = -Math.log(next());
+          const tNew = t + e / b0;
           if (tNew > tEnd) {
             t = tEnd;
             continue outer;
           }
+          // a wait of at least its mean that leaves t unchanged: the clock stopped
+          if (tNew === t && e >= 1) fail(2, pathId, steps, t, b0);
           si = _saveUntil(res.counts, base, saveTimes, si, tNew, x);
           const target = next() * b0;
           let acc = 0, j = 0, last = -1;
@@ -212,6 +214,7 @@ export function tauLeaping(network: ReactionNetwork, options: TauLeapingOptions)
           }
           if (j === nr) j = last;
           _fire(k, j, x);
+          _checkCounts(k, j, x, fail, pathId, steps, t);
           fire[j] = fire[j]! + 1;
           t = tNew;
           steps++;
@@ -264,9 +267,13 @@ export function tauLeaping(network: ReactionNetwork, options: TauLeapingOptions)
           tau1 /= 2;
           continue;
         }
+        for (let i = 0; i < ns; i++) if (y[i]! > COUNT_MAX) fail(3, pathId, steps, t, i);
+        const tNext = tau === stop - t ? stop : t + tau;
+        // a leap too short to move t: the clock stopped (1/a0 is even shorter)
+        if (tNext === t) fail(2, pathId, steps, t, a0);
         for (let j = 0; j < nr; j++) fire[j] = fire[j]! + kj[j]!;
         x.set(y);
-        t = tau === stop - t ? stop : t + tau;
+        t = tNext;
         steps++;
         rec?.push(t, x);
         break;

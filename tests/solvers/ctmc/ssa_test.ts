@@ -295,3 +295,79 @@ Deno.test("ssaDirect() loops report bad custom propensities and maxSteps the sam
     });
   }
 });
+
+// ---- bad-input findings (issue 12, item 7) ---------------------------------
+
+/** Runs every path method (the direct method generated and plain) on a network. */
+function everyLoop(
+  net: ReactionNetwork,
+  o: SsaOptions,
+  check: (f: () => unknown, label: string) => void,
+) {
+  for (const [name, method] of Object.entries(METHODS)) {
+    for (const plain of name === "direct" ? [false, true] : [false]) {
+      check(() => withSettings(plain, false, () => method(net, o)), `${name} plain=${plain}`);
+    }
+  }
+}
+
+Deno.test("every path method stops with a NumericalError before a count passes 2^53 − 1 (float64 counts stay exact)", () => {
+  // near 2^53 a birth used to leave the count unchanged (x + 1 === x), silently
+  const top = Number.MAX_SAFE_INTEGER;
+  const nets = [
+    parseReactionNetwork(`species X = ${top - 3}\n0 -> X @ 1\nX -> 0 @ 1e-20`),
+    new ReactionNetwork({
+      species: [{ name: "Y", initial: 5 }, { name: "X", initial: top - 3 }],
+      reactions: [
+        { products: { X: 2 }, propensity: { cpu: () => 1, dependsOn: [] } },
+        { reactants: { Y: 1 }, rate: 1e-9 },
+      ],
+    }),
+  ];
+  for (const net of nets) {
+    everyLoop(net, { tEnd: 100, key: makeKey(3) }, (f, label) => {
+      assert.throws(f, (e) => {
+        assert.ok(e instanceof NumericalError, `${label}: ${e}`);
+        assert.match(e.message, /count of "X" would pass 2\^53 − 1 = 9007199254740991/, label);
+        assert.equal(e.index, 0, label);
+        return true;
+      });
+    });
+  }
+  // at the limit itself a death is fine
+  const r = ssaDirect(parseReactionNetwork(`species X = ${top}\nX -> 0 @ 1e-30`), { tEnd: 1 });
+  assert.equal(r.counts[0], top);
+});
+
+Deno.test("every path method stops when time stops advancing (an explosive network), not at maxSteps", () => {
+  // after A -> X (t ≈ 1000), X -> 2 X at rate 1e9·X: once 1/a₀ is below half
+  // an ulp of t, t + τ === t and the clock stops
+  const net = parseReactionNetwork("species A = 1, X = 0\nA -> X @ 0.001\nX -> 2 X @ 1000000000");
+  const t0 = performance.now();
+  everyLoop(net, { tEnd: 1e7, key: makeKey(4), maxSteps: 1e7 }, (f, label) => {
+    assert.throws(f, (e) => {
+      assert.ok(e instanceof NumericalError, `${label}: ${e}`);
+      if (label.startsWith("tau-leaping")) {
+        // leaps of ε·x firings reach 2^53 first
+        assert.match(e.message, /time stopped advancing|would pass 2\^53/, label);
+      } else {
+        assert.match(
+          e.message,
+          /time stopped advancing at t = [0-9.e+]+ on path 0: the mean waiting time 1\/a₀ = [0-9.e+-]+ is below the clock's resolution/,
+          label,
+        );
+      }
+      return true;
+    });
+  });
+  assert.ok(performance.now() - t0 < 3000, `${performance.now() - t0} ms`);
+  // an infinite total propensity is an error too, not a firing at the same time forever
+  const inf = parseReactionNetwork("species X = 10000000000\nX -> 2 X @ 1e300");
+  everyLoop(inf, { tEnd: 10, maxSteps: 1e6 }, (f, label) => {
+    assert.throws(
+      f,
+      (e) => e instanceof NumericalError && /propensity is Infinity/.test(e.message),
+      label,
+    );
+  });
+});
