@@ -8,7 +8,7 @@ import { type Denoiser, denoiserFromNative } from "../models/denoiser.ts";
 import { gaussianMixture } from "../models/gaussian_mixture.ts";
 import { edmSchedule } from "../processes/edm_schedule.ts";
 import { fillNormal, makeKey } from "../kernels/mod.ts";
-import { karrasSigmas, sampleDpmpp2m } from "../solvers/diffusion/mod.ts";
+import { diffusionMethods, karrasSigmas } from "../solvers/diffusion/mod.ts";
 import { timeIt } from "./_peer.ts";
 
 const N = 4096, D = 16, K = 8, NFE = 10;
@@ -43,7 +43,11 @@ export async function benchDiffusion(repeats = 5): Promise<string> {
   const z = new Float64Array(N * D);
   fillNormal(z, makeKey(5, 0));
   const x0 = z.map((v) => 80 * v);
+  const sampler = diffusionMethods.get("dpmpp_2m");
   const sigmas = karrasSigmas(NFE);
+  if (sampler.info.nfe({ points: sigmas.length, endsAtZero: true }, {}) !== NFE) {
+    throw new Error(`bench: ${sampler.info.name} on ${sigmas.length} σ's is not NFE ${NFE}`);
+  }
   const backends: Backend[] = [new CpuBackend()];
   const gpu = await WebGpuBackend.create();
   if (gpu) backends.push(gpu);
@@ -57,7 +61,7 @@ export async function benchDiffusion(repeats = 5): Promise<string> {
   for (const b of backends) {
     const x = b.upload(x0), out = b.zeros(N * D);
     const whole = await timeIt(async () => {
-      const r = await sampleDpmpp2m(gm, x, sigmas, { checkFinite: false });
+      const r = await sampler.sample(gm, x, sigmas, { checkFinite: false });
       await b.download(r.x);
       b.release(r.x);
     }, repeats);
@@ -67,7 +71,7 @@ export async function benchDiffusion(repeats = 5): Promise<string> {
     }, repeats);
     const triv = trivial();
     const steps = await timeIt(async () => {
-      const r = await sampleDpmpp2m(triv, x, sigmas, { checkFinite: false });
+      const r = await sampler.sample(triv, x, sigmas, { checkFinite: false });
       await b.download(r.x);
       b.release(r.x);
     }, repeats);

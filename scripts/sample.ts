@@ -7,25 +7,22 @@
  * ```sh
  * deno run --allow-read=out --allow-write=out scripts/sample.ts
  * deno run --allow-read=out,ring.json,z.npy --allow-write=out scripts/sample.ts \
- *   --model ring.json --noise z.npy --solver heun,dpmpp_2m --steps 20 --backend cpu --json
+ *   --model ring.json --noise z.npy --solver heun,dpmpp_2m,dpm_solver:order=3 --steps 20 --json
  * ```
  *
  * Permissions: write access to the output folder (`--out`, default `out/sample`)
  * and read access to it; read access to `--model` and `--noise` files when given.
  *
  * Defaults: the embedded 2-D ring of 8 Gaussians (tests/fixtures/diffusion/gmm_spec.json), the
- * EDM schedule (σ from 80 to 0.002, Karras ρ = 7 grid, then σ = 0), n = 4096 points,
- * NFE 10. Each solver spends (at most) `--steps` model calls: one per grid point
- * for euler, lms, dpmpp_2m, the SDE multistep samplers and euler_ancestral; two per
- * step for heun, dpm_2, the 2-stage ancestral samplers and dpmpp_sde (k-diffusion's
- * 2n − 1); exactly `--steps` for dpm_fast; pc uses one corrector step per level.
- * DPM-Solver++ (dpmsolver_2m, dpmsolver_3m), UniPC-bh2 (unipc_bh2_2, unipc_bh2_3) and
- * SDE-DPM-Solver++ (sde_dpmsolver_1, sde_dpmsolver_2m) take `--steps` steps on the Karras σ's from
- * 80 to 0.002 (no σ = 0 step), one model call each; the adaptive solvers (dpm_adaptive: k-diffusion's
- * DPM-Solver-23 with its batch error norm; dpmsolver_adaptive: DPM-Solver's max-over-samples norm)
- * ignore `--steps` and spend what their default tolerances (atol 0.0078, rtol 0.05) need.
+ * EDM schedule (σ from 80 to 0.002 on the Karras ρ = 7 grid), n = 4096 points, NFE 10. The
+ * samplers are those of the diffusion registry (`solvers/diffusion/registry.ts`), by name or alias;
+ * `name:key=value:…` sets options (`dpm_solver:order=3`, `unipc:variant=bh2:order=3`). Each spends
+ * at most `--steps` model calls, by its declared rule: a sampler on a σ grid gets the longest
+ * Karras grid ending at σ = 0 whose declared NFE fits, one on a time grid the longest Karras grid
+ * without σ = 0 (as schedule times); dpm_fast gets `nfe = --steps` on [80, 0.002]; the adaptive
+ * samplers run on [80, 0.002] and spend what their tolerances need.
  * The fine reference is heun with 250 σ's (NFE 499) from the same noise: the
- * "ODE err" column is the RMS distance to it (meaningless for stochastic solvers,
+ * "ODE err" column is the RMS distance to it (meaningless for runs that drew noise,
  * shown as "-"). SW2 is the sliced W2 (64 directions) to the exact target, with
  * the target's projected quantiles computed exactly (Newton on the mixture CDF).
  *
@@ -60,8 +57,13 @@ import {
   writeFileAtomic,
   writeNpy,
 } from "../io/mod.ts";
-import * as diffusion from "../solvers/diffusion/mod.ts";
-import type { SampleResult } from "../solvers/diffusion/types.ts";
+import {
+  type DiffusionMethod,
+  diffusionMethods,
+  karrasSigmas,
+  type SampleResult,
+  type SamplerOptions,
+} from "../solvers/diffusion/mod.ts";
 
 const RING: GaussianMixtureSpec = {
   weights: Array.from({ length: 8 }, (_, k) => (k + 1) / 36),
@@ -74,130 +76,82 @@ const RING: GaussianMixtureSpec = {
 
 const SIGMA_MAX = 80, SIGMA_MIN = 0.002;
 
-type Run = (model: Denoiser, x: DeviceArray, nfe: number, seed: number) => Promise<SampleResult>;
-
 /** σ̃ grid → times of the model's schedule (σ̃ = σ/α; 0 stays the σ = 0 end). */
 function times(schedule: NoiseSchedule, sigmas: number[]): number[] {
   if (schedule.name === "edm") return sigmas;
   return sigmas.map((s) => s === 0 ? 0 : schedule.tOfLogSnr(-Math.log(s)));
 }
 
-const k = (n: number, appendZero = true) =>
-  diffusion.karrasSigmas(Math.max(1, n), { sigmaMin: SIGMA_MIN, sigmaMax: SIGMA_MAX, appendZero });
-const key = (seed: number) => makeKey(seed, 1);
+const karras = (n: number, appendZero: boolean) =>
+  karrasSigmas(n, { sigmaMin: SIGMA_MIN, sigmaMax: SIGMA_MAX, appendZero });
 
-/** Every selectable solver, and how it spends an NFE budget. */
-const SOLVERS: Record<string, { stochastic: boolean; run: Run }> = {
-  euler: {
-    stochastic: false,
-    run: (m, x, n) => diffusion.sampleEuler(m, x, times(m.schedule, k(n))),
-  },
-  heun: {
-    stochastic: false,
-    run: (m, x, n) => diffusion.sampleHeun(m, x, times(m.schedule, k((n + 1) >> 1))),
-  },
-  dpm_2: {
-    stochastic: false,
-    run: (m, x, n) => diffusion.sampleDpm2(m, x, times(m.schedule, k((n + 1) >> 1))),
-  },
-  lms: { stochastic: false, run: (m, x, n) => diffusion.sampleLms(m, x, times(m.schedule, k(n))) },
-  dpmpp_2m: {
-    stochastic: false,
-    run: (m, x, n) => diffusion.sampleDpmpp2m(m, x, times(m.schedule, k(n))),
-  },
-  dpm_fast: {
-    stochastic: false,
-    run: (m, x, n) =>
-      diffusion.sampleDpmFast(m, x, times(m.schedule, [SIGMA_MAX, SIGMA_MIN]), { nfe: n }),
-  },
-  euler_ancestral: {
-    stochastic: true,
-    run: (m, x, n, s) =>
-      diffusion.sampleEulerAncestral(m, x, times(m.schedule, k(n)), { key: key(s) }),
-  },
-  dpm_2_ancestral: {
-    stochastic: true,
-    run: (m, x, n, s) =>
-      diffusion.sampleDpm2Ancestral(m, x, times(m.schedule, k((n + 1) >> 1)), { key: key(s) }),
-  },
-  dpmpp_2s_ancestral: {
-    stochastic: true,
-    run: (m, x, n, s) =>
-      diffusion.sampleDpmpp2sAncestral(m, x, times(m.schedule, k((n + 1) >> 1)), { key: key(s) }),
-  },
-  dpmpp_sde: {
-    stochastic: true,
-    run: (m, x, n, s) =>
-      diffusion.sampleDpmppSde(m, x, times(m.schedule, k((n + 1) >> 1)), { key: key(s) }),
-  },
-  dpmpp_2m_sde: {
-    stochastic: true,
-    run: (m, x, n, s) => diffusion.sampleDpmpp2mSde(m, x, times(m.schedule, k(n)), { key: key(s) }),
-  },
-  dpmpp_3m_sde: {
-    stochastic: true,
-    run: (m, x, n, s) => diffusion.sampleDpmpp3mSde(m, x, times(m.schedule, k(n)), { key: key(s) }),
-  },
-  dpmsolver_2m: {
-    stochastic: false,
-    run: (m, x, n) => diffusion.dpmSolver(m, x, times(m.schedule, k(n + 1, false)), { order: 2 }),
-  },
-  dpmsolver_3m: {
-    stochastic: false,
-    run: (m, x, n) =>
-      diffusion.dpmSolver(m, x, times(m.schedule, k(Math.max(n, 3) + 1, false)), { order: 3 }),
-  },
-  unipc_bh2_2: {
-    stochastic: false,
-    run: (m, x, n) =>
-      diffusion.uniPc(m, x, times(m.schedule, k(Math.max(n, 2) + 1, false)), {
-        order: 2,
-        variant: "bh2",
-      }),
-  },
-  unipc_bh2_3: {
-    stochastic: false,
-    run: (m, x, n) =>
-      diffusion.uniPc(m, x, times(m.schedule, k(Math.max(n, 3) + 1, false)), {
-        order: 3,
-        variant: "bh2",
-      }),
-  },
-  sde_dpmsolver_1: {
-    stochastic: true,
-    run: (m, x, n, s) =>
-      diffusion.sdeDpmSolver(m, x, times(m.schedule, k(n + 1, false)), { order: 1, key: key(s) }),
-  },
-  sde_dpmsolver_2m: {
-    stochastic: true,
-    run: (m, x, n, s) =>
-      diffusion.sdeDpmSolver(m, x, times(m.schedule, k(n + 1, false)), { order: 2, key: key(s) }),
-  },
-  dpm_adaptive: {
-    stochastic: false,
-    run: (m, x) => diffusion.sampleDpmAdaptive(m, x, times(m.schedule, [SIGMA_MAX, SIGMA_MIN])),
-  },
-  dpmsolver_adaptive: {
-    stochastic: false,
-    run: (m, x) => diffusion.dpmSolverAdaptive(m, x, times(m.schedule, [SIGMA_MAX, SIGMA_MIN])),
-  },
-  pc: {
-    stochastic: true,
-    run: (m, x, n, s) =>
-      diffusion.samplePredictorCorrector(m, x, times(m.schedule, k(Math.max(1, n >> 1))), {
-        key: key(s),
-      }),
-  },
-};
+/** One `--solver` entry: a registered method and its options. */
+interface Solver {
+  label: string;
+  method: DiffusionMethod;
+  options: Record<string, unknown>;
+}
+
+/** `name` or `name:key=value:…` → the registered method and its options (numbers, booleans, words). */
+function parseSolver(entry: string): Solver {
+  const [name, ...pairs] = entry.split(":");
+  const method = diffusionMethods.find(name!);
+  if (!method) {
+    throw new CliUsageError(
+      `--solver: unknown sampler ${
+        JSON.stringify(name)
+      }; choose from ${diffusionMethods.describeNames()}`,
+    );
+  }
+  const options: Record<string, unknown> = {};
+  for (const pair of pairs) {
+    const eq = pair.indexOf("=");
+    const key = pair.slice(0, eq), text = pair.slice(eq + 1);
+    if (eq < 1 || !method.info.options.includes(key)) {
+      throw new CliUsageError(
+        `--solver: ${JSON.stringify(pair)} is not key=value with a key of ${method.info.name} (${
+          method.info.options.join(", ") || "none"
+        })`,
+      );
+    }
+    const num = Number(text);
+    options[key] = text === "true" ? true : text === "false" ? false : text !== "" &&
+        Number.isFinite(num)
+      ? num
+      : text;
+  }
+  return { label: entry, method, options };
+}
+
+/**
+ * The grid and options with which a method spends at most `budget` model calls, from its
+ * declared NFE rule: the longest Karras grid whose declared NFE fits (σ grids end at σ = 0).
+ */
+function plan(s: Solver, schedule: NoiseSchedule, budget: number) {
+  const { method, options } = s;
+  const interval = times(schedule, [SIGMA_MAX, SIGMA_MIN]);
+  if (method.info.budget === "nfe-option") {
+    return { grid: interval, options: { ...options, nfe: budget } };
+  }
+  if (method.info.budget === "adaptive") return { grid: interval, options };
+  const sigma = method.info.grid === "sigma";
+  // n Karras σ's: n + 1 points with the final 0 on a σ grid, n points on a time grid
+  const shape = (n: number) => ({ points: sigma ? n + 1 : n, endsAtZero: sigma });
+  let n = sigma ? 1 : 2;
+  while (n < budget + 2 && method.info.nfe(shape(n + 1), options)! <= budget) n++;
+  return { grid: times(schedule, karras(n, sigma)), options };
+}
 
 const DEFAULT_SOLVERS =
-  "euler,heun,dpmpp_2m,dpmsolver_3m,unipc_bh2_3,dpm_fast,euler_ancestral,dpmpp_2m_sde";
+  "euler,heun,dpmpp_2m,dpm_solver:order=3,unipc:variant=bh2:order=3,dpm_fast,euler_ancestral," +
+  "dpmpp_2m_sde";
 
 const SPEC = {
   name: "scripts/sample.ts",
   description:
     "Sample a Gaussian mixture with diffusion samplers at a fixed NFE; compare them with the exact " +
-    `target and a fine ODE reference. Solvers: ${Object.keys(SOLVERS).join(", ")}.`,
+    "target and a fine ODE reference. Samplers (name (aliases)), each optionally followed by " +
+    `:key=value options: ${diffusionMethods.describeNames()}.`,
   flags: {
     model: {
       type: "string",
@@ -210,7 +164,11 @@ const SPEC = {
       default: "edm",
       description: "the model's noise schedule (vp: VP-linear, run in its σ/α view)",
     },
-    solver: { type: "string", default: DEFAULT_SOLVERS, description: "comma-separated solvers" },
+    solver: {
+      type: "string",
+      default: DEFAULT_SOLVERS,
+      description: "comma-separated samplers, each name[:key=value…]",
+    },
     steps: {
       type: "integer",
       default: 10,
@@ -315,17 +273,9 @@ async function loadSpec(model: string): Promise<GaussianMixtureSpec> {
 async function main({ values }: { values: Record<string, unknown> }) {
   const outDir = values.out as string;
   const nfe = values.steps as number, seed = values.seed as number;
-  const names = (values.solver as string).split(",").map((s) => s.trim()).filter(Boolean);
-  for (const name of names) {
-    if (!(name in SOLVERS)) {
-      throw new CliUsageError(
-        `--solver: unknown solver ${JSON.stringify(name)}; choose from ${
-          Object.keys(SOLVERS).join(", ")
-        }`,
-      );
-    }
-  }
-  if (names.length === 0) throw new CliUsageError("--solver: give at least one solver");
+  const solvers = (values.solver as string).split(",").map((s) => s.trim()).filter(Boolean)
+    .map(parseSolver);
+  if (solvers.length === 0) throw new CliUsageError("--solver: give at least one sampler");
   const spec = await loadSpec(values.model as string);
   const schedule = values.schedule === "vp" ? vpLinearSchedule() : edmSchedule();
   const model = gaussianMixture(spec, schedule);
@@ -376,31 +326,41 @@ async function main({ values }: { values: Record<string, unknown> }) {
   const ref = await withBackend(values.backend as BackendName, async (backend: Backend) => {
     backendName = backend.name;
     description = backend.description;
-    const progress = new Progress(names.length + 1, { label: "solvers" });
-    const run = async (r: Run) => {
+    const progress = new Progress(solvers.length + 1, { label: "solvers" });
+    const run = async (r: (model: Denoiser, x: DeviceArray) => Promise<SampleResult>) => {
       const x = backend.upload(x0);
       const t = performance.now();
-      const res = await r(model, x, nfe, seed);
+      const res = await r(model, x);
       const out = Float64Array.from(await backend.download(res.x));
       const seconds = (performance.now() - t) / 1000;
       backend.release(x);
       backend.release(res.x);
       return { res, out, seconds };
     };
-    const fine = await run((m, x) => diffusion.sampleHeun(m, x, times(m.schedule, k(250))));
+    const heun = diffusionMethods.get("heun");
+    const fine = await run((m, x) => heun.sample(m, x, times(m.schedule, karras(250, true))));
     progress.tick();
-    for (const name of names) {
-      const { res, out, seconds } = await run(SOLVERS[name]!.run);
+    for (const solver of solvers) {
+      const p = plan(solver, schedule, nfe);
+      const { res, out, seconds } = await run((m, x) =>
+        solver.method.sample(
+          m,
+          x,
+          p.grid,
+          { ...p.options, key: makeKey(seed, 1) } as SamplerOptions,
+        )
+      );
       let se = 0;
       for (let i = 0; i < out.length; i++) se += (out[i]! - fine.out[i]!) ** 2;
       rows.push({
-        solver: name,
+        solver: solver.label,
         nfe: res.nfe,
         sw2: sw2(out),
-        odeRmse: SOLVERS[name]!.stochastic ? null : Math.sqrt(se / out.length),
+        // a run that drew noise is not an ODE solution
+        odeRmse: res.noiseCalls.length > 0 ? null : Math.sqrt(se / out.length),
         seconds,
       });
-      samples[name] = out;
+      samples[solver.label] = out;
       progress.tick();
     }
     progress.finish();
@@ -417,10 +377,11 @@ async function main({ values }: { values: Record<string, unknown> }) {
       sw2(ref).toFixed(4)
     }\n`,
   );
-  console.log("solver               NFE      SW2   ODE err   time (s)");
+  const width = Math.max(18, ...rows.map((r) => r.solver.length));
+  console.log(`${"solver".padEnd(width)}    NFE      SW2   ODE err   time (s)`);
   for (const r of rows) {
     console.log(
-      `${r.solver.padEnd(18)} ${String(r.nfe).padStart(5)} ${r.sw2.toFixed(4).padStart(8)} ${
+      `${r.solver.padEnd(width)} ${String(r.nfe).padStart(5)} ${r.sw2.toFixed(4).padStart(8)} ${
         (r.odeRmse === null ? "-" : r.odeRmse.toExponential(2)).padStart(9)
       } ${r.seconds.toFixed(3).padStart(10)}`,
     );
@@ -439,7 +400,10 @@ async function main({ values }: { values: Record<string, unknown> }) {
   );
   await writeFileAtomic(`${outDir}/samples.svg`, svg);
   for (const r of rows) {
-    await writeNpy(`${outDir}/${r.solver}.npy`, { data: samples[r.solver]!, shape: [n, d] });
+    await writeNpy(`${outDir}/${fileName(r.solver)}.npy`, {
+      data: samples[r.solver]!,
+      shape: [n, d],
+    });
   }
   await writeNpy(`${outDir}/reference.npy`, { data: ref, shape: [n, d] });
   if (values.json) {
@@ -451,6 +415,11 @@ async function main({ values }: { values: Record<string, unknown> }) {
       values.json ? ", metrics.json" : ""
     }`,
   );
+}
+
+/** A file name for a solver entry (`dpm_solver:order=3` → `dpm_solver_order_3`). */
+function fileName(label: string): string {
+  return label.replace(/[^A-Za-z0-9_+.-]/g, "_");
 }
 
 if (import.meta.main) await runScript(main, SPEC);

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { runScriptProcess, type ScriptRun } from "./_run.ts";
 import { join } from "node:path";
 import { decodeNpy, encodeNpy } from "../../io/mod.ts";
+import { diffusionMethods } from "../../solvers/diffusion/registry.ts";
 
 const FIXTURE = new URL("../fixtures/diffusion/", import.meta.url).pathname;
 
@@ -74,6 +75,8 @@ Deno.test("scripts/sample.ts exits 2 with usage on bad flags and writes nothing"
       const args of [
         ["--steps", "0"],
         ["--solver", "rk45"],
+        ["--solver", "dpm_solver:ordr=3"],
+        ["--solver", "euler:sChurn"],
         ["--backend", "cuda"],
         ["--schedule", "cosine"],
         ["--frobnicate"],
@@ -91,20 +94,34 @@ Deno.test("scripts/sample.ts exits 2 with usage on bad flags and writes nothing"
   }
 });
 
+Deno.test("scripts/sample.ts --help lists every registered sampler and alias", async () => {
+  const out = await Deno.makeTempDir();
+  try {
+    const r = await run(["--help"], out);
+    assert.equal(r.code, 0, r.stderr);
+    const help = r.stdout + r.stderr;
+    for (const m of diffusionMethods.methods) {
+      for (const name of [m.info.name, ...m.info.aliases]) assert.ok(help.includes(name), name);
+    }
+  } finally {
+    await Deno.remove(out, { recursive: true });
+  }
+});
+
 Deno.test({
   name:
-    "scripts/sample.ts runs DPM-Solver++(3M), UniPC-bh2, SDE-DPM-Solver++(2M) and the adaptive solvers",
+    "scripts/sample.ts runs DPM-Solver++(3M), UniPC-bh2, SDE-DPM-Solver++(2M) and the adaptive solvers with options from the registry",
   sanitizeResources: false,
 }, async () => {
   const out = await Deno.makeTempDir();
   try {
     const solvers = [
-      "dpmsolver_2m",
-      "dpmsolver_3m",
-      "unipc_bh2_2",
-      "unipc_bh2_3",
-      "sde_dpmsolver_1",
-      "sde_dpmsolver_2m",
+      "dpm_solver",
+      "dpm_solver:order=3",
+      "unipc:variant=bh2",
+      "unipc:variant=bh2:order=3",
+      "sde_dpm_solver:order=1",
+      "sde-dpmsolver++",
       "dpm_adaptive",
       "dpmsolver_adaptive",
     ];
@@ -121,11 +138,12 @@ Deno.test({
     for (const name of solvers.slice(0, 6)) assert.equal(rows[name]!.nfe, 8, name);
     assert.equal(rows.dpm_adaptive!.nfe % 3, 0);
     assert.equal(rows.dpmsolver_adaptive!.nfe % 3, 0);
-    assert.equal(rows.sde_dpmsolver_2m!.odeRmse, null);
+    assert.equal(rows["sde-dpmsolver++"]!.odeRmse, null);
     // deterministic solvers land near the fine ODE reference (~2 units would mean mode jumps)
-    for (const name of ["dpmsolver_3m", "unipc_bh2_3", "dpm_adaptive", "dpmsolver_adaptive"]) {
+    for (const name of solvers.filter((n) => /^(dpm_solver:|unipc:variant=bh2:|dpm)/.test(n))) {
       assert.ok(rows[name]!.odeRmse! < 0.5, `${name}: ${rows[name]!.odeRmse}`);
     }
+    assert.ok((await Deno.stat(join(out, "dpm_solver_order_3.npy"))).isFile);
   } finally {
     await Deno.remove(out, { recursive: true });
   }
