@@ -1,29 +1,153 @@
-// Runs a Python peer benchmark (numpy, scipy) and parses its one JSON line.
-// Needs --allow-run=python3. Returns undefined, with a note, if python3 or
-// numpy is missing, so the sdeno rows still print.
+// Runs the Python peers of `deno task bench` (numpy, scipy, PyTorch, JAX, numba: bench/peers/)
+// and turns their one JSON line into table rows and notes. Needs --allow-run=python3. A peer
+// that is missing, fails or runs past its timeout returns undefined, with a note, so the sdeno
+// rows still print; inside a peer, each of torch, JAX and numba is optional the same way
+// (bench/peers/_peers.py).
 
-/** Runs `python3 script args…` and returns its JSON output, or undefined. */
+/** One timed row of a peer (bench/peers/_peers.py, `Report.time`). */
+export interface PeerRow {
+  /** What ran, with its precision, threads and size. */
+  name: string;
+  /** Which workload (e.g. "ou", "slv", "schlogl:ensemble"). */
+  tag: string;
+  /** Work items of one run (path-steps, firings, normals). */
+  items: number;
+  /** Median wall seconds of the timed runs, after a warm-up. */
+  seconds: number;
+  /** Items per second. */
+  rate: number;
+  /** Threads the row was told to use. */
+  threads: number;
+  /** Process CPU time over wall time of the timed runs: the cores it really used. */
+  cpu_per_wall: number | null;
+  /** Compile/JIT seconds, timed apart and excluded from the rate (null: nothing compiled). */
+  compile_seconds: number | null;
+  /** The run's check value (e.g. the mean at the end), or null. */
+  value: number | null;
+}
+
+/** A peer's JSON output: named values, and for the newer peers rows, notes and versions. */
+export type PeerResult = Record<string, unknown> & {
+  rows?: PeerRow[];
+  notes?: string[];
+  versions?: Record<string, string>;
+  threads?: Record<string, string>;
+};
+
+/** Options of {@linkcode runPeer}. */
+export interface RunPeerOptions {
+  /**
+   * Threads the peer may use: sets SDENO_PEER_THREADS, OMP_NUM_THREADS, OPENBLAS_NUM_THREADS,
+   * MKL_NUM_THREADS, NUMBA_NUM_THREADS and, for one thread, XLA_FLAGS (JAX on CPU) in the
+   * peer's environment. Default: the environment is left as it is.
+   */
+  threads?: number;
+  /** Wall-clock limit in milliseconds; the peer is killed past it. Default 600 000. */
+  timeoutMs?: number;
+}
+
+/** The environment that pins a peer's thread pools to `threads`. */
+export function peerThreadEnv(threads: number): Record<string, string> {
+  const n = String(threads);
+  const env: Record<string, string> = {
+    SDENO_PEER_THREADS: n,
+    OMP_NUM_THREADS: n,
+    OPENBLAS_NUM_THREADS: n,
+    MKL_NUM_THREADS: n,
+    NUMBA_NUM_THREADS: n,
+  };
+  // XLA's CPU client sizes its pools from the cores; one thread needs both flags
+  if (threads === 1) {
+    env.XLA_FLAGS = "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1";
+  }
+  return env;
+}
+
+/**
+ * Runs `python3 bench/peers/<script> args…` and returns its last stdout line parsed as JSON, or
+ * undefined (with a note on stderr) if python3 is missing, the peer fails or it times out.
+ */
 export async function runPeer(
   script: string,
   args: string[],
-): Promise<Record<string, number | string> | undefined> {
+  options: RunPeerOptions = {},
+): Promise<PeerResult | undefined> {
   const path = new URL(`./peers/${script}`, import.meta.url).pathname;
+  const timeoutMs = options.timeoutMs ?? 600_000;
+  const env: Record<string, string> = { PYTHONDONTWRITEBYTECODE: "1" };
+  if (options.threads !== undefined) Object.assign(env, peerThreadEnv(options.threads));
   try {
-    const { code, stdout, stderr } = await new Deno.Command("python3", {
+    const { code, signal, stdout, stderr } = await new Deno.Command("python3", {
       args: [path, ...args],
+      env,
       stdout: "piped",
       stderr: "piped",
+      signal: AbortSignal.timeout(timeoutMs),
     }).output();
+    const err = new TextDecoder().decode(stderr).trim();
     if (code !== 0) {
-      console.error(`peer ${script} failed: ${new TextDecoder().decode(stderr).trim()}`);
+      const why = signal === "SIGTERM" ? `timed out after ${timeoutMs / 1000} s` : `exit ${code}`;
+      console.error(`peer ${script} ${args.join(" ")} failed (${why}): ${err}`);
       return undefined;
     }
     const lines = new TextDecoder().decode(stdout).trim().split("\n");
-    return JSON.parse(lines[lines.length - 1]!);
+    const result = JSON.parse(lines[lines.length - 1]!) as PeerResult;
+    for (const note of result.notes ?? []) console.error(`peer ${script}: ${note}`);
+    return result;
   } catch (err) {
     console.error(`peer ${script} unavailable: ${(err as Error).message}`);
     return undefined;
   }
+}
+
+/** The rows of `peers` tagged `tag`, as table rows, in the order the peers ran them. */
+export function peerRows(peers: Array<PeerResult | undefined>, tag: string): BenchRow[] {
+  return peers.flatMap((p) => p?.rows ?? []).filter((r) => r.tag === tag).map((r) => ({
+    name: r.name,
+    rate: r.rate,
+  }));
+}
+
+/**
+ * Markdown under a table of peer rows: versions, the thread settings each peer process ran
+ * under, and per row the compile/JIT seconds (excluded from the rates), the CPU time over wall
+ * time (how many cores it really used) and the check value; then the peers' own notes.
+ */
+export function peerNotes(peers: Array<PeerResult | undefined>, tags?: string[]): string {
+  const ran = peers.filter((p): p is PeerResult => p !== undefined);
+  if (ran.length === 0) return "Python peers: none ran (see the notes on stderr)";
+  const versions = new Map<string, string>();
+  for (const p of ran) for (const [k, v] of Object.entries(p.versions ?? {})) versions.set(k, v);
+  const lines = [
+    `Python peers: ${[...versions].map(([k, v]) => `${k} ${v}`).join(", ")}.`,
+    ...ran.filter((p) => p.threads).map((p) => {
+      const t = p.threads!;
+      const xla = t.XLA_FLAGS
+        ? `, XLA_FLAGS="${t.XLA_FLAGS}"`
+        : ", XLA_FLAGS unset (XLA's default)";
+      return `- peer process on ${t.SDENO_PEER_THREADS} thread(s): OMP_NUM_THREADS=` +
+        `${t.OMP_NUM_THREADS}, OPENBLAS_NUM_THREADS=${t.OPENBLAS_NUM_THREADS}, ` +
+        `NUMBA_NUM_THREADS=${t.NUMBA_NUM_THREADS}${xla}; torch.set_num_threads and ` +
+        "numba.set_num_threads as each row's name says";
+    }),
+  ];
+  const rows = ran.flatMap((p) => p.rows ?? []).filter((r) => !tags || tags.includes(r.tag));
+  if (rows.length > 0) {
+    const f = (v: number | null, d: number) => (v === null ? "-" : v.toFixed(d));
+    lines.push(
+      "",
+      "| peer row | workload | compile/JIT (s, not in the rate) | CPU / wall | check value |",
+      "| --- | --- | ---: | ---: | ---: |",
+      ...rows.map((r) =>
+        `| ${r.name} | ${r.tag} | ${f(r.compile_seconds, 3)} | ${f(r.cpu_per_wall, 2)} | ${
+          r.value === null ? "-" : r.value.toPrecision(5)
+        } |`
+      ),
+    );
+  }
+  const notes = ran.flatMap((p) => p.notes ?? []);
+  if (notes.length > 0) lines.push("", ...notes.map((n) => `- ${n}`));
+  return lines.join("\n");
 }
 
 /** Median of a list of numbers. */

@@ -1,8 +1,10 @@
-// Normal-generation throughput: sdeno cpu (float64) and webgpu (f32, into
-// device memory, timed to queue completion; and with the download) versus
-// numpy's standard_normal (float64 and float32), in one run.
+// Normal-generation throughput: sdeno cpu (float64, one thread) and webgpu (f32, into
+// device memory, timed to queue completion; and with the download) versus numpy's
+// standard_normal (float64 and float32), PyTorch's normal_ (f32 and f64, on one thread and on
+// every core) and JAX's jitted random.normal (f32 and f64, compile time apart), in one run
+// (bench/peers/normals.py; torch and JAX only where importable).
 import { CpuBackend, fillNormal, makeKey, WebGpuBackend } from "../kernels/mod.ts";
-import { type BenchRow, runPeer, table, timeIt } from "./_peer.ts";
+import { type BenchRow, peerNotes, peerRows, runPeer, table, timeIt } from "./_peer.ts";
 
 /** Runs the normal-generation benchmark and returns a markdown section. */
 export async function benchNormals(n = 1 << 24, repeats = 5): Promise<string> {
@@ -11,7 +13,7 @@ export async function benchNormals(n = 1 << 24, repeats = 5): Promise<string> {
   const host = new Float64Array(n);
   let step = 0;
   rows.push({
-    name: "sdeno cpu (f64)",
+    name: "sdeno cpu (f64, 1 thread)",
     rate: n / await timeIt(() => fillNormal(host, key, { step: step++ }), repeats),
   });
   const gpu = await WebGpuBackend.create();
@@ -35,12 +37,14 @@ export async function benchNormals(n = 1 << 24, repeats = 5): Promise<string> {
   } else {
     console.error("no WebGPU adapter: webgpu rows skipped");
   }
-  const peer = await runPeer("normals.py", [String(n), String(repeats)]);
-  if (peer) {
-    rows.push({ name: "numpy f64", rate: n / Number(peer.numpy_f64) });
-    rows.push({ name: "numpy f32", rate: n / Number(peer.numpy_f32) });
-  }
+  const threads = navigator.hardwareConcurrency;
+  const peer = await runPeer("normals.py", [String(n), String(repeats)], { threads });
+  rows.push(...peerRows([peer], "normals"));
   new CpuBackend().destroy();
-  return table(`Standard normals, n = ${n}, median of ${repeats}`, "normals/s", rows, "numpy f64") +
-    (peer ? `\n\nnumpy ${peer.numpy_version}` : "");
+  return table(
+    `Standard normals, n = ${n}, median of ${repeats}`,
+    "normals/s",
+    rows,
+    "numpy f64, 1 thread",
+  ) + `\n\n${peerNotes([peer])}`;
 }
