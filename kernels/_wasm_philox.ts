@@ -48,9 +48,8 @@ import { _COS_TABLE, _SIN_TABLE } from "./_sincos.ts";
 import { _PHILOX_WASM_BASE64 } from "./_philox_wasm_bytes.ts";
 
 // Bytes past the blocks asked for that an export may touch (philox.wat): the
-// words of up to seven blocks (groups go in pairs, 112 bytes), the f64 values of
-// up to three (the rest of a group, 96 bytes); `counters` reads up to seven
-// counters past its own (112 bytes).
+// rest of its last group of four blocks, at most three blocks of four f64 (96
+// bytes).
 const OVERRUN = 128;
 
 /**

@@ -50,11 +50,10 @@
 ;; ran 15–20% slower: V8 optimises a function once, inlining only the calls
 ;; that had run by then, and inlines nothing large into a small caller.)
 ;;
-;; Counts that are not a multiple of 4 run a whole last group, and the
-;; rounds take groups in pairs: an export may write up to seven blocks of
-;; words (112 bytes) or three blocks of f64 (96 bytes) past the ones asked
-;; for, and `counters` and `logs` read past theirs; the host reserves the
-;; room and reads only what it asked for.
+;; Counts that are not a multiple of 4 run a whole last group: an export
+;; may write up to three blocks past the ones asked for (96 bytes of f64),
+;; and `counters` and `logs` read as far; the host reserves the room and
+;; reads only what it asked for.
 ;;
 ;; Memory layout (byte addresses). The host writes the tables after
 ;; instantiation from kernels/_log.ts and kernels/_sincos.ts, so JavaScript
@@ -123,9 +122,51 @@
   ;; ------------------------------------------------------------------------
   ;; Philox4x32-10
 
+  ;; Philox4x32-10 of one group: the SoA counters x0…x3 of four blocks under
+  ;; the key (k0, k1) to their states, ten rounds of
+  ;; (x0, x1, x2, x3) → (hi(M1·x2) ⊕ x1 ⊕ k0, lo(M1·x2), hi(M0·x0) ⊕ x3 ⊕ k1, lo(M0·x0)).
+  ;; M0·x0 is formed as u64 lanes: blocks b, b+1 in p (extmul_low), b+2,
+  ;; b+3 in q (extmul_high), whose odd i32 lanes are the high words; the low
+  ;; words are i32x4.mul. The key steps by the Weyl constants (W0, W1) after
+  ;; each round. $philox_soa runs the same rounds on two groups at once,
+  ;; written out; this loop is for a lone group, whose rounds are a chain of
+  ;; dependent multiplies either way.
+  (func $philox4x32_10
+    (param $x0 v128) (param $x1 v128) (param $x2 v128) (param $x3 v128)
+    (param $k0 i32) (param $k1 i32)
+    (result v128 v128 v128 v128)
+    (local $key0 v128) (local $key1 v128) (local $p v128) (local $q v128) (local $lo v128)
+    (local $round i32)
+    (local.set $key0 (i32x4.splat (local.get $k0)))
+    (local.set $key1 (i32x4.splat (local.get $k1)))
+    (local.set $round (i32.const 10))
+    (loop $rounds
+      (local.set $p (i64x2.extmul_low_i32x4_u (local.get $x0) (global.get $M0)))
+      (local.set $q (i64x2.extmul_high_i32x4_u (local.get $x0) (global.get $M0)))
+      (local.set $lo (i32x4.mul (local.get $x0) (global.get $M0)))
+      ;; x0 ← hi(M1·x2) ⊕ x1 ⊕ k0; x1 ← lo(M1·x2)
+      (local.set $x0
+        (v128.xor
+          (v128.xor (local.get $x1) (local.get $key0))
+          (i8x16.shuffle 4 5 6 7 12 13 14 15 20 21 22 23 28 29 30 31
+            (i64x2.extmul_low_i32x4_u (local.get $x2) (global.get $M1))
+            (i64x2.extmul_high_i32x4_u (local.get $x2) (global.get $M1)))))
+      (local.set $x1 (i32x4.mul (local.get $x2) (global.get $M1)))
+      ;; x2 ← hi(M0·x0) ⊕ x3 ⊕ k1; x3 ← lo(M0·x0)
+      (local.set $x2
+        (v128.xor
+          (v128.xor (local.get $x3) (local.get $key1))
+          (i8x16.shuffle 4 5 6 7 12 13 14 15 20 21 22 23 28 29 30 31 (local.get $p) (local.get $q))))
+      (local.set $x3 (local.get $lo))
+      (local.set $key0 (i32x4.add (local.get $key0) (global.get $W0)))
+      (local.set $key1 (i32x4.add (local.get $key1) (global.get $W1)))
+      (br_if $rounds (local.tee $round (i32.sub (local.get $round) (i32.const 1)))))
+    (local.get $x0) (local.get $x1) (local.get $x2) (local.get $x3))
+
   ;; The SoA states of $groups groups of four blocks under the key (k0, k1),
-  ;; at $dst (64 bytes a group: x0, x1, x2, x3), two groups an iteration (so
-  ;; an odd count writes one group more). The counters:
+  ;; at $dst (64 bytes a group: x0, x1, x2, x3), or the words in block order
+  ;; when $block_order; two groups an iteration, and a last odd one through
+  ;; $philox4x32_10. The counters:
   ;;
   ;; $counting 0: block i has the counter (c0 + i, c1, c2, c3), the 64-bit
   ;;              block index (c3, c0) counting with carry;
@@ -138,9 +179,11 @@
   ;; 3 takes the carry of the lanes of word 0 that wrapped (`i32x4.lt_u` is
   ;; −1 where true, so subtracting it adds one).
   ;;
-  ;; The ten rounds are written out, identical but for the round number: V8
-  ;; runs them about 10% slower as a loop (measured), and does not inline a
-  ;; round function into so large a caller.
+  ;; The ten rounds of $philox4x32_10 are written out here for two groups,
+  ;; identical but for the round number: one group's rounds are a chain of
+  ;; dependent multiplies, and the second keeps the multipliers busy while
+  ;; the first waits. V8 runs them about 10% slower as a loop (measured), and
+  ;; does not inline a round function into so large a caller.
   (func $philox_soa
     (param $c0 i32) (param $c1 i32) (param $c2 i32) (param $c3 i32)
     (param $k0 i32) (param $k1 i32) (param $groups i32) (param $dst i32) (param $counting i32)
@@ -172,432 +215,452 @@
     (local.set $cv3
       (i32x4.sub (i32x4.splat (local.get $c3))
         (i32x4.lt_u (local.get $cv0) (i32x4.splat (local.get $c0)))))
-    (loop $pair
-      ;; the counters of groups x and y
-      (if (i32.eq (local.get $counting) (i32.const 2))
-        (then
-          (local.set $x0 (v128.load offset=0 (local.get $dst)))
-          (local.set $x1 (v128.load offset=16 (local.get $dst)))
-          (local.set $x2 (v128.load offset=32 (local.get $dst)))
-          (local.set $x3 (v128.load offset=48 (local.get $dst)))
-          (local.set $y0 (v128.load offset=64 (local.get $dst)))
-          (local.set $y1 (v128.load offset=80 (local.get $dst)))
-          (local.set $y2 (v128.load offset=96 (local.get $dst)))
-          (local.set $y3 (v128.load offset=112 (local.get $dst))))
-        (else
-          (local.set $x0 (local.get $cv0))
-          (local.set $x1 (local.get $cv1))
-          (local.set $x2 (local.get $cv2))
-          (local.set $x3 (local.get $cv3))
-          (local.set $y0 (i32x4.add (local.get $cv0) (local.get $fours0)))
-          (local.set $y1 (i32x4.add (local.get $cv1) (local.get $fours1)))
-          (local.set $y2 (local.get $cv2))
-          (local.set $y3
-            (i32x4.sub (local.get $cv3) (i32x4.lt_u (local.get $y0) (local.get $fours0))))
-          (local.set $cv0 (i32x4.add (local.get $y0) (local.get $fours0)))
-          (local.set $cv1 (i32x4.add (local.get $y1) (local.get $fours1)))
-          (local.set $cv3
-            (i32x4.sub (local.get $y3) (i32x4.lt_u (local.get $cv0) (local.get $fours0))))))
-      ;; ten rounds on each group: M0·x0 as u64 lanes, blocks b, b+1 in p and
-      ;; b+2, b+3 in q, whose odd i32 lanes are the high words; the low words
-      ;; by i32x4.mul; x0 from M1·x2 alike. The key steps by (W0, W1) between
-      ;; rounds.
-      (local.set $key0 (i32x4.splat (local.get $k0)))
-      (local.set $key1 (i32x4.splat (local.get $k1)))
-      ;; round 1
-      (local.set $px (i64x2.extmul_low_i32x4_u (local.get $x0) (local.get $m0)))
-      (local.set $qx (i64x2.extmul_high_i32x4_u (local.get $x0) (local.get $m0)))
-      (local.set $lox (i32x4.mul (local.get $x0) (local.get $m0)))
-      (local.set $x0
-        (v128.xor
-          (v128.xor (local.get $x1) (local.get $key0))
-          (i8x16.shuffle 4 5 6 7 12 13 14 15 20 21 22 23 28 29 30 31
-            (i64x2.extmul_low_i32x4_u (local.get $x2) (local.get $m1))
-            (i64x2.extmul_high_i32x4_u (local.get $x2) (local.get $m1)))))
-      (local.set $x1 (i32x4.mul (local.get $x2) (local.get $m1)))
-      (local.set $x2
-        (v128.xor
-          (v128.xor (local.get $x3) (local.get $key1))
-          (i8x16.shuffle 4 5 6 7 12 13 14 15 20 21 22 23 28 29 30 31
-            (local.get $px) (local.get $qx))))
-      (local.set $x3 (local.get $lox))
-      (local.set $py (i64x2.extmul_low_i32x4_u (local.get $y0) (local.get $m0)))
-      (local.set $qy (i64x2.extmul_high_i32x4_u (local.get $y0) (local.get $m0)))
-      (local.set $loy (i32x4.mul (local.get $y0) (local.get $m0)))
-      (local.set $y0
-        (v128.xor
-          (v128.xor (local.get $y1) (local.get $key0))
-          (i8x16.shuffle 4 5 6 7 12 13 14 15 20 21 22 23 28 29 30 31
-            (i64x2.extmul_low_i32x4_u (local.get $y2) (local.get $m1))
-            (i64x2.extmul_high_i32x4_u (local.get $y2) (local.get $m1)))))
-      (local.set $y1 (i32x4.mul (local.get $y2) (local.get $m1)))
-      (local.set $y2
-        (v128.xor
-          (v128.xor (local.get $y3) (local.get $key1))
-          (i8x16.shuffle 4 5 6 7 12 13 14 15 20 21 22 23 28 29 30 31
-            (local.get $py) (local.get $qy))))
-      (local.set $y3 (local.get $loy))
-      (local.set $key0 (i32x4.add (local.get $key0) (local.get $w0)))
-      (local.set $key1 (i32x4.add (local.get $key1) (local.get $w1)))
-      ;; round 2
-      (local.set $px (i64x2.extmul_low_i32x4_u (local.get $x0) (local.get $m0)))
-      (local.set $qx (i64x2.extmul_high_i32x4_u (local.get $x0) (local.get $m0)))
-      (local.set $lox (i32x4.mul (local.get $x0) (local.get $m0)))
-      (local.set $x0
-        (v128.xor
-          (v128.xor (local.get $x1) (local.get $key0))
-          (i8x16.shuffle 4 5 6 7 12 13 14 15 20 21 22 23 28 29 30 31
-            (i64x2.extmul_low_i32x4_u (local.get $x2) (local.get $m1))
-            (i64x2.extmul_high_i32x4_u (local.get $x2) (local.get $m1)))))
-      (local.set $x1 (i32x4.mul (local.get $x2) (local.get $m1)))
-      (local.set $x2
-        (v128.xor
-          (v128.xor (local.get $x3) (local.get $key1))
-          (i8x16.shuffle 4 5 6 7 12 13 14 15 20 21 22 23 28 29 30 31
-            (local.get $px) (local.get $qx))))
-      (local.set $x3 (local.get $lox))
-      (local.set $py (i64x2.extmul_low_i32x4_u (local.get $y0) (local.get $m0)))
-      (local.set $qy (i64x2.extmul_high_i32x4_u (local.get $y0) (local.get $m0)))
-      (local.set $loy (i32x4.mul (local.get $y0) (local.get $m0)))
-      (local.set $y0
-        (v128.xor
-          (v128.xor (local.get $y1) (local.get $key0))
-          (i8x16.shuffle 4 5 6 7 12 13 14 15 20 21 22 23 28 29 30 31
-            (i64x2.extmul_low_i32x4_u (local.get $y2) (local.get $m1))
-            (i64x2.extmul_high_i32x4_u (local.get $y2) (local.get $m1)))))
-      (local.set $y1 (i32x4.mul (local.get $y2) (local.get $m1)))
-      (local.set $y2
-        (v128.xor
-          (v128.xor (local.get $y3) (local.get $key1))
-          (i8x16.shuffle 4 5 6 7 12 13 14 15 20 21 22 23 28 29 30 31
-            (local.get $py) (local.get $qy))))
-      (local.set $y3 (local.get $loy))
-      (local.set $key0 (i32x4.add (local.get $key0) (local.get $w0)))
-      (local.set $key1 (i32x4.add (local.get $key1) (local.get $w1)))
-      ;; round 3
-      (local.set $px (i64x2.extmul_low_i32x4_u (local.get $x0) (local.get $m0)))
-      (local.set $qx (i64x2.extmul_high_i32x4_u (local.get $x0) (local.get $m0)))
-      (local.set $lox (i32x4.mul (local.get $x0) (local.get $m0)))
-      (local.set $x0
-        (v128.xor
-          (v128.xor (local.get $x1) (local.get $key0))
-          (i8x16.shuffle 4 5 6 7 12 13 14 15 20 21 22 23 28 29 30 31
-            (i64x2.extmul_low_i32x4_u (local.get $x2) (local.get $m1))
-            (i64x2.extmul_high_i32x4_u (local.get $x2) (local.get $m1)))))
-      (local.set $x1 (i32x4.mul (local.get $x2) (local.get $m1)))
-      (local.set $x2
-        (v128.xor
-          (v128.xor (local.get $x3) (local.get $key1))
-          (i8x16.shuffle 4 5 6 7 12 13 14 15 20 21 22 23 28 29 30 31
-            (local.get $px) (local.get $qx))))
-      (local.set $x3 (local.get $lox))
-      (local.set $py (i64x2.extmul_low_i32x4_u (local.get $y0) (local.get $m0)))
-      (local.set $qy (i64x2.extmul_high_i32x4_u (local.get $y0) (local.get $m0)))
-      (local.set $loy (i32x4.mul (local.get $y0) (local.get $m0)))
-      (local.set $y0
-        (v128.xor
-          (v128.xor (local.get $y1) (local.get $key0))
-          (i8x16.shuffle 4 5 6 7 12 13 14 15 20 21 22 23 28 29 30 31
-            (i64x2.extmul_low_i32x4_u (local.get $y2) (local.get $m1))
-            (i64x2.extmul_high_i32x4_u (local.get $y2) (local.get $m1)))))
-      (local.set $y1 (i32x4.mul (local.get $y2) (local.get $m1)))
-      (local.set $y2
-        (v128.xor
-          (v128.xor (local.get $y3) (local.get $key1))
-          (i8x16.shuffle 4 5 6 7 12 13 14 15 20 21 22 23 28 29 30 31
-            (local.get $py) (local.get $qy))))
-      (local.set $y3 (local.get $loy))
-      (local.set $key0 (i32x4.add (local.get $key0) (local.get $w0)))
-      (local.set $key1 (i32x4.add (local.get $key1) (local.get $w1)))
-      ;; round 4
-      (local.set $px (i64x2.extmul_low_i32x4_u (local.get $x0) (local.get $m0)))
-      (local.set $qx (i64x2.extmul_high_i32x4_u (local.get $x0) (local.get $m0)))
-      (local.set $lox (i32x4.mul (local.get $x0) (local.get $m0)))
-      (local.set $x0
-        (v128.xor
-          (v128.xor (local.get $x1) (local.get $key0))
-          (i8x16.shuffle 4 5 6 7 12 13 14 15 20 21 22 23 28 29 30 31
-            (i64x2.extmul_low_i32x4_u (local.get $x2) (local.get $m1))
-            (i64x2.extmul_high_i32x4_u (local.get $x2) (local.get $m1)))))
-      (local.set $x1 (i32x4.mul (local.get $x2) (local.get $m1)))
-      (local.set $x2
-        (v128.xor
-          (v128.xor (local.get $x3) (local.get $key1))
-          (i8x16.shuffle 4 5 6 7 12 13 14 15 20 21 22 23 28 29 30 31
-            (local.get $px) (local.get $qx))))
-      (local.set $x3 (local.get $lox))
-      (local.set $py (i64x2.extmul_low_i32x4_u (local.get $y0) (local.get $m0)))
-      (local.set $qy (i64x2.extmul_high_i32x4_u (local.get $y0) (local.get $m0)))
-      (local.set $loy (i32x4.mul (local.get $y0) (local.get $m0)))
-      (local.set $y0
-        (v128.xor
-          (v128.xor (local.get $y1) (local.get $key0))
-          (i8x16.shuffle 4 5 6 7 12 13 14 15 20 21 22 23 28 29 30 31
-            (i64x2.extmul_low_i32x4_u (local.get $y2) (local.get $m1))
-            (i64x2.extmul_high_i32x4_u (local.get $y2) (local.get $m1)))))
-      (local.set $y1 (i32x4.mul (local.get $y2) (local.get $m1)))
-      (local.set $y2
-        (v128.xor
-          (v128.xor (local.get $y3) (local.get $key1))
-          (i8x16.shuffle 4 5 6 7 12 13 14 15 20 21 22 23 28 29 30 31
-            (local.get $py) (local.get $qy))))
-      (local.set $y3 (local.get $loy))
-      (local.set $key0 (i32x4.add (local.get $key0) (local.get $w0)))
-      (local.set $key1 (i32x4.add (local.get $key1) (local.get $w1)))
-      ;; round 5
-      (local.set $px (i64x2.extmul_low_i32x4_u (local.get $x0) (local.get $m0)))
-      (local.set $qx (i64x2.extmul_high_i32x4_u (local.get $x0) (local.get $m0)))
-      (local.set $lox (i32x4.mul (local.get $x0) (local.get $m0)))
-      (local.set $x0
-        (v128.xor
-          (v128.xor (local.get $x1) (local.get $key0))
-          (i8x16.shuffle 4 5 6 7 12 13 14 15 20 21 22 23 28 29 30 31
-            (i64x2.extmul_low_i32x4_u (local.get $x2) (local.get $m1))
-            (i64x2.extmul_high_i32x4_u (local.get $x2) (local.get $m1)))))
-      (local.set $x1 (i32x4.mul (local.get $x2) (local.get $m1)))
-      (local.set $x2
-        (v128.xor
-          (v128.xor (local.get $x3) (local.get $key1))
-          (i8x16.shuffle 4 5 6 7 12 13 14 15 20 21 22 23 28 29 30 31
-            (local.get $px) (local.get $qx))))
-      (local.set $x3 (local.get $lox))
-      (local.set $py (i64x2.extmul_low_i32x4_u (local.get $y0) (local.get $m0)))
-      (local.set $qy (i64x2.extmul_high_i32x4_u (local.get $y0) (local.get $m0)))
-      (local.set $loy (i32x4.mul (local.get $y0) (local.get $m0)))
-      (local.set $y0
-        (v128.xor
-          (v128.xor (local.get $y1) (local.get $key0))
-          (i8x16.shuffle 4 5 6 7 12 13 14 15 20 21 22 23 28 29 30 31
-            (i64x2.extmul_low_i32x4_u (local.get $y2) (local.get $m1))
-            (i64x2.extmul_high_i32x4_u (local.get $y2) (local.get $m1)))))
-      (local.set $y1 (i32x4.mul (local.get $y2) (local.get $m1)))
-      (local.set $y2
-        (v128.xor
-          (v128.xor (local.get $y3) (local.get $key1))
-          (i8x16.shuffle 4 5 6 7 12 13 14 15 20 21 22 23 28 29 30 31
-            (local.get $py) (local.get $qy))))
-      (local.set $y3 (local.get $loy))
-      (local.set $key0 (i32x4.add (local.get $key0) (local.get $w0)))
-      (local.set $key1 (i32x4.add (local.get $key1) (local.get $w1)))
-      ;; round 6
-      (local.set $px (i64x2.extmul_low_i32x4_u (local.get $x0) (local.get $m0)))
-      (local.set $qx (i64x2.extmul_high_i32x4_u (local.get $x0) (local.get $m0)))
-      (local.set $lox (i32x4.mul (local.get $x0) (local.get $m0)))
-      (local.set $x0
-        (v128.xor
-          (v128.xor (local.get $x1) (local.get $key0))
-          (i8x16.shuffle 4 5 6 7 12 13 14 15 20 21 22 23 28 29 30 31
-            (i64x2.extmul_low_i32x4_u (local.get $x2) (local.get $m1))
-            (i64x2.extmul_high_i32x4_u (local.get $x2) (local.get $m1)))))
-      (local.set $x1 (i32x4.mul (local.get $x2) (local.get $m1)))
-      (local.set $x2
-        (v128.xor
-          (v128.xor (local.get $x3) (local.get $key1))
-          (i8x16.shuffle 4 5 6 7 12 13 14 15 20 21 22 23 28 29 30 31
-            (local.get $px) (local.get $qx))))
-      (local.set $x3 (local.get $lox))
-      (local.set $py (i64x2.extmul_low_i32x4_u (local.get $y0) (local.get $m0)))
-      (local.set $qy (i64x2.extmul_high_i32x4_u (local.get $y0) (local.get $m0)))
-      (local.set $loy (i32x4.mul (local.get $y0) (local.get $m0)))
-      (local.set $y0
-        (v128.xor
-          (v128.xor (local.get $y1) (local.get $key0))
-          (i8x16.shuffle 4 5 6 7 12 13 14 15 20 21 22 23 28 29 30 31
-            (i64x2.extmul_low_i32x4_u (local.get $y2) (local.get $m1))
-            (i64x2.extmul_high_i32x4_u (local.get $y2) (local.get $m1)))))
-      (local.set $y1 (i32x4.mul (local.get $y2) (local.get $m1)))
-      (local.set $y2
-        (v128.xor
-          (v128.xor (local.get $y3) (local.get $key1))
-          (i8x16.shuffle 4 5 6 7 12 13 14 15 20 21 22 23 28 29 30 31
-            (local.get $py) (local.get $qy))))
-      (local.set $y3 (local.get $loy))
-      (local.set $key0 (i32x4.add (local.get $key0) (local.get $w0)))
-      (local.set $key1 (i32x4.add (local.get $key1) (local.get $w1)))
-      ;; round 7
-      (local.set $px (i64x2.extmul_low_i32x4_u (local.get $x0) (local.get $m0)))
-      (local.set $qx (i64x2.extmul_high_i32x4_u (local.get $x0) (local.get $m0)))
-      (local.set $lox (i32x4.mul (local.get $x0) (local.get $m0)))
-      (local.set $x0
-        (v128.xor
-          (v128.xor (local.get $x1) (local.get $key0))
-          (i8x16.shuffle 4 5 6 7 12 13 14 15 20 21 22 23 28 29 30 31
-            (i64x2.extmul_low_i32x4_u (local.get $x2) (local.get $m1))
-            (i64x2.extmul_high_i32x4_u (local.get $x2) (local.get $m1)))))
-      (local.set $x1 (i32x4.mul (local.get $x2) (local.get $m1)))
-      (local.set $x2
-        (v128.xor
-          (v128.xor (local.get $x3) (local.get $key1))
-          (i8x16.shuffle 4 5 6 7 12 13 14 15 20 21 22 23 28 29 30 31
-            (local.get $px) (local.get $qx))))
-      (local.set $x3 (local.get $lox))
-      (local.set $py (i64x2.extmul_low_i32x4_u (local.get $y0) (local.get $m0)))
-      (local.set $qy (i64x2.extmul_high_i32x4_u (local.get $y0) (local.get $m0)))
-      (local.set $loy (i32x4.mul (local.get $y0) (local.get $m0)))
-      (local.set $y0
-        (v128.xor
-          (v128.xor (local.get $y1) (local.get $key0))
-          (i8x16.shuffle 4 5 6 7 12 13 14 15 20 21 22 23 28 29 30 31
-            (i64x2.extmul_low_i32x4_u (local.get $y2) (local.get $m1))
-            (i64x2.extmul_high_i32x4_u (local.get $y2) (local.get $m1)))))
-      (local.set $y1 (i32x4.mul (local.get $y2) (local.get $m1)))
-      (local.set $y2
-        (v128.xor
-          (v128.xor (local.get $y3) (local.get $key1))
-          (i8x16.shuffle 4 5 6 7 12 13 14 15 20 21 22 23 28 29 30 31
-            (local.get $py) (local.get $qy))))
-      (local.set $y3 (local.get $loy))
-      (local.set $key0 (i32x4.add (local.get $key0) (local.get $w0)))
-      (local.set $key1 (i32x4.add (local.get $key1) (local.get $w1)))
-      ;; round 8
-      (local.set $px (i64x2.extmul_low_i32x4_u (local.get $x0) (local.get $m0)))
-      (local.set $qx (i64x2.extmul_high_i32x4_u (local.get $x0) (local.get $m0)))
-      (local.set $lox (i32x4.mul (local.get $x0) (local.get $m0)))
-      (local.set $x0
-        (v128.xor
-          (v128.xor (local.get $x1) (local.get $key0))
-          (i8x16.shuffle 4 5 6 7 12 13 14 15 20 21 22 23 28 29 30 31
-            (i64x2.extmul_low_i32x4_u (local.get $x2) (local.get $m1))
-            (i64x2.extmul_high_i32x4_u (local.get $x2) (local.get $m1)))))
-      (local.set $x1 (i32x4.mul (local.get $x2) (local.get $m1)))
-      (local.set $x2
-        (v128.xor
-          (v128.xor (local.get $x3) (local.get $key1))
-          (i8x16.shuffle 4 5 6 7 12 13 14 15 20 21 22 23 28 29 30 31
-            (local.get $px) (local.get $qx))))
-      (local.set $x3 (local.get $lox))
-      (local.set $py (i64x2.extmul_low_i32x4_u (local.get $y0) (local.get $m0)))
-      (local.set $qy (i64x2.extmul_high_i32x4_u (local.get $y0) (local.get $m0)))
-      (local.set $loy (i32x4.mul (local.get $y0) (local.get $m0)))
-      (local.set $y0
-        (v128.xor
-          (v128.xor (local.get $y1) (local.get $key0))
-          (i8x16.shuffle 4 5 6 7 12 13 14 15 20 21 22 23 28 29 30 31
-            (i64x2.extmul_low_i32x4_u (local.get $y2) (local.get $m1))
-            (i64x2.extmul_high_i32x4_u (local.get $y2) (local.get $m1)))))
-      (local.set $y1 (i32x4.mul (local.get $y2) (local.get $m1)))
-      (local.set $y2
-        (v128.xor
-          (v128.xor (local.get $y3) (local.get $key1))
-          (i8x16.shuffle 4 5 6 7 12 13 14 15 20 21 22 23 28 29 30 31
-            (local.get $py) (local.get $qy))))
-      (local.set $y3 (local.get $loy))
-      (local.set $key0 (i32x4.add (local.get $key0) (local.get $w0)))
-      (local.set $key1 (i32x4.add (local.get $key1) (local.get $w1)))
-      ;; round 9
-      (local.set $px (i64x2.extmul_low_i32x4_u (local.get $x0) (local.get $m0)))
-      (local.set $qx (i64x2.extmul_high_i32x4_u (local.get $x0) (local.get $m0)))
-      (local.set $lox (i32x4.mul (local.get $x0) (local.get $m0)))
-      (local.set $x0
-        (v128.xor
-          (v128.xor (local.get $x1) (local.get $key0))
-          (i8x16.shuffle 4 5 6 7 12 13 14 15 20 21 22 23 28 29 30 31
-            (i64x2.extmul_low_i32x4_u (local.get $x2) (local.get $m1))
-            (i64x2.extmul_high_i32x4_u (local.get $x2) (local.get $m1)))))
-      (local.set $x1 (i32x4.mul (local.get $x2) (local.get $m1)))
-      (local.set $x2
-        (v128.xor
-          (v128.xor (local.get $x3) (local.get $key1))
-          (i8x16.shuffle 4 5 6 7 12 13 14 15 20 21 22 23 28 29 30 31
-            (local.get $px) (local.get $qx))))
-      (local.set $x3 (local.get $lox))
-      (local.set $py (i64x2.extmul_low_i32x4_u (local.get $y0) (local.get $m0)))
-      (local.set $qy (i64x2.extmul_high_i32x4_u (local.get $y0) (local.get $m0)))
-      (local.set $loy (i32x4.mul (local.get $y0) (local.get $m0)))
-      (local.set $y0
-        (v128.xor
-          (v128.xor (local.get $y1) (local.get $key0))
-          (i8x16.shuffle 4 5 6 7 12 13 14 15 20 21 22 23 28 29 30 31
-            (i64x2.extmul_low_i32x4_u (local.get $y2) (local.get $m1))
-            (i64x2.extmul_high_i32x4_u (local.get $y2) (local.get $m1)))))
-      (local.set $y1 (i32x4.mul (local.get $y2) (local.get $m1)))
-      (local.set $y2
-        (v128.xor
-          (v128.xor (local.get $y3) (local.get $key1))
-          (i8x16.shuffle 4 5 6 7 12 13 14 15 20 21 22 23 28 29 30 31
-            (local.get $py) (local.get $qy))))
-      (local.set $y3 (local.get $loy))
-      (local.set $key0 (i32x4.add (local.get $key0) (local.get $w0)))
-      (local.set $key1 (i32x4.add (local.get $key1) (local.get $w1)))
-      ;; round 10
-      (local.set $px (i64x2.extmul_low_i32x4_u (local.get $x0) (local.get $m0)))
-      (local.set $qx (i64x2.extmul_high_i32x4_u (local.get $x0) (local.get $m0)))
-      (local.set $lox (i32x4.mul (local.get $x0) (local.get $m0)))
-      (local.set $x0
-        (v128.xor
-          (v128.xor (local.get $x1) (local.get $key0))
-          (i8x16.shuffle 4 5 6 7 12 13 14 15 20 21 22 23 28 29 30 31
-            (i64x2.extmul_low_i32x4_u (local.get $x2) (local.get $m1))
-            (i64x2.extmul_high_i32x4_u (local.get $x2) (local.get $m1)))))
-      (local.set $x1 (i32x4.mul (local.get $x2) (local.get $m1)))
-      (local.set $x2
-        (v128.xor
-          (v128.xor (local.get $x3) (local.get $key1))
-          (i8x16.shuffle 4 5 6 7 12 13 14 15 20 21 22 23 28 29 30 31
-            (local.get $px) (local.get $qx))))
-      (local.set $x3 (local.get $lox))
-      (local.set $py (i64x2.extmul_low_i32x4_u (local.get $y0) (local.get $m0)))
-      (local.set $qy (i64x2.extmul_high_i32x4_u (local.get $y0) (local.get $m0)))
-      (local.set $loy (i32x4.mul (local.get $y0) (local.get $m0)))
-      (local.set $y0
-        (v128.xor
-          (v128.xor (local.get $y1) (local.get $key0))
-          (i8x16.shuffle 4 5 6 7 12 13 14 15 20 21 22 23 28 29 30 31
-            (i64x2.extmul_low_i32x4_u (local.get $y2) (local.get $m1))
-            (i64x2.extmul_high_i32x4_u (local.get $y2) (local.get $m1)))))
-      (local.set $y1 (i32x4.mul (local.get $y2) (local.get $m1)))
-      (local.set $y2
-        (v128.xor
-          (v128.xor (local.get $y3) (local.get $key1))
-          (i8x16.shuffle 4 5 6 7 12 13 14 15 20 21 22 23 28 29 30 31
-            (local.get $py) (local.get $qy))))
-      (local.set $y3 (local.get $loy))
-      ;; each group in block order, when asked: the transpose of $transpose_groups
-      (if (local.get $block_order)
-        (then
-          (local.set $ab01 (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23
-            (local.get $x0) (local.get $x1)))
-          (local.set $cd01 (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23
-            (local.get $x2) (local.get $x3)))
-          (local.set $ab23 (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31
-            (local.get $x0) (local.get $x1)))
-          (local.set $cd23 (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31
-            (local.get $x2) (local.get $x3)))
-          (local.set $x0 (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23
-            (local.get $ab01) (local.get $cd01)))
-          (local.set $x1 (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31
-            (local.get $ab01) (local.get $cd01)))
-          (local.set $x2 (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23
-            (local.get $ab23) (local.get $cd23)))
-          (local.set $x3 (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31
-            (local.get $ab23) (local.get $cd23)))
-          (local.set $ab01 (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23
-            (local.get $y0) (local.get $y1)))
-          (local.set $cd01 (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23
-            (local.get $y2) (local.get $y3)))
-          (local.set $ab23 (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31
-            (local.get $y0) (local.get $y1)))
-          (local.set $cd23 (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31
-            (local.get $y2) (local.get $y3)))
-          (local.set $y0 (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23
-            (local.get $ab01) (local.get $cd01)))
-          (local.set $y1 (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31
-            (local.get $ab01) (local.get $cd01)))
-          (local.set $y2 (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23
-            (local.get $ab23) (local.get $cd23)))
-          (local.set $y3 (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31
-            (local.get $ab23) (local.get $cd23)))))
-      (v128.store offset=0 (local.get $dst) (local.get $x0))
-      (v128.store offset=16 (local.get $dst) (local.get $x1))
-      (v128.store offset=32 (local.get $dst) (local.get $x2))
-      (v128.store offset=48 (local.get $dst) (local.get $x3))
-      (v128.store offset=64 (local.get $dst) (local.get $y0))
-      (v128.store offset=80 (local.get $dst) (local.get $y1))
-      (v128.store offset=96 (local.get $dst) (local.get $y2))
-      (v128.store offset=112 (local.get $dst) (local.get $y3))
-      (local.set $dst (i32.add (local.get $dst) (i32.const 128)))
-      (br_if $pair
-        (i32.gt_s (local.tee $groups (i32.sub (local.get $groups) (i32.const 2))) (i32.const 0)))))
+    (block $pairs_done
+      (loop $pair
+        (br_if $pairs_done (i32.lt_u (local.get $groups) (i32.const 2)))
+        ;; the counters of groups x and y
+        (if (i32.eq (local.get $counting) (i32.const 2))
+          (then
+            (local.set $x0 (v128.load offset=0 (local.get $dst)))
+            (local.set $x1 (v128.load offset=16 (local.get $dst)))
+            (local.set $x2 (v128.load offset=32 (local.get $dst)))
+            (local.set $x3 (v128.load offset=48 (local.get $dst)))
+            (local.set $y0 (v128.load offset=64 (local.get $dst)))
+            (local.set $y1 (v128.load offset=80 (local.get $dst)))
+            (local.set $y2 (v128.load offset=96 (local.get $dst)))
+            (local.set $y3 (v128.load offset=112 (local.get $dst))))
+          (else
+            (local.set $x0 (local.get $cv0))
+            (local.set $x1 (local.get $cv1))
+            (local.set $x2 (local.get $cv2))
+            (local.set $x3 (local.get $cv3))
+            (local.set $y0 (i32x4.add (local.get $cv0) (local.get $fours0)))
+            (local.set $y1 (i32x4.add (local.get $cv1) (local.get $fours1)))
+            (local.set $y2 (local.get $cv2))
+            (local.set $y3
+              (i32x4.sub (local.get $cv3) (i32x4.lt_u (local.get $y0) (local.get $fours0))))
+            (local.set $cv0 (i32x4.add (local.get $y0) (local.get $fours0)))
+            (local.set $cv1 (i32x4.add (local.get $y1) (local.get $fours1)))
+            (local.set $cv3
+              (i32x4.sub (local.get $y3) (i32x4.lt_u (local.get $cv0) (local.get $fours0))))))
+        ;; ten rounds on each group: M0·x0 as u64 lanes, blocks b, b+1 in p and
+        ;; b+2, b+3 in q, whose odd i32 lanes are the high words; the low words
+        ;; by i32x4.mul; x0 from M1·x2 alike. The key steps by (W0, W1) between
+        ;; rounds.
+        (local.set $key0 (i32x4.splat (local.get $k0)))
+        (local.set $key1 (i32x4.splat (local.get $k1)))
+        ;; round 1
+        (local.set $px (i64x2.extmul_low_i32x4_u (local.get $x0) (local.get $m0)))
+        (local.set $qx (i64x2.extmul_high_i32x4_u (local.get $x0) (local.get $m0)))
+        (local.set $lox (i32x4.mul (local.get $x0) (local.get $m0)))
+        (local.set $x0
+          (v128.xor
+            (v128.xor (local.get $x1) (local.get $key0))
+            (i8x16.shuffle 4 5 6 7 12 13 14 15 20 21 22 23 28 29 30 31
+              (i64x2.extmul_low_i32x4_u (local.get $x2) (local.get $m1))
+              (i64x2.extmul_high_i32x4_u (local.get $x2) (local.get $m1)))))
+        (local.set $x1 (i32x4.mul (local.get $x2) (local.get $m1)))
+        (local.set $x2
+          (v128.xor
+            (v128.xor (local.get $x3) (local.get $key1))
+            (i8x16.shuffle 4 5 6 7 12 13 14 15 20 21 22 23 28 29 30 31
+              (local.get $px) (local.get $qx))))
+        (local.set $x3 (local.get $lox))
+        (local.set $py (i64x2.extmul_low_i32x4_u (local.get $y0) (local.get $m0)))
+        (local.set $qy (i64x2.extmul_high_i32x4_u (local.get $y0) (local.get $m0)))
+        (local.set $loy (i32x4.mul (local.get $y0) (local.get $m0)))
+        (local.set $y0
+          (v128.xor
+            (v128.xor (local.get $y1) (local.get $key0))
+            (i8x16.shuffle 4 5 6 7 12 13 14 15 20 21 22 23 28 29 30 31
+              (i64x2.extmul_low_i32x4_u (local.get $y2) (local.get $m1))
+              (i64x2.extmul_high_i32x4_u (local.get $y2) (local.get $m1)))))
+        (local.set $y1 (i32x4.mul (local.get $y2) (local.get $m1)))
+        (local.set $y2
+          (v128.xor
+            (v128.xor (local.get $y3) (local.get $key1))
+            (i8x16.shuffle 4 5 6 7 12 13 14 15 20 21 22 23 28 29 30 31
+              (local.get $py) (local.get $qy))))
+        (local.set $y3 (local.get $loy))
+        (local.set $key0 (i32x4.add (local.get $key0) (local.get $w0)))
+        (local.set $key1 (i32x4.add (local.get $key1) (local.get $w1)))
+        ;; round 2
+        (local.set $px (i64x2.extmul_low_i32x4_u (local.get $x0) (local.get $m0)))
+        (local.set $qx (i64x2.extmul_high_i32x4_u (local.get $x0) (local.get $m0)))
+        (local.set $lox (i32x4.mul (local.get $x0) (local.get $m0)))
+        (local.set $x0
+          (v128.xor
+            (v128.xor (local.get $x1) (local.get $key0))
+            (i8x16.shuffle 4 5 6 7 12 13 14 15 20 21 22 23 28 29 30 31
+              (i64x2.extmul_low_i32x4_u (local.get $x2) (local.get $m1))
+              (i64x2.extmul_high_i32x4_u (local.get $x2) (local.get $m1)))))
+        (local.set $x1 (i32x4.mul (local.get $x2) (local.get $m1)))
+        (local.set $x2
+          (v128.xor
+            (v128.xor (local.get $x3) (local.get $key1))
+            (i8x16.shuffle 4 5 6 7 12 13 14 15 20 21 22 23 28 29 30 31
+              (local.get $px) (local.get $qx))))
+        (local.set $x3 (local.get $lox))
+        (local.set $py (i64x2.extmul_low_i32x4_u (local.get $y0) (local.get $m0)))
+        (local.set $qy (i64x2.extmul_high_i32x4_u (local.get $y0) (local.get $m0)))
+        (local.set $loy (i32x4.mul (local.get $y0) (local.get $m0)))
+        (local.set $y0
+          (v128.xor
+            (v128.xor (local.get $y1) (local.get $key0))
+            (i8x16.shuffle 4 5 6 7 12 13 14 15 20 21 22 23 28 29 30 31
+              (i64x2.extmul_low_i32x4_u (local.get $y2) (local.get $m1))
+              (i64x2.extmul_high_i32x4_u (local.get $y2) (local.get $m1)))))
+        (local.set $y1 (i32x4.mul (local.get $y2) (local.get $m1)))
+        (local.set $y2
+          (v128.xor
+            (v128.xor (local.get $y3) (local.get $key1))
+            (i8x16.shuffle 4 5 6 7 12 13 14 15 20 21 22 23 28 29 30 31
+              (local.get $py) (local.get $qy))))
+        (local.set $y3 (local.get $loy))
+        (local.set $key0 (i32x4.add (local.get $key0) (local.get $w0)))
+        (local.set $key1 (i32x4.add (local.get $key1) (local.get $w1)))
+        ;; round 3
+        (local.set $px (i64x2.extmul_low_i32x4_u (local.get $x0) (local.get $m0)))
+        (local.set $qx (i64x2.extmul_high_i32x4_u (local.get $x0) (local.get $m0)))
+        (local.set $lox (i32x4.mul (local.get $x0) (local.get $m0)))
+        (local.set $x0
+          (v128.xor
+            (v128.xor (local.get $x1) (local.get $key0))
+            (i8x16.shuffle 4 5 6 7 12 13 14 15 20 21 22 23 28 29 30 31
+              (i64x2.extmul_low_i32x4_u (local.get $x2) (local.get $m1))
+              (i64x2.extmul_high_i32x4_u (local.get $x2) (local.get $m1)))))
+        (local.set $x1 (i32x4.mul (local.get $x2) (local.get $m1)))
+        (local.set $x2
+          (v128.xor
+            (v128.xor (local.get $x3) (local.get $key1))
+            (i8x16.shuffle 4 5 6 7 12 13 14 15 20 21 22 23 28 29 30 31
+              (local.get $px) (local.get $qx))))
+        (local.set $x3 (local.get $lox))
+        (local.set $py (i64x2.extmul_low_i32x4_u (local.get $y0) (local.get $m0)))
+        (local.set $qy (i64x2.extmul_high_i32x4_u (local.get $y0) (local.get $m0)))
+        (local.set $loy (i32x4.mul (local.get $y0) (local.get $m0)))
+        (local.set $y0
+          (v128.xor
+            (v128.xor (local.get $y1) (local.get $key0))
+            (i8x16.shuffle 4 5 6 7 12 13 14 15 20 21 22 23 28 29 30 31
+              (i64x2.extmul_low_i32x4_u (local.get $y2) (local.get $m1))
+              (i64x2.extmul_high_i32x4_u (local.get $y2) (local.get $m1)))))
+        (local.set $y1 (i32x4.mul (local.get $y2) (local.get $m1)))
+        (local.set $y2
+          (v128.xor
+            (v128.xor (local.get $y3) (local.get $key1))
+            (i8x16.shuffle 4 5 6 7 12 13 14 15 20 21 22 23 28 29 30 31
+              (local.get $py) (local.get $qy))))
+        (local.set $y3 (local.get $loy))
+        (local.set $key0 (i32x4.add (local.get $key0) (local.get $w0)))
+        (local.set $key1 (i32x4.add (local.get $key1) (local.get $w1)))
+        ;; round 4
+        (local.set $px (i64x2.extmul_low_i32x4_u (local.get $x0) (local.get $m0)))
+        (local.set $qx (i64x2.extmul_high_i32x4_u (local.get $x0) (local.get $m0)))
+        (local.set $lox (i32x4.mul (local.get $x0) (local.get $m0)))
+        (local.set $x0
+          (v128.xor
+            (v128.xor (local.get $x1) (local.get $key0))
+            (i8x16.shuffle 4 5 6 7 12 13 14 15 20 21 22 23 28 29 30 31
+              (i64x2.extmul_low_i32x4_u (local.get $x2) (local.get $m1))
+              (i64x2.extmul_high_i32x4_u (local.get $x2) (local.get $m1)))))
+        (local.set $x1 (i32x4.mul (local.get $x2) (local.get $m1)))
+        (local.set $x2
+          (v128.xor
+            (v128.xor (local.get $x3) (local.get $key1))
+            (i8x16.shuffle 4 5 6 7 12 13 14 15 20 21 22 23 28 29 30 31
+              (local.get $px) (local.get $qx))))
+        (local.set $x3 (local.get $lox))
+        (local.set $py (i64x2.extmul_low_i32x4_u (local.get $y0) (local.get $m0)))
+        (local.set $qy (i64x2.extmul_high_i32x4_u (local.get $y0) (local.get $m0)))
+        (local.set $loy (i32x4.mul (local.get $y0) (local.get $m0)))
+        (local.set $y0
+          (v128.xor
+            (v128.xor (local.get $y1) (local.get $key0))
+            (i8x16.shuffle 4 5 6 7 12 13 14 15 20 21 22 23 28 29 30 31
+              (i64x2.extmul_low_i32x4_u (local.get $y2) (local.get $m1))
+              (i64x2.extmul_high_i32x4_u (local.get $y2) (local.get $m1)))))
+        (local.set $y1 (i32x4.mul (local.get $y2) (local.get $m1)))
+        (local.set $y2
+          (v128.xor
+            (v128.xor (local.get $y3) (local.get $key1))
+            (i8x16.shuffle 4 5 6 7 12 13 14 15 20 21 22 23 28 29 30 31
+              (local.get $py) (local.get $qy))))
+        (local.set $y3 (local.get $loy))
+        (local.set $key0 (i32x4.add (local.get $key0) (local.get $w0)))
+        (local.set $key1 (i32x4.add (local.get $key1) (local.get $w1)))
+        ;; round 5
+        (local.set $px (i64x2.extmul_low_i32x4_u (local.get $x0) (local.get $m0)))
+        (local.set $qx (i64x2.extmul_high_i32x4_u (local.get $x0) (local.get $m0)))
+        (local.set $lox (i32x4.mul (local.get $x0) (local.get $m0)))
+        (local.set $x0
+          (v128.xor
+            (v128.xor (local.get $x1) (local.get $key0))
+            (i8x16.shuffle 4 5 6 7 12 13 14 15 20 21 22 23 28 29 30 31
+              (i64x2.extmul_low_i32x4_u (local.get $x2) (local.get $m1))
+              (i64x2.extmul_high_i32x4_u (local.get $x2) (local.get $m1)))))
+        (local.set $x1 (i32x4.mul (local.get $x2) (local.get $m1)))
+        (local.set $x2
+          (v128.xor
+            (v128.xor (local.get $x3) (local.get $key1))
+            (i8x16.shuffle 4 5 6 7 12 13 14 15 20 21 22 23 28 29 30 31
+              (local.get $px) (local.get $qx))))
+        (local.set $x3 (local.get $lox))
+        (local.set $py (i64x2.extmul_low_i32x4_u (local.get $y0) (local.get $m0)))
+        (local.set $qy (i64x2.extmul_high_i32x4_u (local.get $y0) (local.get $m0)))
+        (local.set $loy (i32x4.mul (local.get $y0) (local.get $m0)))
+        (local.set $y0
+          (v128.xor
+            (v128.xor (local.get $y1) (local.get $key0))
+            (i8x16.shuffle 4 5 6 7 12 13 14 15 20 21 22 23 28 29 30 31
+              (i64x2.extmul_low_i32x4_u (local.get $y2) (local.get $m1))
+              (i64x2.extmul_high_i32x4_u (local.get $y2) (local.get $m1)))))
+        (local.set $y1 (i32x4.mul (local.get $y2) (local.get $m1)))
+        (local.set $y2
+          (v128.xor
+            (v128.xor (local.get $y3) (local.get $key1))
+            (i8x16.shuffle 4 5 6 7 12 13 14 15 20 21 22 23 28 29 30 31
+              (local.get $py) (local.get $qy))))
+        (local.set $y3 (local.get $loy))
+        (local.set $key0 (i32x4.add (local.get $key0) (local.get $w0)))
+        (local.set $key1 (i32x4.add (local.get $key1) (local.get $w1)))
+        ;; round 6
+        (local.set $px (i64x2.extmul_low_i32x4_u (local.get $x0) (local.get $m0)))
+        (local.set $qx (i64x2.extmul_high_i32x4_u (local.get $x0) (local.get $m0)))
+        (local.set $lox (i32x4.mul (local.get $x0) (local.get $m0)))
+        (local.set $x0
+          (v128.xor
+            (v128.xor (local.get $x1) (local.get $key0))
+            (i8x16.shuffle 4 5 6 7 12 13 14 15 20 21 22 23 28 29 30 31
+              (i64x2.extmul_low_i32x4_u (local.get $x2) (local.get $m1))
+              (i64x2.extmul_high_i32x4_u (local.get $x2) (local.get $m1)))))
+        (local.set $x1 (i32x4.mul (local.get $x2) (local.get $m1)))
+        (local.set $x2
+          (v128.xor
+            (v128.xor (local.get $x3) (local.get $key1))
+            (i8x16.shuffle 4 5 6 7 12 13 14 15 20 21 22 23 28 29 30 31
+              (local.get $px) (local.get $qx))))
+        (local.set $x3 (local.get $lox))
+        (local.set $py (i64x2.extmul_low_i32x4_u (local.get $y0) (local.get $m0)))
+        (local.set $qy (i64x2.extmul_high_i32x4_u (local.get $y0) (local.get $m0)))
+        (local.set $loy (i32x4.mul (local.get $y0) (local.get $m0)))
+        (local.set $y0
+          (v128.xor
+            (v128.xor (local.get $y1) (local.get $key0))
+            (i8x16.shuffle 4 5 6 7 12 13 14 15 20 21 22 23 28 29 30 31
+              (i64x2.extmul_low_i32x4_u (local.get $y2) (local.get $m1))
+              (i64x2.extmul_high_i32x4_u (local.get $y2) (local.get $m1)))))
+        (local.set $y1 (i32x4.mul (local.get $y2) (local.get $m1)))
+        (local.set $y2
+          (v128.xor
+            (v128.xor (local.get $y3) (local.get $key1))
+            (i8x16.shuffle 4 5 6 7 12 13 14 15 20 21 22 23 28 29 30 31
+              (local.get $py) (local.get $qy))))
+        (local.set $y3 (local.get $loy))
+        (local.set $key0 (i32x4.add (local.get $key0) (local.get $w0)))
+        (local.set $key1 (i32x4.add (local.get $key1) (local.get $w1)))
+        ;; round 7
+        (local.set $px (i64x2.extmul_low_i32x4_u (local.get $x0) (local.get $m0)))
+        (local.set $qx (i64x2.extmul_high_i32x4_u (local.get $x0) (local.get $m0)))
+        (local.set $lox (i32x4.mul (local.get $x0) (local.get $m0)))
+        (local.set $x0
+          (v128.xor
+            (v128.xor (local.get $x1) (local.get $key0))
+            (i8x16.shuffle 4 5 6 7 12 13 14 15 20 21 22 23 28 29 30 31
+              (i64x2.extmul_low_i32x4_u (local.get $x2) (local.get $m1))
+              (i64x2.extmul_high_i32x4_u (local.get $x2) (local.get $m1)))))
+        (local.set $x1 (i32x4.mul (local.get $x2) (local.get $m1)))
+        (local.set $x2
+          (v128.xor
+            (v128.xor (local.get $x3) (local.get $key1))
+            (i8x16.shuffle 4 5 6 7 12 13 14 15 20 21 22 23 28 29 30 31
+              (local.get $px) (local.get $qx))))
+        (local.set $x3 (local.get $lox))
+        (local.set $py (i64x2.extmul_low_i32x4_u (local.get $y0) (local.get $m0)))
+        (local.set $qy (i64x2.extmul_high_i32x4_u (local.get $y0) (local.get $m0)))
+        (local.set $loy (i32x4.mul (local.get $y0) (local.get $m0)))
+        (local.set $y0
+          (v128.xor
+            (v128.xor (local.get $y1) (local.get $key0))
+            (i8x16.shuffle 4 5 6 7 12 13 14 15 20 21 22 23 28 29 30 31
+              (i64x2.extmul_low_i32x4_u (local.get $y2) (local.get $m1))
+              (i64x2.extmul_high_i32x4_u (local.get $y2) (local.get $m1)))))
+        (local.set $y1 (i32x4.mul (local.get $y2) (local.get $m1)))
+        (local.set $y2
+          (v128.xor
+            (v128.xor (local.get $y3) (local.get $key1))
+            (i8x16.shuffle 4 5 6 7 12 13 14 15 20 21 22 23 28 29 30 31
+              (local.get $py) (local.get $qy))))
+        (local.set $y3 (local.get $loy))
+        (local.set $key0 (i32x4.add (local.get $key0) (local.get $w0)))
+        (local.set $key1 (i32x4.add (local.get $key1) (local.get $w1)))
+        ;; round 8
+        (local.set $px (i64x2.extmul_low_i32x4_u (local.get $x0) (local.get $m0)))
+        (local.set $qx (i64x2.extmul_high_i32x4_u (local.get $x0) (local.get $m0)))
+        (local.set $lox (i32x4.mul (local.get $x0) (local.get $m0)))
+        (local.set $x0
+          (v128.xor
+            (v128.xor (local.get $x1) (local.get $key0))
+            (i8x16.shuffle 4 5 6 7 12 13 14 15 20 21 22 23 28 29 30 31
+              (i64x2.extmul_low_i32x4_u (local.get $x2) (local.get $m1))
+              (i64x2.extmul_high_i32x4_u (local.get $x2) (local.get $m1)))))
+        (local.set $x1 (i32x4.mul (local.get $x2) (local.get $m1)))
+        (local.set $x2
+          (v128.xor
+            (v128.xor (local.get $x3) (local.get $key1))
+            (i8x16.shuffle 4 5 6 7 12 13 14 15 20 21 22 23 28 29 30 31
+              (local.get $px) (local.get $qx))))
+        (local.set $x3 (local.get $lox))
+        (local.set $py (i64x2.extmul_low_i32x4_u (local.get $y0) (local.get $m0)))
+        (local.set $qy (i64x2.extmul_high_i32x4_u (local.get $y0) (local.get $m0)))
+        (local.set $loy (i32x4.mul (local.get $y0) (local.get $m0)))
+        (local.set $y0
+          (v128.xor
+            (v128.xor (local.get $y1) (local.get $key0))
+            (i8x16.shuffle 4 5 6 7 12 13 14 15 20 21 22 23 28 29 30 31
+              (i64x2.extmul_low_i32x4_u (local.get $y2) (local.get $m1))
+              (i64x2.extmul_high_i32x4_u (local.get $y2) (local.get $m1)))))
+        (local.set $y1 (i32x4.mul (local.get $y2) (local.get $m1)))
+        (local.set $y2
+          (v128.xor
+            (v128.xor (local.get $y3) (local.get $key1))
+            (i8x16.shuffle 4 5 6 7 12 13 14 15 20 21 22 23 28 29 30 31
+              (local.get $py) (local.get $qy))))
+        (local.set $y3 (local.get $loy))
+        (local.set $key0 (i32x4.add (local.get $key0) (local.get $w0)))
+        (local.set $key1 (i32x4.add (local.get $key1) (local.get $w1)))
+        ;; round 9
+        (local.set $px (i64x2.extmul_low_i32x4_u (local.get $x0) (local.get $m0)))
+        (local.set $qx (i64x2.extmul_high_i32x4_u (local.get $x0) (local.get $m0)))
+        (local.set $lox (i32x4.mul (local.get $x0) (local.get $m0)))
+        (local.set $x0
+          (v128.xor
+            (v128.xor (local.get $x1) (local.get $key0))
+            (i8x16.shuffle 4 5 6 7 12 13 14 15 20 21 22 23 28 29 30 31
+              (i64x2.extmul_low_i32x4_u (local.get $x2) (local.get $m1))
+              (i64x2.extmul_high_i32x4_u (local.get $x2) (local.get $m1)))))
+        (local.set $x1 (i32x4.mul (local.get $x2) (local.get $m1)))
+        (local.set $x2
+          (v128.xor
+            (v128.xor (local.get $x3) (local.get $key1))
+            (i8x16.shuffle 4 5 6 7 12 13 14 15 20 21 22 23 28 29 30 31
+              (local.get $px) (local.get $qx))))
+        (local.set $x3 (local.get $lox))
+        (local.set $py (i64x2.extmul_low_i32x4_u (local.get $y0) (local.get $m0)))
+        (local.set $qy (i64x2.extmul_high_i32x4_u (local.get $y0) (local.get $m0)))
+        (local.set $loy (i32x4.mul (local.get $y0) (local.get $m0)))
+        (local.set $y0
+          (v128.xor
+            (v128.xor (local.get $y1) (local.get $key0))
+            (i8x16.shuffle 4 5 6 7 12 13 14 15 20 21 22 23 28 29 30 31
+              (i64x2.extmul_low_i32x4_u (local.get $y2) (local.get $m1))
+              (i64x2.extmul_high_i32x4_u (local.get $y2) (local.get $m1)))))
+        (local.set $y1 (i32x4.mul (local.get $y2) (local.get $m1)))
+        (local.set $y2
+          (v128.xor
+            (v128.xor (local.get $y3) (local.get $key1))
+            (i8x16.shuffle 4 5 6 7 12 13 14 15 20 21 22 23 28 29 30 31
+              (local.get $py) (local.get $qy))))
+        (local.set $y3 (local.get $loy))
+        (local.set $key0 (i32x4.add (local.get $key0) (local.get $w0)))
+        (local.set $key1 (i32x4.add (local.get $key1) (local.get $w1)))
+        ;; round 10
+        (local.set $px (i64x2.extmul_low_i32x4_u (local.get $x0) (local.get $m0)))
+        (local.set $qx (i64x2.extmul_high_i32x4_u (local.get $x0) (local.get $m0)))
+        (local.set $lox (i32x4.mul (local.get $x0) (local.get $m0)))
+        (local.set $x0
+          (v128.xor
+            (v128.xor (local.get $x1) (local.get $key0))
+            (i8x16.shuffle 4 5 6 7 12 13 14 15 20 21 22 23 28 29 30 31
+              (i64x2.extmul_low_i32x4_u (local.get $x2) (local.get $m1))
+              (i64x2.extmul_high_i32x4_u (local.get $x2) (local.get $m1)))))
+        (local.set $x1 (i32x4.mul (local.get $x2) (local.get $m1)))
+        (local.set $x2
+          (v128.xor
+            (v128.xor (local.get $x3) (local.get $key1))
+            (i8x16.shuffle 4 5 6 7 12 13 14 15 20 21 22 23 28 29 30 31
+              (local.get $px) (local.get $qx))))
+        (local.set $x3 (local.get $lox))
+        (local.set $py (i64x2.extmul_low_i32x4_u (local.get $y0) (local.get $m0)))
+        (local.set $qy (i64x2.extmul_high_i32x4_u (local.get $y0) (local.get $m0)))
+        (local.set $loy (i32x4.mul (local.get $y0) (local.get $m0)))
+        (local.set $y0
+          (v128.xor
+            (v128.xor (local.get $y1) (local.get $key0))
+            (i8x16.shuffle 4 5 6 7 12 13 14 15 20 21 22 23 28 29 30 31
+              (i64x2.extmul_low_i32x4_u (local.get $y2) (local.get $m1))
+              (i64x2.extmul_high_i32x4_u (local.get $y2) (local.get $m1)))))
+        (local.set $y1 (i32x4.mul (local.get $y2) (local.get $m1)))
+        (local.set $y2
+          (v128.xor
+            (v128.xor (local.get $y3) (local.get $key1))
+            (i8x16.shuffle 4 5 6 7 12 13 14 15 20 21 22 23 28 29 30 31
+              (local.get $py) (local.get $qy))))
+        (local.set $y3 (local.get $loy))
+        ;; each group in block order, when asked: the transpose of $transpose_groups
+        (if (local.get $block_order)
+          (then
+            (local.set $ab01 (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23
+              (local.get $x0) (local.get $x1)))
+            (local.set $cd01 (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23
+              (local.get $x2) (local.get $x3)))
+            (local.set $ab23 (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31
+              (local.get $x0) (local.get $x1)))
+            (local.set $cd23 (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31
+              (local.get $x2) (local.get $x3)))
+            (local.set $x0 (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23
+              (local.get $ab01) (local.get $cd01)))
+            (local.set $x1 (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31
+              (local.get $ab01) (local.get $cd01)))
+            (local.set $x2 (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23
+              (local.get $ab23) (local.get $cd23)))
+            (local.set $x3 (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31
+              (local.get $ab23) (local.get $cd23)))
+            (local.set $ab01 (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23
+              (local.get $y0) (local.get $y1)))
+            (local.set $cd01 (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23
+              (local.get $y2) (local.get $y3)))
+            (local.set $ab23 (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31
+              (local.get $y0) (local.get $y1)))
+            (local.set $cd23 (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31
+              (local.get $y2) (local.get $y3)))
+            (local.set $y0 (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23
+              (local.get $ab01) (local.get $cd01)))
+            (local.set $y1 (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31
+              (local.get $ab01) (local.get $cd01)))
+            (local.set $y2 (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23
+              (local.get $ab23) (local.get $cd23)))
+            (local.set $y3 (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31
+              (local.get $ab23) (local.get $cd23)))))
+        (v128.store offset=0 (local.get $dst) (local.get $x0))
+        (v128.store offset=16 (local.get $dst) (local.get $x1))
+        (v128.store offset=32 (local.get $dst) (local.get $x2))
+        (v128.store offset=48 (local.get $dst) (local.get $x3))
+        (v128.store offset=64 (local.get $dst) (local.get $y0))
+        (v128.store offset=80 (local.get $dst) (local.get $y1))
+        (v128.store offset=96 (local.get $dst) (local.get $y2))
+        (v128.store offset=112 (local.get $dst) (local.get $y3))
+        (local.set $dst (i32.add (local.get $dst) (i32.const 128)))
+        (local.set $groups (i32.sub (local.get $groups) (i32.const 2)))
+        (br $pair)))
+    ;; a last lone group, through the same rounds as a loop
+    (if (local.get $groups)
+      (then
+        (if (i32.eq (local.get $counting) (i32.const 2))
+          (then
+            (local.set $cv0 (v128.load offset=0 (local.get $dst)))
+            (local.set $cv1 (v128.load offset=16 (local.get $dst)))
+            (local.set $cv2 (v128.load offset=32 (local.get $dst)))
+            (local.set $cv3 (v128.load offset=48 (local.get $dst)))))
+        (call $philox4x32_10 (local.get $cv0) (local.get $cv1) (local.get $cv2) (local.get $cv3)
+          (local.get $k0) (local.get $k1))
+        (local.set $x3) (local.set $x2) (local.set $x1) (local.set $x0)
+        (v128.store offset=0 (local.get $dst) (local.get $x0))
+        (v128.store offset=16 (local.get $dst) (local.get $x1))
+        (v128.store offset=32 (local.get $dst) (local.get $x2))
+        (v128.store offset=48 (local.get $dst) (local.get $x3))
+        (if (local.get $block_order)
+          (then (call $transpose_groups (local.get $dst) (local.get $dst) (i32.const 1)))))))
 
   ;; The 4×4 transpose of i32 lanes of each of $groups groups, from $src to
   ;; $dst (64 bytes a group): word k of block j ↔ lane j of word k. It turns
@@ -1017,10 +1080,10 @@
   ;;   2 — the normals rounded to f32, 16 bytes a block;
   ;;   3 — the SSA draws, 32 bytes a block (E₀, U₀, E₁, U₁), f64.
   ;;
-  ;; The words go straight to $ptr (up to seven blocks more: groups go in
-  ;; pairs); with $counting 2 the counters are read from $ptr, four u32
-  ;; words a block, made SoA in place and replaced by the words. The others
-  ;; go in tiles of up to 64 blocks through the stages, the states in scratch.
+  ;; The words go straight to $ptr; with $counting 2 the counters are read
+  ;; from $ptr, four u32 words a block, made SoA in place and replaced by
+  ;; the words. The others go in tiles of up to 64 blocks through the
+  ;; stages, the states in scratch.
   (func $run
     (param $c0 i32) (param $c1 i32) (param $c2 i32) (param $c3 i32)
     (param $k0 i32) (param $k1 i32) (param $n i32) (param $ptr i32)
