@@ -2,7 +2,8 @@
 them, on the thread count of SDENO_PEER_THREADS (bench/_peer.ts sets it; see _peers.py).
 
 Usage: python3 bench/peers/sde_em.py PATHS STEPS REPEATS [--peers numpy,torch,jax,numba]
-                                     [--models ou,slv]
+                                     [--models ou,slv] [--dtypes f32,f64]
+                                     [--jax-forms batched,vmap]
 Models (dt 1e-3, the same as sdeno's built-ins in bench/sde.ts):
   ou:  dX = theta (mu - X) dt + sigma dW            (theta 1, mu 0.5, sigma 1, X0 = 1)
   slv: dX = X (a - b Y) dt + s1 X dW1, dY = Y (d X - g) dt + s2 Y dW2
@@ -31,7 +32,11 @@ parser.add_argument("steps", type=int)
 parser.add_argument("repeats", type=int)
 parser.add_argument("--peers", default="numpy,torch,jax,numba")
 parser.add_argument("--models", default="ou,slv")
+parser.add_argument("--dtypes", default="f32,f64")  # of PyTorch and JAX (numpy and numba: f64)
+parser.add_argument("--jax-forms", default="batched,vmap")
 args = parser.parse_args()
+dtypes = set(args.dtypes.split(","))
+jax_forms = set(args.jax_forms.split(","))
 paths, steps, repeats = args.paths, args.steps, args.repeats
 peers = set(args.peers.split(","))
 models = args.models.split(",")
@@ -107,6 +112,8 @@ if torch is not None:
         for tag in models:
             f = torch_ou if tag == "ou" else torch_slv
             for dname, dtype in (("f32", torch.float32), ("f64", torch.float64)):
+                if dname not in dtypes:
+                    continue
                 gen = torch.Generator().manual_seed(12345)
                 rep.time(f"PyTorch {dname}, {threads_name}, {size}", tag, items,
                          lambda: f(dtype, gen, paths), repeats,
@@ -174,13 +181,16 @@ if jax is not None:
                  compile_seconds=secs, threads=THREADS, dtype=dname)
 
     for tag in models:
-        jax_row(f"JAX f32 (jit, lax.scan, batched normals), {threads_name}, {size}", tag, batched,
-                jnp.float32, "f32")
-        jax_row(f"JAX f32 (jit, vmap of a one-path lax.scan), {threads_name}, {size}", tag,
-                vmapped, jnp.float32, "f32")
-        with jax.enable_x64(True):
-            jax_row(f"JAX f64 (jit, lax.scan, batched normals), {threads_name}, {size}", tag,
-                    batched, jnp.float64, "f64")
+        if "f32" in dtypes and "batched" in jax_forms:
+            jax_row(f"JAX f32 (jit, lax.scan, batched normals), {threads_name}, {size}", tag,
+                    batched, jnp.float32, "f32")
+        if "f32" in dtypes and "vmap" in jax_forms:
+            jax_row(f"JAX f32 (jit, vmap of a one-path lax.scan), {threads_name}, {size}", tag,
+                    vmapped, jnp.float32, "f32")
+        if "f64" in dtypes and "batched" in jax_forms:
+            with jax.enable_x64(True):
+                jax_row(f"JAX f64 (jit, lax.scan, batched normals), {threads_name}, {size}", tag,
+                        batched, jnp.float64, "f64")
 
 # ---------------------------------------------------------------- numba (njit / prange)
 numba = optional("numba", rep.notes) if "numba" in peers else None
