@@ -35,3 +35,4 @@ export * from "./sde_dpm_solver.ts";
 export * from "./unipc.ts";
 export * from "./ddim.ts";
 export * from "./ddpm.ts";
+export * from "./deis.ts";

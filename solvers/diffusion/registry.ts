@@ -27,6 +27,7 @@ import { dpmpp2mSdeHeunMethod, dpmpp2mSdeMethod, sdeDpmSolverMethod } from "./sd
 import { uniPcMethod } from "./unipc.ts";
 import { ddimMethod } from "./ddim.ts";
 import { ddpmMethod } from "./ddpm.ts";
+import { deisMethod } from "./deis.ts";
 
 /**
  * A registry of diffusion methods, each checked by
@@ -92,4 +93,5 @@ export const diffusionMethods: MethodRegistry<DiffusionMethod> = diffusionRegist
   uniPcMethod,
   ddimMethod,
   ddpmMethod,
+  deisMethod,
 ] as unknown as DiffusionMethod[]);
