@@ -15,11 +15,11 @@
  * need permissions (and `fetch` is asynchronous); `import … with { type:
  * "bytes" }` still needs `--unstable-raw-imports` in Deno 2.9.6; Deno's Wasm
  * module import (`import … from "./philox.wasm"`) needs no flag but
- * instantiates at import time with the imports resolved as modules, cannot
- * fall back to JavaScript when the engine lacks SIMD (a failed static import
- * fails the whole module graph) and is not supported by browsers. A
+ * instantiates at import time with its imports resolved as modules, cannot
+ * fall back to JavaScript where the engine lacks SIMD (a failed static
+ * import fails the whole module graph), and is Deno's, not the web's. A
  * TypeScript module holding base64 is imported like any other, by path or
- * by URL, everywhere; decoding its 5 KB costs microseconds.
+ * by URL, anywhere; decoding its 8 KB takes microseconds.
  *
  * The instance's exports (see the `.wat` for their contracts):
  *
