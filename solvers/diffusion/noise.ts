@@ -9,13 +9,14 @@
  *   default `noise_sampler`);
  * - Brownian-path noise, for samplers whose noise queries overlap
  *   (`sample_dpmpp_sde`): {@linkcode brownianNoise} reads any sdeno
- *   `BrownianPath` — the SDE solvers' `virtualBrownianTree` (the default of
- *   dpmpp_sde, like k-diffusion's `BrownianTreeNoiseSampler`) or
- *   `brownianGrid` — as normalised increments
- *   `(W(to) − W(from))/sqrt(|to − from|)`. {@linkcode splitMix64BrownianPath}
- *   is one more `BrownianPath`: the reference set's path on its fixed,
- *   non-uniform grid ({@linkcode brownianSigmaGrid}) with SplitMix64
- *   increments, which replays the reference runs.
+ *   `BrownianPath` of the SDE solvers as normalised increments
+ *   `(W(to) − W(from))/sqrt(|to − from|)` — the `virtualBrownianTree` in its
+ *   own time (any interval, like k-diffusion's `BrownianTreeNoiseSampler`),
+ *   or a unit-grid path (`brownianGrid`, the default of dpmpp_sde) time
+ *   changed onto the sampler's fixed σ grid ({@linkcode brownianSigmaGrid}).
+ *   {@linkcode splitMix64BrownianPath} is one more unit-grid `BrownianPath`:
+ *   the reference set's SplitMix64 increments, which, read on the same σ
+ *   grid, replay the reference runs.
  *
  * Every source is a pure function of its seed, the call (index or interval)
  * and the flat element index (`call.offset` + position), so results do not
@@ -32,7 +33,6 @@ import {
   SdenoRangeError,
   SdenoTypeError,
 } from "../../kernels/mod.ts";
-import { _checkKey } from "../../kernels/philox.ts";
 import { PHILOX_PURPOSES } from "../../kernels/purposes.ts";
 import type { BrownianIncrement, BrownianPath } from "../sde/brownian_path.ts";
 import type { NoiseSource } from "./types.ts";
@@ -68,7 +68,11 @@ export function philoxNoise(
   options: { purpose?: number } = {},
 ): NoiseSource {
   const what = "Cannot make the Philox noise source";
-  _checkKey(what, key);
+  if (typeof key !== "object" || key === null) {
+    throw new SdenoTypeError(`${what}: key must be { seed, stream }, got ${quote(key)}`);
+  }
+  checkInteger(what, "key.seed", key.seed, 0, 0xffffffff);
+  checkInteger(what, "key.stream", key.stream, 0, 0xffffffff);
   const purpose = checkInteger(
     what,
     "purpose",
@@ -190,6 +194,21 @@ export function splitMix64Noise(options: { seed?: number } = {}): NoiseSource {
   });
 }
 
+/** Options of {@linkcode brownianNoise}. */
+export interface BrownianNoiseOptions {
+  /**
+   * A fixed increasing grid `p₀ < … < p_M` of the sampler's noise variable:
+   * the path is then read on its unit grid (times `t₀ + k·dt`, k = 0…M), time
+   * changed so that `W(p_j) = Σ_{k<j} sqrt(p_{k+1} − p_k)·ΔW_k/sqrt(dt)` — a
+   * Brownian motion on the grid whose increment k is the path's increment k
+   * — and queries must be grid points (within `snapTolerance`). Without a
+   * grid, the path's own time is the noise variable and any query works.
+   */
+  grid?: ArrayLike<number>;
+  /** Relative distance within which a query snaps to a grid point (default 1e-9). */
+  snapTolerance?: number;
+}
+
 /**
  * The noise source of a Brownian path: a draw over `(from, to)` is
  * `(W(to) − W(from))/sqrt(|to − from|)` for every flat element of `out`
@@ -197,13 +216,19 @@ export function splitMix64Noise(options: { seed?: number } = {}): NoiseSource {
  * path with `m = path.noiseDim` components), so overlapping queries — the two
  * per step of `sample_dpmpp_sde` — come from one path, and reversed
  * intervals flip the sign (as k-diffusion's Brownian-tree noise sampler).
- * The increments are computed on the host and written to `out`'s backend.
+ * Any sdeno `BrownianPath` serves: the SDE solvers' `virtualBrownianTree`
+ * (any interval, in its own time) or `brownianGrid`, and
+ * {@linkcode splitMix64BrownianPath}, read on a fixed `grid` (see
+ * {@linkcode BrownianNoiseOptions}). The increments are computed on the host
+ * and written to `out`'s backend.
  *
- * @param path an sdeno Brownian path (`virtualBrownianTree`, `brownianGrid`,
- *   {@linkcode splitMix64BrownianPath})
+ * @param path an sdeno Brownian path
+ * @param options a fixed grid to read a unit-grid path on, and its snap tolerance
  * @returns the noise source
  * @throws {SdenoTypeError} for something that is not a Brownian path, or a draw whose
  *   length or offset is not a whole number of paths
+ * @throws {SdenoRangeError} for a grid that is not increasing, or (at a draw) an empty
+ *   interval or a time off the grid
  *
  * @example Increments over adjacent intervals add up like a path
  * ```ts
@@ -223,7 +248,7 @@ export function splitMix64Noise(options: { seed?: number } = {}): NoiseSource {
  * }
  * ```
  */
-export function brownianNoise(path: BrownianPath): NoiseSource {
+export function brownianNoise(path: BrownianPath, options: BrownianNoiseOptions = {}): NoiseSource {
   const what = "Cannot draw Brownian noise";
   if (
     path === null || typeof path !== "object" || typeof path.increment !== "function" ||
@@ -234,6 +259,26 @@ export function brownianNoise(path: BrownianPath): NoiseSource {
     );
   }
   const m = path.noiseDim;
+  const grid = options.grid === undefined ? undefined : checkIncreasing(options.grid);
+  if (grid && !(path.dt !== undefined && path.dt > 0)) {
+    throw new SdenoTypeError(
+      `Cannot make the Brownian noise source: reading a path on a grid needs a unit-grid path ` +
+        `(brownianGrid, splitMix64BrownianPath), got a ${path.kind}`,
+    );
+  }
+  const tol = options.snapTolerance ?? 1e-9;
+  const span = grid ? grid[grid.length - 1]! - grid[0]! : 0;
+  const nearest = (v: number, name: string): number => {
+    const p = grid!;
+    let best = 0;
+    for (let j = 1; j < p.length; j++) if (Math.abs(p[j]! - v) < Math.abs(p[best]! - v)) best = j;
+    if (!(Math.abs(p[best]! - v) <= tol * Math.max(Math.abs(v), span))) {
+      throw new SdenoRangeError(
+        `${what}: ${name} ${quote(v)} is not a grid point (nearest ${quote(p[best])})`,
+      );
+    }
+    return best;
+  };
   return Object.freeze({
     async sample(out: DeviceArray, call: { from: number; to: number; offset: number }) {
       const n = out.length;
@@ -246,13 +291,40 @@ export function brownianNoise(path: BrownianPath): NoiseSource {
       if (!(hi > lo)) {
         throw new SdenoRangeError(`${what}: the interval ${quote([call.from, call.to])} is empty`);
       }
+      const paths = n / m, first = call.offset / m;
       const dW = new Float64Array(n);
-      path.increment(lo, hi, { dW }, n / m, call.offset / m);
+      if (!grid) path.increment(lo, hi, { dW }, paths, first);
+      else {
+        // W(p_b) − W(p_a) = Σ_{a ≤ k < b} sqrt(Δp_k)·ΔW_k/sqrt(dt), ΔW_k the path's unit increment k
+        const a = nearest(lo, "from"), b = nearest(hi, "to");
+        const inc = { dW: new Float64Array(n) }, dt = path.dt!, t0 = path.t0;
+        for (let k = a; k < b; k++) {
+          path.increment(t0 + k * dt, t0 + (k + 1) * dt, inc, paths, first);
+          const c = Math.sqrt((grid[k + 1]! - grid[k]!) / dt);
+          for (let e = 0; e < n; e++) dW[e] = dW[e]! + c * inc.dW[e]!;
+        }
+      }
       const c = (call.to > call.from ? 1 : -1) / Math.sqrt(hi - lo);
       for (let e = 0; e < n; e++) dW[e] = dW[e]! * c;
       await writeHost(out, dW);
     },
   });
+}
+
+function checkIncreasing(grid: ArrayLike<number>): number[] {
+  const what = "Cannot make the Brownian noise source";
+  const p = Array.from(grid ?? []);
+  if (p.length < 2) {
+    throw new SdenoTypeError(`${what}: grid needs at least 2 points, got ${quote(p)}`);
+  }
+  for (let j = 0; j < p.length; j++) {
+    if (!Number.isFinite(p[j]!) || (j > 0 && !(p[j]! > p[j - 1]!))) {
+      throw new SdenoRangeError(
+        `${what}: grid must be finite and increasing, got ${quote(p[j])} at index ${j}`,
+      );
+    }
+  }
+  return p;
 }
 
 /**
@@ -302,98 +374,58 @@ export function brownianSigmaGrid(
   return [...set].sort((a, b) => a - b);
 }
 
-/** Options of {@linkcode splitMix64BrownianPath}. */
-export interface SplitMix64BrownianPathOptions {
-  /** SplitMix64 seed (default 4242, the reference set's). */
-  seed?: number;
-  /** Relative distance within which a query snaps to a grid point (default 1e-9). */
-  snapTolerance?: number;
-}
-
 /**
- * The reference set's `BrownianPathNoise` (§3.3) as an sdeno
- * `BrownianPath` (one component per path): on a fixed grid `p₀ < … < p_M`,
- * `W(p₀) = 0` and `W(p_{j+1}) = W(p_j) + sqrt(p_{j+1} − p_j)·z_j`, with `z_j`
- * the SplitMix64 normals of stream j ({@linkcode splitMix64Normals}, element =
- * path index), accumulated from p₀ as the reference does. Queries snap to the
- * nearest grid point; a time away from the grid is an error. Read through
- * {@linkcode brownianNoise} it replays the reference's `sample_dpmpp_sde`
- * runs. It carries W only (no time integral ΔZ).
+ * The reference set's Brownian increments (`BrownianPathNoise`, §3.3) as an
+ * sdeno `BrownianPath` on the unit grid (times 0, 1, 2, …; one component per
+ * path): increment k, `W(k + 1) − W(k)`, is the SplitMix64 normals of stream
+ * k ({@linkcode splitMix64Normals}, element = path index). Read through
+ * {@linkcode brownianNoise} on the reference's σ grid
+ * ({@linkcode brownianSigmaGrid}) it is the reference's path,
+ * `W(p_{k+1}) = W(p_k) + sqrt(p_{k+1} − p_k)·z_k`, and replays its
+ * `sample_dpmpp_sde` runs. It carries W only (no time integral ΔZ).
  *
- * @param grid the increasing grid, e.g. {@linkcode brownianSigmaGrid} of the σ grid
- * @param options seed, snap tolerance
+ * @param options `seed` (default 4242, the reference set's)
  * @returns the path
- * @throws {SdenoTypeError} for fewer than 2 grid points
- * @throws {SdenoRangeError} when the grid is not increasing and finite, or (at a
- *   query) a time is not a grid point
+ * @throws {SdenoRangeError} for a bad seed, or (at a query) times off the unit grid
  *
- * @example Increment j is stream j
+ * @example Increment k is stream k
  * ```ts
  * import { splitMix64BrownianPath, splitMix64Normals } from "./noise.ts";
  * import assert from "node:assert/strict";
- * const w = splitMix64BrownianPath([0, 1, 3]);
+ * const w = splitMix64BrownianPath();
  * const out = { dW: new Float64Array(3) };
- * w.increment(1, 3, out, 3); // √2·z₁
- * const z1 = new Float64Array(3);
+ * w.increment(1, 3, out, 3); // z₁ + z₂
+ * const z1 = new Float64Array(3), z2 = new Float64Array(3);
  * splitMix64Normals(z1, { seed: 4242, stream: 1 });
- * out.dW.forEach((v, e) => assert.ok(Math.abs(v - Math.SQRT2 * z1[e]!) < 1e-15));
+ * splitMix64Normals(z2, { seed: 4242, stream: 2 });
+ * out.dW.forEach((v, e) => assert.ok(Math.abs(v - z1[e]! - z2[e]!) < 1e-15));
  * ```
  */
-export function splitMix64BrownianPath(
-  grid: ArrayLike<number>,
-  options: SplitMix64BrownianPathOptions = {},
-): BrownianPath {
+export function splitMix64BrownianPath(options: { seed?: number } = {}): BrownianPath {
   const what = "Cannot make the SplitMix64 Brownian path";
-  const p = Array.from(grid ?? []);
-  if (p.length < 2) {
-    throw new SdenoTypeError(`${what}: grid needs at least 2 points, got ${quote(p)}`);
-  }
-  for (let j = 0; j < p.length; j++) {
-    if (!Number.isFinite(p[j]!) || (j > 0 && !(p[j]! > p[j - 1]!))) {
-      throw new SdenoRangeError(
-        `${what}: grid must be finite and increasing, got ${quote(p[j])} at index ${j}`,
-      );
-    }
-  }
-  const tol = options.snapTolerance ?? 1e-9;
   const seed = checkInteger(what, "seed", options.seed ?? 4242);
-  const span = p[p.length - 1]! - p[0]!;
-
-  function nearest(v: number, name: string): number {
-    let best = 0;
-    for (let j = 1; j < p.length; j++) {
-      if (Math.abs(p[j]! - v) < Math.abs(p[best]! - v)) best = j;
-    }
-    if (!(Math.abs(p[best]! - v) <= tol * Math.max(Math.abs(v), span))) {
-      throw new SdenoRangeError(
-        `Cannot query the Brownian path: ${name} ${quote(v)} is not a grid point (nearest ${
-          quote(p[best])
-        })`,
-      );
-    }
-    return best;
-  }
-
   return Object.freeze({
     kind: "grid" as const,
     noiseDim: 1,
-    t0: p[0]!,
-    t1: p[p.length - 1]!,
-    dt: undefined,
+    t0: 0,
+    t1: Infinity,
+    dt: 1,
     increment(s: number, t: number, out: BrownianIncrement, n: number, offset = 0): void {
       if (out.dZ) {
         throw new SdenoTypeError(`${what}: this path carries W only, not the time integral ΔZ`);
       }
-      const lo = nearest(s, "s"), hi = nearest(t, "t");
-      // W(p_hi) − W(p_lo), accumulated as the reference does: W cumulative from p₀
-      const wLo = new Float64Array(n), wHi = new Float64Array(n), z = new Float64Array(n);
-      for (let j = 0; j < hi; j++) {
-        splitMix64Normals(z, { seed, stream: j, offset });
-        const c = Math.sqrt(p[j + 1]! - p[j]!);
-        for (let e = 0; e < n; e++) wHi[e] = wHi[e]! + c * z[e]!;
-        if (j + 1 === lo) wLo.set(wHi);
+      if (!Number.isInteger(s) || !Number.isInteger(t) || !(0 <= s && s <= t)) {
+        throw new SdenoRangeError(
+          `Cannot query the SplitMix64 Brownian path: s and t must be grid integers 0 ≤ s ≤ t, ` +
+            `got ${quote([s, t])}`,
+        );
       }
-      for (let e = 0; e < n; e++) out.dW[e] = wHi[e]! - wLo[e]!;
+      const z = new Float64Array(n);
+      out.dW.fill(0, 0, n);
+      for (let k = s; k < t; k++) {
+        splitMix64Normals(z, { seed, stream: k, offset });
+        for (let e = 0; e < n; e++) out.dW[e] = out.dW[e]! + z[e]!;
+      }
     },
   });
 }

@@ -3,11 +3,12 @@
  * Crowson's k-diffusion (two ancestral sub-steps per step, the second using
  * the data prediction at the intermediate point; Lu et al., "DPM-Solver++",
  * 2022, §4 and Algorithm 1). Its two noise queries per step overlap, so the
- * noise must be one Brownian path: the default is sdeno's virtual Brownian
- * tree (`virtualBrownianTree` of solvers/sde, keyed by `key`) on
- * `[σ_min, σ_max]` of the grid, read through {@linkcode brownianNoise} — as
- * k-diffusion's `BrownianTreeNoiseSampler`, any interval is answered and
- * overlapping queries are consistent.
+ * noise must be one Brownian path: the default is the SDE solvers' fixed-grid
+ * path (`brownianGrid` of solvers/sde, keyed by `key`) read by
+ * {@linkcode brownianNoise} on {@linkcode brownianSigmaGrid} of the grid (the
+ * σ's and the stage points, where all queries fall). For k-diffusion's
+ * `BrownianTreeNoiseSampler` behaviour (any interval), pass
+ * `noise: brownianNoise(virtualBrownianTree(key, { noiseDim: 1, t0: σ_min, t1: σ_max }))`.
  *
  * @module
  */
@@ -15,9 +16,9 @@
 import type { DeviceArray, Term } from "../../kernels/mod.ts";
 import { quote, SdenoRangeError } from "../../kernels/mod.ts";
 import type { Denoiser } from "../../models/denoiser.ts";
-import { virtualBrownianTree } from "../sde/virtual_brownian_tree.ts";
+import { brownianGrid } from "../sde/brownian_grid.ts";
 import { ancestralStep, sigmaFn, tFn } from "./_k_steps.ts";
-import { brownianNoise } from "./noise.ts";
+import { brownianNoise, brownianSigmaGrid } from "./noise.ts";
 import { SampleRun } from "./sample_run.ts";
 import type { SampleResult, SamplerOptions } from "./types.ts";
 import { type DiffusionMethod, diffusionMethod } from "./diffusion_method.ts";
@@ -47,7 +48,7 @@ export interface DpmppSdeOptions extends SamplerOptions {
  * @param x the initial batch at `grid[0]`; not modified
  * @param grid decreasing times, usually ending in σ = 0
  * @param options `eta` (1), `sNoise` (1), `r` (½), `noise` (default: a
- *   virtual Brownian tree keyed by `key`) and the common options
+ *   Brownian path on the σ grid keyed by `key`) and the common options
  * @returns the samples, NFE, the model-call times and the noise calls
  * @throws {SdenoTypeError} for a wrong shape or a grid with < 2 points
  * @throws {SdenoRangeError} for a non-decreasing grid or a bad option
@@ -86,15 +87,10 @@ export async function sampleDpmppSde(
     throw new SdenoRangeError(`${run.what}: r must be in (0, 1), got ${quote(r)}`);
   }
   const s = run.sigmas;
-  const positive = s.filter((v) => v > 0);
   run.setDefaultNoise(() =>
-    brownianNoise(
-      virtualBrownianTree(run.noise.key, {
-        noiseDim: 1,
-        t0: positive[positive.length - 1]!,
-        t1: positive[0]!,
-      }),
-    )
+    brownianNoise(brownianGrid(run.noise.key, { noiseDim: 1, dt: 1 }), {
+      grid: brownianSigmaGrid(s, { r }),
+    })
   );
   const fac = 1 / (2 * r);
   return run.use(async () => {

@@ -62,7 +62,7 @@ export async function replay(run: KdRun, backend: Backend, rows = ROWS): Promise
     }
     const sigmas = karrasSigmas(run.sigmas!.length - 1);
     const noise = method.info.noise === "path"
-      ? brownianNoise(splitMix64BrownianPath(brownianSigmaGrid(sigmas), { seed: 4242 }))
+      ? brownianNoise(splitMix64BrownianPath({ seed: 4242 }), { grid: brownianSigmaGrid(sigmas) })
       : splitMix64Noise({ seed: 4242 });
     return await method.sample(model, x, sigmas, { noise });
   } finally {

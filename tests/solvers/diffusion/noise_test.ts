@@ -1,5 +1,8 @@
 import assert from "node:assert/strict";
-import { CpuBackend, SdenoRangeError } from "../../../kernels/mod.ts";
+import { CpuBackend, fillNormal, makeKey } from "../../../kernels/mod.ts";
+import { gaussianMixture } from "../../../models/gaussian_mixture.ts";
+import { edmSchedule } from "../../../processes/edm_schedule.ts";
+import { karrasSigmas, sampleDpmppSde } from "../../../solvers/diffusion/mod.ts";
 import {
   brownianNoise,
   brownianSigmaGrid,
@@ -82,20 +85,23 @@ Deno.test("splitMix64Noise() returns stream c on call c; philoxNoise() is keyed 
   assert.throws(() => philoxNoise({ seed: 1, stream: 0 }, { purpose: 2 ** 33 }), RangeError);
 });
 
-Deno.test("brownianNoise() is one path over every BrownianPath: overlapping queries agree, reversed queries flip sign", async () => {
+Deno.test("brownianNoise() is one path over every BrownianPath: overlapping queries agree, reversed queries flip sign, shards", async () => {
   const b = new CpuBackend();
   const grid = brownianSigmaGrid([80, 2.5, 0.002, 0]);
-  const paths = {
-    splitmix64: splitMix64BrownianPath(grid, { seed: 4242 }),
-    tree: virtualBrownianTree({ seed: 5, stream: 0 }, { noiseDim: 1, t0: 0.002, t1: 80 }),
-    "tree (2 components)": virtualBrownianTree({ seed: 5, stream: 0 }, {
-      noiseDim: 2,
-      t0: 0.002,
-      t1: 80,
-    }),
+  const sources = {
+    "splitmix64 on the σ grid": brownianNoise(splitMix64BrownianPath({ seed: 4242 }), { grid }),
+    "brownianGrid on the σ grid": brownianNoise(
+      brownianGrid({ seed: 5, stream: 0 }, { noiseDim: 1, dt: 1 }),
+      { grid },
+    ),
+    "tree": brownianNoise(
+      virtualBrownianTree({ seed: 5, stream: 0 }, { noiseDim: 1, t0: 0.002, t1: 80 }),
+    ),
+    "tree (2 components)": brownianNoise(
+      virtualBrownianTree({ seed: 5, stream: 0 }, { noiseDim: 2, t0: 0.002, t1: 80 }),
+    ),
   };
-  for (const [name, path] of Object.entries(paths)) {
-    const w = brownianNoise(path);
+  for (const [name, w] of Object.entries(sources)) {
     const q = async (from: number, to: number, offset = 0) => {
       const o = b.zeros(4);
       await w.sample(o, { index: 0, from, to, offset });
@@ -114,43 +120,61 @@ Deno.test("brownianNoise() is one path over every BrownianPath: overlapping quer
     await w.sample(shard, { index: 0, from: p0, to: p2, offset: 2 });
     assert.deepEqual([...await b.download(shard)], [...all.slice(2)], name);
   }
+  const off = { index: 0, from: 80, to: 50, offset: 0 };
+  await assert.rejects(() => sources["splitmix64 on the σ grid"].sample(b.zeros(2), off), {
+    name: "SdenoRangeError",
+    message: /to "80" is not a grid point|from "50" is not a grid point/,
+  });
   await assert.rejects(
-    () =>
-      brownianNoise(paths.splitmix64).sample(b.zeros(2), { index: 0, from: 80, to: 50, offset: 0 }),
-    SdenoRangeError,
-  );
-  await assert.rejects(
-    () =>
-      brownianNoise(paths["tree (2 components)"]).sample(b.zeros(3), {
-        index: 0,
-        from: 1,
-        to: 2,
-        offset: 0,
-      }),
+    () => sources["tree (2 components)"].sample(b.zeros(3), { ...off, from: 1, to: 2 }),
     TypeError,
   );
-  // increment j of the splitmix64 path is stream j, and the grid path serves the SDE interface
-  const w = brownianNoise(splitMix64BrownianPath([0, 1, 3], { seed: 4242 }));
+  // on a grid, increment k of the reference path is √(Δp_k)·(stream k), as the reference builds it
+  const w = brownianNoise(splitMix64BrownianPath({ seed: 4242 }), { grid: [0, 1, 3] });
   const o = b.zeros(3);
   await w.sample(o, { index: 9, from: 3, to: 1, offset: 0 }); // (W(1) − W(3))/√2 = −z₁
   const z1 = new Float64Array(3);
   splitMix64Normals(z1, { seed: 4242, stream: 1 });
   (await b.download(o)).forEach((v, e) => assert.ok(Math.abs(v + z1[e]!) < 1e-15));
-  // the SDE solvers' fixed grid works too: its increments over [0, 0.5] are √dt·ξ summed
-  const g = brownianNoise(brownianGrid({ seed: 2, stream: 0 }, { noiseDim: 1, dt: 0.25 }));
-  const h = b.zeros(2), h1 = b.zeros(2), h2 = b.zeros(2);
-  await g.sample(h, { index: 0, from: 0, to: 0.5, offset: 0 });
-  await g.sample(h1, { index: 0, from: 0, to: 0.25, offset: 0 });
-  await g.sample(h2, { index: 0, from: 0.25, to: 0.5, offset: 0 });
-  const [H, H1, H2] = [await b.download(h), await b.download(h1), await b.download(h2)];
-  for (let e = 0; e < 2; e++) {
-    assert.ok(Math.abs(H[e]! * Math.sqrt(0.5) - 0.5 * (H1[e]! + H2[e]!)) < 1e-14);
-  }
-  assert.throws(() => splitMix64BrownianPath([1, 1, 2]), RangeError);
-  assert.throws(() => splitMix64BrownianPath([1]), TypeError);
+  assert.throws(
+    () => brownianNoise(splitMix64BrownianPath(), { grid: [1, 1, 2] }),
+    RangeError,
+  );
+  assert.throws(() => brownianNoise(splitMix64BrownianPath(), { grid: [1] }), TypeError);
+  assert.throws(
+    () =>
+      brownianNoise(virtualBrownianTree({ seed: 1, stream: 0 }, { noiseDim: 1, t1: 1 }), {
+        grid: [0, 1],
+      }),
+    /needs a unit-grid path/,
+  );
+  assert.throws(
+    () => splitMix64BrownianPath().increment(0.5, 1, { dW: new Float64Array(1) }, 1),
+    RangeError,
+  );
   assert.throws(() => brownianNoise({} as never), TypeError);
   assert.throws(() => brownianSigmaGrid([1, 2, 0]), RangeError);
   assert.throws(() => brownianSigmaGrid([2, 1, 0], { r: 1 }), RangeError);
+});
+
+// dpmpp_sde's default noise (the SDE solvers' brownianGrid read on the σ grid) is a Brownian path:
+// on data N(μ, v) started from the exact marginal at σ = 80, 40 Karras steps end within 4 standard
+// errors of mean μ and variance v (n = 20000; the bias at 40 steps is below one standard error).
+Deno.test("sampleDpmppSde() with its default Brownian noise samples a 1-D Gaussian within |z| < 4", async () => {
+  const b = new CpuBackend();
+  const mu = 0.5, v = 0.25, n = 20000;
+  const gm = gaussianMixture({ weights: [1], means: [[mu]], variances: [[v]] }, edmSchedule());
+  const z = new Float64Array(n);
+  fillNormal(z, makeKey(3, 0));
+  const x = b.upload(z.map((e) => mu + Math.sqrt(v + 80 * 80) * e));
+  const r = await sampleDpmppSde(gm, x, karrasSigmas(40), { key: makeKey(11, 0) });
+  assert.equal(r.noiseCalls.length, 2 * 39);
+  const y = Float64Array.from(await b.download(r.x));
+  const m = y.reduce((a, c) => a + c, 0) / n;
+  const s2 = y.reduce((a, c) => a + (c - m) ** 2, 0) / (n - 1);
+  const zMean = (m - mu) / Math.sqrt(v / n), zVar = (s2 - v) / (v * Math.sqrt(2 / n));
+  assert.ok(Math.abs(zMean) < 4, `mean z = ${zMean}`);
+  assert.ok(Math.abs(zVar) < 4, `variance z = ${zVar}`);
 });
 
 Deno.test({
