@@ -193,12 +193,18 @@ export function datasetRegion(name: DatasetName, x: number, y: number): number {
       return 2 * row + (col >> 1);
     }
     case "swiss-roll": {
-      let best = Infinity, bestT = ROLL_T0;
-      const steps = 4000;
-      for (let s = 0; s <= steps; s++) {
-        const t = ROLL_T0 + (ROLL_T1 - ROLL_T0) * s / steps;
-        const dx = x - ROLL_SCALE * t * Math.cos(t), dy = y - ROLL_SCALE * t * Math.sin(t);
-        const d = dx * dx + dy * dy;
+      // nearest point of the curve: a coarse scan, then a fine one around its best cell
+      const dist = (t: number) =>
+        (x - ROLL_SCALE * t * Math.cos(t)) ** 2 + (y - ROLL_SCALE * t * Math.sin(t)) ** 2;
+      const coarse = 600, h = (ROLL_T1 - ROLL_T0) / coarse;
+      let bestT = ROLL_T0, best = Infinity;
+      for (let k = 0; k <= coarse; k++) {
+        const t = ROLL_T0 + k * h, d = dist(t);
+        if (d < best) [best, bestT] = [d, t];
+      }
+      const from = Math.max(ROLL_T0, bestT - h), to = Math.min(ROLL_T1, bestT + h);
+      for (let k = 0; k <= 64; k++) {
+        const t = from + (to - from) * k / 64, d = dist(t);
         if (d < best) [best, bestT] = [d, t];
       }
       return Math.min(3, Math.floor(4 * (bestT - ROLL_T0) / (ROLL_T1 - ROLL_T0)));
@@ -209,6 +215,93 @@ export function datasetRegion(name: DatasetName, x: number, y: number): number {
       quote(name)
     }`,
   );
+}
+
+/** Options of {@linkcode checkerboardQuantiles}. */
+export interface CheckerboardQuantilesOptions {
+  /** L×2 directions, point-major, used as given (not normalised). */
+  directions: ArrayLike<number>;
+  /** Number q of levels `(j + 0.5)/q`, j = 0 … q−1. */
+  levels: number;
+}
+
+/**
+ * The exact quantiles of the checkerboard's projections `⟨θ, X⟩`, for
+ * `slicedWassersteinToQuantiles` (a distance to the dataset itself rather
+ * than to a second sample). On each dark square the projection is the sum of
+ * two independent uniforms of widths |θ₁| and |θ₂|, whose CDF is the
+ * trapezoid law's: `t²/(2ab)` on [0, a], `(t − a/2)/b` on [a, b] and
+ * `1 − (a + b − t)²/(2ab)` on [b, a + b] (a ≤ b the two widths). The mixture
+ * CDF is quadratic between consecutive breakpoints, so each level is the root
+ * of a quadratic there.
+ *
+ * @param options directions and the number of levels
+ * @returns the L×q table, row l for direction l
+ * @throws {SdenoRangeError} for a bad level count or a zero direction
+ *
+ * @example Along the first axis the projection is uniform on [−2, 2]
+ * ```ts
+ * import { checkerboardQuantiles } from "./sample_dataset.ts";
+ * import assert from "node:assert/strict";
+ * const q = checkerboardQuantiles({ directions: [1, 0], levels: 4 });
+ * [-1.5, -0.5, 0.5, 1.5].forEach((v, j) => assert.ok(Math.abs(q[j]! - v) < 1e-12));
+ * ```
+ */
+export function checkerboardQuantiles(options: CheckerboardQuantilesOptions): Float64Array {
+  const what = "Cannot compute the checkerboard's quantiles";
+  const q = checkInteger(what, "levels", options?.levels, 1);
+  const dir = options.directions;
+  if (dir?.length === undefined || dir.length % 2 !== 0) {
+    throw new SdenoRangeError(`${what}: directions must be L×2 numbers, got ${quote(dir?.length)}`);
+  }
+  const L = dir.length / 2;
+  const out = new Float64Array(L * q);
+  for (let l = 0; l < L; l++) {
+    const c = dir[2 * l]!, s = dir[2 * l + 1]!;
+    if (!(Number.isFinite(c) && Number.isFinite(s)) || (c === 0 && s === 0)) {
+      throw new SdenoRangeError(`${what}: direction ${l} must be finite and non-zero`);
+    }
+    const a = Math.min(Math.abs(c), Math.abs(s)), b = Math.max(Math.abs(c), Math.abs(s));
+    const lows: number[] = [];
+    for (let k = 0; k < 8; k++) {
+      const row = k >> 1, col = 2 * (k & 1) + (row & 1);
+      lows.push(c * (col - 2) + s * (row - 2) + Math.min(0, c) + Math.min(0, s));
+    }
+    const cdf = (v: number) => {
+      let f = 0;
+      for (const lo of lows) {
+        const t = v - lo;
+        if (t <= 0) continue;
+        if (t >= a + b) f += 1;
+        else if (a === 0) f += t / b;
+        else if (t <= a) f += t * t / (2 * a * b);
+        else if (t <= b) f += (t - a / 2) / b;
+        else f += 1 - (a + b - t) ** 2 / (2 * a * b);
+      }
+      return f / 8;
+    };
+    const breaks = [...new Set(lows.flatMap((lo) => [lo, lo + a, lo + b, lo + a + b]))]
+      .sort((x, y) => x - y);
+    let seg = 0;
+    for (let j = 0; j < q; j++) {
+      const p = (j + 0.5) / q;
+      while (seg + 2 < breaks.length && cdf(breaks[seg + 1]!) < p) seg++;
+      const x0 = breaks[seg]!, x2 = breaks[seg + 1]!, x1 = (x0 + x2) / 2, h = x2 - x0;
+      // the quadratic through (x0, F0), (x1, F1), (x2, F2) in u = (v − x0)/h
+      const f0 = cdf(x0), f1 = cdf(x1), f2 = cdf(x2);
+      const A = 2 * (f2 - 2 * f1 + f0), B = 4 * f1 - 3 * f0 - f2, C = f0 - p;
+      let u: number;
+      if (Math.abs(A) < 1e-14) u = -C / B;
+      else {
+        const disc = Math.max(0, B * B - 4 * A * C);
+        // the root in [0, 1], in the cancellation-free form
+        u = B >= 0 ? (2 * C) / (-B - Math.sqrt(disc)) : (-B + Math.sqrt(disc)) / (2 * A);
+        if (!(u >= -1e-9 && u <= 1 + 1e-9)) u = (-B - Math.sign(A) * Math.sqrt(disc)) / (2 * A);
+      }
+      out[l * q + j] = x0 + h * Math.min(1, Math.max(0, u));
+    }
+  }
+  return out;
 }
 
 /** Distance from (px, py) to the unit half circle about (cx, cy), upper or lower half. */

@@ -1,5 +1,10 @@
 import assert from "node:assert/strict";
-import { DATASET_NAMES, datasetRegion, sampleDataset } from "../../processes/sample_dataset.ts";
+import {
+  checkerboardQuantiles,
+  DATASET_NAMES,
+  datasetRegion,
+  sampleDataset,
+} from "../../processes/sample_dataset.ts";
 import { SdenoRangeError, SdenoTypeError } from "../../kernels/errors.ts";
 
 const KEY = { seed: 77, stream: 2 };
@@ -89,4 +94,25 @@ Deno.test("sampleDataset() rejects unknown names and bad sizes", () => {
   );
   assert.throws(() => sampleDataset("ring", { n: -1 }), SdenoRangeError);
   assert.throws(() => sampleDataset("ring", { n: 1.5 }), SdenoTypeError);
+});
+
+Deno.test("checkerboardQuantiles() are the exact quantiles: each level's CDF mass matches a sample (|z| < 4)", () => {
+  // For level p the fraction of n drawn points whose projection lies below the quantile is
+  // Binomial(n, p)/n: z = (count − n p)/sqrt(n p (1 − p)).
+  const n = 200_000;
+  const d = sampleDataset("checkerboard", { n, key: { seed: 5, stream: 5 } }).data;
+  const directions = [1, 0, 0, 1, Math.SQRT1_2, Math.SQRT1_2, 0.6, -0.8, -0.28, 0.96];
+  const q = 9;
+  const table = checkerboardQuantiles({ directions, levels: q });
+  for (let l = 0; l < directions.length / 2; l++) {
+    const c = directions[2 * l]!, s = directions[2 * l + 1]!;
+    const proj = Float64Array.from({ length: n }, (_, i) => c * d[2 * i]! + s * d[2 * i + 1]!);
+    for (let j = 0; j < q; j++) {
+      const p = (j + 0.5) / q, v = table[l * q + j]!;
+      if (j > 0) assert.ok(v >= table[l * q + j - 1]!, "non-decreasing");
+      const count = proj.reduce((a, u) => a + (u <= v ? 1 : 0), 0);
+      const z = (count - n * p) / Math.sqrt(n * p * (1 - p));
+      assert.ok(Math.abs(z) < 4, `direction ${l}, level ${p}: z = ${z}`);
+    }
+  }
 });
