@@ -9,11 +9,24 @@
  * out_j = Σ_k r_k [ ca (μ_kj + α v_kj res_kj) + cb σ res_kj ]   (= ca x̂₀ + cb ε̂)
  * ```
  *
- * Two passes over the components: the largest logit, then the weighted sums,
- * accumulated in the output row itself (so any K and d work without arrays
- * sized by d). The mixture parameters live in one storage buffer (`log w`,
- * then μ, then v, row-major, f32); α, σ, the output coefficients and the
- * shapes go in the uniforms.
+ * In float32 the terms that every component shares (Σ_j log q_kj ≈ d·log σ²,
+ * and x²/σ² inside the quadratic) dwarf the differences between components at
+ * large σ, so the kernel never forms l_k: it measures every component against
+ * a reference component c* (the one of largest logit, found in a first pass),
+ * with δ = μ* − μ_k, Δv = v* − v_k and r* = x − α μ*:
+ *
+ * ```
+ * l_k − l* = log w_k − log w* − ½ Σ_j [ r*² α²Δv/(q_k q*) + αδ (2r* + αδ)/q_k + log1p(−α²Δv/q*) ]
+ * t_k − t* = −ca δ + (ca α v_k + cb σ)(r* α²Δv/(q_k q*) + αδ/q_k) − ca α Δv r* / q*
+ * out      = t* + Σ_k e^{l_k − l*} (t_k − t*) / Σ_k e^{l_k − l*}
+ * ```
+ *
+ * (t_k is component k's output term), so the float32 result is limited by how
+ * the mixture's output depends on its inputs, not by cancellation. The second
+ * pass accumulates in the output row itself (so any K and d work without
+ * arrays sized by d). The mixture parameters live in one storage buffer
+ * (`log w`, then μ, then v, row-major, f32); α, σ, the output coefficients
+ * and the shapes go in the uniforms.
  *
  * @module
  */
@@ -80,7 +93,8 @@ export function packGmm(
 }
 
 /**
- * CPU twin of the kernel, in float64 and with the same two passes:
+ * CPU twin of the kernel, in float64 and with the same two passes and the same
+ * reference-component form (see the module doc):
  * `out = ca x̂₀ + cb ε̂` for every row of `x` (n × d). `out` must not alias `x`.
  *
  * @param out the destination, as long as `x`
@@ -119,33 +133,54 @@ export function gmmDenoiseCpu(
   ) {
     throw new SdenoTypeError(`${what}: out must not alias x`);
   }
-  const s2 = sigma * sigma, a2 = alpha * alpha;
-  const logit = (row: number, c: number) => {
+  const s2 = sigma * sigma, a2 = alpha * alpha, kd = k * d;
+  // l_c − l_r, as in the module doc
+  const relLogit = (row: number, c: number, r: number) => {
+    const mc = k + c * d, mr = k + r * d;
     let acc = 0;
     for (let j = 0; j < d; j++) {
-      const q = a2 * gmm[k + k * d + c * d + j]! + s2;
-      const r = x[row + j]! - alpha * gmm[k + c * d + j]!;
-      acc += r * r / q + Math.log(q);
+      const vr = gmm[kd + mr + j]!, vc = gmm[kd + mc + j]!;
+      const qr = a2 * vr + s2, qc = a2 * vc + s2;
+      const dv = a2 * (vr - vc);
+      const ad = alpha * (gmm[mr + j]! - gmm[mc + j]!);
+      const rr = x[row + j]! - alpha * gmm[mr + j]!;
+      acc += rr * rr * dv / (qc * qr) + ad * (2 * rr + ad) / qc + Math.log1p(-dv / qr);
     }
-    return gmm[c]! - 0.5 * acc;
+    return gmm[c]! - gmm[r]! - 0.5 * acc;
   };
   const rows = x.length / d;
   for (let i = 0; i < rows; i++) {
     const row = i * d;
-    let mx = -Infinity;
-    for (let c = 0; c < k; c++) mx = Math.max(mx, logit(row, c));
+    // pass 1: the reference component, the one with the largest logit
+    let r = 0, best = 0;
+    for (let c = 1; c < k; c++) {
+      const l = relLogit(row, c, 0);
+      if (l > best) [best, r] = [l, c];
+    }
     for (let j = 0; j < d; j++) out[row + j] = 0;
-    let z = 0;
+    const mr = k + r * d;
+    // pass 2: Σ_k e^{l_k − l*} (t_k − t*)
+    let z = 1;
     for (let c = 0; c < k; c++) {
-      const w = Math.exp(logit(row, c) - mx);
+      if (c === r) continue;
+      const w = Math.exp(relLogit(row, c, r));
       z += w;
+      const mc = k + c * d;
       for (let j = 0; j < d; j++) {
-        const v = gmm[k + k * d + c * d + j]!, mu = gmm[k + c * d + j]!;
-        const res = (x[row + j]! - alpha * mu) / (a2 * v + s2);
-        out[row + j] = out[row + j]! + w * (ca * (mu + alpha * v * res) + cb * sigma * res);
+        const vr = gmm[kd + mr + j]!, vc = gmm[kd + mc + j]!;
+        const qr = a2 * vr + s2, qc = a2 * vc + s2;
+        const dv = vr - vc, dmu = gmm[mr + j]! - gmm[mc + j]!;
+        const rr = x[row + j]! - alpha * gmm[mr + j]!;
+        const drho = rr * a2 * dv / (qc * qr) + alpha * dmu / qc;
+        const g = ca * alpha * vc + cb * sigma;
+        out[row + j] = out[row + j]! + w * (-ca * dmu + g * drho - ca * alpha * dv * rr / qr);
       }
     }
-    for (let j = 0; j < d; j++) out[row + j] = out[row + j]! / z;
+    for (let j = 0; j < d; j++) {
+      const vr = gmm[kd + mr + j]!;
+      const rho = (x[row + j]! - alpha * gmm[mr + j]!) / (a2 * vr + s2);
+      out[row + j] = ca * (gmm[mr + j]! + alpha * vr * rho) + cb * sigma * rho + out[row + j]! / z;
+    }
   }
 }
 
