@@ -185,19 +185,23 @@ export function matmulCpu(out: Float64Array, spec: MatmulSpec<Float64Array>): vo
     return;
   }
   if (transA) {
-    // out[i, :] += α a[q·m + i] b[q, :], two q at a time: both factors are read in order
+    // out[i, :] += α a[q·m + i] b[q, :], four q at a time: both factors are read in order and
+    // each load and store of out carries four products
     let q = 0;
-    for (; q + 1 < k; q += 2) {
-      const a0 = ao + q * m, a1 = a0 + m, b0 = bo + q * n, b1 = b0 + n;
+    for (; q + 3 < k; q += 4) {
+      const a0 = ao + q * m, a1 = a0 + m, a2 = a1 + m, a3 = a2 + m;
+      const b0 = bo + q * n, b1 = b0 + n, b2 = b1 + n, b3 = b2 + n;
       for (let i = 0; i < m; i++) {
         const c0 = alpha * a[a0 + i]!, c1 = alpha * a[a1 + i]!;
+        const c2 = alpha * a[a2 + i]!, c3 = alpha * a[a3 + i]!;
         const row = oo + i * n;
         for (let j = 0; j < n; j++) {
-          out[row + j] = out[row + j]! + c0 * b[b0 + j]! + c1 * b[b1 + j]!;
+          out[row + j] = out[row + j]! + c0 * b[b0 + j]! + c1 * b[b1 + j]! + c2 * b[b2 + j]! +
+            c3 * b[b3 + j]!;
         }
       }
     }
-    if (q < k) {
+    for (; q < k; q++) {
       const a0 = ao + q * m, b0 = bo + q * n;
       for (let i = 0; i < m; i++) {
         const c0 = alpha * a[a0 + i]!;
@@ -207,39 +211,53 @@ export function matmulCpu(out: Float64Array, spec: MatmulSpec<Float64Array>): vo
     }
     return;
   }
-  // out[i, :] += α a[i, q] b[q, :], two rows by two q at a time, so each value of B loaded
-  // serves two rows and each store of out carries two products
+  // out[i, :] += α a[i, q] b[q, :], four rows by two q at a time, so each value of B loaded
+  // serves four rows and each store of out carries two products
   let i = 0;
-  for (; i + 1 < m; i += 2) {
-    const r0 = oo + i * n, r1 = r0 + n;
-    const a0 = ao + i * k, a1 = a0 + k;
+  for (; i + 3 < m; i += 4) {
+    const r0 = oo + i * n, r1 = r0 + n, r2 = r1 + n, r3 = r2 + n;
+    const a0 = ao + i * k, a1 = a0 + k, a2 = a1 + k, a3 = a2 + k;
     let q = 0;
     for (; q + 1 < k; q += 2) {
       const c00 = alpha * a[a0 + q]!, c01 = alpha * a[a0 + q + 1]!;
       const c10 = alpha * a[a1 + q]!, c11 = alpha * a[a1 + q + 1]!;
+      const c20 = alpha * a[a2 + q]!, c21 = alpha * a[a2 + q + 1]!;
+      const c30 = alpha * a[a3 + q]!, c31 = alpha * a[a3 + q + 1]!;
       const b0 = bo + q * n, b1 = b0 + n;
       for (let j = 0; j < n; j++) {
         const u = b[b0 + j]!, v = b[b1 + j]!;
         out[r0 + j] = out[r0 + j]! + c00 * u + c01 * v;
         out[r1 + j] = out[r1 + j]! + c10 * u + c11 * v;
+        out[r2 + j] = out[r2 + j]! + c20 * u + c21 * v;
+        out[r3 + j] = out[r3 + j]! + c30 * u + c31 * v;
       }
     }
     if (q < k) {
       const c0 = alpha * a[a0 + q]!, c1 = alpha * a[a1 + q]!;
+      const c2 = alpha * a[a2 + q]!, c3 = alpha * a[a3 + q]!;
       const b0 = bo + q * n;
       for (let j = 0; j < n; j++) {
         const u = b[b0 + j]!;
         out[r0 + j] = out[r0 + j]! + c0 * u;
         out[r1 + j] = out[r1 + j]! + c1 * u;
+        out[r2 + j] = out[r2 + j]! + c2 * u;
+        out[r3 + j] = out[r3 + j]! + c3 * u;
       }
     }
   }
+  // the last rows one at a time, two q at a time like the blocks above
   for (; i < m; i++) {
     const row = oo + i * n, ar = ao + i * k;
-    for (let q = 0; q < k; q++) {
+    let q = 0;
+    for (; q + 1 < k; q += 2) {
+      const c0 = alpha * a[ar + q]!, c1 = alpha * a[ar + q + 1]!;
+      const b0 = bo + q * n, b1 = b0 + n;
+      for (let j = 0; j < n; j++) out[row + j] = out[row + j]! + c0 * b[b0 + j]! + c1 * b[b1 + j]!;
+    }
+    if (q < k) {
       const c = alpha * a[ar + q]!;
-      const br = bo + q * n;
-      for (let j = 0; j < n; j++) out[row + j] = out[row + j]! + c * b[br + j]!;
+      const b0 = bo + q * n;
+      for (let j = 0; j < n; j++) out[row + j] = out[row + j]! + c * b[b0 + j]!;
     }
   }
 }
