@@ -95,6 +95,12 @@ interface DpmSettings {
   intermediate: TimeGridKind;
   lowerOrderFinal: boolean;
   denoiseToZero: boolean;
+  /**
+   * Multistep: form the differences of model values in their own pass before combining
+   * (DPM-Solver's convention here, accurate in float32 when r is small), or fold them into the
+   * update's one pass (k-diffusion's arithmetic, one pass fewer per step).
+   */
+  differencesFirst: boolean;
 }
 
 /**
@@ -198,6 +204,7 @@ export async function dpmSolver(
     intermediate: options.intermediate ?? "logSNR",
     lowerOrderFinal,
     denoiseToZero: options.denoiseToZero === true,
+    differencesFirst: true,
   });
 }
 
@@ -254,6 +261,7 @@ export async function sampleDpmpp2m(
     intermediate: "logSNR",
     lowerOrderFinal: false,
     denoiseToZero: false,
+    differencesFirst: false,
   });
 }
 
@@ -278,7 +286,8 @@ function dpmSolverSteps(run: SampleRun, x: DeviceArray, st: DpmSettings): Promis
           ? Math.min(st.order, steps + 1 - i)
           : st.order;
         if (t.sigma === 0) p = 1; // a step to σ = 0 is first order: x = x̂₀
-        await run.lc(cur, await multistepTerms(run, form, cur, hist, hp, t, p, [diff01, diff12]));
+        const terms = await multistepTerms(run, form, cur, hist, hp, t, p, [diff01, diff12], st);
+        await run.lc(cur, terms);
         await run.endStep(i - 1, cur, st.data ? hist[hist.length - 1] : undefined);
         if (i < steps) {
           // shift the history (keep at most `order` values)
@@ -343,6 +352,7 @@ async function multistepTerms(
   t: GridPoint,
   p: number,
   [d01, d12]: [DeviceArray, DeviceArray],
+  st: DpmSettings,
 ): Promise<Term[]> {
   const k = hist.length;
   const p0 = hp[k - 1]!, M0 = hist[k - 1]!;
@@ -352,6 +362,11 @@ async function multistepTerms(
   if (p === 1) return [[cx, xs], [-A * f1, M0]];
   const p1 = hp[k - 2]!, M1 = hist[k - 2]!;
   const r0 = (p0.lam - p1.lam) / h;
+  if (p === 2 && !st.differencesFirst) {
+    // k-diffusion's D' = (1 + 1/(2r))M0 − M1/(2r) in the update's one pass
+    const c = 0.5 * A * f1 / r0;
+    return [[cx, xs], [-A * f1 - c, M0], [c, M1]];
+  }
   // differences first (d01 = M0 − M1, d12 = M1 − M2): accurate in float32
   await run.lc(d01, [[1, M0], [-1, M1]]);
   if (p === 2) {
