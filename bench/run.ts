@@ -9,6 +9,7 @@ import { benchDiffusion } from "./diffusion.ts";
 import { benchSde } from "./sde.ts";
 import { benchCtmc } from "./ctmc.ts";
 import { benchOnnx } from "./onnx.ts";
+import { benchMlp } from "./mlp.ts";
 
 const SECTIONS: Record<string, () => Promise<string>> = {
   normals: () => benchNormals(),
@@ -17,6 +18,7 @@ const SECTIONS: Record<string, () => Promise<string>> = {
   sde: () => benchSde(),
   ctmc: () => benchCtmc(),
   onnx: () => benchOnnx(),
+  mlp: () => benchMlp(),
 };
 
 const { values } = parseArgs({
