@@ -6,6 +6,7 @@ import { Mlp } from "../../models/mlp.ts";
 import { encodeNpy, readNpy } from "../../io/mod.ts";
 
 const SCRIPT = new URL("../../scripts/train.ts", import.meta.url).pathname;
+const EVALUATE = new URL("../../scripts/evaluate_mlp.ts", import.meta.url).pathname;
 
 async function train(args: string[], out: string) {
   const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
@@ -132,6 +133,31 @@ Deno.test({
     const onnx = await Deno.readFile(`${dir}/model.onnx`);
     assert.ok(new TextDecoder().decode(onnx).includes("labels"));
     // the saved model predicts finitely for a conditional batch
+    // scripts/evaluate_mlp.ts reads the card back and samples it (tiny sizes)
+    const ev = await new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "--allow-read",
+        EVALUATE,
+        "--model",
+        `${dir}/model.json`,
+        "--n",
+        "64",
+        "--reference-steps",
+        "3",
+        "--per-class",
+        "4",
+        "--directions",
+        "8",
+      ],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const table = new TextDecoder().decode(ev.stdout);
+    assert.equal(ev.code, 0, new TextDecoder().decode(ev.stderr));
+    assert.match(table, /\| dpmpp_2m, NFE 20 \| 20 \| \d/);
+    assert.match(table, /\| ddpm, 3 steps \| 3 \| \d/);
+    assert.match(table, /CFG w = 3, dpmpp_2m NFE 20: [\d.]+% of 8 guided samples/);
     const b = new CpuBackend();
     const out = b.zeros(4);
     await mlp.denoiser().predict(b.upload([0, 1, 2, 3]), 1, out, {
@@ -139,6 +165,36 @@ Deno.test({
       conditioning: { labels: [0, 1] },
     });
     assert.ok((await b.download(out)).every(Number.isFinite));
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("evaluate_mlp.ts exits 2 with usage on bad flags and 1 on a card it cannot use", async () => {
+  const run = async (args: string[]) => {
+    const r = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "--allow-read", EVALUATE, ...args],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    return { code: r.code, err: new TextDecoder().decode(r.stderr) };
+  };
+  const missing = await run([]);
+  assert.equal(missing.code, 2);
+  assert.match(missing.err, /--model is required/);
+  const bad = await run(["--model", "x.json", "--nfe", "1"]);
+  assert.equal(bad.code, 2);
+  assert.match(bad.err, /--nfe must be at least 2, got "1"/);
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.writeTextFile(`${dir}/m.json`, JSON.stringify({ format: "other" }));
+    const wrong = await run(["--model", `${dir}/m.json`]);
+    assert.equal(wrong.code, 1, wrong.err);
+    assert.match(wrong.err, /names no weights file/);
+    assert.doesNotMatch(wrong.err, /\n\s+at /);
+    const none = await run(["--model", `${dir}/none.json`]);
+    assert.equal(none.code, 1, none.err);
+    assert.match(none.err, /--model names no file/);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
