@@ -78,10 +78,12 @@
   (global (export "sinCosTableAt") i32 (i32.const 8192))
   (global (export "outputAt") i32 (i32.const 76816))
 
-  ;; Constants in globals, read with `global.get`: V8 builds a `v128.const`
-  ;; in registers at each use, several instructions inside the loops, where
-  ;; a global is one load (inline constants made the normals and the SSA
-  ;; draws 15–20% slower, measured).
+  ;; Constants in globals, which each function copies into locals before its
+  ;; loop: V8 builds a `v128.const` in registers at each use, several
+  ;; instructions inside the loops, and reads a v128 global through the
+  ;; instance at each `global.get`, where a local is a register or one stack
+  ;; load (measured: inline constants made the normals and the SSA draws
+  ;; 15–20% slower, `global.get` in the loops 4–5%).
   (global $M0 v128 (v128.const i32x4 0xD2511F53 0xD2511F53 0xD2511F53 0xD2511F53))
   (global $M1 v128 (v128.const i32x4 0xCD9E8D57 0xCD9E8D57 0xCD9E8D57 0xCD9E8D57))
   (global $W0 v128 (v128.const i32x4 0x9E3779B9 0x9E3779B9 0x9E3779B9 0x9E3779B9))
@@ -137,30 +139,34 @@
     (param $k0 i32) (param $k1 i32)
     (result v128 v128 v128 v128)
     (local $key0 v128) (local $key1 v128) (local $p v128) (local $q v128) (local $lo v128)
-    (local $round i32)
+    (local $m0 v128) (local $m1 v128) (local $w0 v128) (local $w1 v128) (local $round i32)
+    (local.set $m0 (global.get $M0))
+    (local.set $m1 (global.get $M1))
+    (local.set $w0 (global.get $W0))
+    (local.set $w1 (global.get $W1))
     (local.set $key0 (i32x4.splat (local.get $k0)))
     (local.set $key1 (i32x4.splat (local.get $k1)))
     (local.set $round (i32.const 10))
     (loop $rounds
-      (local.set $p (i64x2.extmul_low_i32x4_u (local.get $x0) (global.get $M0)))
-      (local.set $q (i64x2.extmul_high_i32x4_u (local.get $x0) (global.get $M0)))
-      (local.set $lo (i32x4.mul (local.get $x0) (global.get $M0)))
+      (local.set $p (i64x2.extmul_low_i32x4_u (local.get $x0) (local.get $m0)))
+      (local.set $q (i64x2.extmul_high_i32x4_u (local.get $x0) (local.get $m0)))
+      (local.set $lo (i32x4.mul (local.get $x0) (local.get $m0)))
       ;; x0 ← hi(M1·x2) ⊕ x1 ⊕ k0; x1 ← lo(M1·x2)
       (local.set $x0
         (v128.xor
           (v128.xor (local.get $x1) (local.get $key0))
           (i8x16.shuffle 4 5 6 7 12 13 14 15 20 21 22 23 28 29 30 31
-            (i64x2.extmul_low_i32x4_u (local.get $x2) (global.get $M1))
-            (i64x2.extmul_high_i32x4_u (local.get $x2) (global.get $M1)))))
-      (local.set $x1 (i32x4.mul (local.get $x2) (global.get $M1)))
+            (i64x2.extmul_low_i32x4_u (local.get $x2) (local.get $m1))
+            (i64x2.extmul_high_i32x4_u (local.get $x2) (local.get $m1)))))
+      (local.set $x1 (i32x4.mul (local.get $x2) (local.get $m1)))
       ;; x2 ← hi(M0·x0) ⊕ x3 ⊕ k1; x3 ← lo(M0·x0)
       (local.set $x2
         (v128.xor
           (v128.xor (local.get $x3) (local.get $key1))
           (i8x16.shuffle 4 5 6 7 12 13 14 15 20 21 22 23 28 29 30 31 (local.get $p) (local.get $q))))
       (local.set $x3 (local.get $lo))
-      (local.set $key0 (i32x4.add (local.get $key0) (global.get $W0)))
-      (local.set $key1 (i32x4.add (local.get $key1) (global.get $W1)))
+      (local.set $key0 (i32x4.add (local.get $key0) (local.get $w0)))
+      (local.set $key1 (i32x4.add (local.get $key1) (local.get $w1)))
       (br_if $rounds (local.tee $round (i32.sub (local.get $round) (i32.const 1)))))
     (local.get $x0) (local.get $x1) (local.get $x2) (local.get $x3))
 
@@ -799,10 +805,28 @@
     (local $ke v128) (local $m v128) (local $c v128) (local $invc v128)
     (local $log_c_hi v128) (local $log_c_lo v128)
     (local $d v128) (local $r v128) (local $r1 v128) (local $t1 v128) (local $hi v128) (local $s v128)
+    (local $bits_0_75 v128) (local $mantissa_hi v128) (local $round_bit v128)
+    (local $exponent_and_up v128) (local $clear_27 v128) (local $ln2_hi v128) (local $ln2_lo v128)
+    (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128) (local $a4 v128)
+    (local $a5 v128)
+    ;; the constants, loaded once (see the globals)
+    (local.set $bits_0_75 (global.get $BITS_0_75))
+    (local.set $mantissa_hi (global.get $MANTISSA_HI))
+    (local.set $round_bit (global.get $ROUND_BIT))
+    (local.set $exponent_and_up (global.get $EXPONENT_AND_UP))
+    (local.set $clear_27 (global.get $CLEAR_27))
+    (local.set $ln2_hi (global.get $LN2_HI))
+    (local.set $ln2_lo (global.get $LN2_LO))
+    (local.set $a0 (global.get $A0))
+    (local.set $a1 (global.get $A1))
+    (local.set $a2 (global.get $A2))
+    (local.set $a3 (global.get $A3))
+    (local.set $a4 (global.get $A4))
+    (local.set $a5 (global.get $A5))
     (loop $value
       (local.set $x (v128.load (local.get $ptr)))
       ;; 1. tmp = bits − bits(0.75); the high words of its lanes as i32 lanes 0, 1
-      (local.set $tmp (i64x2.sub (local.get $x) (global.get $BITS_0_75)))
+      (local.set $tmp (i64x2.sub (local.get $x) (local.get $bits_0_75)))
       (local.set $hw (i8x16.shuffle 4 5 6 7 12 13 14 15 4 5 6 7 12 13 14 15
         (local.get $tmp) (local.get $tmp)))
       ;; 2. the byte offsets 32·k of the two table entries, and the entries:
@@ -810,7 +834,7 @@
       (local.set $j
         (i32x4.shl
           (i32x4.shr_u
-            (i32x4.add (v128.and (local.get $hw) (global.get $MANTISSA_HI)) (global.get $ROUND_BIT))
+            (i32x4.add (v128.and (local.get $hw) (local.get $mantissa_hi)) (local.get $round_bit))
             (i32.const 13))
           (i32.const 5)))
       (local.set $ja (i32x4.extract_lane 0 (local.get $j)))
@@ -821,7 +845,7 @@
       (local.set $fb (v128.load offset=16 (local.get $jb)))
       ;; e = hi(tmp) >> 20 as f64; m: bits − (tmp with its low 52 bits cleared) = bits − e·2⁵²
       (local.set $ke (f64x2.convert_low_i32x4_s (i32x4.shr_s (local.get $hw) (i32.const 20))))
-      (local.set $m (i64x2.sub (local.get $x) (v128.and (local.get $tmp) (global.get $EXPONENT_AND_UP))))
+      (local.set $m (i64x2.sub (local.get $x) (v128.and (local.get $tmp) (local.get $exponent_and_up))))
       ;; the fields of the two entries, regrouped: lane 0 from entry a, lane 1 from entry b
       (local.set $c (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23
         (local.get $ea) (local.get $eb)))
@@ -834,10 +858,10 @@
       ;; 3. d = m − c; r = d·(1/c); r1 = r with its low 27 bits cleared
       (local.set $d (f64x2.sub (local.get $m) (local.get $c)))
       (local.set $r (f64x2.mul (local.get $d) (local.get $invc)))
-      (local.set $r1 (v128.and (local.get $r) (global.get $CLEAR_27)))
+      (local.set $r1 (v128.and (local.get $r) (local.get $clear_27)))
       ;; 4. t1 = e·ln2_hi + (log c)_hi; hi = t1 + r; s = r²
       (local.set $t1
-        (f64x2.add (f64x2.mul (local.get $ke) (global.get $LN2_HI)) (local.get $log_c_hi)))
+        (f64x2.add (f64x2.mul (local.get $ke) (local.get $ln2_hi)) (local.get $log_c_hi)))
       (local.set $hi (f64x2.add (local.get $t1) (local.get $r)))
       (local.set $s (f64x2.mul (local.get $r) (local.get $r)))
       ;; hi + (e·ln2_lo + (log c)_lo + rlo + (t1 − hi + r) + r²·P(r)),
@@ -848,7 +872,7 @@
           (f64x2.add
             (f64x2.add
               (f64x2.add
-                (f64x2.add (f64x2.mul (local.get $ke) (global.get $LN2_LO)) (local.get $log_c_lo))
+                (f64x2.add (f64x2.mul (local.get $ke) (local.get $ln2_lo)) (local.get $log_c_lo))
                 (f64x2.mul
                   (f64x2.sub
                     (f64x2.sub (local.get $d) (f64x2.mul (local.get $r1) (local.get $c)))
@@ -859,11 +883,11 @@
               (local.get $s)
               (f64x2.add
                 (f64x2.add
-                  (f64x2.add (global.get $A0) (f64x2.mul (local.get $r) (global.get $A1)))
+                  (f64x2.add (local.get $a0) (f64x2.mul (local.get $r) (local.get $a1)))
                   (f64x2.mul (local.get $s)
-                    (f64x2.add (global.get $A2) (f64x2.mul (local.get $r) (global.get $A3)))))
+                    (f64x2.add (local.get $a2) (f64x2.mul (local.get $r) (local.get $a3)))))
                 (f64x2.mul (f64x2.mul (local.get $s) (local.get $s))
-                  (f64x2.add (global.get $A4) (f64x2.mul (local.get $r) (global.get $A5)))))))))
+                  (f64x2.add (local.get $a4) (f64x2.mul (local.get $r) (local.get $a5)))))))))
       (local.set $ptr (i32.add (local.get $ptr) (i32.const 16)))
       (br_if $value (local.tee $count (i32.sub (local.get $count) (i32.const 1))))))
 
@@ -927,6 +951,8 @@
   ;; rounded to f32 when $round_f32 (the Box–Muller radius, as on the GPU).
   (func $split_stage (param $words i32) (param $groups i32) (param $round_f32 i32)
     (local $items i32) (local $w0 v128) (local $w2 v128)
+   
+    ;; the constants, loaded once (see the globals)
     (local.set $items (i32.const 0))
     (loop $group
       (local.set $w0 (v128.load offset=0 (local.get $words)))
@@ -967,11 +993,25 @@
     (local $i i32) (local $at i32) (local $b v128) (local $rad v128)
     (local $idx v128) (local $cs0 v128) (local $cs1 v128) (local $ca v128) (local $sa v128)
     (local $t v128) (local $t2 v128) (local $ct v128) (local $st v128) (local $z0 v128) (local $z1 v128)
+    (local $minus_two v128) (local $two_pi v128) (local $angle_mask v128) (local $two_pow_m24 v128)
+    (local $one v128) (local $half v128) (local $inv_24 v128) (local $inv_720 v128)
+    (local $inv_6 v128) (local $inv_120 v128)
+    ;; the constants, loaded once (see the globals)
+    (local.set $minus_two (global.get $MINUS_TWO))
+    (local.set $two_pi (global.get $TWO_PI))
+    (local.set $angle_mask (global.get $ANGLE_MASK))
+    (local.set $two_pow_m24 (global.get $TWO_POW_M24))
+    (local.set $one (global.get $ONE))
+    (local.set $half (global.get $HALF))
+    (local.set $inv_24 (global.get $INV_24))
+    (local.set $inv_720 (global.get $INV_720))
+    (local.set $inv_6 (global.get $INV_6))
+    (local.set $inv_120 (global.get $INV_120))
     (local.set $i (i32.const 0))
     (loop $item
       (local.set $rad
         (f64x2.sqrt
-          (f64x2.mul (global.get $MINUS_TWO) (v128.load offset=74768 (local.get $i)))))
+          (f64x2.mul (local.get $minus_two) (v128.load offset=74768 (local.get $i)))))
       (local.set $b (v128.load offset=75792 (local.get $i)))
       ;; the (cos, sin) pair of each lane at 8192 + 16·(b >>> 20)
       (local.set $idx (i32x4.shl (i32x4.shr_u (local.get $b) (i32.const 20)) (i32.const 4)))
@@ -985,30 +1025,30 @@
       (local.set $t
         (f64x2.mul
           (f64x2.mul
-            (global.get $TWO_PI)
+            (local.get $two_pi)
             (f64x2.convert_low_i32x4_s
-              (v128.and (i32x4.shr_u (local.get $b) (i32.const 8)) (global.get $ANGLE_MASK))))
-          (global.get $TWO_POW_M24)))
+              (v128.and (i32x4.shr_u (local.get $b) (i32.const 8)) (local.get $angle_mask))))
+          (local.get $two_pow_m24)))
       (local.set $t2 (f64x2.mul (local.get $t) (local.get $t)))
       ;; ct = 1 − t2·(0.5 − t2·(1/24 − t2·(1/720))); st = t·(1 − t2·(1/6 − t2·(1/120)))
       (local.set $ct
         (f64x2.sub
-          (global.get $ONE)
+          (local.get $one)
           (f64x2.mul
             (local.get $t2)
             (f64x2.sub
-              (global.get $HALF)
+              (local.get $half)
               (f64x2.mul
                 (local.get $t2)
-                (f64x2.sub (global.get $INV_24) (f64x2.mul (local.get $t2) (global.get $INV_720))))))))
+                (f64x2.sub (local.get $inv_24) (f64x2.mul (local.get $t2) (local.get $inv_720))))))))
       (local.set $st
         (f64x2.mul
           (local.get $t)
           (f64x2.sub
-            (global.get $ONE)
+            (local.get $one)
             (f64x2.mul
               (local.get $t2)
-              (f64x2.sub (global.get $INV_6) (f64x2.mul (local.get $t2) (global.get $INV_120)))))))
+              (f64x2.sub (local.get $inv_6) (f64x2.mul (local.get $t2) (local.get $inv_120)))))))
       ;; z0 = rad·(ca·ct − sa·st); z1 = rad·(sa·ct + ca·st)
       (local.set $z0
         (f64x2.mul
@@ -1051,6 +1091,8 @@
   ;; U = u(w) of the words at 75792. Block j's (E₀, U₀, E₁, U₁) at $dst + 32j.
   (func $ssa_stage (param $dst i32) (param $items i32)
     (local $i i32) (local $at i32) (local $e v128) (local $u v128)
+   
+    ;; the constants, loaded once (see the globals)
     (local.set $i (i32.const 0))
     (loop $item
       (local.set $e (f64x2.neg (v128.load offset=74768 (local.get $i))))
