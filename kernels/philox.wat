@@ -1123,10 +1123,12 @@
   ;;   2 — the normals rounded to f32, 16 bytes a block;
   ;;   3 — the SSA draws, 32 bytes a block (E₀, U₀, E₁, U₁), f64.
   ;;
-  ;; The words go straight to $ptr; with $counting 2 the counters are read
-  ;; from $ptr, four u32 words a block, made SoA in place and replaced by
-  ;; the words. The others go in tiles of up to 64 blocks through the
-  ;; stages, the states in scratch.
+  ;; The words go straight to $ptr (`fill` and `fillSteps` call
+  ;; $philox_soa themselves: one call less for the short runs of a path's
+  ;; first draws); with $counting 2 the counters are read from $ptr, four
+  ;; u32 words a block, made SoA in place and replaced by the words. The
+  ;; others go in tiles of up to 64 blocks through the stages, the states in
+  ;; scratch.
   (func $run
     (param $c0 i32) (param $c1 i32) (param $c2 i32) (param $c3 i32)
     (param $k0 i32) (param $k1 i32) (param $n i32) (param $ptr i32)
@@ -1174,15 +1176,17 @@
   (func (export "fill")
     (param $c0 i32) (param $c1 i32) (param $c2 i32) (param $c3 i32)
     (param $k0 i32) (param $k1 i32) (param $n i32) (param $ptr i32)
-    (call $run (local.get $c0) (local.get $c1) (local.get $c2) (local.get $c3)
-      (local.get $k0) (local.get $k1) (local.get $n) (local.get $ptr) (i32.const 0) (i32.const 0)))
+    (call $philox_soa (local.get $c0) (local.get $c1) (local.get $c2) (local.get $c3)
+      (local.get $k0) (local.get $k1) (i32.shr_u (i32.add (local.get $n) (i32.const 3)) (i32.const 2))
+      (local.get $ptr) (i32.const 0) (i32.const 1)))
 
   ;; Blocks (c0, c1 + i mod 2³², c2, c3): their words.
   (func (export "fillSteps")
     (param $c0 i32) (param $c1 i32) (param $c2 i32) (param $c3 i32)
     (param $k0 i32) (param $k1 i32) (param $n i32) (param $ptr i32)
-    (call $run (local.get $c0) (local.get $c1) (local.get $c2) (local.get $c3)
-      (local.get $k0) (local.get $k1) (local.get $n) (local.get $ptr) (i32.const 1) (i32.const 0)))
+    (call $philox_soa (local.get $c0) (local.get $c1) (local.get $c2) (local.get $c3)
+      (local.get $k0) (local.get $k1) (i32.shr_u (i32.add (local.get $n) (i32.const 3)) (i32.const 2))
+      (local.get $ptr) (i32.const 1) (i32.const 1)))
 
   ;; fill's blocks: their Box–Muller normals, f64.
   (func (export "normals")
