@@ -94,4 +94,4 @@ export const diffusionMethods: MethodRegistry<DiffusionMethod> = diffusionRegist
   ddimMethod,
   ddpmMethod,
   deisMethod,
-] as unknown as DiffusionMethod[]);
+]);
