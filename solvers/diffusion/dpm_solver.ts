@@ -277,8 +277,9 @@ function dpmSolverSteps(run: SampleRun, x: DeviceArray, st: DpmSettings): Promis
       const hist: DeviceArray[] = [run.alloc()];
       const hp: GridPoint[] = [pts[0]!];
       // the difference buffers, when the update forms differences in their own pass
-      const diff01 = st.differencesFirst ? run.alloc() : cur;
-      const diff12 = st.differencesFirst && st.order === 3 ? run.alloc() : diff01;
+      // (order 3 always forms them: only its 2M update has a one-pass form)
+      const diff01 = st.differencesFirst || st.order === 3 ? run.alloc() : cur;
+      const diff12 = st.order === 3 ? run.alloc() : diff01;
       await run.model(cur, pts[0]!, hist[0]!, form.target);
       for (let i = 1; i <= steps; i++) {
         const t = pts[i]!;
