@@ -127,22 +127,32 @@ function twinSource(tab: SrkTableau, noise: Noise, streams: 1 | 2): string {
   const xiAt = (k: string) => flat ? "z[zo + e]" : k === "0" ? "z[zi]" : `z[zi + ${k}]`;
   const etaAt = (k: string) => `z[zi + m + ${k}]`;
   const zeta = (kind: NoiseWeight) => zetaJs(kind, xiAt(comp), etaAt(comp));
+  // the run's constants and buffers live in its work object (made by `make`); the step,
+  // one function per source, reads them into locals first, so its loops read registers
   const pre: string[] = [
     "const d = model.dim, m = model.noiseDim;",
     `const gw = ${matrix ? "d * m" : "d"};`,
     `const sqrtH = Math.sqrt(h), hs = h * sqrtH, zs = ${streams} * m;`,
-    "const H = new Float64Array(B * d);",
   ];
+  const fields = ["model", "d", "m", "h", "sqrtH", "hs", "zs"];
   for (let j = 0; j < s; j++) {
-    if (need.F[j]) pre.push(`const F${j} = new Float64Array(B * d);`);
-    if (need.G[j]) pre.push(`const G${j} = new Float64Array(B * gw);`);
+    if (need.F[j]) {
+      pre.push(`const F${j} = new Float64Array(B * d);`);
+      fields.push(`F${j}`);
+    }
+    if (need.G[j]) {
+      pre.push(`const G${j} = new Float64Array(B * gw);`);
+      fields.push(`G${j}`);
+    }
   }
+  let usesH = false;
   const consts = new Map<string, string>();
   const constant = (expr: string) => {
     if (!consts.has(expr)) {
       const name = `K${consts.size}`;
       consts.set(expr, name);
       pre.push(`const ${name} = ${expr};`);
+      fields.push(name);
     }
     return consts.get(expr)!;
   };
@@ -152,7 +162,10 @@ function twinSource(tab: SrkTableau, noise: Noise, streams: 1 | 2): string {
   const product = (j: number, v: string, lines: string[]): string => {
     if (!matrix) return `G${j}[e] * (${v})`;
     const a = `s${acc++}`;
-    lines.push(`let ${a} = 0;`, `for (let k = 0; k < m; k++) ${a} += G${j}[e * m + k] * (${v});`);
+    lines.push(
+      `let ${a} = 0;`,
+      `for (let k = 0, q = e * m; k < m; k++, q++) ${a} += G${j}[q] * (${v});`,
+    );
     return a;
   };
   const loop = (body: string[]): string[] =>
@@ -181,6 +194,7 @@ function twinSource(tab: SrkTableau, noise: Noise, streams: 1 | 2): string {
     }
     body.push(`H[e] = ${sum(terms)};`);
     out.push(...loop(body));
+    usesH = true;
     return "H";
   };
   const step: string[] = [
@@ -206,12 +220,22 @@ function twinSource(tab: SrkTableau, noise: Noise, streams: 1 | 2): string {
   }
   body.push(`const v = ${value};`, "out[e] = v;", "if (v - v !== 0) finite = false;");
   step.push(...loop(body), "return finite;");
+  if (usesH) {
+    pre.push("const H = new Float64Array(B * d);");
+    fields.push("H");
+  }
   return [
     '"use strict";',
-    ...pre,
-    "return function step(t, b) {",
+    "function make(model, B, h) {",
+    ...pre.map((l) => "  " + l),
+    `  return { ${fields.join(", ")} };`,
+    "}",
+    "function step(t, b) {",
+    "  const w = b.work;",
+    `  const { ${fields.join(", ")} } = w;`,
     ...step.map((l) => "  " + l),
-    "};",
+    "}",
+    "return { make, step };",
   ].join("\n");
 }
 
@@ -288,8 +312,11 @@ function wgslSource(tab: SrkTableau, streams: 1 | 2): string {
   ].join("\n");
 }
 
-type TwinFactory = (model: EnsembleModel, B: number, h: number) => EnsembleTwinStep;
-const factories = new Map<string, TwinFactory>();
+interface TwinCode {
+  make: (model: EnsembleModel, B: number, h: number) => unknown;
+  step: EnsembleTwinStep;
+}
+const compiled = new Map<string, TwinCode>();
 
 /** The generated sources of a tableau for a noise type (for tests and reading). */
 export function srkEnsembleSources(
@@ -311,17 +338,18 @@ export function srkEnsembleStep(
 ): EnsembleStep {
   const { name, model } = options;
   const src = srkEnsembleSources(tab, model.noise);
-  let factory = factories.get(src.twin);
-  if (!factory) {
-    factory = new Function("model", "B", "h", src.twin) as TwinFactory;
-    factories.set(src.twin, factory);
+  // one compiled step per source: the same function in every run (see EnsembleTwin)
+  let code = compiled.get(src.twin);
+  if (!code) {
+    code = new Function(src.twin)() as TwinCode;
+    compiled.set(src.twin, code);
   }
-  const make = factory;
+  const { make, step } = code;
   return {
     name,
     streams: src.streams,
     usesDiffusionDerivative: false,
     wgsl: src.wgsl,
-    twin: ({ batch, dt }) => make(model, batch, dt),
+    twin: ({ batch, dt }) => ({ step, work: make(model, batch, dt) }),
   };
 }
