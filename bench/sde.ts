@@ -4,17 +4,25 @@
 // sdeno cpu (the kernel's float64 twin, on this thread and split over
 // navigator.hardwareConcurrency Web Workers, pooled and warm after the first run,
 // bit-identical) and numpy float64 vectorised over paths (bench/peers/sde_em.py), in one
-// run. Permissions: --allow-read=. --allow-run=python3.
+// run; then every solver of the registry that runs in the ensemble kernel, on both
+// backends, relative to Euler–Maruyama. Permissions: --allow-read=. --allow-run=python3.
 import { CpuBackend, WebGpuBackend } from "../kernels/mod.ts";
 import { ornsteinUhlenbeck } from "../processes/sde_models/ornstein_uhlenbeck.ts";
 import { stochasticLotkaVolterra } from "../processes/sde_models/stochastic_lotka_volterra.ts";
-import type { Sde } from "../processes/sde.ts";
-import { closeEnsembleWorkers, eulerMaruyama, simulateEnsemble } from "../solvers/sde/mod.ts";
+import type { NoiseType, Sde } from "../processes/sde.ts";
+import { geometricBrownianMotion } from "../processes/sde_models/geometric_brownian_motion.ts";
+import {
+  closeEnsembleWorkers,
+  type SdeSolver,
+  sdeSolvers,
+  simulateEnsemble,
+} from "../solvers/sde/mod.ts";
 import type { SimulateEnsembleOptions } from "../solvers/sde/ensemble.ts";
 import type { Backend } from "../kernels/backend.ts";
-import { type BenchRow, runPeer, table } from "./_peer.ts";
+import { type BenchRow, peerNotes, peerRows, runPeer, table } from "./_peer.ts";
 
 const DT = 1e-3;
+const EM = sdeSolvers.get("euler-maruyama");
 
 async function rate(
   sde: Sde,
@@ -24,11 +32,12 @@ async function rate(
   steps: number,
   extra: Partial<SimulateEnsembleOptions> = {},
 ) {
+  const solver = extra.solver ?? EM;
   const run = () =>
     simulateEnsemble(sde, {
       ...extra,
       backend,
-      solver: eulerMaruyama,
+      solver,
       x0,
       paths,
       t1: steps * DT,
@@ -41,7 +50,7 @@ async function rate(
   // full-size runs); one on webgpu, where a run is long and steady
   await simulateEnsemble(sde, {
     backend,
-    solver: eulerMaruyama,
+    solver,
     x0,
     paths: 1024,
     t1: 10 * DT,
@@ -83,9 +92,23 @@ export async function benchSde(): Promise<string> {
     },
   };
   const workers = Math.max(2, navigator.hardwareConcurrency);
-  const peer = await runPeer("sde_em.py", [String(small[0]), String(small[1]), "3"]);
+  // Python peers (bench/peers/sde_em.py, each library only if importable): numpy, PyTorch,
+  // JAX and numba on one thread, then PyTorch, JAX and numba prange on `workers` threads, at
+  // the cpu size; JAX and PyTorch f32 on every core at the webgpu size
+  const size = [String(small[0]), String(small[1]), "3"];
+  const peer = await runPeer("sde_em.py", size, { threads: 1 });
+  const peerWide = await runPeer("sde_em.py", [...size, "--peers", "torch,jax,numba"], {
+    threads: workers,
+  });
   const gpu = await WebGpuBackend.create();
   if (!gpu) console.error("no WebGPU adapter: webgpu rows skipped");
+  const bigArgs = ["--peers", "jax,torch", "--dtypes", "f32", "--jax-forms", "batched"];
+  const peerBig = gpu
+    ? await runPeer("sde_em.py", [String(big[0]), String(big[1]), "1", ...bigArgs], {
+      threads: navigator.hardwareConcurrency,
+    })
+    : undefined;
+  const peers = [peer, peerWide, peerBig];
   const cpu = new CpuBackend();
   const sections: string[] = [];
   for (const [title, sde, x0, tag] of models) {
@@ -107,24 +130,65 @@ export async function benchSde(): Promise<string> {
       name: `sdeno cpu (f64, ${workers} workers), ${small[0]} × ${small[1]}`,
       rate: w.rate,
     });
-    if (peer) {
-      rows.push({
-        name: `numpy f64, ${small[0]} × ${small[1]}`,
-        rate: (small[0] * small[1]) / Number(peer[tag]),
-      });
-    }
+    rows.push(...peerRows(peers, tag));
     sections.push(
       table(
         `Euler–Maruyama ensemble, ${title}, dt ${DT}; webgpu at 1e6 paths × 1000 steps, cpu and numpy at 1e5 paths × 100 steps`,
         "path-steps/s",
         rows,
-        `numpy f64, ${small[0]} × ${small[1]}`,
+        `numpy f64, 1 thread, ${small[0]} × ${small[1]}`,
       ),
     );
   }
+  sections.push(await everySolver(cpu, gpu));
   gpu?.destroy();
   closeEnsembleWorkers(); // the pooled workers would keep the process alive for a second
-  return sections.join("\n\n") + (peer ? `\n\nnumpy ${peer.numpy_version}` : "");
+  return sections.join("\n\n") + `\n\n${peerNotes(peers)}`;
+}
+
+/**
+ * Every registry solver with an ensemble step, on a 1-D problem it accepts
+ * (Itô GBM, diagonal noise, where it integrates Itô SDEs; else OU, additive
+ * noise, where the calculus does not matter), in path-steps/s and relative to
+ * Euler–Maruyama on the same problem and backend: what each generated (or
+ * declared) step costs.
+ */
+async function everySolver(cpu: CpuBackend, gpu: WebGpuBackend | undefined): Promise<string> {
+  const ou = ornsteinUhlenbeck({ theta: 1, mu: 0.5, sigma: 1 });
+  const problems: Array<[NoiseType, Sde]> = [
+    ["diagonal", geometricBrownianMotion({ mu: 0.1, sigma: 0.3 })],
+    ["additive", ou],
+  ];
+  const lines = [
+    "### Every solver of the ensemble, 1-D, dt 0.001; webgpu at 1e6 × 100, cpu at 1e5 × 100",
+    "",
+    "| solver | problem | webgpu path-steps/s | / EM | cpu path-steps/s | / EM |",
+    "| --- | --- | ---: | ---: | ---: | ---: |",
+  ];
+  const f = (v: number) => (Number.isNaN(v) ? "-" : v.toExponential(3));
+  const r = (v: number, b: number) => (Number.isNaN(v) ? "-" : (v / b).toFixed(2));
+  const measure = async (solver: SdeSolver, sde: Sde) => ({
+    webgpu: gpu ? (await rate(sde, [1], gpu, 1_000_000, 100, { solver })).rate : NaN,
+    cpu: (await rate(sde, [1], cpu, 100_000, 100, { solver })).rate,
+  });
+  // Euler–Maruyama on each problem first: the reference of the ratios
+  const base = new Map<NoiseType, { webgpu: number; cpu: number }>();
+  for (const [noise, sde] of problems) base.set(noise, await measure(EM, sde));
+  for (const solver of sdeSolvers.methods.filter((s) => s.ensembleStep !== undefined)) {
+    for (const [noise, sde] of problems) {
+      const ito = solver.info.calculus !== "stratonovich" || noise === "additive";
+      if (!solver.info.noise.includes(noise) || !ito) continue;
+      const b = base.get(noise)!;
+      const m = solver === EM ? b : await measure(solver, sde);
+      lines.push(
+        `| ${solver.info.name} | ${sde.name} (${noise}) | ${f(m.webgpu)} | ${
+          r(m.webgpu, b.webgpu)
+        } | ${f(m.cpu)} | ${r(m.cpu, b.cpu)} |`,
+      );
+      break;
+    }
+  }
+  return lines.join("\n");
 }
 
 if (import.meta.main) console.log(await benchSde());
