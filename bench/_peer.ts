@@ -28,10 +28,16 @@ export interface PeerRow {
 
 /** A peer's JSON output: named values, and for the newer peers rows, notes and versions. */
 export type PeerResult = Record<string, unknown> & {
+  /** The timed rows. */
   rows?: PeerRow[];
+  /** Why rows are missing (a library not importable) and the peer's checks. */
   notes?: string[];
+  /** Library versions. */
   versions?: Record<string, string>;
+  /** The thread settings of the peer's environment. */
   threads?: Record<string, string>;
+  /** The peer's command line: script and arguments. */
+  command?: string;
 };
 
 /** Options of {@linkcode runPeer}. */
@@ -125,7 +131,7 @@ export function peerNotes(peers: Array<PeerResult | undefined>, tags?: string[])
       const xla = t.XLA_FLAGS
         ? `, XLA_FLAGS="${t.XLA_FLAGS}"`
         : ", XLA_FLAGS unset (XLA's default)";
-      return `- peer process on ${t.SDENO_PEER_THREADS} thread(s): OMP_NUM_THREADS=` +
+      return `- \`${p.command ?? "?"}\` on ${t.SDENO_PEER_THREADS} thread(s): OMP_NUM_THREADS=` +
         `${t.OMP_NUM_THREADS}, OPENBLAS_NUM_THREADS=${t.OPENBLAS_NUM_THREADS}, ` +
         `NUMBA_NUM_THREADS=${t.NUMBA_NUM_THREADS}${xla}; torch.set_num_threads and ` +
         "numba.set_num_threads as each row's name says";

@@ -12,12 +12,13 @@ normals.py; not a peer itself).
   REPEATS runs and the process CPU time over wall time of those runs (all threads together: how
   many cores the row really used; below its thread count on a loaded machine).
 - Output: `Report.emit` prints one JSON line: {"rows": [...], "notes": [...], "versions": {...},
-  "threads": {...}} plus any legacy keys a caller still reads.
+  "threads": {...}, "command": "script args"} plus any legacy keys a caller still reads.
 """
 import importlib
 import json
 import os
 import statistics
+import sys
 import time
 
 THREADS = int(os.environ.get("SDENO_PEER_THREADS") or os.cpu_count() or 1)
@@ -98,7 +99,8 @@ class Report:
     def emit(self):
         """Prints the report as the last line of stdout."""
         out = dict(self.extra)
-        out.update(rows=self.rows, notes=self.notes, versions=self.versions, threads=self.threads())
+        out.update(rows=self.rows, notes=self.notes, versions=self.versions, threads=self.threads(),
+                   command=" ".join([os.path.basename(sys.argv[0]), *sys.argv[1:]]))
         print(json.dumps(out))
 
 
