@@ -12,7 +12,7 @@ import { CpuBackend, makeKey, WebGpuBackend } from "../kernels/mod.ts";
 import { builtinReactionNetwork } from "../processes/reaction_network_library.ts";
 import { isSsaPathMethod, SSA_METHODS, type SsaEnsembleMethod } from "../solvers/ctmc/registry.ts";
 import { expm } from "../solvers/ctmc/expm.ts";
-import { type BenchRow, runPeer, table, timeIt } from "./_peer.ts";
+import { type BenchRow, peerNotes, peerRows, runPeer, table, timeIt } from "./_peer.ts";
 
 const SINGLE = { birth_death: 1e5, schlogl: 1000 } as const; // tEnd of the long path
 const ENSEMBLE_T = { birth_death: 50, schlogl: 0.5 } as const;
@@ -21,7 +21,15 @@ const CPU_ENSEMBLE_PATHS = 2048;
 /** Runs the CTMC benchmarks and returns a markdown section. */
 export async function benchCtmc(repeats = 3): Promise<string> {
   const sections: string[] = [];
-  const peer = await runPeer("ctmc_ssa.py", ["200000", "20000"]);
+  // numba's direct method (one path; prange over 1e4 paths on 1 and every thread) runs to the
+  // same tEnd as the sdeno rows
+  const tEnds = (o: Record<string, number>) =>
+    Object.entries(o).map(([k, v]) => `${k}=${v}`).join(",");
+  const peer = await runPeer("ctmc_ssa.py", [
+    "200000",
+    "20000",
+    ...["--numba-paths", "10000", "--t-single", tEnds(SINGLE), "--t-ensemble", tEnds(ENSEMBLE_T)],
+  ], { threads: navigator.hardwareConcurrency });
   const gpu = await WebGpuBackend.create();
   if (!gpu) console.error("no WebGPU adapter: webgpu rows skipped");
   const cpu = new CpuBackend();
@@ -41,6 +49,7 @@ export async function benchCtmc(repeats = 3): Promise<string> {
       rows.push({ name: "python loop", rate: Number(peer[`python_${model}`]) });
       rows.push({ name: "numpy loop", rate: Number(peer[`numpy_${model}`]) });
     }
+    rows.push(...peerRows([peer], `${model}:single`));
     sections.push(
       table(
         `One path of ${model} (tEnd ${SINGLE[model]}), median of ${repeats}`,
@@ -66,6 +75,7 @@ export async function benchCtmc(repeats = 3): Promise<string> {
       }
     }
     if (peer) ens.push({ name: "numpy lock-step", rate: Number(peer[`numpy_ensemble_${model}`]) });
+    ens.push(...peerRows([peer], `${model}:ensemble`));
     sections.push(
       table(
         `Ensemble of ${model} (tEnd ${ENSEMBLE_T[model]}; numpy 20000 paths)`,
@@ -75,6 +85,7 @@ export async function benchCtmc(repeats = 3): Promise<string> {
       ),
     );
   }
+  sections.push(peerNotes([peer]));
   gpu?.destroy();
   // expm of the M/M/1 generator at t = 10
   const n = 100, t = 10;
