@@ -20,9 +20,11 @@ import {
   sdeSolvers,
   simulateEnsemble,
   solveSde,
+  srkSolver,
   strongOrderFor,
 } from "../../../solvers/sde/mod.ts";
 import { geometricBrownianMotion } from "../../../processes/sde_models/geometric_brownian_motion.ts";
+import { ornsteinUhlenbeck } from "../../../processes/sde_models/ornstein_uhlenbeck.ts";
 import { type Calculus, defineSde, type NoiseType, type SdeModel } from "../../../processes/sde.ts";
 import { CpuBackend } from "../../../kernels/cpu_backend.ts";
 import { SdenoError, SdenoRangeError } from "../../../kernels/errors.ts";
@@ -206,6 +208,31 @@ function weakOrderProblems(solver: SdeSolver): string[] {
     : [`weak order ${slope.toFixed(3)} ± ${se.toFixed(3)}, declared ${q}`];
 }
 
+const ouExact = ornsteinUhlenbeck({ theta: 1, mu: 0, sigma: 1 });
+
+/**
+ * The weak order on additive noise, exactly: on OU (θ = 1, σ = 1, X₀ = 1,
+ * T = 1) a one-step method is X' = aX + ε, so E[X_N] = a^N and
+ * E[X_N²] = a^{2N} + q(1 − a^{2N})/(1 − a²) with a = E[X'], q = E[X'²] − a²
+ * from one step by Gauss–Hermite quadrature (exact: X' is a polynomial in the
+ * step's normals); the error in the first two moments against the exact OU
+ * moments must fall at least at the declared rate (a method can do better on
+ * a linear problem: Heun's is 2 here).
+ */
+function additiveWeakOrderProblems(solver: SdeSolver): string[] {
+  const q = solver.info.weakOrder!;
+  const hs = [2, 3, 4, 5, 6].map((k) => 2 ** -k);
+  const exact = [Math.exp(-1), Math.exp(-2) + 0.5 * (1 - Math.exp(-2))];
+  const err = hs.map((h) => {
+    const [m1, m2] = stepMoments(ouExact, solver, h);
+    const N = Math.round(1 / h), a2N = m1 ** (2 * N);
+    const second = a2N + (m2 - m1 * m1) * (1 - a2N) / (1 - m1 * m1);
+    return Math.abs(m1 ** N - exact[0]!) + Math.abs(second - exact[1]!);
+  });
+  const slope = fitOrder(hs, err, err.map((e) => e * 1e-3)).slope;
+  return slope > q - 0.1 ? [] : [`weak order ${slope.toFixed(3)} on OU, declared ${q}`];
+}
+
 /** The recorded runs of this solver's name, replayed bit for bit. */
 async function fixtureProblems(solver: SdeSolver): Promise<string[]> {
   const p: string[] = [];
@@ -315,6 +342,11 @@ for (const solver of sdeSolvers.methods) {
       assert.deepEqual(weakOrderProblems(solver), []);
     });
   }
+  if (solver.info.weakOrder !== undefined && noise.includes("additive") && oneStepMethod(solver)) {
+    Deno.test(`${name} has weak order ≥ ${solver.info.weakOrder} on additive noise (OU)`, () => {
+      assert.deepEqual(additiveWeakOrderProblems(solver), []);
+    });
+  }
   Deno.test(`${name} reproduces its recorded runs bit for bit`, async () => {
     assert.deepEqual(await fixtureProblems(solver), []);
   });
@@ -340,9 +372,14 @@ Deno.test("the checks report a solver registered with a wrong order, noise type 
     strongOrderProblems(tooGood, "diagonal").join("; "),
     /strong order 0\.5\d*.*, declared 1/,
   );
-  // Heun's weak order declared 2
+  // Heun's weak order declared 2; Euler–Maruyama's 2 on additive noise
   const weak2: SdeSolver = { ...heun, info: { ...heun.info, weakOrder: 2 } };
   assert.match(weakOrderProblems(weak2).join("; "), /weak order 1\.\d+ .*, declared 2/);
+  const emWeak2: SdeSolver = { ...eulerMaruyama, info: { ...eulerMaruyama.info, weakOrder: 2 } };
+  assert.match(
+    additiveWeakOrderProblems(emWeak2).join("; "),
+    /weak order 1\.\d+ on OU, declared 2/,
+  );
   // Milstein claiming general noise, with no order for it
   const general: SdeSolver = {
     ...milstein,
@@ -400,4 +437,40 @@ Deno.test({
     runProblems(broken).join("; "),
     /^general: .*the state of path 0, component 1 \(solver "euler-maruyama"\) is NaN at step 0/,
   );
+});
+
+Deno.test({
+  name: "a tableau solver defined outside sdeno runs in the ensemble on both backends, unedited",
+  ...GPU_TEST,
+}, async () => {
+  // a three-stage tableau for additive noise (drift stages of a third-order Runge–Kutta
+  // method, Rößler's form with ΔZ), declared strong order 1.5 and checked here
+  const threeStage = srkSolver({
+    name: "additive-three-stage",
+    aliases: [],
+    summary: "a three-stage SRK tableau for additive noise, defined in a test",
+    calculus: "ito",
+    noise: ["additive"],
+    strongOrder: { additive: 1.5 },
+    weakOrder: undefined,
+    adaptive: false,
+    errorOrder: undefined,
+    levyArea: true,
+  }, {
+    stages: 3,
+    c0: [0, 1, 0.5],
+    c1: [1, 0, 0],
+    a0: [[0, 0, 0], [1, 0, 0], [0.25, 0.25, 0]],
+    a1: [[0, 0, 0], [0, 0, 0], [0, 0, 0]],
+    b0: [[0, 0, 0], [0, 0, 0], [1, 0.5, 0]],
+    b1: [[0, 0, 0], [0, 0, 0], [0, 0, 0]],
+    noise0: "dZ/h",
+    noise1: "dW",
+    alpha: [1 / 6, 1 / 6, 2 / 3],
+    beta: [["dW", [1, 0, 0]], ["dZ/h", [-1, 1, 0]]],
+  });
+  assert.deepEqual(threeStage.info.backends, ["cpu", "webgpu"]);
+  assert.deepEqual(sdeSolverProblems(threeStage), []);
+  assert.deepEqual(strongOrderProblems(threeStage, "additive"), []);
+  assert.deepEqual(await ensembleProblems(threeStage), []);
 });
