@@ -82,17 +82,22 @@ export async function runPeer(
   const timeoutMs = options.timeoutMs ?? 600_000;
   const env: Record<string, string> = { PYTHONDONTWRITEBYTECODE: "1" };
   if (options.threads !== undefined) Object.assign(env, peerThreadEnv(options.threads));
+  const timeout = AbortSignal.timeout(timeoutMs);
   try {
     const { code, signal, stdout, stderr } = await new Deno.Command("python3", {
       args: [path, ...args],
       env,
       stdout: "piped",
       stderr: "piped",
-      signal: AbortSignal.timeout(timeoutMs),
+      signal: timeout,
     }).output();
     const err = new TextDecoder().decode(stderr).trim();
     if (code !== 0) {
-      const why = signal === "SIGTERM" ? `timed out after ${timeoutMs / 1000} s` : `exit ${code}`;
+      const why = timeout.aborted
+        ? `timed out after ${timeoutMs / 1000} s`
+        : signal
+        ? `killed by ${signal}`
+        : `exit ${code}`;
       console.error(`peer ${script} ${args.join(" ")} failed (${why}): ${err}`);
       return undefined;
     }
