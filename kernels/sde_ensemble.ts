@@ -410,21 +410,25 @@ function accumulate(
  */
 export function sdeEnsembleCpu(model: EnsembleModel, plan: EnsemblePlan): EnsembleSums {
   const acc = ensembleAccumulator(model.dim, plan);
-  runCpu(model, plan, (x, nb, start, s) => acc.add(x, nb, start, s), plan.onProgress);
+  runCpu(
+    model,
+    plan,
+    (x, nb, start, s) => acc.add(x, { paths: nb, first: start, save: s }),
+    plan.onProgress,
+  );
   return acc.result();
 }
 
 /** Adds states to the statistics of a run, in path order; see {@linkcode ensembleAccumulator}. */
 export interface EnsembleAccumulator {
   /**
-   * Adds the states `x` (n×d) of paths `first … first+n−1` (plan-relative) at save `s`.
+   * Adds the states `x` (paths×d) of paths `first … first+paths−1` (plan-relative) at save
+   * `save`.
    *
    * @param x the states
-   * @param n how many paths
-   * @param first the plan-relative index of the first
-   * @param s the save index
+   * @param at how many paths, the plan-relative index of the first, the save index
    */
-  add(x: Float64Array, n: number, first: number, s: number): void;
+  add(x: Float64Array, at: { paths: number; first: number; save: number }): void;
   /**
    * The sums, counts, kept and final states so far.
    *
@@ -461,7 +465,7 @@ export interface EnsembleAccumulator {
  * const acc = ensembleAccumulator(1, plan);
  * for (const [first, paths] of [[0, 512], [512, 88]] as const) {
  *   const st = sdeEnsembleStates(model, { ...plan, paths, pathOffset: first });
- *   acc.add(st, paths, first, 0);
+ *   acc.add(st, { paths, first, save: 0 });
  * }
  * assert.deepEqual(acc.result(), sdeEnsembleCpu(model, plan));
  * ```
@@ -473,7 +477,7 @@ export function ensembleAccumulator(d: number, plan: EnsemblePlan): EnsembleAccu
   const kept = new Float64Array(S * plan.keep * d);
   const final = new Float64Array(plan.final ? n * d : 0);
   return {
-    add(x, nb, start, s) {
+    add(x, { paths: nb, first: start, save: s }) {
       accumulate(
         x,
         nb,

@@ -311,7 +311,9 @@ export async function ensembleOnWorkers(
       }
       const first = merged * C, nc = Math.min(C, n - first);
       const states = r.states as Float64Array;
-      for (let s = 0; s < S; s++) acc.add(states.subarray(s * nc * d), nc, first, s);
+      for (let s = 0; s < S; s++) {
+        acc.add(states.subarray(s * nc * d), { paths: nc, first, save: s });
+      }
       merged++;
       plan.onProgress?.(first + nc);
     }
