@@ -388,7 +388,8 @@ function accumulate(
  * @param model the SDE
  * @param plan the run (checked by the caller)
  * @returns the sums, histogram counts, kept and final states
- * @throws {NumericalError} when a state becomes NaN or infinite
+ * @throws {NumericalError} when a state becomes NaN or infinite: step (the grid step's index,
+ *   from 0), the time at its end, index = global path · d + component
  *
  * @example Brownian motion: Var W(1) = 1 within Monte Carlo error
  * ```ts
@@ -607,7 +608,11 @@ function runCpu(
   }
 }
 
-/** Throws a {@linkcode NumericalError} at the first non-finite value of `out` (n×d) after step j. */
+/**
+ * Throws a {@linkcode NumericalError} at the first non-finite value of `out` (n×d) after grid
+ * step j: the error's step is j (the step's index, as `onStep` of `solveSde` counts), its time
+ * the step's end, its index the flat index path·d + component with the global path index.
+ */
 function checkFinite(
   out: Float64Array,
   n: number,
@@ -621,8 +626,8 @@ function checkFinite(
       throw new NumericalError(
         `Cannot simulate the ensemble: the state became ${out[e]} at path ${path}, time ${
           t0 + (j + 1) * dt
-        }, component ${e % d} (${name}, step ${j + 1})`,
-        { step: j + 1, time: t0 + (j + 1) * dt, index: e % d },
+        }, component ${e % d} (${name}, step ${j})`,
+        { step: j, time: t0 + (j + 1) * dt, index: path * d + (e % d) },
       );
     }
   }
@@ -644,7 +649,8 @@ export interface LaunchSdeEnsembleOptions extends EnsemblePlan {
  * @param plan the run (checked by the caller) and the GPU context
  * @returns the sums, histogram counts, kept and final states (final in f32)
  * @throws {SdenoParseError} when the snippets do not compile (message with the WGSL line)
- * @throws {NumericalError} when a state becomes NaN or infinite
+ * @throws {NumericalError} when a state becomes NaN or infinite: step (the grid step's index,
+ *   from 0), the time at its end, index = path · d of the smallest such global path (f32)
  *
  * @example Brownian motion on the GPU (skipped quietly where no adapter exists)
  * ```ts
@@ -760,12 +766,11 @@ export async function launchSdeEnsemble(
       }
       const bad = new Uint32Array(await ctx.read(badBuf, 0, 8));
       if (bad[0] !== 0xffffffff) {
-        const step = bad[1]! + 1;
+        const step = bad[1]!, time = plan.t0 + (step + 1) * plan.dt;
         throw new NumericalError(
-          `${what}: a state became NaN or infinite, first at step ${step} (time ${
-            plan.t0 + step * plan.dt
-          }), smallest such path ${bad[0]} (${plan.step.name}, f32)`,
-          { step, time: plan.t0 + step * plan.dt, index: bad[0]! },
+          `${what}: a state became NaN or infinite, first at step ${step} (time ${time}), ` +
+            `smallest such path ${bad[0]} (${plan.step.name}, f32)`,
+          { step, time, index: bad[0]! * d },
         );
       }
       const part = new Float32Array(await ctx.read(partBuf, 0, S * groups * NS * 4));

@@ -174,7 +174,8 @@ export interface EnsembleResult {
  *   noise type the solver does not accept, bad quantile probabilities
  * @throws {SdenoTypeError} for wrongly shaped inputs, or webgpu without WGSL snippets
  * @throws {SdenoParseError} when the WGSL snippets do not compile
- * @throws {NumericalError} when a state becomes NaN or infinite
+ * @throws {NumericalError} when a state becomes NaN or infinite, naming the path, the step
+ *   (its index from 0) and the time at its end
  *
  * @example Ornstein–Uhlenbeck on the cpu backend
  * ```ts
