@@ -19,6 +19,7 @@
  */
 
 export * from "./expm.ts";
+export * from "./expm_multiply.ts";
 export * from "./transition_matrix.ts";
 export * from "./uniformization.ts";
 export type { SsaOptions, SsaResult, SsaTrajectory } from "./_ssa_common.ts";
