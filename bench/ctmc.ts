@@ -6,12 +6,16 @@
 // - an ensemble: every ensemble method of SSA_METHODS on each backend it
 //   declares (webgpu timed to the read-back of the sums) vs a numpy lock-step
 //   ensemble;
-// - expm of the 100-state M/M/1 generator (×10) vs scipy.linalg.expm, both
-//   warmed up, with the largest difference between the two results.
+// - expm of the 100-state M/M/1 generator (×10) vs scipy.linalg.expm, and
+//   expmMultiply on a 10⁴-state birth–death chain vs
+//   scipy.sparse.linalg.expm_multiply (scipy on one BLAS thread), both
+//   warmed up, each with its errors against an exact reference computed by
+//   the peer (bench/peers/ctmc_expm.py).
 import { CpuBackend, makeKey, WebGpuBackend } from "../kernels/mod.ts";
 import { builtinReactionNetwork } from "../processes/reaction_network_library.ts";
 import { isSsaPathMethod, SSA_METHODS, type SsaEnsembleMethod } from "../solvers/ctmc/registry.ts";
 import { expm } from "../solvers/ctmc/expm.ts";
+import { expmMultiply } from "../solvers/ctmc/expm_multiply.ts";
 import { type BenchRow, peerNotes, peerRows, runPeer, table, timeIt } from "./_peer.ts";
 
 const SINGLE = { birth_death: 1e5, schlogl: 1000 } as const; // tEnd of the long path
@@ -87,7 +91,37 @@ export async function benchCtmc(repeats = 3): Promise<string> {
   }
   sections.push(peerNotes([peer]));
   gpu?.destroy();
-  // expm of the M/M/1 generator at t = 10
+  sections.push(await benchExpm());
+  return sections.join("\n\n");
+}
+
+/** max |x − ref|, max relative error above 1e-10 and above 1e-100, ℓ1 error. */
+function expmErrors(x: ArrayLike<number>, ref: number[]): Record<string, number> {
+  let abs = 0, rel = 0, relSmall = 0, l1 = 0;
+  for (let k = 0; k < ref.length; k++) {
+    const e = Math.abs(x[k]! - ref[k]!), r = Math.abs(ref[k]!);
+    abs = Math.max(abs, e);
+    l1 += e;
+    if (r > 1e-10) rel = Math.max(rel, e / r);
+    if (r > 1e-100) relSmall = Math.max(relSmall, e / r);
+  }
+  return { max_abs: abs, "max_rel_above_1e-10": rel, "max_rel_above_1e-100": relSmall, l1 };
+}
+
+/** One markdown line comparing two error records. */
+function errorLine(name: string, ours: Record<string, number>, theirs?: Record<string, number>) {
+  const cells = Object.entries(ours).map(([k, v]) =>
+    `${k} ${v.toExponential(2)}${theirs ? ` (scipy ${theirs[k]!.toExponential(2)})` : ""}`
+  );
+  return `- ${name}: ${cells.join(", ")}`;
+}
+
+/**
+ * expm of the M/M/1 generator × 10 (100 states) and expmMultiply on the 10⁴-state chain (birth
+ * 100, death 120, p(1) from state 0, i.e. exp(Qᵀ)·e₀), against scipy on one BLAS thread, with
+ * the errors of both against the peer's exact references.
+ */
+async function benchExpm(): Promise<string> {
   const n = 100, t = 10;
   const q = new Float64Array(n * n);
   for (let i = 0; i < n; i++) {
@@ -98,28 +132,62 @@ export async function benchCtmc(repeats = 3): Promise<string> {
   let p: Float64Array = new Float64Array(0);
   const se = await timeIt(() => {
     p = expm(q, { n });
-  }, 20);
-  const rows: BenchRow[] = [{ name: "sdeno expm", rate: 1 / se }];
-  const ex = await runPeer("ctmc_expm.py", [String(t), "20"]);
-  let note = "";
-  if (ex) {
-    rows.push({ name: "scipy.linalg.expm", rate: 1 / Number(ex.scipy_expm) });
-    const ref = ex.P as unknown as number[];
-    let err = 0;
-    for (let k = 0; k < n * n; k++) err = Math.max(err, Math.abs(p[k]! - ref[k]!));
-    note = `\n\nmax |sdeno − scipy| = ${err.toExponential(2)}; numpy ${
-      peer?.numpy_version ?? "?"
-    }, scipy ${ex.scipy_version}`;
+  }, 50);
+  const big = 10_000;
+  const rowPtr = new Int32Array(big + 1), colIdx: number[] = [], values: number[] = [];
+  for (let i = 0; i < big; i++) {
+    // row i of Qᵀ: the rates into state i, from i − 1 (birth) and i + 1 (death)
+    if (i > 0) colIdx.push(i - 1), values.push(100);
+    colIdx.push(i), values.push(-((i + 1 < big ? 100 : 0) + (i > 0 ? 120 : 0)));
+    if (i + 1 < big) colIdx.push(i + 1), values.push(120);
+    rowPtr[i + 1] = colIdx.length;
   }
-  sections.push(
+  const a = { n: big, rowPtr, colIdx: Int32Array.from(colIdx), values: Float64Array.from(values) };
+  const b = new Float64Array(big);
+  b[0] = 1;
+  let v: Float64Array = new Float64Array(0);
+  const sv = await timeIt(() => {
+    v = expmMultiply(a, b);
+  }, 5);
+  const ex = await runPeer("ctmc_expm.py", ["50", "5"], { threads: 1 });
+  const expmRows: BenchRow[] = [{ name: "sdeno expm", rate: 1 / se }];
+  const expmvRows: BenchRow[] = [{ name: "sdeno expmMultiply", rate: 1 / sv }];
+  const notes: string[] = [];
+  if (ex) {
+    expmRows.push({ name: "scipy.linalg.expm (1 thread)", rate: 1 / Number(ex.scipy_expm) });
+    expmvRows.push({
+      name: "scipy.sparse.linalg.expm_multiply (1 thread)",
+      rate: 1 / Number(ex.scipy_expmv),
+    });
+    const err = (key: string) => ex[key] as Record<string, number>;
+    notes.push(
+      "Errors against the exact references (bench/peers/ctmc_expm.py):",
+      errorLine("expm", expmErrors(p, ex.expm_ref as number[]), err("scipy_expm_err")),
+      errorLine("expmMultiply", expmErrors(v, ex.expmv_ref as number[]), err("scipy_expmv_err")),
+      `Peer: \`${ex.command}\`, OPENBLAS_NUM_THREADS=${
+        (ex.threads as Record<string, string>).OPENBLAS_NUM_THREADS
+      }; ${Object.entries(ex.versions ?? {}).map(([k, x]) => `${k} ${x}`).join(", ")}` +
+        ((ex.notes ?? []).length ? `; ${ex.notes!.join("; ")}` : ""),
+    );
+  }
+  return [
     table(
-      "expm of the 100-state M/M/1 generator × 10, median of 20",
+      "expm of the 100-state M/M/1 generator × 10, median of 50",
       "calls/s",
-      rows,
-      "scipy.linalg.expm",
-    ) + note,
-  );
-  return sections.join("\n\n");
+      expmRows,
+      "scipy.linalg.expm (1 thread)",
+    ),
+    table(
+      "expmMultiply: p(1) of the 10⁴-state birth–death chain (birth 100, death 120), median of 5",
+      "calls/s",
+      expmvRows,
+      "scipy.sparse.linalg.expm_multiply (1 thread)",
+    ),
+    notes.join("\n"),
+  ].join("\n\n");
 }
 
-if (import.meta.main) console.log(await benchCtmc());
+if (import.meta.main) {
+  const only = Deno.args.includes("--expm");
+  console.log(only ? await benchExpm() : await benchCtmc());
+}
