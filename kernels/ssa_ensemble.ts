@@ -123,8 +123,17 @@ export interface SsaEnsembleSums {
   counts: Int32Array | undefined;
   /** Paths stopped at maxSteps. */
   overSteps: number;
-  /** Paths stopped by a negative or non-finite propensity. */
+  /**
+   * Paths stopped by a negative or non-finite propensity (or total), or a
+   * count gone negative (past 2³¹ − 1, or fired without its reactants by a
+   * custom propensity).
+   */
   badPropensity: number;
+  /**
+   * Paths stopped because time stopped advancing: a wait of at least its
+   * mean left the f32 clock unchanged (1/a₀ below its resolution).
+   */
+  stalled: number;
   /** Counter word of the first stopped path (0xffffffff when none). */
   firstBadPath: number;
 }
@@ -145,6 +154,8 @@ const WG = 64;
  */
 export const SSA_DISPATCH_BUDGET = 1 << 14;
 const F32_BIG = Math.fround(3e38);
+/** Words of the status buffer before the per-chunk counts of finished paths. */
+const STATUS_HEAD = 5;
 
 /** The generated kernel: source, cache name, and where each snippet starts. */
 export interface SsaKernelSource {
@@ -185,7 +196,7 @@ export interface SsaKernelSource {
  *     { name: "death", reactants: [[0, 1]], change: [[0, -1]], dependents: [1] },
  *   ],
  * });
- * assert.match(k.source, /a_1 = k_1 \* f32\(x0\);/); // death's propensity, recomputed
+ * assert.match(k.source, /a_1 = sd_exact\(k_1 \* f32\(x0\)\);/); // death's, recomputed
  * assert.ok(!/10\.0/.test(k.source)); // no rate constant in the source
  * ```
  */
@@ -194,19 +205,22 @@ export function ssaEnsembleSource(net: SsaKernelNetwork): SsaKernelSource {
   const rs = net.reactions;
   const xs = Array.from({ length: ns }, (_, i) => `x${i}`);
   const xf = `array<f32, SD_NS>(${xs.map((x) => `f32(${x})`).join(", ")})`;
+  // Every f32 result that feeds another f32 operation passes through
+  // sd_exact, so the compiler can neither fuse a product into a sum nor
+  // reassociate a chain (see the template): left-folded products and sums
+  // with each partial result rounded, as the CPU twin computes them.
+  const product = (factors: string[]) =>
+    factors.reduce((acc, f, q) => q === 0 ? f : `sd_exact(${acc} * ${f})`);
+  const sum = (terms: string[]) =>
+    terms.reduce((acc, f, q) => q === 0 ? f : `sd_exact(${acc} + ${f})`);
   // x (x - 1) ... (x - o + 1) in f32, left to right, as the CPU twin's fallingF32
   const falling = (i: number, o: number) =>
-    o === 1
-      ? `f32(x${i})`
-      : `(${
-        Array.from({ length: o }, (_, m) => m === 0 ? `f32(x${i})` : `f32(x${i} - ${m})`).join(
-          " * ",
-        )
-      })`;
+    product(Array.from({ length: o }, (_, m) => m === 0 ? `f32(x${i})` : `f32(x${i} - ${m})`));
   const prop = (j: number) => {
     const r = rs[j]!;
-    if (r.custom) return `sd_user_${j}(${xf})`;
-    return [`k_${j}`, ...r.reactants.map(([i, o]) => falling(i, o))].join(" * ");
+    if (r.custom) return `sd_exact(sd_user_${j}(${xf}))`;
+    const p = product([`k_${j}`, ...r.reactants.map(([i, o]) => falling(i, o))]);
+    return p.startsWith("sd_exact(") ? p : `sd_exact(${p})`;
   };
   // after reaction `pick` fires, propensity k is recomputed when k is a dependent of pick
   const firedBy = rs.map((_, k) => rs.flatMap((r, j) => r.dependents.includes(k) ? [j] : []));
@@ -240,6 +254,12 @@ export function ssaEnsembleSource(net: SsaKernelNetwork): SsaKernelSource {
     }
     checked.push(`sd_ok(a_${k})`);
   });
+  // a count a firing changes must stay >= 0: i32 wraps past 2^31 - 1, and a
+  // custom propensity may fire a reaction whose reactants are gone
+  const changed = xs.flatMap((x, i) =>
+    rs.some((r) => r.change.some(([ci]) => ci === i)) ? [x] : []
+  );
+  checked.push(...changed.map((x) => `${x} >= 0`));
   // (an unchanged propensity was checked when it was set, and bad is false here)
   if (checked.length > 0) recompute.push(`        bad = !(${checked.join(" && ")});`);
   // a fresh path starts from init; a resumed one from its parked state, with
@@ -271,9 +291,9 @@ export function ssaEnsembleSource(net: SsaKernelNetwork): SsaKernelSource {
     ...kept.map((k, q) => `    state[${aw(q)}] = bitcast<u32>(a_${k});`),
   ];
   // a0 in reaction order (0 + a_0 is a_0 up to the sign of zero, which nothing reads)
-  const a0 = `        let a0 = ${nr === 0 ? "f32(0.0)" : rs.map((_, j) => `a_${j}`).join(" + ")};`;
+  const a0 = `        let a0 = ${nr === 0 ? "f32(0.0)" : sum(rs.map((_, j) => `a_${j}`))};`;
   const select = rs.flatMap((_, j) => [
-    `        acc = select(acc, acc + a_${j}, a_${j} > 0.0);`,
+    `        acc = select(acc, sd_exact(acc + a_${j}), a_${j} > 0.0);`,
     `        last = select(last, ${j}u, a_${j} > 0.0);`,
     `        pick = select(pick, ${j}u, pick == SD_NR && acc > goal);`,
   ]);
@@ -408,6 +428,7 @@ export function ssaEnsembleCpu(net: SsaKernelNetwork, plan: SsaEnsemblePlan): Ss
   const w = new Uint32Array(4);
   const rs = net.reactions;
   let steps = 0, stepsSq = 0, absorbedPaths = 0, overSteps = 0, badPaths = 0, firstBad = 0xffffffff;
+  let stalledPaths = 0;
   let bad = false;
   const prop = (j: number): number => {
     const r = rs[j]!;
@@ -443,11 +464,12 @@ export function ssaEnsembleCpu(net: SsaKernelNetwork, plan: SsaEnsemblePlan): Ss
     for (let i = 0; i < ns; i++) x[i] = plan.x0[i]!;
     bad = false;
     for (let j = 0; j < nr; j++) a[j] = prop(j);
-    let t = 0, si = 0, m = 0, absorbed = false;
+    let t = 0, si = 0, m = 0, absorbed = false, stalled = false;
     for (;;) {
       let a0 = 0;
       for (let j = 0; j < nr; j++) a0 = F(a0 + a[j]!);
-      if (bad || a0 > F32_BIG) break;
+      if (a0 > F32_BIG) bad = true;
+      if (bad) break;
       if (!(a0 > 0)) {
         absorbed = true;
         break;
@@ -458,9 +480,14 @@ export function ssaEnsembleCpu(net: SsaKernelNetwork, plan: SsaEnsemblePlan): Ss
       }
       const u1 = F((w[lane]! + 0.5) * 2.3283064365386963e-10);
       const u2 = F((w[lane + 1]! + 0.5) * 2.3283064365386963e-10);
-      const tau = F(-logUnitF32(u1) / a0);
-      const tNew = F(t + tau);
+      const e1 = -logUnitF32(u1);
+      const tNew = F(t + F(e1 / a0));
       if (tNew > tEnd) break;
+      // a wait of at least its mean that leaves t unchanged: the clock stopped
+      if (tNew === t && e1 >= 1) {
+        stalled = true;
+        break;
+      }
       while (si < nSave && save[si]! < tNew) record(path, si++, batch);
       const target = F(u2 * a0);
       let acc = 0, pick = nr, last = 0;
@@ -477,7 +504,10 @@ export function ssaEnsembleCpu(net: SsaKernelNetwork, plan: SsaEnsemblePlan): Ss
       }
       if (pick === nr) pick = last;
       const r = rs[pick]!;
-      for (const [i, d] of r.change) x[i] = x[i]! + d;
+      for (const [i, d] of r.change) {
+        x[i] = x[i]! + d; // wraps as i32 does
+        if (x[i]! < 0) bad = true;
+      }
       for (const k of r.dependents) a[k] = prop(k);
       t = tNew;
       m++;
@@ -489,6 +519,10 @@ export function ssaEnsembleCpu(net: SsaKernelNetwork, plan: SsaEnsemblePlan): Ss
     }
     if (bad) {
       badPaths++;
+      firstBad = Math.min(firstBad, pid);
+    }
+    if (stalled) {
+      stalledPaths++;
       firstBad = Math.min(firstBad, pid);
     }
     while (si < nSave) record(path, si++, batch);
@@ -509,6 +543,7 @@ export function ssaEnsembleCpu(net: SsaKernelNetwork, plan: SsaEnsemblePlan): Ss
     counts,
     overSteps,
     badPropensity: badPaths,
+    stalled: stalledPaths,
     firstBadPath: firstBad,
   };
 }
@@ -597,7 +632,7 @@ export async function launchSsaEnsemble(
   const h = plan.histogram;
   const histWords = h ? nSave * (h.bins + 2) : 4;
   const hist = ctx.acquire(histWords * 4);
-  const statusWords = 4 + nChunks;
+  const statusWords = STATUS_HEAD + nChunks;
   const status = ctx.acquire(statusWords * 4);
   // sums, histogram and status side by side, read back in one go
   const outWords = sumWords + (h ? histWords : 0) + statusWords;
@@ -630,7 +665,7 @@ export async function launchSsaEnsemble(
       uu[13] = h ? 1 : 0;
       uu[14] = start / WG;
       uu[15] = cells;
-      uu.set([resume ? 1 : 0, 4 + c, budget, 0], 16);
+      uu.set([resume ? 1 : 0, STATUS_HEAD + c, budget, 0], 16);
       ctx.dispatch(
         pipeline,
         [
@@ -657,9 +692,11 @@ export async function launchSsaEnsemble(
     // (so a run whose paths all fit in their first dispatch syncs once)
     let last: Uint32Array | undefined;
     const check = async (c: number) => {
-      if (c < nChunks - 1) return new Uint32Array(await ctx.read(status, (4 + c) * 4, 4))[0]!;
+      if (c < nChunks - 1) {
+        return new Uint32Array(await ctx.read(status, (STATUS_HEAD + c) * 4, 4))[0]!;
+      }
       last = await readOut();
-      return last[outWords - statusWords + 4 + c]!;
+      return last[outWords - statusWords + STATUS_HEAD + c]!;
     };
     // resume chunk c until every path has finished: 1, 1, 2, 4, ... up to 32
     // dispatches between reads (a dispatch whose paths are all done costs
@@ -696,7 +733,7 @@ export async function launchSsaEnsemble(
     let raw = last;
     const allDone = (r: Uint32Array) => {
       for (let c = 0; c < nChunks; c++) {
-        if (r[outWords - statusWords + 4 + c]! < chunkN(c)) return false;
+        if (r[outWords - statusWords + STATUS_HEAD + c]! < chunkN(c)) return false;
       }
       return true;
     };
@@ -735,6 +772,7 @@ export async function launchSsaEnsemble(
       counts,
       overSteps: st[0]!,
       badPropensity: st[1]!,
+      stalled: st[4]!,
       firstBadPath: st[2]!,
     };
   } finally {

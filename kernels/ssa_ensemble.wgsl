@@ -14,7 +14,23 @@
 // f32 arithmetic the CPU twin reproduces op by op: propensities
 // (constant x falling factorials, left to right), their sum (in reaction
 // order), u2 * a0, the cumulative sum for the selection, tau = -ln(u1) / a0
-// with sd_log_unit, and t + tau. Counts are exact i32.
+// with sd_ssa_log_unit, and t + tau. Counts are exact i32.
+//
+// Bit for bit by construction: WGSL lets a compiler contract a * b + c into
+// a fused multiply-add and reassociate f32 sums and products, and llvmpipe
+// does where it sees fit, depending on the code around it (a Schlogl path's
+// propensity sum came out one ulp off the twin's on some states; about 1
+// path in 16000 then fired a different reaction, or crossed a save time on
+// the other side). So every f32 result that feeds another f32 operation
+// passes through sd_exact, an integer OR with a uniform zero that the
+// compiler cannot see through - where a fusion or a reassociation could
+// change it: a product that feeds a sum, a link of a chain of sums or
+// products. Each such result is rounded to f32 on its own, in the twin's
+// order. (Quotients, comparisons and a sum whose operands are a constant
+// and an opaque value leave nothing to rewrite.) What remains is one correctly rounded f32 operation after
+// another (+, -, *, /; WGSL allows 2.5 ulp for a division, llvmpipe's is
+// exact; on an adapter whose is not, the twin agrees in distribution only),
+// and conversions from i32 (round to nearest even).
 //
 // Moments: at each save time a path adds its count x and x^2 as 64-bit
 // integers (u32 pairs with carry) to workgroup memory; at the end the
@@ -41,15 +57,18 @@
 // recorded exactly once, and its steps, flags and absorption are added once,
 // when it finishes (phase 2). Phases: 0 running, 1 stopped with records
 // left (their count is budgeted too), 2 finished; bits 4, 8, 16: over
-// max_steps, absorbed, bad propensity. A finishing path adds 1 to
-// status[p.status_word], which the host reads to see when a chunk is done.
+// max_steps, absorbed, bad propensity (or a count past 2^31 - 1), and 32:
+// time stopped advancing (a wait of at least its mean, -ln u1 >= 1, left t
+// unchanged: 1/a0 fell below the resolution of the f32 clock, as in an
+// explosive network). A finishing path adds 1 to status[p.status_word],
+// which the host reads to see when a chunk is done.
 
 struct Params {
   n: u32, path_lo: u32, seed: u32, stream: u32,
   purpose: u32, n_save: u32, max_steps: u32, record: u32,
   t_end: f32, hist_species: u32, hist_lo: i32, hist_width: u32,
   hist_bins: u32, hist_on: u32, wg_base: u32, n_cells: u32,
-  resume: u32, status_word: u32, budget: u32, pad: u32,
+  resume: u32, status_word: u32, budget: u32, zero: u32,
 }
 
 @group(0) @binding(0) var<storage, read> rates: array<f32>;
@@ -60,7 +79,7 @@ struct Params {
 @group(0) @binding(4) var<storage, read_write> sums: array<atomic<u32>>;
 @group(0) @binding(5) var<storage, read_write> hist: array<atomic<u32>>;
 // [paths over max_steps, paths with a bad propensity, first bad path, paths cut by the loop
-// limiter], then per chunk the number of its finished paths
+// limiter, paths whose clock stopped], then per chunk the number of its finished paths
 @group(0) @binding(6) var<storage, read_write> status: array<atomic<u32>>;
 // per path: phase and flags, t bits, m, si, counts, kept propensities (SD_SW words)
 @group(0) @binding(7) var<storage, read_write> state: array<u32>;
@@ -79,6 +98,44 @@ var<private> batch_base: u32;
 // a propensity must be finite and >= 0
 fn sd_ok(v: f32) -> bool {
   return v >= 0.0 && v <= 3.0e38;
+}
+
+// v itself, rounded to f32: no multiply-add can be fused across it (p.zero is 0)
+fn sd_exact(v: f32) -> f32 {
+  return bitcast<f32>(bitcast<u32>(v) | p.zero);
+}
+
+// The uniform (w + 1/2) 2^-32 in (0, 1) of a word, rounded once: two exact
+// parts (24 high bits, and the low 8 plus 1/2) and one sum, as in the twin
+// (sd_uniform of philox.wgsl computes the same, without the barriers)
+fn sd_ssa_uniform(w: u32) -> f32 {
+  return sd_exact(f32(w >> 8u) * 5.9604644775390625e-8) +
+    sd_exact((f32(w & 0xffu) + 0.5) * 2.3283064365386963e-10);
+}
+
+// ln u for u in (0, 1], within 3 f32 ulps, as sd_log_unit of philox.wgsl
+// (u = m 2^e with m in [sqrt(1/2), sqrt(2)), ln m = 2 atanh(t),
+// t = (m - 1)/(m + 1), |t| < 0.1716, by its odd series to t^9), one rounded
+// operation after another (sd_exact), so the twin's op-by-op f32 gives the
+// same bits. (The division is taken as correctly rounded, as the twin's:
+// no correction step, which would need an exact fma.)
+fn sd_ssa_log_unit(u: f32) -> f32 {
+  let bits = bitcast<u32>(u);
+  var e = i32((bits >> 23u) & 0xffu) - 127;
+  var m = bitcast<f32>((bits & 0x007fffffu) | 0x3f800000u);
+  if (m > 1.4142135) {
+    m = m * 0.5; // exact
+    e = e + 1;
+  }
+  // (a quotient, and sums with one opaque operand, leave nothing to fuse or
+  // reassociate: only products that feed a sum, and t2, need sd_exact)
+  let t = (m - 1.0) / (m + 1.0);
+  let t2 = sd_exact(t * t);
+  var s = 0.2857142857142857 + sd_exact(t2 * 0.2222222222222222);
+  s = 0.4 + sd_exact(t2 * s);
+  s = 0.6666666666666666 + sd_exact(t2 * s);
+  s = 2.0 + sd_exact(t2 * s);
+  return sd_exact(t * s) + sd_exact(f32(e) * 0.6931471805599453);
 }
 
 fn sd_add64_wg(i: u32, lo: u32, hi: u32) {
@@ -156,6 +213,7 @@ fn sd_simulate(path: u32) {
   var ended = select(0u, 1u, stop);
   var absorbed = (phase & 8u) != 0u;
   var over = (phase & 4u) != 0u;
+  var stalled = (phase & 32u) != 0u;
   var capped = false;
   if (!stop) {
     loop {
@@ -174,29 +232,35 @@ fn sd_simulate(path: u32) {
         // {{FIRING-BEGIN}}
         {
 {{A0}}
-          let u1 = sd_uniform(wu1);
-          let u2 = sd_uniform(wu2);
-          let tau = -sd_log_unit(u1) / a0;
-          let t_new = t + tau;
+          let u1 = sd_ssa_uniform(wu1);
+          let u2 = sd_ssa_uniform(wu2);
+          let e1 = -sd_ssa_log_unit(u1);
+          let tau = sd_exact(e1 / a0);
+          let t_new = sd_exact(t + tau);
           // One masked exit for every way out, since each costs mask updates:
           // a bad or overflowing propensity, no reaction left (absorbed), past
-          // t_end, too many steps or the dispatch's budget spent (checked
-          // first: the firing is redone on resuming); or a save time first -
-          // then record and redo this firing (same draws). The draws above are
-          // wasted on the way out.
+          // t_end, a clock that stopped (a wait of at least its mean left t
+          // unchanged), too many steps or the dispatch's budget spent
+          // (checked first: the firing is redone on resuming); or a save time
+          // first - then record and redo this firing (same draws). The draws
+          // above are wasted on the way out.
           let cap_now = m >= m_stop;
-          let done = cap_now || bad || !(a0 > 0.0) || a0 > 3.0e38 || t_new > t_end;
+          let huge = a0 > 3.0e38;
+          let halt = t_new == t && e1 >= 1.0;
+          let done = cap_now || bad || !(a0 > 0.0) || huge || t_new > t_end || halt;
           if (done || next_save < t_new) {
             stop = done;
             capped = cap_now;
+            bad = bad || (!cap_now && huge);
             absorbed = !cap_now && !bad && !(a0 > 0.0);
+            stalled = !cap_now && !bad && !absorbed && halt && !(t_new > t_end);
             ended = select(0u, m + 1u, done);
             t_next = t_new;
             break;
           }
           // the first reaction whose cumulative propensity exceeds u2 * a0,
           // skipping zeros; the last positive one if rounding leaves none
-          let goal = u2 * a0;
+          let goal = u2 * a0; // (compared only)
           var acc: f32 = 0.0;
           var pick = SD_NR;
           var last = 0u;
@@ -241,7 +305,8 @@ fn sd_simulate(path: u32) {
     si = si + 1u;
   }
   if (parked || si < n_save) {
-    let flags = select(0u, 4u, over) | select(0u, 8u, absorbed) | select(0u, 16u, bad);
+    let flags = select(0u, 4u, over) | select(0u, 8u, absorbed) | select(0u, 16u, bad) |
+      select(0u, 32u, stalled);
     state[sw] = select(1u | flags, 0u, parked);
     state[sw + 1u] = bitcast<u32>(t);
     state[sw + 2u] = m;
@@ -257,6 +322,10 @@ fn sd_simulate(path: u32) {
   }
   if (bad) {
     atomicAdd(&status[1], 1u);
+    atomicMin(&status[2], pid);
+  }
+  if (stalled) {
+    atomicAdd(&status[4], 1u);
     atomicMin(&status[2], pid);
   }
   sd_add64_wg(SD_WG_CELLS * 4u, m, 0u);

@@ -257,10 +257,13 @@ export async function ssaEnsemble(
   } else {
     raw = ssaEnsembleCpu(kernel, plan);
   }
-  if (raw.overSteps > 0 || raw.badPropensity > 0) {
+  if (raw.overSteps > 0 || raw.badPropensity > 0 || raw.stalled > 0) {
     const why = raw.overSteps > 0
       ? `${raw.overSteps} path(s) exceeded maxSteps = ${maxSteps}`
-      : `${raw.badPropensity} path(s) met a negative or non-finite propensity`;
+      : raw.badPropensity > 0
+      ? `${raw.badPropensity} path(s) met a negative or non-finite propensity, or a count past 2^31 − 1`
+      : `time stopped advancing on ${raw.stalled} path(s): the mean waiting time 1/a₀ fell below ` +
+        `the resolution of the float32 clock (an explosive network, or rates too large for tEnd)`;
     throw new NumericalError(`${what}: ${why}; the first is path ${raw.firstBadPath}`, {
       index: raw.firstBadPath,
     });

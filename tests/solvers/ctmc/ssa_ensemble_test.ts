@@ -29,13 +29,22 @@ function sameResults(g: SsaEnsembleResult, c: SsaEnsembleResult, label: string) 
   if (c.histogram) assert.deepEqual(g.histogram, c.histogram, `${label}: histogram`);
 }
 
-Deno.test("logUnitF32() is within 2 f32 ulps of Math.log on (0, 1]", () => {
-  for (let k = 1; k < 4096; k++) {
-    const u = Math.fround(k / 4096 - 1e-4 * (k % 7) / 4096);
+Deno.test("logUnitF32() is within 3 f32 ulps of Math.log on (0, 1]", () => {
+  // t = (m − 1)/(m + 1) is rounded once (½ ulp), the series and t·series add
+  // about 1½, e·ln 2 and the last sum ½ each: 3 ulps at most
+  const grid: number[] = [];
+  for (let k = 1; k < 1 << 17; k++) grid.push(Math.fround(k / (1 << 17)));
+  // down to 2^-120 (the kernel's uniforms are at least 2^-33; no subnormals)
+  for (let k = 0; k <= 120 * 256; k++) grid.push(Math.fround(2 ** -(k / 256)));
+  let worst = 0;
+  for (const u of grid) {
     const ref = Math.log(u);
-    const ulp = 2 ** (Math.floor(Math.log2(Math.abs(ref) || 1e-30)) - 23);
-    assert.ok(Math.abs(logUnitF32(u) - ref) <= 2 * ulp + 1e-12, `u = ${u}`);
+    if (ref === 0) continue;
+    const ulp = 2 ** (Math.floor(Math.log2(Math.abs(ref))) - 23);
+    worst = Math.max(worst, Math.abs(logUnitF32(u) - ref) / ulp);
   }
+  assert.ok(worst <= 3, `worst ${worst} ulps`);
+  assert.ok(worst > 1, `worst ${worst} ulps: the bound is not vacuous`);
   assert.equal(logUnitF32(1), 0);
 });
 
