@@ -113,8 +113,11 @@ interface Kernels {
     qb: number,
     mode: number,
   ): void;
-  /** LU with partial pivoting of Q in place; piv: 3n i32 (2n f64) for the swaps and extents. */
-  factor(q: number, piv: number, n: number): void;
+  /**
+   * LU with partial pivoting of Q in place, Q with at most kl nonzero subdiagonals; piv: 3n i32
+   * (2n f64) for the swaps and extents.
+   */
+  factor(q: number, piv: number, n: number, kl: number): void;
   /**
    * Solves Q·X = P in place of P from the factors; r: n f64 of scratch (the row spans), lst: 4n
    * f64 of scratch.
@@ -128,7 +131,7 @@ interface Kernels {
 interface ExpmExports {
   memory: WebAssembly.Memory;
   matmul(...args: number[]): void;
-  factor(q: number, piv: number, n: number): void;
+  factor(q: number, piv: number, n: number, kl: number): void;
   substitute(q: number, piv: number, p: number, r: number, lst: number, n: number): void;
   norm1(a: number, s: number, n: number): number;
 }
@@ -150,7 +153,7 @@ function wasmKernels(): Kernels | undefined {
     },
     matmul: (a, b, c, w, n, pa, qa, pb, qb, mode) =>
       ex.matmul(8 * a, 8 * b, 8 * c, 8 * w, n, pa, qa, pb, qb, mode),
-    factor: (q, piv, n) => ex.factor(8 * q, 8 * piv, n),
+    factor: (q, piv, n, kl) => ex.factor(8 * q, 8 * piv, n, kl),
     substitute: (q, piv, p, r, lst, n) => ex.substitute(8 * q, 8 * piv, 8 * p, 8 * r, 8 * lst, n),
     norm1: (a, s, n) => ex.norm1(8 * a, 8 * s, n),
   };
@@ -187,7 +190,8 @@ function jsKernels(): Kernels {
         }
       }
     },
-    factor(q, piv, n) {
+    // the band hint kl only saves work: the zeros below it change nothing
+    factor(q, piv, n, _kl) {
       const h = k.f64, s = k.i32;
       for (let kk = 0; kk < n; kk++) {
         let p = kk, best = Math.abs(h[q + kk * n + kk]!);
@@ -636,7 +640,7 @@ export function expmInfo(
   const QC = A2, R = A4;
   h.copyWithin(QC, T, T + n * n);
   h.copyWithin(R, Z, Z + n * n);
-  K.factor(T, PIV, n);
+  K.factor(T, PIV, n, bQ[0]);
   K.substitute(T, PIV, Z, SPANS, LIST, n);
   K.matmul(QC, Z, R, WORK, n, bQ[0], bQ[1], n - 1, n - 1, 1); // R = RHS − Q·X
   K.substitute(T, PIV, R, SPANS, LIST, n);

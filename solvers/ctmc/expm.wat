@@ -27,13 +27,17 @@
     (local $x0 v128) (local $x1 v128) (local $y v128)
     (local $c00 v128) (local $c01 v128) (local $c10 v128) (local $c11 v128)
     (local $c20 v128) (local $c21 v128) (local $c30 v128) (local $c31 v128) (local $sgn f64)
+    (local $full i32) (local $r i32)
     (local.set $n8 (i32.shl (local.get $n) (i32.const 3)))
     (local.set $n4 (i32.and (local.get $n) (i32.const -4)))
     (local.set $sgn (select (f64.const -1) (f64.const 1) (i32.eq (local.get $mode) (i32.const 1))))
-    ;; zeros outside the band of A·B, unless every entry is computed below
-    (if (i32.eqz (i32.or (local.get $mode) (i32.and
-        (i32.ge_s (i32.add (local.get $pa) (local.get $pb)) (i32.sub (local.get $n) (i32.const 1)))
-        (i32.ge_s (i32.add (local.get $qa) (local.get $qb)) (i32.sub (local.get $n) (i32.const 1))))))
+    ;; zeros outside the band of A·B (mode 0), unless every entry is computed below: the whole
+    ;; matrix when n is small, else per block of 4 rows the columns outside its blocks (below)
+    (local.set $full (i32.and
+      (i32.ge_s (i32.add (local.get $pa) (local.get $pb)) (i32.sub (local.get $n) (i32.const 1)))
+      (i32.ge_s (i32.add (local.get $qa) (local.get $qb)) (i32.sub (local.get $n) (i32.const 1)))))
+    (if (i32.and (i32.eqz (local.get $mode)) (i32.and (i32.eqz (local.get $full))
+        (i32.lt_u (local.get $n) (i32.const 16))))
       (then (memory.fill (local.get $c) (i32.const 0) (i32.mul (local.get $n8) (local.get $n)))))
     ;; B in panels of 4 columns: column block j (a multiple of 4) at w + 8·n·j, row k at +32k,
     ;; only the rows k where the panel may be nonzero, [j − qb, j + 3 + pb]
@@ -86,6 +90,18 @@
       (local.set $jhi (call $min (local.get $n4) (i32.and
         (i32.add (i32.add (i32.add (local.get $i) (local.get $qa)) (local.get $qb)) (i32.const 7))
         (i32.const -4))))
+      ;; mode 0, n ≥ 16, banded: zero the columns of rows i..i+3 outside [jlo, jhi) and below n4
+      (if (i32.and (i32.eqz (local.get $mode)) (i32.and (i32.eqz (local.get $full))
+          (i32.ge_u (local.get $n) (i32.const 16)))) (then
+        (local.set $r (local.get $i))
+        (block $d3 (loop $n3
+          (br_if $d3 (i32.ge_u (local.get $r) (i32.add (local.get $i) (i32.const 4))))
+          (local.set $dst (i32.add (local.get $c) (i32.mul (local.get $r) (local.get $n8))))
+          (memory.fill (local.get $dst) (i32.const 0) (i32.shl (local.get $jlo) (i32.const 3)))
+          (memory.fill (i32.add (local.get $dst) (i32.shl (local.get $jhi) (i32.const 3))) (i32.const 0)
+            (i32.shl (i32.sub (local.get $n4) (local.get $jhi)) (i32.const 3)))
+          (local.set $r (i32.add (local.get $r) (i32.const 1)))
+          (br $n3)))))
       (local.set $j (local.get $jlo))
       (block $d2 (loop $n2
         (br_if $d2 (i32.ge_u (local.get $j) (local.get $jhi)))
@@ -110,9 +126,9 @@
           (local.set $src (i32.add (local.get $wa) (i32.shl (local.get $lo) (i32.const 6))))
           (local.set $dst (i32.add (i32.add (local.get $w) (i32.mul (local.get $j) (local.get $n8)))
             (i32.shl (local.get $lo) (i32.const 5))))
-          ;; two k per pass, then the last one if the count is odd
+          ;; four k per pass, then one at a time
           (local.set $end (i32.add (local.get $wa) (i32.shl
-            (i32.sub (local.get $hi) (i32.and (i32.sub (local.get $hi) (local.get $lo)) (i32.const 1)))
+            (i32.sub (local.get $hi) (i32.and (i32.sub (local.get $hi) (local.get $lo)) (i32.const 3)))
             (i32.const 6))))
           (block $d3 (loop $n3
             (br_if $d3 (i32.ge_u (local.get $src) (local.get $end)))
@@ -144,10 +160,40 @@
             (local.set $y (v128.load offset=112 (local.get $src)))
             (local.set $c30 (f64x2.relaxed_madd (local.get $y) (local.get $x0) (local.get $c30)))
             (local.set $c31 (f64x2.relaxed_madd (local.get $y) (local.get $x1) (local.get $c31)))
-            (local.set $src (i32.add (local.get $src) (i32.const 128)))
-            (local.set $dst (i32.add (local.get $dst) (i32.const 64)))
+            (local.set $x0 (v128.load offset=64 (local.get $dst)))
+            (local.set $x1 (v128.load offset=80 (local.get $dst)))
+            (local.set $y (v128.load offset=128 (local.get $src)))
+            (local.set $c00 (f64x2.relaxed_madd (local.get $y) (local.get $x0) (local.get $c00)))
+            (local.set $c01 (f64x2.relaxed_madd (local.get $y) (local.get $x1) (local.get $c01)))
+            (local.set $y (v128.load offset=144 (local.get $src)))
+            (local.set $c10 (f64x2.relaxed_madd (local.get $y) (local.get $x0) (local.get $c10)))
+            (local.set $c11 (f64x2.relaxed_madd (local.get $y) (local.get $x1) (local.get $c11)))
+            (local.set $y (v128.load offset=160 (local.get $src)))
+            (local.set $c20 (f64x2.relaxed_madd (local.get $y) (local.get $x0) (local.get $c20)))
+            (local.set $c21 (f64x2.relaxed_madd (local.get $y) (local.get $x1) (local.get $c21)))
+            (local.set $y (v128.load offset=176 (local.get $src)))
+            (local.set $c30 (f64x2.relaxed_madd (local.get $y) (local.get $x0) (local.get $c30)))
+            (local.set $c31 (f64x2.relaxed_madd (local.get $y) (local.get $x1) (local.get $c31)))
+            (local.set $x0 (v128.load offset=96 (local.get $dst)))
+            (local.set $x1 (v128.load offset=112 (local.get $dst)))
+            (local.set $y (v128.load offset=192 (local.get $src)))
+            (local.set $c00 (f64x2.relaxed_madd (local.get $y) (local.get $x0) (local.get $c00)))
+            (local.set $c01 (f64x2.relaxed_madd (local.get $y) (local.get $x1) (local.get $c01)))
+            (local.set $y (v128.load offset=208 (local.get $src)))
+            (local.set $c10 (f64x2.relaxed_madd (local.get $y) (local.get $x0) (local.get $c10)))
+            (local.set $c11 (f64x2.relaxed_madd (local.get $y) (local.get $x1) (local.get $c11)))
+            (local.set $y (v128.load offset=224 (local.get $src)))
+            (local.set $c20 (f64x2.relaxed_madd (local.get $y) (local.get $x0) (local.get $c20)))
+            (local.set $c21 (f64x2.relaxed_madd (local.get $y) (local.get $x1) (local.get $c21)))
+            (local.set $y (v128.load offset=240 (local.get $src)))
+            (local.set $c30 (f64x2.relaxed_madd (local.get $y) (local.get $x0) (local.get $c30)))
+            (local.set $c31 (f64x2.relaxed_madd (local.get $y) (local.get $x1) (local.get $c31)))
+            (local.set $src (i32.add (local.get $src) (i32.const 256)))
+            (local.set $dst (i32.add (local.get $dst) (i32.const 128)))
             (br $n3)))
-          (if (i32.and (i32.sub (local.get $hi) (local.get $lo)) (i32.const 1)) (then
+          (local.set $end (i32.add (local.get $wa) (i32.shl (local.get $hi) (i32.const 6))))
+          (block $d3 (loop $n3
+            (br_if $d3 (i32.ge_u (local.get $src) (local.get $end)))
             (local.set $x0 (v128.load offset=0 (local.get $dst)))
             (local.set $x1 (v128.load offset=16 (local.get $dst)))
             (local.set $y (v128.load offset=0 (local.get $src)))
@@ -161,7 +207,10 @@
             (local.set $c21 (f64x2.relaxed_madd (local.get $y) (local.get $x1) (local.get $c21)))
             (local.set $y (v128.load offset=48 (local.get $src)))
             (local.set $c30 (f64x2.relaxed_madd (local.get $y) (local.get $x0) (local.get $c30)))
-            (local.set $c31 (f64x2.relaxed_madd (local.get $y) (local.get $x1) (local.get $c31)))))))
+            (local.set $c31 (f64x2.relaxed_madd (local.get $y) (local.get $x1) (local.get $c31)))
+            (local.set $src (i32.add (local.get $src) (i32.const 64)))
+            (local.set $dst (i32.add (local.get $dst) (i32.const 32)))
+            (br $n3)))))
         (local.set $dst (i32.add (local.get $c)
           (i32.add (i32.mul (local.get $i) (local.get $n8)) (i32.shl (local.get $j) (i32.const 3)))))
         (v128.store (local.get $dst) (local.get $c00))
@@ -237,23 +286,28 @@
         (v128.load64_zero (local.get $py)) (v128.load64_zero (local.get $px))))))))
 
   ;; LU factorisation with partial pivoting, P·Q = L·U (Golub & Van Loan, Algorithm 3.4.1), in
-  ;; place: U on and above the diagonal, the multipliers of L below it, rows swapped whole;
+  ;; place: U on and above the diagonal, the multipliers of L below it, rows swapped whole; Q has
+  ;; at most kl nonzero subdiagonals (kl = n − 1 for a dense Q), so only rows k..k + kl are
+  ;; searched and eliminated at step k (partial pivoting keeps that bandwidth, as in LAPACK's
+  ;; gbtrf);
   ;; piv (3n i32) gets the row swapped with row k at step k, the first row i ≥ k of largest |q_ik|,
   ;; then for each row the extent of its nonzero factor entries.
   ;; Row k updates the rows below it only up to its last nonzero column, and only where the
   ;; multiplier is nonzero. A zero pivot leaves its column (later divisions give ±Inf or NaN).
-  (func (export "factor") (param $q i32) (param $piv i32) (param $n i32)
+  (func (export "factor") (param $q i32) (param $piv i32) (param $n i32) (param $kl i32)
     (local $n8 i32) (local $k i32) (local $i i32) (local $p i32) (local $uk i32) (local $rk i32)
-    (local $best f64) (local $v f64) (local $l f64) (local $d f64)
+    (local $best f64) (local $v f64) (local $l f64) (local $d f64) (local $last i32)
     (local.set $n8 (i32.shl (local.get $n) (i32.const 3)))
     (local.set $k (i32.const 0))
     (block $done (loop $next
       (br_if $done (i32.ge_u (local.get $k) (local.get $n)))
       (local.set $p (local.get $k))
+      ;; below row k + kl column k is zero (partial pivoting keeps the lower bandwidth)
+      (local.set $last (call $min (local.get $n) (i32.add (i32.add (local.get $k) (local.get $kl)) (i32.const 1))))
       (local.set $best (f64.abs (call $at (local.get $q) (local.get $n8) (local.get $k) (local.get $k))))
       (local.set $i (i32.add (local.get $k) (i32.const 1)))
       (block $d2 (loop $n2
-        (br_if $d2 (i32.ge_u (local.get $i) (local.get $n)))
+        (br_if $d2 (i32.ge_u (local.get $i) (local.get $last)))
         (local.set $v (f64.abs (call $at (local.get $q) (local.get $n8) (local.get $i) (local.get $k))))
         (if (f64.gt (local.get $v) (local.get $best)) (then
           (local.set $best (local.get $v)) (local.set $p (local.get $i))))
@@ -275,7 +329,7 @@
       (if (f64.ne (local.get $d) (f64.const 0)) (then
         (local.set $i (i32.add (local.get $k) (i32.const 1)))
         (block $d2 (loop $n2
-          (br_if $d2 (i32.ge_u (local.get $i) (local.get $n)))
+          (br_if $d2 (i32.ge_u (local.get $i) (local.get $last)))
           (local.set $l (f64.div (call $at (local.get $q) (local.get $n8) (local.get $i) (local.get $k)) (local.get $d)))
           (f64.store (i32.add (i32.add (local.get $q) (i32.mul (local.get $i) (local.get $n8))) (i32.shl (local.get $k) (i32.const 3)))
             (local.get $l))
@@ -534,54 +588,66 @@
   (global $normF (export "normF") (mut f64) (f64.const 0))
   (func (export "taylorTerm") (param $rp i32) (param $ci i32) (param $va i32) (param $b i32)
     (param $y i32) (param $f i32) (param $c i32) (param $n i32) (param $div f64) (result f64)
-    (local $i i32) (local $k i32) (local $o i32) (local $a0 f64) (local $a1 f64) (local $v v128)
-    (local $fi v128) (local $s v128) (local $bb v128) (local $c2 v128) (local $nf v128)
-    (local $dv v128) (local $r f64)
+    (local $i i32) (local $k i32) (local $end i32) (local $o i32) (local $a0 f64) (local $a1 f64)
+    (local $v v128) (local $fi v128) (local $s v128) (local $bb v128) (local $c2 v128)
+    (local $nf v128) (local $dv v128)
     (local.set $dv (f64x2.splat (local.get $div)))
     (local.set $k (i32.load (local.get $rp)))
     ;; two rows at a time: the sums in scalar, the rest in the two lanes (the same IEEE
-    ;; operations on each lane as one row alone)
+    ;; operations on each lane as one row alone); the last row, if n is odd, with a zero partner
     (block $done (loop $next
-      (br_if $done (i32.ge_u (i32.add (local.get $i) (i32.const 1)) (local.get $n)))
-      (local.set $a0 (call $rowSum (local.get $rp) (local.get $ci) (local.get $va) (local.get $b)
-        (local.get $k) (local.get $i)))
-      (local.set $k (i32.load offset=4 (i32.add (local.get $rp) (i32.shl (local.get $i) (i32.const 2)))))
-      (local.set $a1 (call $rowSum (local.get $rp) (local.get $ci) (local.get $va) (local.get $b)
-        (local.get $k) (i32.add (local.get $i) (i32.const 1))))
-      (local.set $k (i32.load offset=8 (i32.add (local.get $rp) (i32.shl (local.get $i) (i32.const 2)))))
+      (br_if $done (i32.ge_u (local.get $i) (local.get $n)))
+      ;; row i
+      (local.set $end (i32.load offset=4 (i32.add (local.get $rp) (i32.shl (local.get $i) (i32.const 2)))))
+      (local.set $a0 (f64.const 0))
+      (block $d2 (loop $n2
+        (br_if $d2 (i32.ge_u (local.get $k) (local.get $end)))
+        (local.set $a0 (f64.add (local.get $a0)
+          (f64.mul (f64.load (i32.add (local.get $va) (i32.shl (local.get $k) (i32.const 3))))
+            (f64.load (i32.add (local.get $b)
+              (i32.shl (i32.load (i32.add (local.get $ci) (i32.shl (local.get $k) (i32.const 2)))) (i32.const 3)))))))
+        (local.set $k (i32.add (local.get $k) (i32.const 1)))
+        (br $n2)))
+      ;; row i + 1 (none past the end: a1 = 0, its lane stored nowhere)
+      (local.set $a1 (f64.const 0))
+      (if (i32.lt_u (i32.add (local.get $i) (i32.const 1)) (local.get $n)) (then
+        (local.set $end (i32.load offset=8 (i32.add (local.get $rp) (i32.shl (local.get $i) (i32.const 2)))))
+        (block $d2 (loop $n2
+          (br_if $d2 (i32.ge_u (local.get $k) (local.get $end)))
+          (local.set $a1 (f64.add (local.get $a1)
+            (f64.mul (f64.load (i32.add (local.get $va) (i32.shl (local.get $k) (i32.const 3))))
+              (f64.load (i32.add (local.get $b)
+                (i32.shl (i32.load (i32.add (local.get $ci) (i32.shl (local.get $k) (i32.const 2)))) (i32.const 3)))))))
+          (local.set $k (i32.add (local.get $k) (i32.const 1)))
+          (br $n2)))))
       (local.set $v (f64x2.div
         (f64x2.replace_lane 1 (f64x2.splat (local.get $a0)) (local.get $a1)) (local.get $dv)))
       (local.set $o (i32.shl (local.get $i) (i32.const 3)))
-      (v128.store (i32.add (local.get $y) (local.get $o)) (local.get $v))
-      (local.set $fi (v128.load (i32.add (local.get $f) (local.get $o))))
-      (local.set $s (f64x2.add (local.get $fi) (local.get $v)))
-      (local.set $bb (f64x2.sub (local.get $s) (local.get $fi)))
-      (v128.store (i32.add (local.get $c) (local.get $o))
-        (f64x2.add (v128.load (i32.add (local.get $c) (local.get $o)))
-          (f64x2.add (f64x2.sub (local.get $fi) (f64x2.sub (local.get $s) (local.get $bb)))
-            (f64x2.sub (local.get $v) (local.get $bb)))))
-      (v128.store (i32.add (local.get $f) (local.get $o)) (local.get $s))
+      (if (i32.lt_u (i32.add (local.get $i) (i32.const 1)) (local.get $n))
+        (then
+          (local.set $fi (v128.load (i32.add (local.get $f) (local.get $o))))
+          (local.set $s (f64x2.add (local.get $fi) (local.get $v)))
+          (local.set $bb (f64x2.sub (local.get $s) (local.get $fi)))
+          (v128.store (i32.add (local.get $y) (local.get $o)) (local.get $v))
+          (v128.store (i32.add (local.get $c) (local.get $o))
+            (f64x2.add (v128.load (i32.add (local.get $c) (local.get $o)))
+              (f64x2.add (f64x2.sub (local.get $fi) (f64x2.sub (local.get $s) (local.get $bb)))
+                (f64x2.sub (local.get $v) (local.get $bb)))))
+          (v128.store (i32.add (local.get $f) (local.get $o)) (local.get $s)))
+        (else
+          (local.set $fi (v128.load64_zero (i32.add (local.get $f) (local.get $o))))
+          (local.set $s (f64x2.add (local.get $fi) (local.get $v)))
+          (local.set $bb (f64x2.sub (local.get $s) (local.get $fi)))
+          (f64.store (i32.add (local.get $y) (local.get $o)) (f64x2.extract_lane 0 (local.get $v)))
+          (f64.store (i32.add (local.get $c) (local.get $o))
+            (f64.add (f64.load (i32.add (local.get $c) (local.get $o)))
+              (f64x2.extract_lane 0 (f64x2.add (f64x2.sub (local.get $fi) (f64x2.sub (local.get $s) (local.get $bb)))
+                (f64x2.sub (local.get $v) (local.get $bb))))))
+          (f64.store (i32.add (local.get $f) (local.get $o)) (f64x2.extract_lane 0 (local.get $s)))))
       (local.set $c2 (f64x2.max (local.get $c2) (f64x2.abs (local.get $v))))
       (local.set $nf (f64x2.max (local.get $nf) (f64x2.abs (local.get $s))))
       (local.set $i (i32.add (local.get $i) (i32.const 2)))
       (br $next)))
-    ;; the last row when n is odd, in lane 0 (lane 1 adds zeros: |0| leaves the maxima alone)
-    (if (i32.lt_u (local.get $i) (local.get $n)) (then
-      (local.set $a0 (call $rowSum (local.get $rp) (local.get $ci) (local.get $va) (local.get $b)
-        (local.get $k) (local.get $i)))
-      (local.set $v (f64x2.div (f64x2.replace_lane 0 (v128.const i64x2 0 0) (local.get $a0)) (local.get $dv)))
-      (local.set $o (i32.shl (local.get $i) (i32.const 3)))
-      (f64.store (i32.add (local.get $y) (local.get $o)) (f64x2.extract_lane 0 (local.get $v)))
-      (local.set $fi (v128.load64_zero (i32.add (local.get $f) (local.get $o))))
-      (local.set $s (f64x2.add (local.get $fi) (local.get $v)))
-      (local.set $bb (f64x2.sub (local.get $s) (local.get $fi)))
-      (f64.store (i32.add (local.get $c) (local.get $o))
-        (f64.add (f64.load (i32.add (local.get $c) (local.get $o)))
-          (f64x2.extract_lane 0 (f64x2.add (f64x2.sub (local.get $fi) (f64x2.sub (local.get $s) (local.get $bb)))
-            (f64x2.sub (local.get $v) (local.get $bb))))))
-      (f64.store (i32.add (local.get $f) (local.get $o)) (f64x2.extract_lane 0 (local.get $s)))
-      (local.set $c2 (f64x2.max (local.get $c2) (f64x2.abs (local.get $v))))
-      (local.set $nf (f64x2.max (local.get $nf) (f64x2.abs (local.get $s))))))
     (global.set $normF (f64.max (f64x2.extract_lane 0 (local.get $nf)) (f64x2.extract_lane 1 (local.get $nf))))
     (f64.max (f64x2.extract_lane 0 (local.get $c2)) (f64x2.extract_lane 1 (local.get $c2))))
 
