@@ -316,7 +316,8 @@ function bandOf(a: Float64Array, n: number): Band {
 }
 
 /**
- * dst = Σ c_t·T_t (+ d·I) over the band, left to right, zero outside; dst may be one of the T_t.
+ * dst = Σ c_t·T_t (+ d·I) over the band, summed left to right (1 to 4 terms). Outside the band
+ * dst is zeroed first unless `inPlace` (dst is the first term, already zero there).
  */
 function combine(
   h: Float64Array,
@@ -325,17 +326,21 @@ function combine(
   terms: [number, number][],
   diag: number,
   band: Band,
+  inPlace = false,
 ): void {
-  const [c0, t0] = terms[0]!;
+  if (!inPlace) h.fill(0, dst, dst + n * n);
+  const [c0, t0] = terms[0]!, [c1, t1] = terms[1] ?? [0, t0];
+  const [c2, t2] = terms[2] ?? [0, t0], [c3, t3] = terms[3] ?? [0, t0];
+  const count = terms.length;
   for (let i = 0; i < n; i++) {
     const row = i * n, lo = Math.max(0, i - band[0]), hi = Math.min(n, i + band[1] + 1);
-    h.fill(0, dst + row, dst + row + lo);
-    for (let j = lo; j < hi; j++) {
-      let s = c0 * h[t0 + row + j]!;
-      for (let t = 1; t < terms.length; t++) s += terms[t]![0] * h[terms[t]![1] + row + j]!;
-      h[dst + row + j] = s;
+    for (let j = row + lo; j < row + hi; j++) {
+      let v = c0 * h[t0 + j]!;
+      if (count > 1) v += c1 * h[t1 + j]!;
+      if (count > 2) v += c2 * h[t2 + j]!;
+      if (count > 3) v += c3 * h[t3 + j]!;
+      h[dst + j] = v;
     }
-    h.fill(0, dst + row + hi, dst + row + n);
     if (diag !== 0) h[dst + row + i] = h[dst + row + i]! + diag;
   }
 }
@@ -602,8 +607,8 @@ export function expmInfo(
     bU = bV = sum(b6, b6, n);
     product(A6, b6, T, b6, W);
     product(A6, b6, S, b6, Z);
-    combine(h, n, W, [[1, W], [b[7]!, A6], [b[5]!, A4], [b[3]!, A2]], b[1]!, bU);
-    combine(h, n, Z, [[1, Z], [b[6]!, A6], [b[4]!, A4], [b[2]!, A2]], b[0]!, bV);
+    combine(h, n, W, [[1, W], [b[7]!, A6], [b[5]!, A4], [b[3]!, A2]], b[1]!, bU, true);
+    combine(h, n, Z, [[1, Z], [b[6]!, A6], [b[4]!, A4], [b[2]!, A2]], b[0]!, bV, true);
   } else {
     if (m === 9) scaleBand(h, n, T, sc ** 8, b8); // T holds A⁸
     const powers: [number, Band][] = [[A2, b2], [A4, b4], [A6, b6], [T, b8]];
