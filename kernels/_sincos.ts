@@ -1,6 +1,6 @@
 /**
  * The coarse part of the Box–Muller angle, shared by the JavaScript
- * `_boxMullerPair` (philox.ts) and the WebAssembly `normals` of `philox.wat`
+ * `boxMullerPair` (_box_muller.ts) and the WebAssembly `normals` of `philox.wat`
  * (`_wasm_philox.ts` copies the table into its memory): `cos` and `sin` of
  * `2πk/4096`, `k = 0 … 4096`, computed
  * once with `Math.cos` / `Math.sin`.

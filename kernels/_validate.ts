@@ -2,7 +2,8 @@
 import { checkFinite, checkInteger, quote, SdenoRangeError, SdenoTypeError } from "./errors.ts";
 import type { Backend, DeviceArray, NoiseTerm, Term } from "./backend.ts";
 import type { MapKernel } from "./map.ts";
-import { _checkDraw, _checkKey, type DrawOptions } from "./philox.ts";
+import { checkKey, type DrawOptions } from "./philox.ts";
+import { checkDrawOptions } from "./_draw_options.ts";
 
 export function checkOwned(what: string, name: string, backend: Backend, a: unknown): void {
   const arr = a as DeviceArray | undefined;
@@ -47,8 +48,8 @@ export function checkLincomb(
   });
   if (noise === undefined) return undefined;
   checkFinite(what, "noise.scale", noise.scale);
-  _checkKey(what, noise.key);
-  return _checkDraw(what, noise);
+  checkKey(what, noise.key);
+  return checkDrawOptions(what, noise);
 }
 
 export function checkMap(

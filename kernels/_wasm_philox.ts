@@ -231,7 +231,7 @@ export class _PhiloxWasm {
   /**
    * Box–Muller normals of the blocks of {@linkcode blocks}: `4·nblocks`
    * values, block `i`'s four at `4i … 4i+3`, bit-identical to
-   * `_boxMullerPair` (philox.ts) on the same words, at the start of the
+   * `boxMullerPair` (_box_muller.ts) on the same words, at the start of the
    * returned view (f64, or rounded to f32 when `f32`), valid only until the
    * next call.
    *

@@ -22,16 +22,17 @@
  * the CPU (f64) and GPU (f32) normals within f32 rounding of each other.
  * The CPU log is `_log` (`_log.ts`, within 1 ulp of `Math.log`, several
  * times cheaper), in JavaScript and, bit for bit the same, in the
- * WebAssembly Box–Muller of `_wasm_philox.ts`, so every CPU normal of the
- * project has the same bits whichever path made it.
+ * WebAssembly Box–Muller of `philox.wat` (loaded by `_wasm_philox.ts`), so
+ * every CPU normal of the project has the same bits whichever path made it.
  *
  * @module
  */
 
 import { checkInteger, quote, SdenoTypeError } from "./errors.ts";
 import { _philoxWasm } from "./_wasm_philox.ts";
-import { _log } from "./_log.ts";
-import { _COS_TABLE as COS_TABLE, _SIN_TABLE as SIN_TABLE } from "./_sincos.ts";
+import { boxMullerInto } from "./_box_muller.ts";
+import { philoxBlock } from "./_philox_block.ts";
+import { checkDrawOptions } from "./_draw_options.ts";
 
 /** Philox key: a seed and a stream, each an unsigned 32-bit integer. */
 export interface Key {
@@ -51,21 +52,8 @@ export interface DrawOptions {
   offset?: number;
 }
 
-const M0 = 0xD2511F53;
-const M1 = 0xCD9E8D57;
-const W0 = 0x9E3779B9;
-const W1 = 0xBB67AE85;
-const M0_LO = M0 & 0xffff;
-const M0_HI = M0 >>> 16;
-const M1_LO = M1 & 0xffff;
-const M1_HI = M1 >>> 16;
 const TWO_POW_32 = 4294967296;
 const INV_2_32 = 1 / TWO_POW_32;
-const INV_2_24 = 1 / 16777216;
-const TWO_PI = 2 * Math.PI;
-// Taylor coefficients multiplied, not divided: a division costs several multiplications
-const INV_720 = 1 / 720;
-const INV_120 = 1 / 120;
 
 /**
  * Builds a key, checking that seed and stream are unsigned 32-bit integers.
@@ -90,65 +78,29 @@ export function makeKey(seed: number, stream = 0): Key {
   return { seed, stream };
 }
 
-/** @internal checks a key given by a caller */
-export function _checkKey(what: string, key: Key): void {
+/**
+ * Checks a key given by a caller: an object `{ seed, stream }` of unsigned
+ * 32-bit integers.
+ *
+ * @param what the error prefix, e.g. "Cannot draw normals"
+ * @param key the key to check
+ * @throws {SdenoTypeError} when key is not an object
+ * @throws {SdenoRangeError} when seed or stream is not a u32
+ *
+ * @example
+ * ```ts
+ * import { checkKey } from "./philox.ts";
+ * import assert from "node:assert/strict";
+ * checkKey("Cannot draw", { seed: 1, stream: 0 });
+ * assert.throws(() => checkKey("Cannot draw", { seed: -1, stream: 0 }), /key.seed/);
+ * ```
+ */
+export function checkKey(what: string, key: Key): void {
   if (typeof key !== "object" || key === null) {
     throw new SdenoTypeError(`${what}: key must be { seed, stream }, got ${quote(key)}`);
   }
   checkInteger(what, "key.seed", key.seed, 0, 0xffffffff);
   checkInteger(what, "key.stream", key.stream, 0, 0xffffffff);
-}
-
-/** @internal checks draw options and returns them with defaults */
-export function _checkDraw(what: string, options: DrawOptions): Required<DrawOptions> {
-  const step = checkInteger(what, "step", options.step ?? 0, 0, 0xffffffff);
-  const purpose = checkInteger(what, "purpose", options.purpose ?? 0, 0, 0xffffffff);
-  const offset = checkInteger(what, "offset", options.offset ?? 0);
-  return { step, purpose, offset };
-}
-
-/**
- * One Philox4x32-10 block into `out[0..4)`: ten rounds of the S-box
- * `(x0,x1,x2,x3) → (hi(M1·x2)⊕x1⊕k0, lo(M1·x2), hi(M0·x0)⊕x3⊕k1, lo(M0·x0))`
- * with the Weyl key schedule `k += (0x9E3779B9, 0xBB67AE85)` (SC'11, §4.2).
- * 32×32→64-bit products are split into 16-bit halves so every intermediate
- * is an exact double.
- *
- * @internal
- */
-export function _philoxBlock(
-  c0: number,
-  c1: number,
-  c2: number,
-  c3: number,
-  k0: number,
-  k1: number,
-  out: Uint32Array,
-): void {
-  for (let round = 0; round < 10; round++) {
-    // hi/lo of M0·c0
-    const a0l = c0 & 0xffff, a0h = c0 >>> 16;
-    const t0 = a0l * M0_LO;
-    const mid0 = a0h * M0_LO + a0l * M0_HI + (t0 >>> 16);
-    const hi0 = (a0h * M0_HI + ((mid0 / 65536) >>> 0)) >>> 0;
-    const lo0 = Math.imul(c0, M0) >>> 0;
-    // hi/lo of M1·c2
-    const a2l = c2 & 0xffff, a2h = c2 >>> 16;
-    const t2 = a2l * M1_LO;
-    const mid2 = a2h * M1_LO + a2l * M1_HI + (t2 >>> 16);
-    const hi1 = (a2h * M1_HI + ((mid2 / 65536) >>> 0)) >>> 0;
-    const lo1 = Math.imul(c2, M1) >>> 0;
-    c0 = (hi1 ^ c1 ^ k0) >>> 0;
-    c1 = lo1;
-    c2 = (hi0 ^ c3 ^ k1) >>> 0;
-    c3 = lo0;
-    k0 = (k0 + W0) >>> 0;
-    k1 = (k1 + W1) >>> 0;
-  }
-  out[0] = c0;
-  out[1] = c1;
-  out[2] = c2;
-  out[3] = c3;
 }
 
 /**
@@ -171,7 +123,7 @@ export function philox4x32(
   key: readonly [number, number],
 ): Uint32Array {
   const out = new Uint32Array(4);
-  _philoxBlock(
+  philoxBlock(
     counter[0] >>> 0,
     counter[1] >>> 0,
     counter[2] >>> 0,
@@ -190,7 +142,7 @@ let jsWords: Uint32Array | undefined;
 /**
  * Generates the Philox words that cover elements `[offset, offset + length)`
  * a chunk of consecutive blocks at a time, through WebAssembly when it is
- * available (`_wasm_philox.ts`, the same words) and `_philoxBlock`
+ * available (`_wasm_philox.ts`, the same words) and `philoxBlock`
  * otherwise. Calls `visit(words, from, to, base)`: `words[j]` for `j` in
  * `[from, to)` is the word of output index `base + j`; `from` and `to` are
  * multiples of 4 except at the two ends of the range.
@@ -225,7 +177,7 @@ function forEachChunk(
       const w = new Uint32Array(4);
       for (let i = 0; i < n; i++) {
         const block = b + i;
-        _philoxBlock(
+        philoxBlock(
           block % TWO_POW_32,
           step,
           purpose,
@@ -260,8 +212,8 @@ function forEachChunk(
  */
 export function fillBits(out: Uint32Array, key: Key, options: DrawOptions = {}): void {
   const what = "Cannot draw random bits";
-  _checkKey(what, key);
-  const draw = _checkDraw(what, options);
+  checkKey(what, key);
+  const draw = checkDrawOptions(what, options);
   forEachChunk(out.length, key, draw, (w, from, to, base) => {
     out.set(w.subarray(from, to), base + from);
   });
@@ -289,21 +241,11 @@ export function fillUniform(
   options: DrawOptions = {},
 ): void {
   const what = "Cannot draw uniforms";
-  _checkKey(what, key);
-  const draw = _checkDraw(what, options);
+  checkKey(what, key);
+  const draw = checkDrawOptions(what, options);
   forEachChunk(out.length, key, draw, (w, from, to, base) => {
     for (let j = from; j < to; j++) out[base + j] = (w[j]! + 0.5) * INV_2_32;
   });
-}
-
-/**
- * The radius uniform of Box–Muller, as the GPU computes it: `(w + 0.5)·2⁻³²`
- * rounded once to f32. In (0, 1].
- *
- * @internal
- */
-export function _radiusUniform(w: number): number {
-  return Math.fround((w + 0.5) * INV_2_32);
 }
 
 /**
@@ -311,7 +253,7 @@ export function _radiusUniform(w: number): number {
  * outputs used: lanes (0, 1) and (2, 3) of each block form the two pairs.
  * Whole blocks go through the WebAssembly Box–Muller (Philox, log, sqrt and
  * the table sin/cos in one loop) when it is available; the partial blocks at
- * the ends, and everything without WebAssembly, through `_boxMullerPair`,
+ * the ends, and everything without WebAssembly, through `boxMullerPair`,
  * with the same bits.
  *
  * @param out the destination
@@ -336,8 +278,8 @@ export function fillNormal(
   options: DrawOptions = {},
 ): void {
   const what = "Cannot draw normals";
-  _checkKey(what, key);
-  const draw = _checkDraw(what, options);
+  checkKey(what, key);
+  const draw = checkDrawOptions(what, options);
   const n = out.length;
   const wasm = _philoxWasm();
   if (wasm === undefined || n < 8) {
@@ -385,65 +327,13 @@ function normalsJs(
     for (let j = from & ~3; j < to; j += 4) {
       const i = base + j; // index of lane 0, relative to start
       if (i >= 0 && i + 4 <= count) {
-        _boxMullerInto(w, j, out, start + i);
+        boxMullerInto(w, j, out, start + i);
       } else {
-        _boxMullerInto(w, j, z, 0);
+        boxMullerInto(w, j, z, 0);
         for (let lane = 0; lane < 4; lane++) {
           if (i + lane >= 0 && i + lane < count) out[start + i + lane] = z[lane]!;
         }
       }
     }
   });
-}
-
-/**
- * Box–Muller on a Philox block: four normals from four words.
- *
- * The angle θ = 2π(v − ½), v = (w >> 8)·2⁻²⁴, so cos θ = −cos 2πv and
- * sin θ = −sin 2πv. The 24-bit v splits into a table index (top 12 bits) and
- * a remainder b = 2π·(low 12 bits)·2⁻²⁴ < 1.6e-3, whose cosine and sine
- * need only three Taylor terms; the angle-addition formulas join them. The
- * result is within 1e-15 of `Math.cos`/`Math.sin` and about 15× faster.
- *
- * @internal
- */
-export function _boxMuller(w: Uint32Array, z: Float64Array): void {
-  _boxMullerInto(w, 0, z, 0);
-}
-
-/** {@linkcode _boxMuller} on the words `w[wi … wi+4)` into `z[zi … zi+4)`. */
-function _boxMullerInto(
-  w: Uint32Array,
-  wi: number,
-  z: Float64Array | Float32Array,
-  zi: number,
-): void {
-  _boxMullerPair(w[wi]!, w[wi + 1]!, z, zi);
-  _boxMullerPair(w[wi + 2]!, w[wi + 3]!, z, zi + 2);
-}
-
-/**
- * Box–Muller on one word pair: radius word `a`, angle word `b`, the two
- * normals into `z[zi]`, `z[zi + 1]` — the single CPU implementation every
- * caller shares (see {@linkcode _boxMuller}); `normals` in `_wasm_philox.ts`
- * repeats its operations one for one. The log is `_log`, not `Math.log`.
- *
- * @internal
- */
-export function _boxMullerPair(
-  a: number,
-  b: number,
-  z: Float64Array | Float32Array,
-  zi: number,
-): void {
-  const r = Math.sqrt(-2 * _log(_radiusUniform(a)));
-  const v = b >>> 8;
-  const hi = v >>> 12;
-  const t = (TWO_PI * (v & 4095)) * INV_2_24;
-  const t2 = t * t;
-  const ct = 1 - t2 * (0.5 - t2 * (1 / 24 - t2 * INV_720));
-  const st = t * (1 - t2 * (1 / 6 - t2 * INV_120));
-  const ca = COS_TABLE[hi]!, sa = SIN_TABLE[hi]!;
-  z[zi] = r * (ca * ct - sa * st);
-  z[zi + 1] = r * (sa * ct + ca * st);
 }

@@ -9,7 +9,7 @@
  * loads it (from a generated TypeScript copy of its bytes) synchronously at
  * first use, with no permissions, also when sdeno is imported by URL. Where
  * WebAssembly or its SIMD is unavailable every function here falls back to
- * the JavaScript `_philoxBlock` and returns the same words.
+ * the JavaScript `philoxBlock` and returns the same words.
  *
  * Counter convention (as in philox.ts): block `b` at step `s` for purpose `p`
  * is Philox of the counter `(b mod 2³², s, p, ⌊b / 2³²⌋)` under the key
@@ -19,9 +19,10 @@
  */
 
 import { checkInteger, SdenoTypeError } from "./errors.ts";
-import { _checkKey, _philoxBlock, type Key } from "./philox.ts";
+import { checkKey, type Key } from "./philox.ts";
+import { philoxBlock } from "./_philox_block.ts";
 import { _philoxWasm } from "./_wasm_philox.ts";
-import { _log } from "./_log.ts";
+import { expUniformBlock } from "./_exp_uniform.ts";
 
 /** Where a run of consecutive blocks sits in the counter space. */
 export interface BlockOptions {
@@ -47,7 +48,6 @@ export interface CountersOptions {
 }
 
 const TWO_POW_32 = 4294967296;
-const INV_2_32 = 1 / TWO_POW_32;
 const DEFAULT_CHUNK = 16384;
 
 /** Checks that `array` is a `type` array of whole Philox blocks (4 values each), naming it `name`. */
@@ -107,7 +107,7 @@ export function isPhiloxWasmAvailable(): boolean {
  */
 export function philoxBlocksWasm(out: Uint32Array, key: Key, options: BlockOptions = {}): void {
   const what = "Cannot draw Philox blocks";
-  _checkKey(what, key);
+  checkKey(what, key);
   _checkQuads(what, "out", out, Uint32Array);
   const step = checkInteger(what, "step", options.step ?? 0, 0, 0xffffffff);
   const purpose = checkInteger(what, "purpose", options.purpose ?? 0, 0, 0xffffffff);
@@ -125,7 +125,7 @@ export function philoxBlocksWasm(out: Uint32Array, key: Key, options: BlockOptio
     const w = new Uint32Array(4);
     for (let i = 0; i < nblocks; i++) {
       const b = first + i;
-      _philoxBlock(
+      philoxBlock(
         b % TWO_POW_32,
         step,
         purpose,
@@ -179,7 +179,7 @@ export function philoxCountersWasm(
   options: CountersOptions = {},
 ): Uint32Array {
   const what = "Cannot draw Philox blocks of counters";
-  _checkKey(what, key);
+  checkKey(what, key);
   _checkQuads(what, "counters", counters, Uint32Array);
   const out = options.out ?? new Uint32Array(counters.length);
   if (!(out instanceof Uint32Array) || out.length !== counters.length) {
@@ -195,7 +195,7 @@ export function philoxCountersWasm(
   if (wasm === undefined) {
     const w = new Uint32Array(4);
     for (let i = 0; i < 4 * n; i += 4) {
-      _philoxBlock(
+      philoxBlock(
         counters[i]!,
         counters[i + 1]!,
         counters[i + 2]!,
@@ -274,7 +274,7 @@ function checkSteps(what: string, options: StepsOptions, nblocks: number) {
  */
 export function philoxStepsWasm(out: Uint32Array, key: Key, options: StepsOptions = {}): void {
   const what = "Cannot draw Philox blocks at consecutive steps";
-  _checkKey(what, key);
+  checkKey(what, key);
   _checkQuads(what, "out", out, Uint32Array);
   const nblocks = out.length / 4;
   const { c0, c3, purpose, first, chunk } = checkSteps(what, options, nblocks);
@@ -282,7 +282,7 @@ export function philoxStepsWasm(out: Uint32Array, key: Key, options: StepsOption
   if (wasm === undefined) {
     const w = new Uint32Array(4);
     for (let i = 0; i < nblocks; i++) {
-      _philoxBlock(c0, first + i, purpose, c3, key.seed, key.stream, w);
+      philoxBlock(c0, first + i, purpose, c3, key.seed, key.stream, w);
       out.set(w, 4 * i);
     }
     return;
@@ -332,7 +332,7 @@ export function philoxExpUniformStepsWasm(
   options: StepsOptions = {},
 ): void {
   const what = "Cannot draw SSA exponential–uniform pairs";
-  _checkKey(what, key);
+  checkKey(what, key);
   _checkQuads(what, "out", out, Float64Array);
   const nblocks = out.length / 4;
   const { c0, c3, purpose, first, chunk } = checkSteps(what, options, nblocks);
@@ -340,8 +340,8 @@ export function philoxExpUniformStepsWasm(
   if (wasm === undefined) {
     const w = new Uint32Array(4);
     for (let i = 0; i < nblocks; i++) {
-      _philoxBlock(c0, first + i, purpose, c3, key.seed, key.stream, w);
-      _expUniformBlock(w, out, 4 * i);
+      philoxBlock(c0, first + i, purpose, c3, key.seed, key.stream, w);
+      expUniformBlock(w, out, 4 * i);
     }
     return;
   }
@@ -350,18 +350,4 @@ export function philoxExpUniformStepsWasm(
     const pairs = wasm.expUniformSteps(c0, first + i, purpose, c3, key.seed, key.stream, n);
     out.set(pairs.subarray(0, 4 * n), 4 * i);
   }
-}
-
-/**
- * The JavaScript twin of the module's `expUniformSteps` for one block:
- * `[−log u(w₀), u(w₁), −log u(w₂), u(w₃)]` into `out[at … at+3]`, with
- * `u(w) = (w + 0.5)·2⁻³²` and the log `_log`.
- *
- * @internal
- */
-export function _expUniformBlock(w: Uint32Array, out: Float64Array, at: number): void {
-  out[at] = -_log((w[0]! + 0.5) * INV_2_32);
-  out[at + 1] = (w[1]! + 0.5) * INV_2_32;
-  out[at + 2] = -_log((w[2]! + 0.5) * INV_2_32);
-  out[at + 3] = (w[3]! + 0.5) * INV_2_32;
 }

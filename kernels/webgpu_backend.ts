@@ -10,7 +10,8 @@
  */
 
 import type { Backend, ColumnStats, DeviceArray, NoiseTerm, Term } from "./backend.ts";
-import { _checkDraw, _checkKey, type DrawOptions, type Key } from "./philox.ts";
+import { checkKey, type DrawOptions, type Key } from "./philox.ts";
+import { checkDrawOptions } from "./_draw_options.ts";
 import { type GpuContext, requestGpuContext } from "./gpu_context.ts";
 import { launchLincomb, LINCOMB_MAX_TERMS } from "./lincomb.ts";
 import { launchRandom, type RandomMode } from "./random.ts";
@@ -226,8 +227,8 @@ export class WebGpuBackend implements Backend {
 
   async #fill(out: DeviceArray, key: Key, options: DrawOptions, mode: RandomMode, what: string) {
     checkOwned(what, "out", this, out);
-    _checkKey(what, key);
-    const draw = _checkDraw(what, options);
+    checkKey(what, key);
+    const draw = checkDrawOptions(what, options);
     const o = out as GpuArray;
     for (let c = 0; c < o.chunks.length; c++) {
       const offset = draw.offset + c * this.chunkElements;

@@ -6,11 +6,12 @@
 //
 // The words are drawn in batches through the WebAssembly Philox (`fillSteps`:
 // consecutive steps, counter word 1, of one block), with the scalar
-// `_philoxBlock` as the fallback; both give the same words. Batches start
+// `philoxBlock` as the fallback; both give the same words. Batches start
 // small and double, so short paths draw few blocks they do not use.
-import { _philoxBlock, type Key } from "../kernels/philox.ts";
+import type { Key } from "../kernels/philox.ts";
+import { philoxBlock } from "../kernels/_philox_block.ts";
 import { _philoxWasm } from "../kernels/_wasm_philox.ts";
-import { _expUniformBlock } from "../kernels/philox_wasm.ts";
+import { expUniformBlock } from "../kernels/_exp_uniform.ts";
 
 const INV_2_32 = 1 / 4294967296;
 /** First and largest batch, in blocks. */
@@ -37,7 +38,7 @@ export function _pathBlocks(
   }
   const w = new Uint32Array(4);
   for (let i = 0; i < nblocks; i++) {
-    _philoxBlock(path, (step + i) >>> 0, purpose, 0, key.seed, key.stream, w);
+    philoxBlock(path, (step + i) >>> 0, purpose, 0, key.seed, key.stream, w);
     out[4 * i] = w[0]!;
     out[4 * i + 1] = w[1]!;
     out[4 * i + 2] = w[2]!;
@@ -116,8 +117,8 @@ export class _PathExpUniforms extends _PathBatches {
       this.pairs.set(v.subarray(0, 4 * n));
     } else {
       for (let i = 0; i < n; i++) {
-        _philoxBlock(path, (step + i) >>> 0, purpose, 0, key.seed, key.stream, this.#words);
-        _expUniformBlock(this.#words, this.pairs, 4 * i);
+        philoxBlock(path, (step + i) >>> 0, purpose, 0, key.seed, key.stream, this.#words);
+        expUniformBlock(this.#words, this.pairs, 4 * i);
       }
     }
     return 4 * n;

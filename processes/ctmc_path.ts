@@ -5,7 +5,7 @@
  */
 
 import { checkFinite, checkInteger, quote, SdenoRangeError } from "../kernels/errors.ts";
-import { _checkKey, type Key } from "../kernels/philox.ts";
+import { checkKey, type Key } from "../kernels/philox.ts";
 import { _UniformStream } from "./_uniform_stream.ts";
 import type { RateMatrix } from "./rate_matrix.ts";
 import { PHILOX_PURPOSES } from "../kernels/purposes.ts";
@@ -65,7 +65,7 @@ export function sampleCtmcPath(q: RateMatrix, options: SampleCtmcPathOptions): C
   const x0 = checkInteger(what, "initial", options?.initial, 0, n - 1);
   const tEnd = checkFinite(what, "tEnd", options.tEnd);
   if (!(tEnd > 0)) throw new SdenoRangeError(`${what}: tEnd must be positive, got ${quote(tEnd)}`);
-  _checkKey(what, options.key);
+  checkKey(what, options.key);
   const path = checkInteger(what, "path", options.path ?? 0, 0, 0xffffffff);
   const method = options.method ?? "direct";
   if (method !== "direct" && method !== "uniformization") {

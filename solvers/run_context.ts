@@ -15,7 +15,7 @@
 import type { Backend, DeviceArray } from "../kernels/backend.ts";
 import { CpuArray } from "../kernels/cpu_backend.ts";
 import { checkInteger, NumericalError, quote } from "../kernels/errors.ts";
-import { _checkKey, type Key } from "../kernels/philox.ts";
+import { checkKey, type Key } from "../kernels/philox.ts";
 
 /** What `onStep` sees after each step, in every family. */
 export interface StepInfo<X = DeviceArray> {
@@ -95,7 +95,7 @@ export class RunContext {
     this.backend = backend;
     this.checksFinite = options.checkFinite ?? true;
     const key = options.key ?? { seed: 0, stream: 0 };
-    _checkKey(what, key);
+    checkKey(what, key);
     const pathOffset = checkInteger(what, "pathOffset", options.pathOffset ?? 0, 0, 2 ** 32 - 1);
     this.noise = Object.freeze({ key: { seed: key.seed, stream: key.stream }, pathOffset });
   }

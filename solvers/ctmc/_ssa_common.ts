@@ -9,7 +9,7 @@ import {
   SdenoRangeError,
   SdenoTypeError,
 } from "../../kernels/errors.ts";
-import { _checkKey, type Key } from "../../kernels/philox.ts";
+import { checkKey, type Key } from "../../kernels/philox.ts";
 import type { ReactionNetwork } from "../../processes/reaction_network.ts";
 
 /** Options every stochastic simulation algorithm takes. */
@@ -338,7 +338,7 @@ export function _setup(what: string, net: ReactionNetwork, options: SsaOptions):
   }
   const paths = checkInteger(what, "paths", options.paths ?? 1, 1, 0xffffffff);
   const key = options.key ?? { seed: 0, stream: 0 };
-  _checkKey(what, key);
+  checkKey(what, key);
   const pathOffset = checkInteger(what, "pathOffset", options.pathOffset ?? 0, 0, 0xffffffff);
   if (pathOffset + paths - 1 > 0xffffffff) {
     throw new SdenoRangeError(

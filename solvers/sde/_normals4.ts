@@ -1,10 +1,11 @@
 // Private to the Brownian paths: four normals of one Philox block.
-import { _boxMuller, _philoxBlock } from "../../kernels/philox.ts";
+import { philoxBlock } from "../../kernels/_philox_block.ts";
+import { boxMuller } from "../../kernels/_box_muller.ts";
 
 /**
  * The four Box–Muller normals of the Philox block at counter
  * `(c0, c1, c2, c3)` under `(seed, stream)`, written to `z[0..4)` by the
- * same Box–Muller as `fillNormal` (kernels/philox.ts `_boxMuller`), so the
+ * same Box–Muller as `fillNormal` (kernels/philox.ts `boxMuller`), so the
  * WGSL `sd_normal4` of the same counter matches to f32 rounding.
  */
 export function _normals4(
@@ -17,6 +18,6 @@ export function _normals4(
   w: Uint32Array,
   z: Float64Array,
 ): void {
-  _philoxBlock(c0, c1, c2, c3, seed, stream, w);
-  _boxMuller(w, z);
+  philoxBlock(c0, c1, c2, c3, seed, stream, w);
+  boxMuller(w, z);
 }

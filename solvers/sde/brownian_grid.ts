@@ -6,7 +6,7 @@
  */
 
 import { checkFinite, checkInteger, quote, SdenoRangeError } from "../../kernels/errors.ts";
-import { _checkKey, fillNormal, type Key } from "../../kernels/philox.ts";
+import { checkKey, fillNormal, type Key } from "../../kernels/philox.ts";
 import type { BrownianIncrement, BrownianPath } from "./brownian_path.ts";
 import { PHILOX_PURPOSES } from "../../kernels/purposes.ts";
 
@@ -53,7 +53,7 @@ export interface BrownianGridOptions {
  */
 export function brownianGrid(key: Key, options: BrownianGridOptions): BrownianPath {
   const what = "Cannot build a Brownian grid";
-  _checkKey(what, key);
+  checkKey(what, key);
   const m = checkInteger(what, "noiseDim", options.noiseDim, 1);
   const dt = checkFinite(what, "dt", options.dt);
   if (!(dt > 0)) throw new SdenoRangeError(`${what}: dt must be positive, got ${quote(dt)}`);

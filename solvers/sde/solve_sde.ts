@@ -13,7 +13,7 @@ import {
   SdenoRangeError,
   SdenoTypeError,
 } from "../../kernels/errors.ts";
-import { _checkKey, type Key } from "../../kernels/philox.ts";
+import { checkKey, type Key } from "../../kernels/philox.ts";
 import type { Sde } from "../../processes/sde.ts";
 import { probeSde } from "../../processes/_sde_probe.ts";
 import type { StepInfo } from "../run_context.ts";
@@ -204,7 +204,7 @@ export function solveSde(sde: Sde, options: SolveSdeOptions): SdeSolution {
   }
   // noise
   const key = options.key ?? { seed: 0, stream: 0 };
-  _checkKey(what, key);
+  checkKey(what, key);
   const offset = checkInteger(what, "pathOffset", options.pathOffset ?? 0, 0, 2 ** 32 - 1);
   let brownian = options.brownian;
   if (brownian === undefined) {

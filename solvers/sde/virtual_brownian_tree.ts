@@ -9,7 +9,7 @@
  */
 
 import { checkFinite, checkInteger, quote, SdenoRangeError } from "../../kernels/errors.ts";
-import { _checkKey, type Key } from "../../kernels/philox.ts";
+import { checkKey, type Key } from "../../kernels/philox.ts";
 import type { BrownianIncrement, BrownianPath } from "./brownian_path.ts";
 import { _normals4 } from "./_normals4.ts";
 import { PHILOX_PURPOSES } from "../../kernels/purposes.ts";
@@ -66,7 +66,7 @@ export interface VirtualBrownianTreeOptions {
  */
 export function virtualBrownianTree(key: Key, options: VirtualBrownianTreeOptions): BrownianPath {
   const what = "Cannot build a virtual Brownian tree";
-  _checkKey(what, key);
+  checkKey(what, key);
   const m = checkInteger(what, "noiseDim", options.noiseDim, 1);
   const t0 = checkFinite(what, "t0", options.t0 ?? 0);
   const t1 = checkFinite(what, "t1", options.t1);

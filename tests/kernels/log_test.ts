@@ -9,12 +9,11 @@ import {
   _LOG_TABLE_STRIDE,
 } from "../../kernels/_log.ts";
 import { _philoxWasm, _setPhiloxWasmDisabled } from "../../kernels/_wasm_philox.ts";
-import { _boxMullerPair, _philoxBlock, fillNormal, makeKey } from "../../kernels/philox.ts";
-import {
-  _expUniformBlock,
-  philoxExpUniformStepsWasm,
-  philoxStepsWasm,
-} from "../../kernels/philox_wasm.ts";
+import { fillNormal, makeKey } from "../../kernels/philox.ts";
+import { philoxBlock } from "../../kernels/_philox_block.ts";
+import { boxMullerPair } from "../../kernels/_box_muller.ts";
+import { expUniformBlock } from "../../kernels/_exp_uniform.ts";
+import { philoxExpUniformStepsWasm, philoxStepsWasm } from "../../kernels/philox_wasm.ts";
 
 const TWO_POW_32 = 4294967296;
 const F64 = new Float64Array(1);
@@ -109,7 +108,7 @@ Deno.test("_log() and the WebAssembly log give Math.log on 0, negatives, subnorm
   assert.ok(ulps(_log(2 ** -1022), Math.log(2 ** -1022)) <= 1);
 });
 
-Deno.test("the WebAssembly normals equal _boxMullerPair() on the same words, f64 and f32", () => {
+Deno.test("the WebAssembly normals equal boxMullerPair() on the same words, f64 and f32", () => {
   const wasm = _philoxWasm()!;
   const key = makeKey(99, 4);
   const nblocks = 5000;
@@ -122,11 +121,11 @@ Deno.test("the WebAssembly normals equal _boxMullerPair() on the same words, f64
   const w = new Uint32Array(4), e64 = new Float64Array(4), e32 = new Float32Array(4);
   for (let i = 0; i < nblocks; i++) {
     const b = first + i;
-    _philoxBlock(b % TWO_POW_32, 7, 3, Math.floor(b / TWO_POW_32), key.seed, key.stream, w);
-    _boxMullerPair(w[0]!, w[1]!, e64, 0);
-    _boxMullerPair(w[2]!, w[3]!, e64, 2);
-    _boxMullerPair(w[0]!, w[1]!, e32, 0);
-    _boxMullerPair(w[2]!, w[3]!, e32, 2);
+    philoxBlock(b % TWO_POW_32, 7, 3, Math.floor(b / TWO_POW_32), key.seed, key.stream, w);
+    boxMullerPair(w[0]!, w[1]!, e64, 0);
+    boxMullerPair(w[2]!, w[3]!, e64, 2);
+    boxMullerPair(w[0]!, w[1]!, e32, 0);
+    boxMullerPair(w[2]!, w[3]!, e32, 2);
     for (let lane = 0; lane < 4; lane++) {
       assert.ok(Object.is(z64[4 * i + lane], e64[lane]), `f64 block ${b} lane ${lane}`);
       assert.ok(Object.is(z32[4 * i + lane], e32[lane]), `f32 block ${b} lane ${lane}`);
@@ -168,7 +167,7 @@ Deno.test("philoxExpUniformStepsWasm() gives [−log u(w0), u(w1), −log u(w2),
     philoxStepsWasm(words, key, { block: block!, purpose: purpose!, firstStep: firstStep! });
     const expected = new Float64Array(4 * nblocks);
     for (let i = 0; i < nblocks; i++) {
-      _expUniformBlock(words.subarray(4 * i, 4 * i + 4), expected, 4 * i);
+      expUniformBlock(words.subarray(4 * i, 4 * i + 4), expected, 4 * i);
     }
     for (const chunkBlocks of [1, 999, 16384]) {
       const out = new Float64Array(4 * nblocks);

@@ -1,7 +1,6 @@
 import assert from "node:assert/strict";
+import { boxMuller, radiusUniform } from "../../kernels/_box_muller.ts";
 import {
-  _boxMuller,
-  _radiusUniform,
   createBackend,
   fillBits,
   fillNormal,
@@ -109,22 +108,22 @@ Deno.test("fillNormal() is Box–Muller on lane pairs with both outputs used", (
   const z = new Float64Array(4);
   fillNormal(z, key);
   for (const pair of [0, 2]) {
-    const r = Math.sqrt(-2 * Math.log(_radiusUniform(w[pair]!)));
+    const r = Math.sqrt(-2 * Math.log(radiusUniform(w[pair]!)));
     const theta = 2 * Math.PI * ((w[pair + 1]! >>> 8) / 2 ** 24 - 0.5);
-    // _boxMuller's table sincos is within 1e-15 of Math.cos/sin
+    // boxMuller's table sincos is within 1e-15 of Math.cos/sin
     assert.ok(Math.abs(z[pair]! + r * Math.cos(theta)) < 1e-15 * r);
     assert.ok(Math.abs(z[pair + 1]! + r * Math.sin(theta)) < 1e-15 * r);
   }
 });
 
-Deno.test("_boxMuller() matches Math.cos/sin within 1e-15 on 2^20 angles", () => {
+Deno.test("boxMuller() matches Math.cos/sin within 1e-15 on 2^20 angles", () => {
   const w = new Uint32Array(4), z = new Float64Array(4);
   let worst = 0;
   for (let k = 0; k < 1 << 20; k++) {
     w[0] = 0x80000000; // a fixed radius: r = sqrt(2 ln 2)
     w[1] = Math.imul(k, 2654435761) >>> 0;
-    _boxMuller(w, z);
-    const r = Math.sqrt(-2 * Math.log(_radiusUniform(w[0]!)));
+    boxMuller(w, z);
+    const r = Math.sqrt(-2 * Math.log(radiusUniform(w[0]!)));
     const theta = 2 * Math.PI * ((w[1]! >>> 8) / 2 ** 24 - 0.5);
     worst = Math.max(
       worst,
@@ -136,10 +135,10 @@ Deno.test("_boxMuller() matches Math.cos/sin within 1e-15 on 2^20 angles", () =>
 });
 
 Deno.test("uniforms never reach 0 or 1, even for the extreme words", () => {
-  assert.ok(_radiusUniform(0) > 0);
-  assert.ok(_radiusUniform(0xffffffff) <= 1);
+  assert.ok(radiusUniform(0) > 0);
+  assert.ok(radiusUniform(0xffffffff) <= 1);
   assert.ok((0xffffffff + 0.5) / 2 ** 32 < 1);
-  assert.ok(Number.isFinite(Math.sqrt(-2 * Math.log(_radiusUniform(0)))));
+  assert.ok(Number.isFinite(Math.sqrt(-2 * Math.log(radiusUniform(0)))));
 });
 
 Deno.test(

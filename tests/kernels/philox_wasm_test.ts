@@ -1,12 +1,12 @@
 import assert from "node:assert/strict";
 import {
-  _philoxBlock,
   type DrawOptions,
   fillBits,
   fillNormal,
   fillUniform,
   makeKey,
 } from "../../kernels/philox.ts";
+import { philoxBlock } from "../../kernels/_philox_block.ts";
 import {
   isPhiloxWasmAvailable,
   philoxBlocksWasm,
@@ -20,8 +20,8 @@ import {
   _philoxWasmBytes,
   _setPhiloxWasmDisabled,
 } from "../../kernels/_wasm_philox.ts";
-import { _boxMullerPair } from "../../kernels/philox.ts";
-import { _expUniformBlock } from "../../kernels/philox_wasm.ts";
+import { boxMullerPair } from "../../kernels/_box_muller.ts";
+import { expUniformBlock } from "../../kernels/_exp_uniform.ts";
 import { _log } from "../../kernels/_log.ts";
 
 // Random123 known-answer vectors (kat_vectors, philox4x32 10): counter, key, output.
@@ -49,7 +49,7 @@ const DRAWS: Required<DrawOptions>[] = [
   { step: 12, purpose: 0xffffffff, offset: 4 * (3 * TWO_POW_32 - 100) + 2 },
 ];
 
-/** Runs `f` with the WebAssembly path off: the plain `_philoxBlock` reference. */
+/** Runs `f` with the WebAssembly path off: the plain `philoxBlock` reference. */
 function withoutWasm<T>(f: () => T): T {
   const before = _setPhiloxWasmDisabled(true);
   try {
@@ -112,9 +112,9 @@ Deno.test("philoxBlocksWasm() carries the block index into counter word 3", () =
   const out = new Uint32Array(8);
   philoxBlocksWasm(out, key, { step: 5, purpose: 6, firstBlock: TWO_POW_32 - 1 });
   const w = new Uint32Array(4);
-  _philoxBlock(0xffffffff, 5, 6, 0, 1, 2, w);
+  philoxBlock(0xffffffff, 5, 6, 0, 1, 2, w);
   assert.deepEqual([...out.subarray(0, 4)], [...w]);
-  _philoxBlock(0, 5, 6, 1, 1, 2, w);
+  philoxBlock(0, 5, 6, 1, 1, 2, w);
   assert.deepEqual([...out.subarray(4)], [...w]);
 });
 
@@ -134,7 +134,7 @@ Deno.test("philoxBlocksWasm() does not depend on the chunk size", () => {
   assert.equal(firstMismatch(js, reference), -1, "JavaScript fallback");
 });
 
-Deno.test("philoxStepsWasm() is bit-identical to _philoxBlock at consecutive steps (counter word 1)", () => {
+Deno.test("philoxStepsWasm() is bit-identical to philoxBlock at consecutive steps (counter word 1)", () => {
   const key = makeKey(987654321, 77);
   const n = 30_000;
   // (block, purpose, firstStep): block ≥ 2³² puts its high word in counter word 3
@@ -148,7 +148,7 @@ Deno.test("philoxStepsWasm() is bit-identical to _philoxBlock at consecutive ste
   for (const [block, purpose, firstStep] of cases) {
     const expected = new Uint32Array(4 * n);
     for (let i = 0; i < n; i++) {
-      _philoxBlock(
+      philoxBlock(
         block % TWO_POW_32,
         firstStep + i,
         purpose,
@@ -188,7 +188,7 @@ Deno.test("the module's fillSteps wraps the step (counter word 1) modulo 2^32", 
   const words = wasm.stepBlocks(11, 0xfffffffe, 3, 4, 5, 6, 4).slice(0, 16);
   const w = new Uint32Array(4);
   [0xfffffffe, 0xffffffff, 0, 1].forEach((step, i) => {
-    _philoxBlock(11, step, 3, 4, 5, 6, w);
+    philoxBlock(11, step, 3, 4, 5, 6, w);
     assert.deepEqual([...words.subarray(4 * i, 4 * i + 4)], [...w], `step ${step}`);
   });
 });
@@ -205,7 +205,7 @@ Deno.test("philoxCountersWasm() gives each arbitrary counter's block, in place t
   const expected = new Uint32Array(4 * n);
   const w = new Uint32Array(4);
   for (let i = 0; i < 4 * n; i += 4) {
-    _philoxBlock(
+    philoxBlock(
       counters[i]!,
       counters[i + 1]!,
       counters[i + 2]!,
@@ -292,7 +292,7 @@ Deno.test("philoxBlocksWasm() and philoxCountersWasm() reject bad shapes and ran
 /** The JavaScript words of the counter (c0, c1, c2, c3) under (k0, k1). */
 function jsBlock(c: readonly number[], k0: number, k1: number): Uint32Array {
   const w = new Uint32Array(4);
-  _philoxBlock(c[0]!, c[1]!, c[2]!, c[3]!, k0, k1, w);
+  philoxBlock(c[0]!, c[1]!, c[2]!, c[3]!, k0, k1, w);
   return w;
 }
 
@@ -318,13 +318,13 @@ Deno.test("every export of the module gives the JavaScript's bits for every coun
     for (let i = 0; i < n; i++) {
       const w = jsBlock(blockCounter(i), k0, k1);
       words.set(w, 4 * i);
-      _boxMullerPair(w[0]!, w[1]!, z64, 4 * i);
-      _boxMullerPair(w[2]!, w[3]!, z64, 4 * i + 2);
-      _boxMullerPair(w[0]!, w[1]!, z32, 4 * i);
-      _boxMullerPair(w[2]!, w[3]!, z32, 4 * i + 2);
+      boxMullerPair(w[0]!, w[1]!, z64, 4 * i);
+      boxMullerPair(w[2]!, w[3]!, z64, 4 * i + 2);
+      boxMullerPair(w[0]!, w[1]!, z32, 4 * i);
+      boxMullerPair(w[2]!, w[3]!, z32, 4 * i + 2);
       const s = jsBlock(stepCounter(i), k0, k1);
       stepWords.set(s, 4 * i);
-      _expUniformBlock(s, ssa, 4 * i);
+      expUniformBlock(s, ssa, 4 * i);
     }
     same(wasm.blocks(c0, 7, 3, 9, k0, k1, n).slice(0, 4 * n), words, `fill, ${at}`);
     same(wasm.stepBlocks(5, c1, 3, 9, k0, k1, n).slice(0, 4 * n), stepWords, `fillSteps, ${at}`);

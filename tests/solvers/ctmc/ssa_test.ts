@@ -21,7 +21,8 @@ import { NumericalError } from "../../../kernels/errors.ts";
 import { parseReactionNetwork } from "../../../processes/reaction_network_parse.ts";
 import { ReactionNetwork } from "../../../processes/reaction_network.ts";
 import { moments } from "../../../stats/mod.ts";
-import { _philoxBlock, makeKey } from "../../../kernels/philox.ts";
+import { makeKey } from "../../../kernels/philox.ts";
+import { philoxBlock } from "../../../kernels/_philox_block.ts";
 import { PHILOX_PURPOSES } from "../../../kernels/purposes.ts";
 
 /** The path methods of the registry, by name. */
@@ -128,7 +129,7 @@ function directReference(net: ReactionNetwork, o: SsaOptions): SsaResult {
       }
       const lane = (m & 1) << 1;
       if (lane === 0) {
-        _philoxBlock(pathId, m >>> 1, PHILOX_PURPOSES.ssaDirect, 0, s.key.seed, s.key.stream, w);
+        philoxBlock(pathId, m >>> 1, PHILOX_PURPOSES.ssaDirect, 0, s.key.seed, s.key.stream, w);
       }
       const u1 = (w[lane]! + 0.5) / 4294967296, u2 = (w[lane + 1]! + 0.5) / 4294967296;
       const tNew = t - Math.log(u1) / a0;
@@ -264,7 +265,7 @@ Deno.test("_UniformStream() draws lane k mod 4 of the block (path, ⌊k/4⌋, pu
   const w = new Uint32Array(4);
   for (let round = 0; round < 2; round++) {
     for (let k = 0; k < 5000; k++) {
-      if (k % 4 === 0) _philoxBlock(12, k >> 2, 0x1234, 0, 8, 9, w);
+      if (k % 4 === 0) philoxBlock(12, k >> 2, 0x1234, 0, 8, 9, w);
       assert.equal(u.next(), (w[k % 4]! + 0.5) / 4294967296, `uniform ${k}`);
     }
     u.reset(12);
