@@ -14,13 +14,14 @@
 import { CpuBackend, makeKey, WebGpuBackend } from "../kernels/mod.ts";
 import { builtinReactionNetwork } from "../processes/reaction_network_library.ts";
 import { isSsaPathMethod, SSA_METHODS, type SsaEnsembleMethod } from "../solvers/ctmc/registry.ts";
+import { closeSsaEnsembleWorkers } from "../solvers/ctmc/ssa_ensemble.ts";
 import { expm } from "../solvers/ctmc/expm.ts";
 import { expmMultiply } from "../solvers/ctmc/expm_multiply.ts";
 import { type BenchRow, peerNotes, peerRows, runPeer, table, timeIt } from "./_peer.ts";
 
 const SINGLE = { birth_death: 1e5, schlogl: 1000 } as const; // tEnd of the long path
 const ENSEMBLE_T = { birth_death: 50, schlogl: 0.5 } as const;
-const CPU_ENSEMBLE_PATHS = 2048;
+const CPU_ENSEMBLE_PATHS = 16384;
 
 /** Runs the CTMC benchmarks and returns a markdown section. */
 export async function benchCtmc(repeats = 3): Promise<string> {
@@ -91,6 +92,7 @@ export async function benchCtmc(repeats = 3): Promise<string> {
   }
   sections.push(peerNotes([peer]));
   gpu?.destroy();
+  closeSsaEnsembleWorkers();
   sections.push(await benchExpm());
   return sections.join("\n\n");
 }

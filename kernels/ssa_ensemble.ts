@@ -91,6 +91,8 @@ export interface SsaEnsemblePlan {
   histogram?: SsaHistogramPlan;
   /** Paths per dispatch, a multiple of 64 (default 65536); results do not depend on it. */
   chunkPaths?: number;
+  /** Called with the number of paths finished, after each chunk (launcher only). */
+  onProgress?: (done: number) => void;
   /**
    * Work per path and dispatch before the path is parked and resumed by the
    * next dispatch (a firing counts 1, a record 4; default
@@ -716,6 +718,7 @@ export async function launchSsaEnsemble(
         passes += more;
         pending = check(c);
       }
+      plan.onProgress?.(c * chunk + chunkN(c));
       if (countsBufs && counts) {
         const n = chunkN(c);
         const bytes = new Int32Array(await ctx.read(countsBufs[c % slots]!, 0, n * cells * 4));

@@ -5,15 +5,25 @@
  * histograms (SVG) and the results (.npy, and JSON with `--json`).
  *
  * ```sh
- * deno run --allow-read=out --allow-write=out scripts/ssa.ts --network schlogl --method ensemble --paths 100000 --t-end 5 --out out/ssa
+ * deno run --allow-read=out,kernels,processes,solvers --allow-write=out scripts/ssa.ts --network schlogl --method ensemble --paths 100000 --t-end 5 --out out/ssa
  * deno run --allow-read=net.txt,out --allow-write=out scripts/ssa.ts --network net.txt --method direct
  * ```
  *
  * Permissions: `--allow-write=<out>` and `--allow-read=<out>` (the atomic
  * writes), plus `--allow-read=<file>` when `--network` names a file (a
  * `.json` file in the `crn_models.json` form, or any other file in the text
- * form `2 A -> B @ 0.5`); a built-in name needs nothing more. The webgpu
- * backend needs no permission.
+ * form `2 A -> B @ 0.5`); a built-in name needs nothing more. The ensemble
+ * on cpu runs its paths on Web Workers when it may read this package's
+ * `kernels`, `processes` and `solvers` folders
+ * (`--allow-read=out,kernels,processes,solvers` from a checkout), and in one
+ * thread otherwise. The webgpu backend needs no permission.
+ *
+ * Progress goes to stderr from the start (a line at once; in a log, a line
+ * per 10 % and at least every 10 s). `--out` is checked before any work
+ * (permission, a folder, no folder where an output goes), and so is the
+ * memory a per-path method needs; outputs are written as one unit (staged,
+ * then renamed into place), and those of an earlier run that this one does
+ * not write are removed.
  *
  * Outputs in `--out`: `paths.svg` (up to 5 sample paths by the direct
  * method), `histograms.svg` (the `--species` counts at each save time),
@@ -32,6 +42,7 @@ import {
   type BackendName,
   makeKey,
   SdenoError,
+  SdenoTypeError,
   withBackend,
 } from "../kernels/mod.ts";
 import type { ReactionNetwork } from "../processes/reaction_network.ts";
@@ -42,6 +53,7 @@ import {
   builtinReactionNetwork,
 } from "../processes/reaction_network_library.ts";
 import { ssaDirect } from "../solvers/ctmc/ssa_direct.ts";
+import { closeSsaEnsembleWorkers } from "../solvers/ctmc/ssa_ensemble.ts";
 import type { SsaOptions } from "../solvers/ctmc/_ssa_common.ts";
 import {
   isSsaPathMethod,
@@ -53,12 +65,12 @@ import {
 import { histogram as histogramOf, moments } from "../stats/mod.ts";
 import {
   CliUsageError,
+  encodeNpy,
   linePlot,
   panelGrid,
   Progress,
   runScript,
   writeFileAtomic,
-  writeNpy,
 } from "../io/mod.ts";
 
 /** The methods of the registry, one line each, for `--help`. */
@@ -102,15 +114,34 @@ const SPEC = {
   },
 } as const;
 
+/** A file-system error (not found, no permission, a directory, …) as one line, else undefined. */
+function fsMessage(err: unknown): string | undefined {
+  if (!(err instanceof Error)) return undefined;
+  if (!Object.values(Deno.errors).some((E) => err instanceof E)) return undefined;
+  if (err instanceof Deno.errors.NotFound) return "no such file or folder";
+  if (err instanceof Deno.errors.IsADirectory) return "is a folder, not a file";
+  return err.message.split("\n")[0]!;
+}
+
 async function loadNetwork(name: string, model: string | undefined): Promise<ReactionNetwork> {
   try {
     if (BUILTIN_REACTION_NETWORKS.includes(name)) return builtinReactionNetwork(name);
     if (!/[./\\]/.test(name)) return builtinReactionNetwork(name); // throws: unknown name
-    const text = await Deno.readTextFile(name);
+    let text: string;
+    try {
+      text = await Deno.readTextFile(name);
+    } catch (err) {
+      const why = fsMessage(err);
+      if (why === undefined) throw err;
+      throw new CliUsageError(`--network ${JSON.stringify(name)}: cannot read it: ${why}`, {
+        flag: "--network",
+      });
+    }
     return name.endsWith(".json")
       ? reactionNetworkFromJson(text, model === undefined ? {} : { model })
       : parseReactionNetwork(text, { name });
   } catch (err) {
+    if (err instanceof CliUsageError) throw err;
     if (err instanceof SdenoError || err instanceof SyntaxError || err instanceof RangeError) {
       throw new CliUsageError(`--network ${JSON.stringify(name)}: ${(err as Error).message}`, {
         flag: "--network",
@@ -132,6 +163,126 @@ interface Summary {
 }
 
 const CHUNK = 65536;
+/** Per-path methods keep every path's counts; beyond this many bytes, refuse before any work. */
+const MAX_COUNTS_BYTES = 2 ** 31;
+
+/**
+ * Progress on stderr from the start: a first line at once, then the bar on a
+ * terminal; in a log, a line per 10 % and at least every 10 s.
+ */
+class ScriptProgress {
+  #p: Progress;
+  #total: number;
+  #label: string;
+  #t0 = performance.now();
+  #last = performance.now();
+  #terminal: boolean;
+
+  constructor(total: number, label: string) {
+    this.#total = total;
+    this.#label = label;
+    this.#terminal = Deno.stderr.isTerminal();
+    this.#p = new Progress(total, { label, unit: "paths", isTerminal: this.#terminal });
+    if (!this.#terminal) this.#line(0, "started");
+  }
+
+  update(done: number): void {
+    if (done <= this.#p.done) return;
+    this.#p.update(done);
+    const now = performance.now();
+    if (!this.#terminal && now - this.#last >= 10_000 && done < this.#total) this.#line(done, "");
+  }
+
+  finish(): void {
+    this.#p.finish();
+  }
+
+  #line(done: number, note: string): void {
+    this.#last = performance.now();
+    const s = Math.round((this.#last - this.#t0) / 1000);
+    const pct = Math.floor((100 * done) / this.#total);
+    Deno.stderr.writeSync(
+      new TextEncoder().encode(
+        `${this.#label}: ${pct}% (${done}/${this.#total}) ${Math.floor(s / 60)}:${
+          String(s % 60).padStart(2, "0")
+        } elapsed${note ? `, ${note}` : ""}\n`,
+      ),
+    );
+  }
+}
+
+/** The files a run writes into --out; those of them not written are removed (stale). */
+const OUTPUTS = ["paths.svg", "histograms.svg", "moments.npy", "counts.npy", "moments.json"];
+
+/**
+ * Checks --out before any work: write and read permission, a folder (or
+ * nothing) there, and no folder where an output file goes.
+ */
+async function checkOut(outDir: string): Promise<void> {
+  for (const name of ["write", "read"] as const) {
+    if (Deno.permissions.querySync({ name, path: outDir }).state !== "granted") {
+      throw new CliUsageError(
+        `--out ${JSON.stringify(outDir)}: no ${name} permission for it (run with ` +
+          `--allow-write=${outDir} --allow-read=${outDir})`,
+        { flag: "--out" },
+      );
+    }
+  }
+  const kind = async (path: string) => {
+    try {
+      return (await Deno.stat(path)).isDirectory ? "folder" : "file";
+    } catch (err) {
+      if (err instanceof Deno.errors.NotFound) return "none";
+      throw new CliUsageError(`--out ${JSON.stringify(outDir)}: ${fsMessage(err) ?? err}`, {
+        flag: "--out",
+      });
+    }
+  };
+  const k = await kind(outDir);
+  if (k === "file") {
+    throw new CliUsageError(
+      `--out ${JSON.stringify(outDir)} is a file; it must be a folder (or not exist yet)`,
+      { flag: "--out" },
+    );
+  }
+  if (k === "none") return;
+  for (const name of OUTPUTS) {
+    if ((await kind(`${outDir}/${name}`)) === "folder") {
+      throw new CliUsageError(
+        `--out ${
+          JSON.stringify(outDir)
+        }: ${name} there is a folder; it must be a file (or not exist)`,
+        { flag: "--out" },
+      );
+    }
+  }
+}
+
+/**
+ * Writes a run's outputs as one unit: each file atomically into a hidden
+ * staging folder inside --out, then all renamed into place, then the
+ * outputs of an earlier run that this one does not write are removed. A
+ * failure before the renames leaves --out as it was.
+ */
+async function writeOutputs(outDir: string, files: Array<[string, Uint8Array | string]>) {
+  const stage = `${outDir}/.ssa-${crypto.randomUUID().slice(0, 8)}`;
+  try {
+    await Deno.mkdir(outDir, { recursive: true });
+    await Deno.mkdir(stage);
+    for (const [name, data] of files) await writeFileAtomic(`${stage}/${name}`, data);
+    for (const [name] of files) await Deno.rename(`${stage}/${name}`, `${outDir}/${name}`);
+    const written = new Set(files.map(([n]) => n));
+    for (const name of OUTPUTS) {
+      if (!written.has(name)) await Deno.remove(`${outDir}/${name}`).catch(() => {});
+    }
+  } catch (err) {
+    const why = fsMessage(err);
+    if (why === undefined) throw err;
+    throw new SdenoTypeError(`Cannot write the outputs in ${JSON.stringify(outDir)}: ${why}`);
+  } finally {
+    await Deno.remove(stage, { recursive: true }).catch(() => {});
+  }
+}
 
 async function runEnsemble(
   method: SsaEnsembleMethod,
@@ -160,7 +311,7 @@ async function runEnsemble(
   const seSq = new Float64Array(cells);
   const hist = Array.from({ length: nSave }, () => new Float64Array(bins));
   let firings = 0, ran = "";
-  const progress = new Progress(paths, { label: `ensemble on ${backend.name}`, unit: "paths" });
+  const progress = new ScriptProgress(paths, `${method.info.name} on ${backend.name}`);
   for (let start = 0; start < paths; start += CHUNK) {
     const n = Math.min(CHUNK, paths - start);
     const r = await method.run(net, {
@@ -169,6 +320,7 @@ async function runEnsemble(
       paths: n,
       pathOffset: start,
       histogram: { species, min: 0, width, bins },
+      onProgress: (done) => progress.update(start + done),
     });
     ran = r.backend;
     firings += r.firings;
@@ -180,7 +332,7 @@ async function runEnsemble(
     for (let s = 0; s < nSave; s++) {
       for (let b = 0; b < bins; b++) hist[s]![b]! += r.histogram!.counts[s * bins + b]!;
     }
-    progress.tick(n);
+    progress.update(start + n);
   }
   progress.finish();
   const mean = sum.map((v) => v / paths);
@@ -210,14 +362,14 @@ function runCpu(
   const paths = o.paths!, nSave = o.saveTimes!.length, ns = net.speciesCount;
   const counts = new Float64Array(paths * nSave * ns);
   let firings = 0;
-  const progress = new Progress(paths, { label: method.info.name, unit: "paths" });
-  const step = Math.max(1, Math.ceil(paths / 50));
+  const progress = new ScriptProgress(paths, method.info.name);
+  const step = Math.max(1, Math.min(4096, Math.ceil(paths / 50)));
   for (let start = 0; start < paths; start += step) {
     const n = Math.min(step, paths - start);
     const r = method.run(net, { ...o, paths: n, pathOffset: start });
     counts.set(r.counts, start * nSave * ns);
     for (const f of r.firings) firings += f;
-    progress.tick(n);
+    progress.update(start + n);
   }
   progress.finish();
   const cells = nSave * ns;
@@ -282,7 +434,21 @@ async function main({ values }: { values: Record<string, unknown> }) {
   const bins = values.bins as number;
   const outDir = values.out as string;
   const options: SsaOptions = { tEnd, saveTimes, paths, key: makeKey(seed, 0) };
-  await Deno.mkdir(outDir, { recursive: true });
+  if (isSsaPathMethod(method)) {
+    // every path's counts stay in memory (twice, with a column at a time)
+    const bytes = paths * saveTimes.length * net.speciesCount * 8 * 2 + paths * 8;
+    if (bytes > MAX_COUNTS_BYTES) {
+      throw new CliUsageError(
+        `--paths ${paths}: the ${method.info.name} method keeps every path's counts, ` +
+          `${(bytes / 2 ** 30).toFixed(1)} GiB here (the limit is ${
+            MAX_COUNTS_BYTES / 2 ** 30
+          } GiB); ` +
+          `use --method ensemble, which keeps only moments and histograms`,
+        { flag: "--paths" },
+      );
+    }
+  }
+  await checkOut(outDir);
 
   const t0 = performance.now();
   const summary = isSsaPathMethod(method)
@@ -346,33 +512,35 @@ async function main({ values }: { values: Record<string, unknown> }) {
       series.push({ x, y, ...(p === 0 ? { label: net.species[i]! } : {}), width: 1 });
     }
   }
-  await writeFileAtomic(
-    `${outDir}/paths.svg`,
-    linePlot(series, {
-      title: `${shown} sample paths (direct method)`,
-      xLabel: "t",
-      yLabel: "count",
-    }),
-  );
-  await writeFileAtomic(
-    `${outDir}/histograms.svg`,
-    panelGrid(
-      summary.hist.map((h, s) => ({
-        title: `${species} at t = ${saveTimes[s]}`,
-        plot: { kind: "histogram" as const, histogram: { counts: h.counts, edges: h.edges } },
-      })),
-      { title: `${species}: ${paths} paths by ${method.info.name}` },
-    ),
-  );
+  const files: Array<[string, Uint8Array | string]> = [
+    [
+      "paths.svg",
+      linePlot(series, {
+        title: `${shown} sample paths (direct method)`,
+        xLabel: "t",
+        yLabel: "count",
+      }),
+    ],
+    [
+      "histograms.svg",
+      panelGrid(
+        summary.hist.map((h, s) => ({
+          title: `${species} at t = ${saveTimes[s]}`,
+          plot: { kind: "histogram" as const, histogram: { counts: h.counts, edges: h.edges } },
+        })),
+        { title: `${species}: ${paths} paths by ${method.info.name}` },
+      ),
+    ],
+  ];
   const moms = new Float64Array(2 * saveTimes.length * ns);
   moms.set(summary.mean, 0);
   moms.set(summary.variance, saveTimes.length * ns);
-  await writeNpy(`${outDir}/moments.npy`, { data: moms, shape: [2, saveTimes.length, ns] });
+  files.push(["moments.npy", encodeNpy({ data: moms, shape: [2, saveTimes.length, ns] })]);
   if (summary.counts) {
-    await writeNpy(`${outDir}/counts.npy`, {
-      data: summary.counts,
-      shape: [paths, saveTimes.length, ns],
-    });
+    files.push([
+      "counts.npy",
+      encodeNpy({ data: summary.counts, shape: [paths, saveTimes.length, ns] }),
+    ]);
   }
   if (values.json) {
     const json = {
@@ -386,8 +554,9 @@ async function main({ values }: { values: Record<string, unknown> }) {
       firings: summary.firings,
       moments: rows,
     };
-    await writeFileAtomic(`${outDir}/moments.json`, JSON.stringify(json, null, 2) + "\n");
+    files.push(["moments.json", JSON.stringify(json, null, 2) + "\n"]);
   }
+  await writeOutputs(outDir, files);
   console.log(
     `\nwrote paths.svg, histograms.svg, moments.npy${summary.counts ? ", counts.npy" : ""}${
       values.json ? ", moments.json" : ""
@@ -395,4 +564,10 @@ async function main({ values }: { values: Record<string, unknown> }) {
   );
 }
 
-if (import.meta.main) await runScript(main, SPEC);
+if (import.meta.main) {
+  try {
+    await runScript(main, SPEC);
+  } finally {
+    closeSsaEnsembleWorkers();
+  }
+}

@@ -1,6 +1,6 @@
 /**
  * Large ensembles of exact stochastic simulations with streaming moments and
- * histograms, on the cpu or webgpu backend.
+ * histograms, on the cpu (float64, over Web Workers) or webgpu backend.
  *
  * @module
  */
@@ -17,21 +17,20 @@ import {
 } from "../../kernels/errors.ts";
 import {
   launchSsaEnsemble,
-  SSA_BATCHES,
-  ssaEnsembleCpu,
   type SsaEnsemblePlan,
   type SsaEnsembleSums,
-  type SsaKernelNetwork,
+  type SsaHistogramPlan,
 } from "../../kernels/ssa_ensemble.ts";
 import type { ReactionNetwork } from "../../processes/reaction_network.ts";
 import { _setup, type SsaOptions } from "./_ssa_common.ts";
-import { factorial } from "../../kernels/factorial.ts";
 import { PHILOX_PURPOSES } from "../../kernels/purposes.ts";
+import { type EnsembleSums, finishEnsemble, kernelNetwork } from "./_ssa_ensemble_stats.ts";
+import { closeCpuEnsembleWorkers, ssaEnsembleF64 } from "./_ssa_ensemble_cpu.ts";
 import type { SsaEnsembleMethod } from "./registry.ts";
 
 /** Options of {@linkcode ssaEnsemble}. */
 export interface SsaEnsembleOptions extends Omit<SsaOptions, "trajectory"> {
-  /** Where to run: the cpu twin or a webgpu backend. */
+  /** Where to run: cpu (float64, over workers) or webgpu (float32). */
   backend: Backend;
   /**
    * Histogram of one species at every save time, with integer bins
@@ -43,6 +42,13 @@ export interface SsaEnsembleOptions extends Omit<SsaOptions, "trajectory"> {
   counts?: boolean;
   /** Paths per GPU dispatch, a multiple of 64 (default 65536); results do not depend on it. */
   chunkPaths?: number;
+  /**
+   * cpu: threads to run paths on (default the host's hardware concurrency;
+   * 1 keeps everything in this thread). Results do not depend on it.
+   */
+  workers?: number;
+  /** Called with the number of paths finished so far, as they finish (in path order on cpu, per chunk on webgpu). */
+  onProgress?: (done: number) => void;
 }
 
 /** A histogram of one species at each save time. */
@@ -96,48 +102,8 @@ export interface SsaEnsembleResult {
   histogram?: SsaEnsembleHistogram;
   /** Counts, paths × saves × species, when `counts` was set. */
   counts?: Float64Array;
-}
-
-/** The network as kernel data, and its falling-factorial constants. */
-function _kernelNetwork(
-  net: ReactionNetwork,
-  gpu: boolean,
-  what: string,
-): { kernel: SsaKernelNetwork; constants: Float64Array } {
-  const deps = net.dependencyGraph();
-  const constants = new Float64Array(net.reactions.length);
-  const reactions = net.reactions.map((r, j) => {
-    let custom: { wgsl: string; cpu: (x: Float64Array) => number } | undefined;
-    if (r.custom) {
-      if (gpu && typeof r.custom.wgsl !== "string") {
-        throw new SdenoTypeError(
-          `${what}: reaction ${
-            quote(r.name)
-          } has a custom propensity without a wgsl snippet, so it cannot run on webgpu`,
-        );
-      }
-      custom = { wgsl: r.custom.wgsl ?? "", cpu: r.custom.cpu };
-    } else {
-      let f = 1;
-      for (const [, o] of r.reactants) f *= Number(factorial(o));
-      constants[j] = r.constant / f;
-    }
-    return {
-      name: r.name,
-      reactants: r.reactants,
-      change: r.change,
-      dependents: deps[j]!,
-      ...(custom ? { custom } : {}),
-    };
-  });
-  return { kernel: { species: net.speciesCount, reactions }, constants };
-}
-
-/** n·S2 − S1² exactly, over n(n − 1): the unbiased variance from integer sums. */
-function _variance(n: number, s1: number, s2: number): number {
-  if (n < 2) return NaN;
-  const num = BigInt(n) * BigInt(s2) - BigInt(s1) * BigInt(s1);
-  return Number(num) / (n * (n - 1));
+  /** Worker threads that ran paths (0: the calling thread, or the GPU, ran them all). */
+  workers: number;
 }
 
 /**
@@ -145,25 +111,36 @@ function _variance(n: number, s1: number, s2: number): number {
  * 81, 2340, 1977) and keeps only what is needed: exact integer sums of the
  * counts and their squares at the save times (so means and variances come
  * with standard errors), a histogram of one species at the save times, the
- * total number of firings, and, only if asked, the counts. On webgpu the
- * network is compiled into a WGSL kernel (mass action from its orders and
- * convention; custom propensities through their `wgsl` snippet), one path
- * per invocation, so millions of paths need no host memory.
+ * total number of firings, and, only if asked, the counts.
  *
- * Path p uses the same Philox draws as {@linkcode ssaDirect} (counter
- * `(pathOffset + p, ⌊m/2⌋, PHILOX_PURPOSES.ssaDirect, 0)` for step m; Salmon et
- * al., SC'11), but the arithmetic is f32 on both backends: the cpu backend
- * runs the kernel's CPU twin, which emulates the kernel's f32 operations,
- * and gives the same integer counts as the GPU for mass-action networks
- * (custom propensities agree in distribution). Times are rounded to f32.
+ * - On the **cpu** backend each path runs the generated float64 direct
+ *   method of {@linkcode ssaDirect} (path p draws with counter
+ *   `(pathOffset + p, ⌊m/2⌋, PHILOX_PURPOSES.ssaDirect, 0)` at firing m, so
+ *   its counts are ssaDirect's path p), in this thread and, when there is
+ *   enough work, over a pool of `workers` Web Workers. The paths are merged
+ *   in path order, so the results do not depend on the worker count. Workers
+ *   start for mass-action networks when the program may read this package's
+ *   `kernels/`, `processes/` and `solvers/` folders (a worker loads its
+ *   modules); otherwise, and for custom propensities, everything runs in this
+ *   thread. Pooled workers stay warm between calls and leave after a second
+ *   idle, or at once with {@linkcode closeSsaEnsembleWorkers}.
+ * - On **webgpu** the network is compiled into a WGSL kernel (mass action
+ *   from its orders and convention; custom propensities through their `wgsl`
+ *   snippet), one path per invocation in float32 with the same draws, so
+ *   millions of paths need no host memory. Its CPU twin in
+ *   kernels/ssa_ensemble.ts (`ssaEnsembleCpu`) reproduces its counts bit for
+ *   bit and is its test oracle. A lost device falls back to cpu, with a
+ *   warning.
  *
  * @param network the reaction network
- * @param options backend, end time, save times, paths, key, histogram, …
+ * @param options backend, end time, save times, paths, key, histogram, workers, …
  * @returns means, variances and their standard errors, sums, firings, histogram
  * @throws {SdenoRangeError} for tEnd ≤ 0, bad save times, counts or histogram options
  * @throws {SdenoTypeError} for a custom propensity without wgsl on webgpu
  * @throws {SdenoParseError} when a WGSL propensity snippet does not compile
- * @throws {NumericalError} when a path exceeds maxSteps or meets a bad propensity
+ * @throws {NumericalError} when a path exceeds maxSteps, meets a bad
+ *   propensity, a count past 2⁵³ − 1 (cpu) or 2³¹ − 1 (webgpu), or a clock
+ *   that stopped advancing (an explosive network)
  *
  * @example Birth–death on the cpu backend: the mean at t = 10 is near 63.2
  * ```ts
@@ -198,16 +175,21 @@ export async function ssaEnsemble(
   if (backend.name === "webgpu" && !(backend instanceof WebGpuBackend)) {
     throw new SdenoTypeError(`${what}: a webgpu backend must be a WebGpuBackend`);
   }
-  s.x0.forEach((v, i) => {
-    if (v > 0x7fffffff) {
-      throw new SdenoRangeError(
-        `${what}: initial count of ${quote(network.species[i])} must be below 2³¹, got ${quote(v)}`,
-      );
-    }
-  });
-  const maxSteps = checkInteger(what, "maxSteps", options.maxSteps ?? 0xffffffff, 1, 0xffffffff);
+  const gpu = backend.name === "webgpu";
+  if (gpu) {
+    s.x0.forEach((v, i) => {
+      if (v > 0x7fffffff) {
+        throw new SdenoRangeError(
+          `${what}: initial count of ${
+            quote(network.species[i])
+          } must be below 2³¹ on webgpu (its counts are i32), got ${quote(v)}`,
+        );
+      }
+    });
+  }
+  const maxSteps = checkInteger(what, "maxSteps", options.maxSteps ?? 1e9, 1, 0xffffffff);
   const ns = network.speciesCount, nSave = s.saveTimes.length;
-  let histogram: SsaEnsemblePlan["histogram"];
+  let histogram: SsaHistogramPlan | undefined;
   if (options.histogram !== undefined) {
     const h = options.histogram;
     if (h === null || typeof h !== "object" || typeof h.species !== "string") {
@@ -227,122 +209,104 @@ export async function ssaEnsemble(
       `${what}: chunkPaths must be a positive multiple of 64, got ${quote(chunkPaths)}`,
     );
   }
-  const gpu = backend.name === "webgpu";
-  const { kernel, constants } = _kernelNetwork(network, gpu, what);
-  const plan: SsaEnsemblePlan = {
-    constants,
-    x0: s.x0,
-    saveTimes: s.saveTimes,
-    tEnd: s.tEnd,
-    paths: s.paths,
-    pathOffset: s.pathOffset,
-    key: s.key,
-    purpose: PHILOX_PURPOSES.ssaDirect,
-    maxSteps,
-    record: options.counts ?? false,
-    chunkPaths,
-    ...(histogram ? { histogram } : {}),
-  };
-  let raw: SsaEnsembleSums;
+  const workers = checkInteger(what, "workers", options.workers ?? defaultWorkers(), 1, 256);
+  const onProgress = options.onProgress;
+  if (onProgress !== undefined && typeof onProgress !== "function") {
+    throw new SdenoTypeError(`${what}: onProgress must be a function, got ${quote(onProgress)}`);
+  }
+  const record = options.counts ?? false;
+  const { kernel, constants } = kernelNetwork(network, gpu, what);
+  const cpuRun = () =>
+    ssaEnsembleF64(network, {
+      tEnd: s.tEnd,
+      saveTimes: s.saveTimes,
+      key: s.key,
+      pathOffset: s.pathOffset,
+      x0: s.x0,
+      maxSteps,
+      paths: s.paths,
+      histogram,
+      record,
+      workers,
+      onProgress,
+    }, what);
+  let raw: EnsembleSums;
   let ran: "cpu" | "webgpu" = backend.name;
+  let threads = 0;
   if (gpu) {
+    const plan: SsaEnsemblePlan = {
+      constants,
+      x0: s.x0,
+      saveTimes: s.saveTimes,
+      tEnd: s.tEnd,
+      paths: s.paths,
+      pathOffset: s.pathOffset,
+      key: s.key,
+      purpose: PHILOX_PURPOSES.ssaDirect,
+      maxSteps,
+      record,
+      chunkPaths,
+      ...(histogram ? { histogram } : {}),
+      ...(onProgress ? { onProgress } : {}),
+    };
+    let sums: SsaEnsembleSums | undefined;
     try {
-      raw = await launchSsaEnsemble((backend as WebGpuBackend).ctx, kernel, plan);
+      sums = await launchSsaEnsemble((backend as WebGpuBackend).ctx, kernel, plan);
     } catch (err) {
       if (!(err instanceof DeviceLostError)) throw err;
       console.warn(`${what}: ${err.message}; rerunning on cpu`);
-      raw = ssaEnsembleCpu(kernel, plan);
+    }
+    if (sums) {
+      if (sums.overSteps > 0 || sums.badPropensity > 0 || sums.stalled > 0) {
+        const why = sums.overSteps > 0
+          ? `${sums.overSteps} path(s) exceeded maxSteps = ${maxSteps}`
+          : sums.badPropensity > 0
+          ? `${sums.badPropensity} path(s) met a negative or non-finite propensity, or a count past 2^31 − 1`
+          : `time stopped advancing on ${sums.stalled} path(s): the mean waiting time 1/a₀ fell ` +
+            `below the resolution of the float32 clock (an explosive network, or rates too large ` +
+            `for tEnd)`;
+        throw new NumericalError(`${what}: ${why}; the first is path ${sums.firstBadPath}`, {
+          index: sums.firstBadPath,
+        });
+      }
+      raw = sums;
+    } else {
+      const r = await cpuRun();
+      raw = r;
       ran = "cpu";
+      threads = r.workers;
     }
   } else {
-    raw = ssaEnsembleCpu(kernel, plan);
+    const r = await cpuRun();
+    raw = r;
+    threads = r.workers;
   }
-  if (raw.overSteps > 0 || raw.badPropensity > 0 || raw.stalled > 0) {
-    const why = raw.overSteps > 0
-      ? `${raw.overSteps} path(s) exceeded maxSteps = ${maxSteps}`
-      : raw.badPropensity > 0
-      ? `${raw.badPropensity} path(s) met a negative or non-finite propensity, or a count past 2^31 − 1`
-      : `time stopped advancing on ${raw.stalled} path(s): the mean waiting time 1/a₀ fell below ` +
-        `the resolution of the float32 clock (an explosive network, or rates too large for tEnd)`;
-    throw new NumericalError(`${what}: ${why}; the first is path ${raw.firstBadPath}`, {
-      index: raw.firstBadPath,
-    });
-  }
-  return _finish(network, s.saveTimes, raw, ran, histogram, ns, nSave);
+  const out = finishEnsemble(network, s.saveTimes, raw, ran, histogram, ns, nSave);
+  out.workers = threads;
+  return out;
 }
 
-function _finish(
-  network: ReactionNetwork,
-  saveTimes: Float64Array,
-  raw: SsaEnsembleSums,
-  backend: "cpu" | "webgpu",
-  h: SsaEnsemblePlan["histogram"],
-  ns: number,
-  nSave: number,
-): SsaEnsembleResult {
-  const cells = ns * nSave, n = raw.paths;
-  const sum = new Float64Array(cells), sumSq = new Float64Array(cells);
-  for (let b = 0; b < SSA_BATCHES; b++) {
-    for (let c = 0; c < cells; c++) {
-      sum[c]! += raw.sum[b * cells + c]!;
-      sumSq[c]! += raw.sumSq[b * cells + c]!;
-    }
-  }
-  const mean = new Float64Array(cells), variance = new Float64Array(cells);
-  const meanSe = new Float64Array(cells), varianceSe = new Float64Array(cells);
-  const used = [...raw.batchPaths.keys()].filter((b) => raw.batchPaths[b]! >= 2);
-  for (let c = 0; c < cells; c++) {
-    mean[c] = sum[c]! / n;
-    variance[c] = _variance(n, sum[c]!, sumSq[c]!);
-    meanSe[c] = Math.sqrt(variance[c]! / n);
-    if (used.length < 2) {
-      varianceSe[c] = NaN;
-      continue;
-    }
-    // non-overlapping batch means: Var(v̂) ≈ B/(B − 1) · Σ_b (n_b/n)² (v_b − v̂)²
-    let acc = 0;
-    for (const b of used) {
-      const nb = raw.batchPaths[b]!;
-      const vb = _variance(nb, raw.sum[b * cells + c]!, raw.sumSq[b * cells + c]!);
-      acc += (nb / n) ** 2 * (vb - variance[c]!) ** 2;
-    }
-    varianceSe[c] = Math.sqrt(acc * used.length / (used.length - 1));
-  }
-  const out: SsaEnsembleResult = {
-    species: network.species,
-    saveTimes,
-    paths: n,
-    backend,
-    mean,
-    variance,
-    meanSe,
-    varianceSe,
-    sum,
-    sumSq,
-    firings: raw.steps,
-    meanFirings: raw.steps / n,
-    meanFiringsSe: Math.sqrt(_variance(n, raw.steps, raw.stepsSq) / n),
-    absorbed: raw.absorbed,
-  };
-  if (h && raw.histogram) {
-    const counts = new Float64Array(nSave * h.bins);
-    const underflow = new Float64Array(nSave), overflow = new Float64Array(nSave);
-    for (let s = 0; s < nSave; s++) {
-      const row = raw.histogram.subarray(s * (h.bins + 2), (s + 1) * (h.bins + 2));
-      underflow[s] = row[0]!;
-      overflow[s] = row[h.bins + 1]!;
-      counts.set(row.subarray(1, h.bins + 1), s * h.bins);
-    }
-    out.histogram = {
-      species: network.species[h.species]!,
-      edges: Float64Array.from({ length: h.bins + 1 }, (_, b) => h.lo + b * h.width),
-      counts,
-      underflow,
-      overflow,
-    };
-  }
-  if (raw.counts) out.counts = Float64Array.from(raw.counts);
-  return out;
+/** Threads to use by default: the host's hardware concurrency (1 where unknown). */
+function defaultWorkers(): number {
+  const n = (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator
+    ?.hardwareConcurrency;
+  return typeof n === "number" && Number.isInteger(n) && n >= 1 ? Math.min(n, 256) : 1;
+}
+
+/**
+ * Terminates the Web Workers that {@linkcode ssaEnsemble} keeps warm between
+ * calls on the cpu backend (workers busy in a running call are terminated
+ * when it ends). Idle workers also leave on their own after a second, so a
+ * program ends without this call, only up to a second later.
+ *
+ * @example At the end of a script or test
+ * ```ts
+ * import { closeSsaEnsembleWorkers } from "./ssa_ensemble.ts";
+ * closeSsaEnsembleWorkers(); // safe at any time, also with no pool
+ * ```
+ */
+export function closeSsaEnsembleWorkers(): void {
+  closeCpuEnsembleWorkers();
 }
 
 /**
@@ -369,7 +333,7 @@ export const ssaEnsembleMethod: SsaEnsembleMethod = Object.freeze({
       exact: true,
       output: "moments",
       backends: ["cpu", "webgpu"],
-      precision: { cpu: "f32", webgpu: "f32" },
+      precision: { cpu: "f64", webgpu: "f32" },
       purpose: PHILOX_PURPOSES.ssaDirect,
     } as const,
   ),

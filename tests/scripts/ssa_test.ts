@@ -134,3 +134,145 @@ Deno.test("scripts/ssa.ts exits 2 with usage on bad flags, names and network fil
     await Deno.remove(out, { recursive: true });
   }
 });
+
+// ---- bad-input findings (issue 12, item 7) ---------------------------------
+
+/** An error line and the usage, exit code 2, no stack trace. */
+function usageError(r: ScriptRun, message: RegExp, label: string) {
+  assert.equal(r.code, 2, `${label}: ${r.stderr}`);
+  assert.match(r.stderr, /^error: [^\n]*\n\nUsage:/, label);
+  assert.match(r.stderr.split("\n")[0]!, message, label);
+  assert.doesNotMatch(r.stderr, /\n\s+at /, `${label}: a stack trace`);
+}
+
+Deno.test("scripts/ssa.ts refuses unreadable networks and unusable --out with a line and the usage, before any work", async () => {
+  const dir = await Deno.makeTempDir();
+  const out = join(dir, "out");
+  const other = await Deno.makeTempDir();
+  try {
+    await Deno.writeTextFile(join(other, "net.txt"), "species X = 1\nX -> 0 @ 1\n");
+    await Deno.writeTextFile(join(dir, "file"), "not a folder");
+    const cases: Array<[string[], RegExp]> = [
+      // missing, unreadable (outside --allow-read), a folder
+      [
+        ["--network", join(dir, "missing.txt")],
+        /--network ".*missing.txt": cannot read it: no such file/,
+      ],
+      [
+        ["--network", join(other, "net.txt")],
+        /--network ".*net.txt": cannot read it: Requires read access/,
+      ],
+      [["--network", join(dir, "sub.txt")], /cannot read it: is a folder/],
+      // --out outside the write permission, an existing file
+      [["--out", join(other, "o")], /--out ".*": no write permission for it/],
+      [["--out", join(dir, "file")], /--out ".*file" is a file; it must be a folder/],
+    ];
+    await Deno.mkdir(join(dir, "sub.txt"));
+    for (const [args, message] of cases) {
+      const r = await run(["--paths", "2", "--out", out, ...args], dir, dir);
+      usageError(r, message, args.join(" "));
+    }
+    // an output that is a folder: refused before any work, nothing written
+    await Deno.mkdir(join(out, "moments.npy"), { recursive: true });
+    const r = await run(["--paths", "2", "--out", out], dir, dir);
+    usageError(r, /moments\.npy there is a folder/, "moments.npy folder");
+    assert.deepEqual([...Deno.readDirSync(out)].map((e) => e.name), ["moments.npy"]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+    await Deno.remove(other, { recursive: true });
+  }
+});
+
+Deno.test("scripts/ssa.ts checks the memory of a per-path method up front (--paths 4294967295)", async () => {
+  const out = await Deno.makeTempDir();
+  try {
+    const t0 = performance.now();
+    const r = await run(["--paths", "4294967295", "--out", out], out, out);
+    usageError(
+      r,
+      /--paths 4294967295: the direct method keeps every path's counts, [0-9.]+ GiB/,
+      "paths",
+    );
+    assert.match(r.stderr, /use --method ensemble/);
+    assert.ok(performance.now() - t0 < 20_000);
+    assert.deepEqual([...Deno.readDirSync(out)], []);
+  } finally {
+    await Deno.remove(out, { recursive: true });
+  }
+});
+
+Deno.test({
+  name: "scripts/ssa.ts shows progress on stderr from the start of a long ensemble (--paths 3e8)",
+  sanitizeResources: false,
+}, async () => {
+  const out = await Deno.makeTempDir();
+  const script = new URL("../../scripts/ssa.ts", import.meta.url).pathname;
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      `--allow-read=${out}`,
+      `--allow-write=${out}`,
+      script,
+      "--method",
+      "ensemble",
+      "--backend",
+      "cpu",
+      "--paths",
+      "3e8",
+      "--out",
+      out,
+    ],
+    env: { NO_COLOR: "1" },
+    stdout: "null",
+    stderr: "piped",
+  }).spawn();
+  // a script silent for 20 s is stopped, and fails below
+  const deadline = setTimeout(() => child.kill(), 20_000);
+  try {
+    const t0 = performance.now();
+    let text = "";
+    const reader = child.stderr.getReader();
+    while (!/ensemble on cpu: 0% \(0\/300000000\) 0:\d\d elapsed, started/.test(text)) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      text += new TextDecoder().decode(value);
+    }
+    assert.match(text, /ensemble on cpu: 0% \(0\/300000000\)/);
+    assert.ok(performance.now() - t0 < 20_000, `${performance.now() - t0} ms`);
+    reader.releaseLock();
+  } finally {
+    clearTimeout(deadline);
+    try {
+      child.kill();
+    } catch { /* already ended */ }
+    await child.status;
+    await child.stderr.cancel().catch(() => {});
+    await Deno.remove(out, { recursive: true });
+  }
+});
+
+Deno.test("scripts/ssa.ts writes a run's outputs as one unit and removes an earlier run's stale ones", async () => {
+  const out = await Deno.makeTempDir();
+  try {
+    const first = await run(["--paths", "20", "--json", "--out", out], out, out);
+    assert.equal(first.code, 0, first.stderr);
+    const names = () => [...Deno.readDirSync(out)].map((e) => e.name).sort();
+    assert.deepEqual(names(), [
+      "counts.npy",
+      "histograms.svg",
+      "moments.json",
+      "moments.npy",
+      "paths.svg",
+    ]);
+    // an ensemble keeps no counts and was not asked for JSON: those of the direct run go
+    const second = await run(
+      ["--paths", "200", "--method", "ensemble", "--backend", "cpu", "--out", out],
+      out,
+      out,
+    );
+    assert.equal(second.code, 0, second.stderr);
+    assert.deepEqual(names(), ["histograms.svg", "moments.npy", "paths.svg"]);
+  } finally {
+    await Deno.remove(out, { recursive: true });
+  }
+});

@@ -14,6 +14,7 @@ import {
   ssaRegistry,
 } from "../../../solvers/ctmc/registry.ts";
 import type { SsaOptions } from "../../../solvers/ctmc/_ssa_common.ts";
+import { closeSsaEnsembleWorkers } from "../../../solvers/ctmc/ssa_ensemble.ts";
 import { reactionNetworkFromJson } from "../../../processes/reaction_network_json.ts";
 import { parseReactionNetwork } from "../../../processes/reaction_network_parse.ts";
 import { ReactionNetwork } from "../../../processes/reaction_network.ts";
@@ -205,10 +206,12 @@ for (const m of SSA_METHODS.methods) {
         stored.absorptionTime,
       );
     } else {
-      const r = await m.run(net, { ...options, backend: cpu });
+      const r = await m.run(net, { ...options, backend: cpu, counts: true });
       assert.deepEqual([...r.sum], stored.sum);
       assert.deepEqual([...r.sumSq], stored.sumSq);
       assert.equal(r.firings, stored.firings);
+      // the cpu ensemble runs the direct method's paths
+      if (RUNS.runs.direct) assert.deepEqual([...r.counts!], RUNS.runs.direct.counts);
     }
   });
 
@@ -254,6 +257,10 @@ for (const m of SSA_METHODS.methods) {
     assert.equal(calls, 0, "a propensity was evaluated before the options were checked");
   });
 }
+
+Deno.test("closeSsaEnsembleWorkers() ends the pool the tests above may have started", () => {
+  closeSsaEnsembleWorkers();
+});
 
 Deno.test("ssaRegistry() reports each method registered wrongly, by name and problem", () => {
   const direct = SSA_METHODS.get("direct");

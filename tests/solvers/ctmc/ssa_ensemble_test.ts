@@ -1,5 +1,9 @@
 import assert from "node:assert/strict";
-import { ssaEnsemble, type SsaEnsembleResult } from "../../../solvers/ctmc/ssa_ensemble.ts";
+import {
+  closeSsaEnsembleWorkers,
+  ssaEnsemble,
+  type SsaEnsembleResult,
+} from "../../../solvers/ctmc/ssa_ensemble.ts";
 import { parseReactionNetwork } from "../../../processes/reaction_network_parse.ts";
 import { builtinReactionNetwork } from "../../../processes/reaction_network_library.ts";
 import { ReactionNetwork } from "../../../processes/reaction_network.ts";
@@ -12,6 +16,11 @@ import {
   SdenoTypeError,
 } from "../../../kernels/mod.ts";
 import { logUnitF32 } from "../../../kernels/_ssa_f32.ts";
+import { ssaEnsembleCpu } from "../../../kernels/ssa_ensemble.ts";
+import { PHILOX_PURPOSES } from "../../../kernels/purposes.ts";
+import { ssaDirect } from "../../../solvers/ctmc/ssa_direct.ts";
+import { finishEnsemble, kernelNetwork } from "../../../solvers/ctmc/_ssa_ensemble_stats.ts";
+import { setCpuEnsembleTuning } from "../../../solvers/ctmc/_ssa_ensemble_cpu.ts";
 import { GPU_TEST, gpuBackend } from "../../_gpu.ts";
 
 const cpu = new CpuBackend();
@@ -48,8 +57,53 @@ Deno.test("logUnitF32() is within 3 f32 ulps of Math.log on (0, 1]", () => {
   assert.equal(logUnitF32(1), 0);
 });
 
+/** The ensemble's statistics from the kernel's float32 cpu twin, as ssaEnsemble finishes them. */
+function twinEnsemble(
+  net: ReactionNetwork,
+  o: {
+    tEnd: number;
+    saveTimes: number[];
+    paths: number;
+    key: { seed: number; stream: number };
+    pathOffset: number;
+    histogram: { species: string; min: number; width: number; bins: number };
+  },
+): SsaEnsembleResult {
+  const { kernel, constants } = kernelNetwork(net, false, "twin");
+  const h = {
+    species: net.speciesIndex(o.histogram.species),
+    lo: o.histogram.min,
+    width: o.histogram.width,
+    bins: o.histogram.bins,
+  };
+  const raw = ssaEnsembleCpu(kernel, {
+    constants,
+    x0: net.initial,
+    saveTimes: o.saveTimes,
+    tEnd: o.tEnd,
+    paths: o.paths,
+    pathOffset: o.pathOffset,
+    key: o.key,
+    purpose: PHILOX_PURPOSES.ssaDirect,
+    maxSteps: 1e9,
+    record: true,
+    histogram: h,
+  });
+  const r = finishEnsemble(
+    net,
+    Float64Array.from(o.saveTimes),
+    raw,
+    "cpu",
+    h,
+    net.speciesCount,
+    o.saveTimes.length,
+  );
+  return r;
+}
+
 Deno.test({
-  name: "ssaEnsemble() on webgpu gives the cpu twin's counts, sums and histograms bit for bit",
+  name:
+    "ssaEnsemble() on webgpu gives the kernel's cpu twin's counts, sums and histograms bit for bit",
   ...GPU_TEST,
 }, async () => {
   const gpu = await gpuBackend();
@@ -69,35 +123,94 @@ Deno.test({
       paths,
       key: makeKey(77, 3),
       pathOffset: 1000,
-      counts: true,
       histogram: { species, min: 0, width: 4, bins: 100 },
     };
-    const g = await ssaEnsemble(net, { ...options, backend: gpu, chunkPaths: 128 });
-    const c = await ssaEnsemble(net, { ...options, backend: cpu });
-    sameResults(g, c, model);
+    const g = await ssaEnsemble(net, { ...options, counts: true, backend: gpu, chunkPaths: 128 });
+    sameResults(g, twinEnsemble(net, options), model);
     assert.ok(g.firings > paths, model);
   }
 });
 
 Deno.test({
-  name: "ssaEnsemble() results do not depend on chunk size or how paths are split",
+  name:
+    "ssaEnsemble() on cpu runs ssaDirect's paths in float64: the same counts, whatever the workers, the split or the chunking",
   ...GPU_TEST,
 }, async () => {
-  const net = builtinReactionNetwork("dimerization_small");
-  const base = { tEnd: 1, saveTimes: [0.1, 1], key: makeKey(5), counts: true };
-  const all = await ssaEnsemble(net, { ...base, backend: cpu, paths: 256 });
-  const tail = await ssaEnsemble(net, { ...base, backend: cpu, paths: 128, pathOffset: 128 });
-  assert.deepEqual(tail.counts, all.counts!.subarray(128 * 4));
+  const before = setCpuEnsembleTuning({ pilotMs: 0, minParallelS: 0, shardS: 0 });
+  try {
+    for (const model of ["dimerization_small", "schlogl"]) {
+      const net = builtinReactionNetwork(model);
+      const base = {
+        tEnd: 0.5,
+        saveTimes: [0.1, 0.5],
+        key: makeKey(5),
+        counts: true,
+        histogram: { species: net.species[0]!, width: 3, bins: 200 },
+      };
+      const direct = ssaDirect(net, { ...base, paths: 700, pathOffset: 11 });
+      const one = await ssaEnsemble(net, {
+        ...base,
+        backend: cpu,
+        paths: 700,
+        pathOffset: 11,
+        workers: 1,
+      });
+      assert.equal(one.workers, 0);
+      assert.deepEqual(one.counts, direct.counts, model);
+      assert.equal(one.firings, direct.steps.reduce((a, b) => a + b, 0));
+      for (const workers of [2, 3]) {
+        const r = await ssaEnsemble(net, {
+          ...base,
+          backend: cpu,
+          paths: 700,
+          pathOffset: 11,
+          workers,
+        });
+        assert.equal(r.workers, workers, `${model}: ${workers} workers ran`);
+        assert.deepEqual(r, { ...one, workers }, `${model}, ${workers} workers`);
+      }
+      const tail = await ssaEnsemble(net, {
+        ...base,
+        backend: cpu,
+        paths: 200,
+        pathOffset: 511,
+        workers: 2,
+      });
+      assert.deepEqual(tail.counts, one.counts!.subarray(500 * 2 * net.speciesCount));
+    }
+    // the first failing path, in path order, whichever worker ran it
+    const net = builtinReactionNetwork("birth_death");
+    const messages = new Set<string>();
+    for (const workers of [1, 2, 3]) {
+      await assert.rejects(
+        () => ssaEnsemble(net, { backend: cpu, tEnd: 100, paths: 500, maxSteps: 150, workers }),
+        (e) => {
+          assert.ok(e instanceof NumericalError);
+          messages.add((e as Error).message);
+          return true;
+        },
+      );
+    }
+    assert.equal(messages.size, 1, [...messages].join(" | "));
+    assert.match([...messages][0]!, /path \d+ exceeded maxSteps = 150/);
+  } finally {
+    setCpuEnsembleTuning(before);
+    closeSsaEnsembleWorkers();
+  }
   const gpu = await gpuBackend();
   if (!gpu) return;
-  const g = await ssaEnsemble(net, { ...base, backend: gpu, paths: 256, chunkPaths: 64 });
-  assert.deepEqual(g.counts, all.counts);
+  const net = builtinReactionNetwork("dimerization_small");
+  const base = { tEnd: 1, saveTimes: [0.1, 1], key: makeKey(5), counts: true, paths: 256 };
+  const g = await ssaEnsemble(net, { ...base, backend: gpu, chunkPaths: 64 });
+  const g2 = await ssaEnsemble(net, { ...base, backend: gpu, chunkPaths: 128 });
+  assert.deepEqual(g.counts, g2.counts);
 });
 
 // (the CME and exact-law checks of the ensemble are in registry_test.ts)
 
 Deno.test({
-  name: "ssaEnsemble() custom WGSL propensities agree with their cpu twin in distribution",
+  name:
+    "ssaEnsemble() custom WGSL propensities on webgpu agree with the cpu backend in distribution",
   ...GPU_TEST,
 }, async () => {
   const gpu = await gpuBackend();
@@ -157,8 +270,7 @@ Deno.test({
   );
   await assert.rejects(
     () => ssaEnsemble(net, { backend: cpu, tEnd: 100, maxSteps: 10 }),
-    (e) =>
-      e instanceof NumericalError && /exceeded maxSteps = 10; the first is path 0/.test(e.message),
+    (e) => e instanceof NumericalError && /path 0 exceeded maxSteps = 10/.test(e.message),
   );
   assert.throws(() => builtinReactionNetwork("brusselator"), /built-in network "brusselator"/);
   assert.throws(
@@ -171,7 +283,12 @@ Deno.test({
   });
   await assert.rejects(
     () => ssaEnsemble(negative, { backend: cpu, tEnd: 1 }),
-    /negative or non-finite propensity/,
+    /custom propensity of reaction 0 must be finite and non-negative, got "-1"/,
+  );
+  await assert.rejects(
+    () => ssaEnsemble(net, { backend: cpu, tEnd: 1, workers: 0 }),
+    (e) =>
+      e instanceof SdenoRangeError && /workers must be an integer in \[1, 256\]/.test(e.message),
   );
   const gpu = await gpuBackend();
   if (!gpu) return;
