@@ -18,7 +18,8 @@
 import SSA from "./ssa_ensemble.wgsl" with { type: "text" };
 import { PHILOX_WGSL } from "./wgsl.ts";
 import { type GpuContext, joinWgsl } from "./gpu_context.ts";
-import { _philoxBlock, type Key } from "./philox.ts";
+import type { Key } from "./philox.ts";
+import { philoxBlock } from "./_philox_block.ts";
 import { NumericalError, quote, SdenoParseError, SdenoRangeError } from "./errors.ts";
 import { fnv1a32Hex } from "./hash.ts";
 import { fallingF32, logUnitF32 } from "./_ssa_f32.ts";
@@ -478,7 +479,7 @@ export function ssaEnsembleCpu(net: SsaKernelNetwork, plan: SsaEnsemblePlan): Ss
       }
       const lane = (m & 1) << 1;
       if (lane === 0) {
-        _philoxBlock(pid, m >>> 1, plan.purpose, 0, plan.key.seed, plan.key.stream, w);
+        philoxBlock(pid, m >>> 1, plan.purpose, 0, plan.key.seed, plan.key.stream, w);
       }
       const u1 = F((w[lane]! + 0.5) * 2.3283064365386963e-10);
       const u2 = F((w[lane + 1]! + 0.5) * 2.3283064365386963e-10);
