@@ -23,6 +23,7 @@ import {
 import { boxMullerPair } from "../../kernels/_box_muller.ts";
 import { expUniformBlock } from "../../kernels/_exp_uniform.ts";
 import { _log } from "../../kernels/_log.ts";
+import { WASM_MODULES } from "../../scripts/build_wasm.ts";
 
 // Random123 known-answer vectors (kat_vectors, philox4x32 10): counter, key, output.
 const KATS: Array<[[number, number, number, number], [number, number], number[]]> = [
@@ -459,17 +460,23 @@ Deno.test({
 });
 
 Deno.test({
-  name:
-    "scripts/build_wasm.ts rebuilds the committed bytes from philox.wat, and --check fails on one changed byte",
+  name: "scripts/build_wasm.ts rebuilds the committed bytes of every module (philox.wat, " +
+    "expm.wat), and --check fails on one changed byte in any .wasm",
   sanitizeResources: false,
   sanitizeOps: false,
 }, async () => {
-  const script = new URL("../../scripts/build_wasm.ts", import.meta.url).pathname;
-  const kernels = new URL("../../kernels/", import.meta.url).pathname;
+  const root = new URL("../../", import.meta.url).pathname;
+  const script = `${root}scripts/build_wasm.ts`;
+  // the folders of the sources (kernels, solvers/ctmc)
+  const sources = [...new Set(WASM_MODULES.map((m) => root + m.source.replace(/\/[^/]*$/, "")))];
+  assert.deepEqual(WASM_MODULES.map((m) => m.source), [
+    "kernels/philox.wat",
+    "solvers/ctmc/expm.wat",
+  ]);
   const tmp = await Deno.makeTempDir();
   const run = async (...args: string[]) => {
     const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
-      args: ["run", `--allow-read=${kernels},${tmp}`, `--allow-write=${tmp}`, script, ...args],
+      args: ["run", `--allow-read=${sources},${tmp}`, `--allow-write=${tmp}`, script, ...args],
       env: { NO_COLOR: "1" },
       stdout: "piped",
       stderr: "piped",
@@ -479,20 +486,28 @@ Deno.test({
   try {
     const built = await run("--out-dir", tmp);
     assert.equal(built.code, 0, built.err);
-    for (const file of ["philox.wasm", "_philox_wasm_bytes.ts"]) {
-      assert.deepEqual(
-        await Deno.readFile(`${tmp}/${file}`),
-        await Deno.readFile(`${kernels}${file}`),
-        file,
-      );
+    for (const m of WASM_MODULES) {
+      for (const file of [m.wasm, m.bytesModule]) {
+        const committed = await Deno.readFile(root + file);
+        const rebuilt = await Deno.readFile(`${tmp}/${file}`);
+        assert.ok(
+          committed.length === rebuilt.length && committed.every((b, i) => b === rebuilt[i]),
+          `${file} differs from the build of ${m.source}: run deno task build:wasm`,
+        );
+      }
     }
     assert.equal((await run("--check", "--out-dir", tmp)).code, 0);
-    const wasm = await Deno.readFile(`${tmp}/philox.wasm`);
-    wasm[wasm.length - 1]! ^= 1;
-    await Deno.writeFile(`${tmp}/philox.wasm`, wasm);
-    const changed = await run("--check", "--out-dir", tmp);
-    assert.equal(changed.code, 1);
-    assert.match(changed.err, /philox\.wasm differ/);
+    for (const m of WASM_MODULES) {
+      const path = `${tmp}/${m.wasm}`;
+      const wasm = await Deno.readFile(path);
+      wasm[wasm.length - 1]! ^= 1;
+      await Deno.writeFile(path, wasm);
+      const changed = await run("--check", "--out-dir", tmp);
+      assert.equal(changed.code, 1, m.wasm);
+      assert.ok(changed.err.includes(`${path} differs`), changed.err);
+      wasm[wasm.length - 1]! ^= 1;
+      await Deno.writeFile(path, wasm);
+    }
   } finally {
     await Deno.remove(tmp, { recursive: true });
   }
