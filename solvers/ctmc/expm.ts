@@ -8,8 +8,8 @@
  * The dense products, the 1-norms and the solve run in WebAssembly SIMD
  * (`expm.wat`, compiled with the pinned `npm:wabt` into `expm.wasm` and the
  * base64 module `_expm_wasm_bytes.ts` that this file loads, with no
- * permission; `tests/solvers/ctmc/expm_wasm_test.ts` rebuilds and compares
- * them). Every product skips the zero bands of banded factors, so the powers
+ * permission; `deno task build:wasm` rebuilds them, and CI and
+ * tests/kernels/philox_wasm_test.ts check that the bytes match the text). Every product skips the zero bands of banded factors, so the powers
  * of a banded generator (a birth–death chain) cost O(n·b²) rather than O(n³)
  * and only the squarings are dense. The kernels use relaxed SIMD's fused
  * multiply-add where the hardware has one; where the engine lacks it, a
