@@ -84,7 +84,7 @@ export interface CfgOptions {
  * const guided = cfg(model, { scale: 3, nullLabel: 2, classes: 2 });
  * const b = await createBackend("cpu");
  * const out = b.zeros(2);
- * await predictAs(guided, b.upload([0, 0]), 1, "x0", out, { labels: [0, 1] });
+ * await predictAs(guided, b.upload([0, 0]), { t: 1, kind: "x0", out, conditioning: { labels: [0, 1] } });
  * assert.deepEqual([...await b.download(out)], [0.5 + 3 * (0 - 0.5), 0.5 + 3 * (1 - 0.5)]);
  * ```
  */
@@ -251,7 +251,7 @@ function rescaleRows(
 ): void {
   const { d, phi } = o;
   // to = cx·x + cp·from, and back
-  const [cx, cp] = predictionCoefficients(o.kind, o.rescaleKind, o.schedule, o.t);
+  const [cx, cp] = predictionCoefficients(o.schedule, { from: o.kind, to: o.rescaleKind, t: o.t });
   const a = new Float64Array(d), c = new Float64Array(d);
   for (let row = 0; row < g.length; row += d) {
     for (let j = 0; j < d; j++) {

@@ -92,10 +92,8 @@ export interface Denoiser {
  *
  * @param model the denoiser
  * @param x the noised batch (n·d)
- * @param t the time
- * @param kind the kind wanted
- * @param out the destination (same length and backend as `x`; not `x`)
- * @param conditioning the call's conditioning, if any
+ * @param call the time `t`, the `kind` wanted, the destination `out` (same
+ *   length and backend as `x`; not `x`) and the call's `conditioning`, if any
  *
  * @example A model that only predicts ε serves x₀
  * ```ts
@@ -112,25 +110,23 @@ export interface Denoiser {
  *   },
  * });
  * const out = b.zeros(1);
- * await predictAs(model, b.upload([2]), 1, "x0", out);
+ * await predictAs(model, b.upload([2]), { t: 1, kind: "x0", out });
  * assert.ok(Math.abs((await b.download(out))[0]! - 1) < 1e-15); // x₀ = x/(1 + σ²)
  * ```
  */
 export async function predictAs(
   model: Denoiser,
   x: DeviceArray,
-  t: number,
-  kind: PredictionKind,
-  out: DeviceArray,
-  conditioning?: Conditioning,
+  call: PredictAsOptions,
 ): Promise<void> {
+  const { t, kind, out, conditioning } = call;
   if (model.kinds.includes(kind)) {
     await model.predict(x, t, out, { kind, conditioning });
     return;
   }
   const from = model.nativeKind;
   await model.predict(x, t, out, { kind: from, conditioning });
-  await convertPrediction(x, out, { from, to: kind, schedule: model.schedule, t }, out);
+  await convertPrediction(x, out, { from, to: kind, schedule: model.schedule, t, out });
 }
 
 /**
@@ -140,11 +136,9 @@ export async function predictAs(
  *
  * @param model a denoiser with a `vjp`
  * @param x the noised batch
- * @param t the time
- * @param kind the kind whose Jacobian is wanted
- * @param v the cotangent (same length as `x`)
- * @param out the destination (not `v`)
- * @param conditioning the call's conditioning, if any
+ * @param call the time `t`, the `kind` whose Jacobian is wanted, the
+ *   cotangent `v` (same length as `x`), the destination `out` (not `v`) and
+ *   the call's `conditioning`, if any
  * @throws {SdenoTypeError} when the model has no `vjp`
  *
  * @example
@@ -161,19 +155,16 @@ export async function predictAs(
  * });
  * const out = b.zeros(1);
  * // ε = (x − x₀)/σ: ∂ε/∂x = (1 − 1/(1 + σ²))/σ = 0.5 at σ = 1
- * await vjpAs(model, b.upload([3]), 1, "eps", b.upload([1]), out);
+ * await vjpAs(model, b.upload([3]), { t: 1, kind: "eps", v: b.upload([1]), out });
  * assert.ok(Math.abs((await b.download(out))[0]! - 0.5) < 1e-15);
  * ```
  */
 export async function vjpAs(
   model: Denoiser,
   x: DeviceArray,
-  t: number,
-  kind: PredictionKind,
-  v: DeviceArray,
-  out: DeviceArray,
-  conditioning?: Conditioning,
+  call: VjpAsOptions,
 ): Promise<void> {
+  const { t, kind, v, out, conditioning } = call;
   if (typeof model.vjp !== "function") {
     throw new SdenoTypeError(
       `Cannot differentiate the model: it has no vector-Jacobian product (vjp)`,
@@ -185,8 +176,26 @@ export async function vjpAs(
   }
   const from = model.nativeKind;
   await model.vjp(x, t, v, out, { kind: from, conditioning });
-  const [cx, cp] = predictionCoefficients(from, kind, model.schedule, t);
+  const [cx, cp] = predictionCoefficients(model.schedule, { from, to: kind, t });
   await v.backend.lincomb(out, [[cx, v], [cp, out]]);
+}
+
+/** One call of {@linkcode predictAs}. */
+export interface PredictAsOptions {
+  /** The time. */
+  readonly t: number;
+  /** The kind wanted. */
+  readonly kind: PredictionKind;
+  /** The destination (same length and backend as `x`; not `x`). */
+  readonly out: DeviceArray;
+  /** The call's conditioning, if any. */
+  readonly conditioning?: Conditioning | undefined;
+}
+
+/** One call of {@linkcode vjpAs}. */
+export interface VjpAsOptions extends PredictAsOptions {
+  /** The cotangent (same length as `x`). */
+  readonly v: DeviceArray;
 }
 
 /** What {@linkcode denoiserFromNative} needs: the native prediction and its kind. */
@@ -279,9 +288,8 @@ export const PREDICTION_KINDS: readonly PredictionKind[] = Object.freeze([
 /**
  * Each kind as `a·x₀ + b·ε` at one time, from α, σ and the forward SDE.
  *
- * @param kind the prediction kind
  * @param s the schedule
- * @param t the time
+ * @param at the prediction `kind` and the time `t`
  * @returns `[a, b]`
  *
  * @example v = α ε − σ x₀
@@ -292,14 +300,14 @@ export const PREDICTION_KINDS: readonly PredictionKind[] = Object.freeze([
  *   name: "c", tMin: 0, tMax: 1, logAlpha: () => 0, alpha: () => 0.6, sigma: () => 0.8,
  *   logSnr: () => 0, tOfLogSnr: () => 0, drift: () => 0, diffusion2: () => 0,
  * };
- * assert.deepEqual(predictionBasis("v", s, 0.5), [-0.8, 0.6]);
+ * assert.deepEqual(predictionBasis(s, { kind: "v", t: 0.5 }), [-0.8, 0.6]);
  * ```
  */
 export function predictionBasis(
-  kind: PredictionKind,
   s: NoiseSchedule,
-  t: number,
+  at: { kind: PredictionKind; t: number },
 ): [number, number] {
+  const { kind, t } = at;
   const alpha = s.alpha(t), sigma = s.sigma(t);
   switch (kind) {
     case "eps":
@@ -323,10 +331,8 @@ export function predictionBasis(
  * `x = α x₀ + σ ε` at time t: the single place where prediction kinds are
  * converted.
  *
- * @param from the kind given
- * @param to the kind wanted
  * @param schedule the noise schedule
- * @param t the time
+ * @param at the kind given (`from`), the kind wanted (`to`) and the time `t`
  * @returns the two coefficients
  *
  * @example ε from x₀ on a schedule with α = 1, σ = t
@@ -340,19 +346,18 @@ export function predictionBasis(
  *   drift: () => 0, diffusion2: (t: number) => 2 * t,
  * };
  * // ε = (x − x₀)/σ
- * assert.deepEqual(predictionCoefficients("x0", "eps", edm, 2), [0.5, -0.5]);
+ * assert.deepEqual(predictionCoefficients(edm, { from: "x0", to: "eps", t: 2 }), [0.5, -0.5]);
  * ```
  */
 export function predictionCoefficients(
-  from: PredictionKind,
-  to: PredictionKind,
   schedule: NoiseSchedule,
-  t: number,
+  at: { from: PredictionKind; to: PredictionKind; t: number },
 ): [number, number] {
+  const { from, to, t } = at;
   if (from === to) return [0, 1];
   const alpha = schedule.alpha(t), sigma = schedule.sigma(t);
-  const [a, b] = predictionBasis(from, schedule, t);
-  const [a2, b2] = predictionBasis(to, schedule, t);
+  const [a, b] = predictionBasis(schedule, { kind: from, t });
+  const [a2, b2] = predictionBasis(schedule, { kind: to, t });
   // x₀ = (b x − σ p)/det, ε = (α p − a x)/det with det = α b − σ a
   const det = alpha * b - sigma * a;
   return [(a2 * b - b2 * a) / det, (b2 * alpha - a2 * sigma) / det];
@@ -365,8 +370,8 @@ export function predictionCoefficients(
  *
  * @param x the noised batch
  * @param pred the prediction of kind `from`
- * @param kinds `{ from, to, schedule, t }`
- * @param out the destination (may be `pred`)
+ * @param kinds `{ from, to, schedule, t }` and the destination `out`
+ *   (default `pred`, converted in place)
  *
  * @example
  * ```ts
@@ -381,20 +386,30 @@ export function predictionCoefficients(
  * };
  * const x = b.upload([1.4]); // x = 0.6·1 + 0.8·1
  * const eps = b.upload([1]);
- * await convertPrediction(x, eps, { from: "eps", to: "x0", schedule: vp, t: 0.5 }, eps);
+ * await convertPrediction(x, eps, { from: "eps", to: "x0", schedule: vp, t: 0.5, out: eps });
  * assert.ok(Math.abs((await b.download(eps))[0]! - 1) < 1e-15);
  * ```
  */
 export async function convertPrediction(
   x: DeviceArray,
   pred: DeviceArray,
-  kinds: { from: PredictionKind; to: PredictionKind; schedule: NoiseSchedule; t: number },
-  out: DeviceArray,
+  kinds: {
+    from: PredictionKind;
+    to: PredictionKind;
+    schedule: NoiseSchedule;
+    t: number;
+    out?: DeviceArray;
+  },
 ): Promise<void> {
+  const out = kinds.out ?? pred;
   if (kinds.from === kinds.to) {
     if (out !== pred) await x.backend.lincomb(out, [[1, pred]]);
     return;
   }
-  const [cx, cp] = predictionCoefficients(kinds.from, kinds.to, kinds.schedule, kinds.t);
+  const [cx, cp] = predictionCoefficients(kinds.schedule, {
+    from: kinds.from,
+    to: kinds.to,
+    t: kinds.t,
+  });
   await x.backend.lincomb(out, [[cx, x], [cp, pred]]);
 }

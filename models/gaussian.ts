@@ -181,7 +181,7 @@ export function gaussian(spec: GaussianSpec, schedule: NoiseSchedule): GaussianD
     checkBatch(what, d, x, out);
     const kind = checkKind(what, request);
     const alpha = schedule.alpha(t), sigma = schedule.sigma(t);
-    const [a, b] = predictionBasis(kind, schedule, t);
+    const [a, b] = predictionBasis(schedule, { kind, t });
     const l = factor(t);
     const y = await hostCopy(x);
     const result = new Float64Array(y.length);
@@ -209,7 +209,7 @@ export function gaussian(spec: GaussianSpec, schedule: NoiseSchedule): GaussianD
     checkBatch(w, d, x, out, v);
     const kind = checkKind(w, request);
     const alpha = schedule.alpha(t), sigma = schedule.sigma(t);
-    const [a, b] = predictionBasis(kind, schedule, t);
+    const [a, b] = predictionBasis(schedule, { kind, t });
     const l = factor(t);
     const vs = await hostCopy(v);
     const result = new Float64Array(vs.length);

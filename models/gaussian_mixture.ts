@@ -215,7 +215,7 @@ export function gaussianMixture(
       backend instanceof WebGpuBackend && x instanceof GpuArray && out instanceof GpuArray &&
       backend.chunkElements % d === 0
     ) {
-      const [ca, cb] = predictionBasis(kind, schedule, t);
+      const [ca, cb] = predictionBasis(schedule, { kind, t });
       await predictGpu(backend, x, out, { alpha, sigma, ca, cb });
       return;
     }
@@ -227,7 +227,7 @@ export function gaussianMixture(
     } else {
       const e = new Float64Array(x.length);
       evaluate(xs, alpha, sigma, { x0: result, eps: e });
-      const [a, b] = predictionBasis(kind, schedule, t);
+      const [a, b] = predictionBasis(schedule, { kind, t });
       for (let i = 0; i < result.length; i++) result[i] = a * result[i]! + b * e[i]!;
     }
     if (onHost) {
@@ -246,7 +246,7 @@ export function gaussianMixture(
     checkBatch(what, d, x, out, vec);
     const kind = checkKind(what, request);
     const alpha = schedule.alpha(t), sigma = schedule.sigma(t);
-    const [a, b] = predictionBasis(kind, schedule, t);
+    const [a, b] = predictionBasis(schedule, { kind, t });
     const xs = await hostCopy(x), vs = await hostCopy(vec);
     const result = new Float64Array(x.length);
     const s2 = sigma * sigma, a2 = alpha * alpha;

@@ -188,7 +188,7 @@ export function mlpTargetCoefficients(
   sigmaData: number,
 ): [number, number] {
   const { cSkip, cOut } = mlpPreconditioning(objective, schedule, t, sigmaData);
-  const [a, b] = predictionBasis(objective, schedule, t);
+  const [a, b] = predictionBasis(schedule, { kind: objective, t });
   return [(a - cSkip * schedule.alpha(t)) / cOut, (b - cSkip * schedule.sigma(t)) / cOut];
 }
 

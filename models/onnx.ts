@@ -70,7 +70,7 @@ export * from "./gmm_onnx.ts";
  * await using model = await onnxDenoiser(bytes, { schedule, kind: "x0", output: "x0" });
  * const b = await createBackend("cpu");
  * const out = b.zeros(1);
- * await predictAs(model, b.upload([3]), 1, "x0", out); // (1·3 + 1·1)/2
+ * await predictAs(model, b.upload([3]), { t: 1, kind: "x0", out }); // (1·3 + 1·1)/2
  * assert.ok(Math.abs((await b.download(out))[0]! - 2) < 1e-6);
  * ```
  */

@@ -59,7 +59,7 @@ export interface OnnxWebDenoiserOptions extends OnnxDenoiserOptions {
  * await using model = await onnxDenoiser(bytes, { schedule, kind: "eps", output: "eps" });
  * const b = await createBackend("cpu");
  * const out = b.zeros(1);
- * await predictAs(model, b.upload([3]), 1, "eps", out); // σ(x − μ)/(v + σ²) = 1
+ * await predictAs(model, b.upload([3]), { t: 1, kind: "eps", out }); // σ(x − μ)/(v + σ²) = 1
  * assert.ok(Math.abs((await b.download(out))[0]! - 1) < 1e-6);
  * ```
  */

@@ -370,9 +370,9 @@ export class SampleRun extends RunContext {
       input = this.#modelInput;
     }
     const o = this.#options, q = this.#query;
-    await predictAs(this.denoiser, input, t, q, out, o.conditioning);
+    await predictAs(this.denoiser, input, { t, kind: q, out, conditioning: o.conditioning });
     if (q !== target) {
-      await convertPrediction(input, out, { from: q, to: target, schedule: this.schedule, t }, out);
+      await convertPrediction(input, out, { from: q, to: target, schedule: this.schedule, t, out });
     }
     if (target === "x0" && o.correctX0) await o.correctX0(out, { t, dim: this.dim });
     await this.checkFinite(out, {

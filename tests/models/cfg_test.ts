@@ -57,7 +57,7 @@ function classConditional(schedule: NoiseSchedule, kind: PredictionKind = "eps")
         if (rows.length === 0) continue;
         const sub = b.upload(rows.flatMap((i) => [xs[2 * i]!, xs[2 * i + 1]!]));
         const o = b.zeros(sub.length);
-        await predictAs(byLabel[l]!, sub, t, kind, o);
+        await predictAs(byLabel[l]!, sub, { t, kind, out: o });
         const r = await b.download(o);
         rows.forEach((i, k) => result.set(r.subarray(2 * k, 2 * k + 2), 2 * i));
         b.release(sub);
@@ -77,7 +77,7 @@ async function evalModel(
   labels?: number[],
 ): Promise<Float64Array> {
   const out = b.zeros(x.length);
-  await predictAs(m, b.upload(x), t, kind, out, labels ? { labels } : undefined);
+  await predictAs(m, b.upload(x), { t, kind, out, conditioning: labels ? { labels } : undefined });
   return Float64Array.from(await b.download(out));
 }
 

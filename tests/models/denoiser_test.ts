@@ -40,13 +40,13 @@ Deno.test("predictAs() and vjpAs() serve every kind from any native kind, as the
       for (const t of schedule.name === "edm" ? [40, 1, 0.01] : [0.9, 0.3, 0.01]) {
         for (const wanted of PREDICTION_KINDS) {
           const got = cpu.zeros(6), want = cpu.zeros(6), x = cpu.upload(X);
-          await predictAs(model, x, t, wanted, got, { labels: [3] });
+          await predictAs(model, x, { t, kind: wanted, out: got, conditioning: { labels: [3] } });
           await gm.predict(x, t, want, { kind: wanted });
           const e = relDiff(await cpu.download(got), await cpu.download(want));
           assert.ok(e < 1e-10, `${schedule.name} ${native}→${wanted} at t=${t}: ${e}`);
           const v = cpu.upload([1, -2, 0.5, 0.3, -1, 2]);
           const jg = cpu.zeros(6), jw = cpu.zeros(6);
-          await vjpAs(model, x, t, wanted, v, jg);
+          await vjpAs(model, x, { t, kind: wanted, v, out: jg });
           await gm.vjp(x, t, v, jw, { kind: wanted });
           const ej = relDiff(await cpu.download(jg), await cpu.download(jw));
           assert.ok(ej < 1e-9, `vjp ${schedule.name} ${native}→${wanted} at t=${t}: ${ej}`);
@@ -71,7 +71,7 @@ Deno.test("denoiserFromNative() and vjpAs() reject what cannot work, with typed 
   );
   const m = denoiserFromNative({ dim: 1, schedule: s, kind: "eps", predict: async () => {} });
   await assert.rejects(
-    () => vjpAs(m, cpu.upload([1]), 1, "x0", cpu.upload([1]), cpu.zeros(1)),
+    () => vjpAs(m, cpu.upload([1]), { t: 1, kind: "x0", v: cpu.upload([1]), out: cpu.zeros(1) }),
     { name: "SdenoTypeError", message: /no vector-Jacobian product/ },
   );
 });

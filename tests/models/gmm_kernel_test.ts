@@ -102,7 +102,7 @@ Deno.test(
             await gm.predict(xg, t, og, { kind });
             const got = await gpu.download(og);
             // the twin, with the kind's basis: out = a x̂₀ + b ε̂
-            const [a, b] = predictionBasis(kind, schedule, t);
+            const [a, b] = predictionBasis(schedule, { kind, t });
             const ref = new Float64Array(x.length);
             gmmDenoiseCpu(ref, x, gmm, {
               k: 8,
@@ -154,7 +154,7 @@ Deno.test(
         const og = gpu.zeros(x.length);
         await gm.predict(xg, t, og, { kind });
         const got = await gpu.download(og);
-        const [a, b] = predictionBasis(kind, schedule, t);
+        const [a, b] = predictionBasis(schedule, { kind, t });
         const ref = new Float64Array(x.length);
         gmmDenoiseCpu(ref, x, gmm, {
           k: 8,

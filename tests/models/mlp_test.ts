@@ -182,8 +182,8 @@ Deno.test("Mlp.denoiser() serves every kind through predictAs", async () => {
   const b = new CpuBackend();
   const x = b.upload(normals(N * 3, 7));
   const x0 = b.zeros(N * 3), eps = b.zeros(N * 3);
-  await predictAs(model, x, 2, "x0", x0);
-  await predictAs(model, x, 2, "eps", eps);
+  await predictAs(model, x, { t: 2, kind: "x0", out: x0 });
+  await predictAs(model, x, { t: 2, kind: "eps", out: eps });
   const [hx, he, hx0] = [await b.download(x), await b.download(eps), await b.download(x0)];
   // EDM: x = x₀ + σ ε
   for (let i = 0; i < hx.length; i++) assert.ok(Math.abs(hx0[i]! + 2 * he[i]! - hx[i]!) < 1e-12);

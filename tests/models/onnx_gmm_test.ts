@@ -40,8 +40,8 @@ Deno.test("gmmOnnx() equals the TypeScript mixture to 1e-5 (float32) at 40 times
         const xs = Float64Array.from(await b.download(x), (v) => Math.fround(v * scale));
         await b.write(x, xs);
         const got = b.zeros(n * 2), want = b.zeros(n * 2);
-        await predictAs(model, x, t, kind, got);
-        await predictAs(ts, x, t, kind, want);
+        await predictAs(model, x, { t, kind, out: got });
+        await predictAs(ts, x, { t, kind, out: want });
         const a = await b.download(got), e = await b.download(want);
         for (let i = 0; i < a.length; i++) {
           worst = Math.max(worst, Math.abs(a[i]! - e[i]!) / Math.max(1, Math.abs(e[i]!)));
@@ -67,8 +67,8 @@ Deno.test("gmmOnnx() with precision float64 equals the mixture to float32 output
   const x = b.upload([0.5, -1, 2, 3, -0.25, 0.125]);
   for (const t of [0.001, 0.01, 0.3, 1]) {
     const got = b.zeros(6), want = b.zeros(6);
-    await predictAs(model, x, t, "eps", got);
-    await predictAs(ts, x, t, "eps", want);
+    await predictAs(model, x, { t, kind: "eps", out: got });
+    await predictAs(ts, x, { t, kind: "eps", out: want });
     const a = await b.download(got), e = await b.download(want);
     // one rounding to float32 at the end (2⁻²⁴ relative), t itself rounded to float32
     e.forEach((v, i) => assert.ok(Math.abs(a[i]! - v) <= 2e-7 * Math.max(1, Math.abs(v))));

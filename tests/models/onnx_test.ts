@@ -170,12 +170,12 @@ Deno.test("onnxDenoiser() runs NCHW images in chunks of maxBatch", async () => {
   const n = 8;
   const xs = Array.from({ length: n * 6 }, (_, i) => i / 7);
   const out = b.zeros(n * 6);
-  await predictAs(m, b.upload(xs), 2, "x0", out);
+  await predictAs(m, b.upload(xs), { t: 2, kind: "x0", out });
   assert.equal(m.runs, 3); // 3 + 3 + 2 points
   const got = await b.download(out);
   xs.forEach((v, i) => assert.equal(got[i], Math.fround(v) * 2));
   // and the other kinds come by conversion: ε = (x − x₀)/σ = −x/2 at σ = 2
-  await predictAs(m, b.upload(xs), 2, "eps", out);
+  await predictAs(m, b.upload(xs), { t: 2, kind: "eps", out });
   const eps = await b.download(out);
   xs.forEach((v, i) => assert.ok(Math.abs(eps[i]! - (v - 2 * Math.fround(v)) / 2) < 1e-15));
 });

@@ -34,7 +34,7 @@ Deno.test("the PyTorch EDM network exported to ONNX gives PyTorch's outputs", as
   assert.deepEqual(model.inputNames, ["x", "sigma"]);
   for (let i = 0; i < sigma.length; i++) {
     const out = b.zeros(2);
-    await predictAs(model, b.upload(x.slice(2 * i, 2 * i + 2)), sigma[i], "x0", out);
+    await predictAs(model, b.upload(x.slice(2 * i, 2 * i + 2)), { t: sigma[i], kind: "x0", out });
     const got = await b.download(out);
     const want = denoised.slice(2 * i, 2 * i + 2);
     assert.ok(relative(got, want) <= 1e-5, `σ = ${sigma[i]}: ${got} vs ${want}`);
@@ -83,14 +83,12 @@ Deno.test("the PyTorch conditional NCHW eps network: int64 labels, c_noise time 
   assert.deepEqual(model.pointShape, [1, 4, 4]);
   for (let i = 0; i < sigma.length; i++) {
     const out = b.zeros(16);
-    await predictAs(
-      model,
-      b.upload(sample.slice(16 * i, 16 * i + 16)),
-      sigma[i],
-      "eps",
+    await predictAs(model, b.upload(sample.slice(16 * i, 16 * i + 16)), {
+      t: sigma[i],
+      kind: "eps",
       out,
-      { labels: [labels[i]] },
-    );
+      conditioning: { labels: [labels[i]] },
+    });
     const want = eps.slice(16 * i, 16 * i + 16);
     assert.ok(relative(await b.download(out), want) <= 1e-5, `image ${i}`);
   }

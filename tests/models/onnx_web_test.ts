@@ -21,8 +21,8 @@ Deno.test("onnxDenoiser() on onnxruntime-web equals onnxruntime-node", async () 
   const x = b.upload(Array.from({ length: 200 }, (_, i) => Math.sin(i * 1.7) * 3));
   for (const t of [0.01, 0.2, 0.7, 1]) {
     const a = b.zeros(200), e = b.zeros(200);
-    await predictAs(web, x, t, "eps", a);
-    await predictAs(node, x, t, "eps", e);
+    await predictAs(web, x, { t, kind: "eps", out: a });
+    await predictAs(node, x, { t, kind: "eps", out: e });
     const wa = await b.download(a), ne = await b.download(e);
     // both run float32 kernels (WebAssembly SIMD vs native MLAS): a few float32 roundings apart
     ne.forEach((v, i) => assert.ok(Math.abs(wa[i]! - v) <= 1e-6 * Math.max(1, Math.abs(v))));

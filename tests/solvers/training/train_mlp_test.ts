@@ -52,7 +52,7 @@ Deno.test("denoisingBatch(): a perfect network output reproduces the objective's
       const t = b.times[i]!;
       assert.ok(t >= s.tMin && t <= s.tMax);
       const p = mlpPreconditioning(objective, s, t, 0.6);
-      const [ka, kb] = predictionBasis(objective, s, t);
+      const [ka, kb] = predictionBasis(s, { kind: objective, t });
       for (let j = 0; j < 2; j++) {
         const k = 2 * i + j, x0 = data[2 * b.rows[i]! + j]!, e = b.eps[k]!;
         assert.ok(Math.abs(b.x[k]! - (s.alpha(t) * x0 + s.sigma(t) * e)) < 1e-12);
@@ -165,15 +165,12 @@ Deno.test("trainMlp() learns the exact denoiser of Gaussian data with every obje
       const alpha = s.alpha(t), sigma = s.sigma(t);
       const xs = [-0.1, 0.3, 0.5, 0.7, 1.1].map((v) => alpha * v); // μ ± 1.5 s: where the data is
       const out = b.zeros(xs.length);
-      await predictAs(
-        model,
-        b.upload(xs),
-        t,
-        "x0",
-        out,
-      );
+      await predictAs(model, b.upload(xs), { t, kind: "x0", out });
       const got = await b.download(out);
-      const gain = Math.max(1, Math.abs(predictionCoefficients(objective, "x0", s, t)[1]));
+      const gain = Math.max(
+        1,
+        Math.abs(predictionCoefficients(s, { from: objective, to: "x0", t })[1]),
+      );
       xs.forEach((x, i) => {
         const exact = mu +
           alpha * sd * sd * (x - alpha * mu) / (alpha * alpha * sd * sd + sigma * sigma);
