@@ -42,7 +42,7 @@ import {
 import { ddpm, karrasSigmas, sampleDpmpp2m, timeGrid } from "../solvers/diffusion/mod.ts";
 import { slicedWasserstein, slicedWassersteinToQuantiles } from "../stats/sliced_wasserstein.ts";
 import { fillNormal } from "../kernels/philox.ts";
-import { readNpy, runScript, writeFileAtomic, writeNpy } from "../io/mod.ts";
+import { CliUsageError, readNpy, runScript, writeFileAtomic, writeNpy } from "../io/mod.ts";
 
 const SPEC = {
   name: "scripts/evaluate_mlp.ts",
@@ -58,6 +58,11 @@ const SPEC = {
       default: 3,
       min: 0,
       description: "guidance scale w of the class check",
+    },
+    cfgInterval: {
+      type: "string",
+      description:
+        "guide only for σ/α in lo,hi (Kynkäänniemi et al. 2024), e.g. 0,1 (default: always)",
     },
     perClass: { type: "integer", default: 256, min: 1, description: "guided samples per class" },
     seed: {
@@ -104,6 +109,7 @@ async function main(v: {
   nfe: number;
   referenceSteps: number;
   cfgScale: number;
+  cfgInterval?: string | undefined;
   perClass: number;
   seed: number;
   directions: number;
@@ -173,8 +179,26 @@ async function main(v: {
   console.log(`| i.i.d. floor (two data samples of ${v.n}) | | ${floor.toFixed(4)} | 1.00 | |`);
   const classes = mlp.spec.classes;
   const perClass: number[] = [];
+  let interval: [number, number] | undefined;
   if (classes > 0) {
-    const guided = cfg(model, { scale: v.cfgScale, nullLabel: mlp.nullLabel, classes });
+    if (v.cfgInterval !== undefined) {
+      const parts = v.cfgInterval.split(",").map(Number);
+      if (parts.length !== 2 || !parts.every(Number.isFinite) || !(parts[0]! <= parts[1]!)) {
+        throw new CliUsageError(
+          `--cfg-interval must be lo,hi with lo ≤ hi, got "${v.cfgInterval}"`,
+          {
+            flag: "--cfg-interval",
+          },
+        );
+      }
+      interval = [parts[0]!, parts[1]!];
+    }
+    const guided = cfg(model, {
+      scale: v.cfgScale,
+      nullLabel: mlp.nullLabel,
+      classes,
+      ...(interval ? { interval } : {}),
+    });
     const m = v.perClass;
     const labels = Int32Array.from({ length: classes * m }, (_, i) => Math.floor(i / m));
     const z = b.zeros(2 * classes * m);
@@ -198,7 +222,9 @@ async function main(v: {
     }
     const all = perClass.reduce((a, p) => a + p, 0) / classes;
     console.log(
-      `\nCFG w = ${v.cfgScale}, dpmpp_2m NFE ${v.nfe}: ${(100 * all).toFixed(1)}% of ${
+      `\nCFG w = ${v.cfgScale}${
+        interval ? ` for σ in [${interval}]` : ""
+      }, dpmpp_2m NFE ${v.nfe}: ${(100 * all).toFixed(1)}% of ${
         classes * m
       } guided samples in their class's region (per class: ${
         perClass.map((p) => (100 * p).toFixed(1)).join(", ")
@@ -216,7 +242,14 @@ async function main(v: {
       floor,
       runs: rows.map(([label, nfe, d]) => ({ sampler: label, nfe, sw2: d })),
       ...(classes > 0
-        ? { cfg: { scale: v.cfgScale, perClass: v.perClass, inRegion: perClass } }
+        ? {
+          cfg: {
+            scale: v.cfgScale,
+            interval: interval ?? null,
+            perClass: v.perClass,
+            inRegion: perClass,
+          },
+        }
         : {}),
       command: `deno run --allow-read --allow-write=${
         base.slice(0, base.lastIndexOf("/") + 1) || "."
