@@ -17,3 +17,5 @@ export * from "./models/mod.ts";
 export * from "./solvers/diffusion/mod.ts";
 export * from "./solvers/sde/mod.ts";
 export * from "./solvers/ctmc/mod.ts";
+export * from "./solvers/method_registry.ts";
+export * from "./solvers/run_context.ts";

@@ -11,6 +11,40 @@
  * @module
  */
 
+/** The purpose words by consumer (see {@linkcode PHILOX_PURPOSES}). */
+export interface PhiloxPurposes {
+  /** Noise of the stochastic diffusion samplers: counter `(element, draw, ·)` ("df"). */
+  readonly diffusionNoise: number;
+  /** Fixed-grid Brownian increments ξ of SDE solvers and the GPU ensemble. */
+  readonly sdeGridXi: number;
+  /** The virtual Brownian tree's node normals. */
+  readonly sdeTree: number;
+  /** The extra normals η of the time integral ΔZ on a fixed grid. */
+  readonly sdeGridEta: number;
+  /** CTMC path sampling ("CTMC"). */
+  readonly ctmcPath: number;
+  /** SSA direct method, single path and ensemble ("SSAD"). */
+  readonly ssaDirect: number;
+  /** SSA first-reaction method ("SSAF"). */
+  readonly firstReaction: number;
+  /** SSA next-reaction method ("SSAN"). */
+  readonly nextReaction: number;
+  /** Tau-leaping ("TAUL"). */
+  readonly tauLeaping: number;
+  /** Initial weights of an MLP score network ("MLPI"). */
+  readonly mlpInit: number;
+  /** Points of the built-in 2-D datasets ("DATA"). */
+  readonly datasetPoints: number;
+  /** Training: which data rows a step's batch takes ("TRNB"). */
+  readonly trainBatch: number;
+  /** Training: the noise ε added to a step's batch ("TRNE"). */
+  readonly trainNoise: number;
+  /** Training: the noise levels t of a step's batch ("TRNT"). */
+  readonly trainTime: number;
+  /** Training: which labels a step drops to the null class ("TRNL"). */
+  readonly trainLabelDrop: number;
+}
+
 /**
  * Purpose words by consumer. Values are arbitrary but fixed forever: changing
  * one changes every result keyed through it.
@@ -24,40 +58,23 @@
  * assert.ok(values.every((v) => v > 0 && v <= 0xffffffff));
  * ```
  */
-export const PHILOX_PURPOSES = Object.freeze(
-  {
-    /** Noise of the stochastic diffusion samplers: counter `(element, draw, ·)` ("df"). */
-    diffusionNoise: 0x6466,
-    /** Fixed-grid Brownian increments ξ of SDE solvers and the GPU ensemble. */
-    sdeGridXi: 0x5de0,
-    /** The virtual Brownian tree's node normals. */
-    sdeTree: 0x5de1,
-    /** The extra normals η of the time integral ΔZ on a fixed grid. */
-    sdeGridEta: 0x5de2,
-    /** CTMC path sampling ("CTMC"). */
-    ctmcPath: 0x43544d43,
-    /** SSA direct method, single path and ensemble ("SSAD"). */
-    ssaDirect: 0x53534144,
-    /** SSA first-reaction method ("SSAF"). */
-    firstReaction: 0x53534146,
-    /** SSA next-reaction method ("SSAN"). */
-    nextReaction: 0x5353414e,
-    /** Tau-leaping ("TAUL"). */
-    tauLeaping: 0x5441554c,
-    /** Initial weights of an MLP score network ("MLPI"). */
-    mlpInit: 0x4d4c5049,
-    /** Points of the built-in 2-D datasets ("DATA"). */
-    datasetPoints: 0x44415441,
-    /** Training: which data rows a step's batch takes ("TRNB"). */
-    trainBatch: 0x54524e42,
-    /** Training: the noise ε added to a step's batch ("TRNE"). */
-    trainNoise: 0x54524e45,
-    /** Training: the noise levels t of a step's batch ("TRNT"). */
-    trainTime: 0x54524e54,
-    /** Training: which labels a step drops to the null class ("TRNL"). */
-    trainLabelDrop: 0x54524e4c,
-  } as const,
-);
+export const PHILOX_PURPOSES: PhiloxPurposes = Object.freeze({
+  diffusionNoise: 0x6466,
+  sdeGridXi: 0x5de0,
+  sdeTree: 0x5de1,
+  sdeGridEta: 0x5de2,
+  ctmcPath: 0x43544d43,
+  ssaDirect: 0x53534144,
+  firstReaction: 0x53534146,
+  nextReaction: 0x5353414e,
+  tauLeaping: 0x5441554c,
+  mlpInit: 0x4d4c5049,
+  datasetPoints: 0x44415441,
+  trainBatch: 0x54524e42,
+  trainNoise: 0x54524e45,
+  trainTime: 0x54524e54,
+  trainLabelDrop: 0x54524e4c,
+});
 
 /** The name of a registered purpose. */
-export type PhiloxPurposeName = keyof typeof PHILOX_PURPOSES;
+export type PhiloxPurposeName = keyof PhiloxPurposes;

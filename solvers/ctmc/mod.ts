@@ -29,3 +29,5 @@ export * from "./first_reaction.ts";
 export * from "./tau_leaping.ts";
 export * from "./ssa_ensemble.ts";
 export * from "./registry.ts";
+export * from "../method_registry.ts";
+export * from "../run_context.ts";

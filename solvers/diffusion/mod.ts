@@ -36,3 +36,5 @@ export * from "./unipc.ts";
 export * from "./ddim.ts";
 export * from "./ddpm.ts";
 export * from "./deis.ts";
+export * from "../method_registry.ts";
+export * from "../run_context.ts";

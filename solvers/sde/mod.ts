@@ -39,3 +39,5 @@ export * from "./pi_controller.ts";
 export * from "./solve_sde.ts";
 export * from "./ensemble.ts";
 export * from "./registry.ts";
+export * from "../method_registry.ts";
+export * from "../run_context.ts";
