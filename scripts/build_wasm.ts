@@ -1,7 +1,7 @@
 /**
  * Compiles the WebAssembly text of sdeno with the pinned `npm:wabt@1.0.39`:
  * every module of {@linkcode WASM_MODULES} (`kernels/philox.wat`,
- * `solvers/ctmc/expm.wat`) into its `.wasm` next to the source and into a
+ * `solvers/ctmc/expm.wat`, `solvers/sde/ensemble_f32.wat`) into its `.wasm` next to the source and into a
  * `_<name>_wasm_bytes.ts`, the same bytes as base64 in a module that the
  * library loads (a TypeScript import travels with the modules when sdeno is
  * imported by https URL and needs no permission; see `kernels/_wasm_philox.ts`
@@ -9,8 +9,8 @@
  *
  * ```sh
  * deno task build:wasm                      # rewrite the committed files
- * deno run --allow-read=kernels,solvers/ctmc --allow-write=/tmp/x scripts/build_wasm.ts --out-dir /tmp/x
- * deno run --allow-read=kernels,solvers/ctmc scripts/build_wasm.ts --check
+ * deno run --allow-read=kernels,solvers --allow-write=/tmp/x scripts/build_wasm.ts --out-dir /tmp/x
+ * deno run --allow-read=kernels,solvers scripts/build_wasm.ts --check
  * ```
  *
  * Flags:
@@ -67,7 +67,9 @@ export interface WasmModule {
  * import { WASM_MODULES } from "./build_wasm.ts";
  * import assert from "node:assert/strict";
  * const binaries = WASM_MODULES.map((m) => m.wasm);
- * assert.deepEqual(binaries, ["kernels/philox.wasm", "solvers/ctmc/expm.wasm"]);
+ * assert.deepEqual(binaries, [
+ *   "kernels/philox.wasm", "solvers/ctmc/expm.wasm", "solvers/sde/ensemble_f32.wasm",
+ * ]);
  * for (const m of WASM_MODULES) assert.equal(m.wasm, m.source.replace(/\.wat$/, ".wasm"));
  * ```
  */
@@ -88,6 +90,14 @@ export const WASM_MODULES: readonly WasmModule[] = [
     bytesModule: "solvers/ctmc/_expm_wasm_bytes.ts",
     constant: "_EXPM_WASM_BASE64",
     title: "The expm WebAssembly module",
+  },
+  {
+    source: "solvers/sde/ensemble_f32.wat",
+    features: { simd: true },
+    wasm: "solvers/sde/ensemble_f32.wasm",
+    bytesModule: "solvers/sde/_ensemble_f32_wasm_bytes.ts",
+    constant: "_ENSEMBLE_F32_WASM_BASE64",
+    title: "The float32 SDE ensemble WebAssembly module",
   },
 ];
 

@@ -472,6 +472,7 @@ Deno.test({
   assert.deepEqual(WASM_MODULES.map((m) => m.source), [
     "kernels/philox.wat",
     "solvers/ctmc/expm.wat",
+    "solvers/sde/ensemble_f32.wat",
   ]);
   const tmp = await Deno.makeTempDir();
   const run = async (...args: string[]) => {
