@@ -219,6 +219,40 @@ export function sdeEnsembleF32(
   plan: EnsemblePlan,
   tile: number = F32_TILE_MAX,
 ): EnsembleSums {
+  const acc = ensembleAccumulator(form.dim, plan);
+  runF32(form, plan, tile, (states, paths, first, save) => acc.add(states, { paths, first, save }));
+  return acc.result();
+}
+
+/** The fields of a plan that {@linkcode sdeEnsembleF32States} reads. */
+export type F32Plan = Pick<
+  EnsemblePlan,
+  "x0" | "paths" | "pathOffset" | "t0" | "dt" | "saveSteps" | "key"
+>;
+
+/**
+ * The states of every path at every save, S×paths×d in float64 (widened from f32): the work of
+ * one shard on a worker; added in path order they give {@linkcode sdeEnsembleF32}'s sums.
+ *
+ * @param form the model's declared form
+ * @param plan the run
+ * @returns the states, save-major
+ */
+export function sdeEnsembleF32States(form: F32Form, plan: F32Plan): Float64Array {
+  const d = form.dim, n = plan.paths;
+  const out = new Float64Array(plan.saveSteps.length * n * d);
+  runF32(form, plan, F32_TILE_MAX, (states, paths, first, s) => {
+    out.set(states.subarray(0, paths * d), (s * n + first) * d);
+  });
+  return out;
+}
+
+function runF32(
+  form: F32Form,
+  plan: F32Plan & { onProgress?: ((pathsDone: number) => void) | undefined },
+  tile: number,
+  save: (states: Float64Array, paths: number, first: number, save: number) => void,
+): void {
   const d = form.dim, n = plan.paths, offset = plan.pathOffset ?? 0;
   const { exports } = f32Instance();
   const xAt = (exports.xAt.value as number) / 4;
@@ -250,7 +284,6 @@ export function sdeEnsembleF32(
       q += 6;
     }
   }
-  const acc = ensembleAccumulator(d, plan);
   const S = plan.saveSteps.length, x0 = plan.x0, perPath = x0.length !== d;
   const dt = Math.fround(plan.dt), sqdt = Math.fround(Math.sqrt(plan.dt));
   const states = new Float64Array(tile * d);
@@ -314,9 +347,8 @@ export function sdeEnsembleF32(
       for (let i = lo; i < hi; i++) {
         for (let r = 0; r < d; r++) states[(i - lo) * d + r] = f32[xAt + r * F32_TILE_MAX + i]!;
       }
-      acc.add(states, { paths: hi - lo, first: a + lo - g0, save: s });
+      save(states, hi - lo, a + lo - g0, s);
     }
     plan.onProgress?.(a + hi - g0);
   }
-  return acc.result();
 }

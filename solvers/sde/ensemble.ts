@@ -39,10 +39,30 @@ import { RunContext } from "../run_context.ts";
 import type { SdeSolver } from "./solver_info.ts";
 import { eulerMaruyama } from "./euler_maruyama.ts";
 import { sdeSolvers } from "./registry.ts";
-import { ensembleOnWorkers, type EnsembleWorkerModel } from "./_ensemble_workers.ts";
+import {
+  closeEnsembleWorkers as closeTwinWorkers,
+  ensembleOnWorkers,
+  type EnsembleWorkerModel,
+} from "./_ensemble_workers.ts";
 import { f32FormOf, sdeEnsembleF32 } from "./_ensemble_f32.ts";
+import { closeF32Workers, ensembleF32OnWorkers } from "./_ensemble_f32_workers.ts";
 
-export { closeEnsembleWorkers } from "./_ensemble_workers.ts";
+/**
+ * Terminates the Web Workers that {@linkcode simulateEnsemble} keeps between calls with
+ * `workers > 1` (both pools: the float64 twin's and the fused f32 kernel's; workers busy in a
+ * running call are terminated when it ends). Idle workers also terminate on their own after a
+ * second, so a program ends without this call, only up to a second later.
+ *
+ * @example At the end of a script
+ * ```ts
+ * import { closeEnsembleWorkers } from "./ensemble.ts";
+ * closeEnsembleWorkers(); // safe to call at any time, also with no pool
+ * ```
+ */
+export function closeEnsembleWorkers(): void {
+  closeTwinWorkers();
+  closeF32Workers();
+}
 export type { EnsembleWorkerModel } from "./_ensemble_workers.ts";
 
 /** Fixed histogram bins for quantiles: the same edges at every save, per component or shared. */
@@ -116,8 +136,9 @@ export interface SimulateEnsembleOptions {
    * form (Ornstein–Uhlenbeck with diagonal σ, Itô GBM, CIR, stochastic Lotka–Volterra, double
    * well; 1 or 2 components). Its normals are the float64 path's rounded to f32, keyed by the
    * global path index as there, so the result does not depend on how the paths are split; the
-   * statistics are added in float64. Needs the solver `eulerMaruyama`. On webgpu the kernel
-   * always runs in f32 and this option is ignored.
+   * statistics are added in float64. Needs the solver `eulerMaruyama`. With `workers > 1` it
+   * needs no `workerModel` (the form travels as data), and is bit-identical to one thread. On
+   * webgpu the kernel always runs in f32 and this option is ignored.
    */
   precision?: "f64" | "f32";
 }
@@ -503,7 +524,9 @@ export async function simulateEnsemble(
       ran = "cpu";
     }
   } else if (f32Form !== undefined && typeof f32Form !== "string") {
-    raw = sdeEnsembleF32(f32Form, plan);
+    raw = workers > 1
+      ? await ensembleF32OnWorkers(f32Form, plan, workers)
+      : sdeEnsembleF32(f32Form, plan);
   } else if (workers > 1) {
     raw = await ensembleOnWorkers(sde, {
       plan,

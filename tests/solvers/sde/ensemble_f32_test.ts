@@ -2,7 +2,12 @@
 // against the float64 Philox normals, a scalar f32 reference of its update, the float64 twin on the
 // same noise, and the exact Ornstein–Uhlenbeck moments.
 import assert from "node:assert/strict";
-import { eulerMaruyama, milstein, simulateEnsemble } from "../../../solvers/sde/mod.ts";
+import {
+  closeEnsembleWorkers,
+  eulerMaruyama,
+  milstein,
+  simulateEnsemble,
+} from "../../../solvers/sde/mod.ts";
 import { ornsteinUhlenbeck } from "../../../processes/sde_models/ornstein_uhlenbeck.ts";
 import { geometricBrownianMotion } from "../../../processes/sde_models/geometric_brownian_motion.ts";
 import { coxIngersollRoss } from "../../../processes/sde_models/cox_ingersoll_ross.ts";
@@ -255,4 +260,30 @@ Deno.test("f32 ensemble: bad input and a blow-up are typed errors", async () => 
       e instanceof NumericalError && e.step === 22 && e.time === 23 && e.index === 6 &&
       /path 6/.test(e.message),
   );
+});
+
+Deno.test("f32 ensemble: on 1, 2 and 3 workers, with unaligned offsets, bit-identical", async () => {
+  const lv = stochasticLotkaVolterra({});
+  const options = {
+    backend: cpu,
+    x0: [1, 0.5],
+    paths: 5003,
+    pathOffset: 7,
+    t1: 0.3,
+    dt: 0.01,
+    saveAt: [0.1, 0.3],
+    key,
+    quantiles: [0.5],
+    keepPaths: 3,
+    returnFinal: true,
+    precision: "f32" as const,
+  };
+  try {
+    const one = await simulateEnsemble(lv, options);
+    for (const workers of [2, 3]) {
+      assert.deepEqual(await simulateEnsemble(lv, { ...options, workers }), one);
+    }
+  } finally {
+    closeEnsembleWorkers();
+  }
 });
