@@ -3,7 +3,7 @@
 // kernel, f32, streaming moments at t1, timed to the host having the moments),
 // sdeno cpu (the kernel's float64 twin, on this thread and split over
 // navigator.hardwareConcurrency Web Workers, pooled and warm after the first run,
-// bit-identical) and numpy float64 vectorised over paths (bench/peers/sde_em.py), in one
+// bit-identical; and the fused float32 kernel, precision "f32", likewise) and numpy float64 vectorised over paths (bench/peers/sde_em.py), in one
 // run; then every solver of the registry that runs in the ensemble kernel, on both
 // backends, relative to Euler–Maruyama. Permissions: --allow-read=. --allow-run=python3.
 import { CpuBackend, WebGpuBackend } from "../kernels/mod.ts";
@@ -129,6 +129,17 @@ export async function benchSde(): Promise<string> {
     rows.push({
       name: `sdeno cpu (f64, ${workers} workers), ${small[0]} × ${small[1]}`,
       rate: w.rate,
+    });
+    // the fused float32 kernel in WebAssembly SIMD (precision "f32"), one thread and workers
+    const c32 = await rate(sde, x0, cpu, small[0], small[1], { precision: "f32" });
+    rows.push({ name: `sdeno cpu (f32 fused), ${small[0]} × ${small[1]}`, rate: c32.rate });
+    const w32 = await rate(sde, x0, cpu, small[0], small[1], { precision: "f32", workers });
+    if (w32.mean !== c32.mean) {
+      throw new Error(`${title}: the f32 worker run differs from the one-thread run`);
+    }
+    rows.push({
+      name: `sdeno cpu (f32 fused, ${workers} workers), ${small[0]} × ${small[1]}`,
+      rate: w32.rate,
     });
     rows.push(...peerRows(peers, tag));
     sections.push(
