@@ -133,6 +133,15 @@ interface F32Exports {
   diffusionAt: WebAssembly.Global;
   onesAt: WebAssembly.Global;
   termsAt: WebAssembly.Global;
+  draw(
+    b0: number,
+    b1: number,
+    j: number,
+    purpose: number,
+    k0: number,
+    k1: number,
+    blocks: number,
+  ): void;
   run(
     b0: number,
     b1: number,
@@ -178,7 +187,7 @@ function f32Instance(): F32Instance {
     memory: WebAssembly.Memory;
     logTableAt: WebAssembly.Global;
     sinCosTableAt: WebAssembly.Global;
-    normals32: (...a: number[]) => void;
+    fill: (...a: number[]) => void;
   };
   const mem = new Float64Array(philox.memory.buffer);
   mem.set(_LOG_TABLE, (philox.logTableAt.value as number) / 8);
@@ -188,10 +197,32 @@ function f32Instance(): F32Instance {
     mem[sc + 2 * k + 1] = _SIN_TABLE[k]!;
   }
   const exports = new WebAssembly.Instance(modules.f32, {
-    p: { memory: philox.memory, normals32: philox.normals32 },
+    p: { memory: philox.memory, fill: philox.fill },
   }).exports as unknown as F32Exports;
   instance = { exports, memory: philox.memory };
   return instance;
+}
+
+/**
+ * The kernel's f32 Box–Muller normals of grid elements `[4·firstBlock, 4·firstBlock + count)` at
+ * `step` for `purpose` (count a multiple of 8, at most 1024): what a path of the fused kernel
+ * adds, for the tests.
+ */
+export function f32Normals(
+  key: { seed: number; stream: number },
+  o: { step: number; purpose: number; firstBlock: number; count: number },
+): Float32Array {
+  const { exports, memory } = f32Instance();
+  exports.draw(
+    o.firstBlock % 4294967296,
+    Math.floor(o.firstBlock / 4294967296),
+    o.step,
+    o.purpose,
+    key.seed,
+    key.stream,
+    o.count / 4,
+  );
+  return new Float32Array(memory.buffer, exports.zAt.value as number, o.count).slice();
 }
 
 /** Where the first non-finite state of a tile appears: path (tile lane), component. */
@@ -210,7 +241,7 @@ function firstNonFinite(x: Float32Array, xAt: number, lo: number, hi: number, d:
  *
  * @param form the model's declared form
  * @param plan the run
- * @param tile paths per tile, a multiple of 4 up to 256 (the result does not depend on it)
+ * @param tile paths per tile, a multiple of 8 up to 256 (the result does not depend on it)
  * @returns the sums, counts, kept and final states
  * @throws {NumericalError} at the first non-finite state: its path, component, step and time
  */
@@ -316,7 +347,7 @@ function runF32(
     }
   };
   for (let a = Math.floor(g0 / 4) * 4; a < g1; a += tile) {
-    const nt = Math.min(tile, Math.ceil((g1 - a) / 4) * 4);
+    const nt = Math.min(tile, Math.ceil((g1 - a) / 8) * 8);
     const lo = Math.max(g0 - a, 0), hi = Math.min(g1 - a, nt); // the lanes of this plan
     load(a, nt);
     let j = 0;

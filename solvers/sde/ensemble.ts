@@ -134,9 +134,10 @@ export interface SimulateEnsembleOptions {
    * float32 Euler–Maruyama kernel in WebAssembly SIMD (`ensemble_f32.wat`): Philox, Box–Muller
    * and the update in one pass per tile of 256 paths, for the built-in models with a declared
    * form (Ornstein–Uhlenbeck with diagonal σ, Itô GBM, CIR, stochastic Lotka–Volterra, double
-   * well; 1 or 2 components). Its normals are the float64 path's rounded to f32, keyed by the
-   * global path index as there, so the result does not depend on how the paths are split; the
-   * statistics are added in float64. Needs the solver `eulerMaruyama`. With `workers > 1` it
+   * well; 1 or 2 components). Its normals come from the same Philox words as the float64
+   * path's, keyed by the global path index as there (so the result does not depend on how the
+   * paths are split), through an f32 Box–Muller: within 2e-6·max(1, |z|) of the float64
+   * normals. The statistics are added in float64. Needs the solver `eulerMaruyama`. With `workers > 1` it
    * needs no `workerModel` (the form travels as data), and is bit-identical to one thread. On
    * webgpu the kernel always runs in f32 and this option is ignored.
    */
@@ -230,7 +231,7 @@ export interface EnsembleResult {
  * );
  * ```
  *
- * @example Float32, fused in WebAssembly SIMD: the same noise as f64, rounded
+ * @example Float32, fused in WebAssembly SIMD: the same noise as f64, to f32 accuracy
  * ```ts
  * import { simulateEnsemble } from "./ensemble.ts";
  * import { CpuBackend } from "../../kernels/cpu_backend.ts";
