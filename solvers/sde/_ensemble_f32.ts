@@ -292,7 +292,7 @@ function runF32(
   const at = (g: WebAssembly.Global, r: number) => (g.value as number) + 4 * F32_TILE_MAX * r;
   let f32 = new Float32Array(f32Instance().memory.buffer);
   f32.fill(1, ones, ones + F32_TILE_MAX);
-  // the terms: (c, target, a, b, e), six words each
+  // the terms: (c, target, a, b, e, number of factors), six words each
   const words = new Int32Array(f32.buffer);
   let sqrtMask = 0, q = termsAt;
   for (
@@ -312,6 +312,7 @@ function runF32(
           ? at(exports.xAt, f.x)
           : (sqrtMask |= 1 << f.sqrt, at(exports.sqrtAt, f.sqrt));
       }
+      words[q + 5] = t.factors.length;
       q += 6;
     }
   }

@@ -50,7 +50,7 @@
 ;;   143360  G: diffusion accumulators, d rows
 ;;   145408  ONES: a row of 1.0
 ;;   146432  TERMS: drift terms, then diffusion terms, 24 bytes each
-;;            (f32 c, i32 target, i32 a, i32 b, i32 e, pad)
+;;            (f32 c, i32 target, i32 a, i32 b, i32 e, i32 number of factors)
 
 (module
   (import "p" "memory" (memory 3))
@@ -216,27 +216,47 @@
       (local.get $k0) (local.get $k1) (local.get $blocks) (i32.const 126976))
     (call $box_muller (local.get $blocks)))
 
-  ;; acc[i] += ((c·a[i])·b[i])·e[i] for the T lanes of one term.
+  ;; acc[i] += ((c·a[i])·b[i])·e[i] for the T lanes of one term, with as many factors as it
+  ;; has (a missing factor is 1, and a product with 1 is exact, so this is the full product).
   (func $term (param $t i32) (param $bytes i32)
     (local $c v128) (local $acc i32) (local $a i32) (local $b i32) (local $e i32)
-    (local $i i32)
+    (local $i i32) (local $n i32)
     (local.set $c (v128.load32_splat (local.get $t)))
     (local.set $acc (i32.load offset=4 (local.get $t)))
     (local.set $a (i32.load offset=8 (local.get $t)))
     (local.set $b (i32.load offset=12 (local.get $t)))
     (local.set $e (i32.load offset=16 (local.get $t)))
+    (local.set $n (i32.load offset=20 (local.get $t)))
     (local.set $i (i32.const 0))
-    (loop $lanes
-      (v128.store (i32.add (local.get $acc) (local.get $i))
-        (f32x4.add
-          (v128.load (i32.add (local.get $acc) (local.get $i)))
-          (f32x4.mul
-            (f32x4.mul
-              (f32x4.mul (local.get $c) (v128.load (i32.add (local.get $a) (local.get $i))))
-              (v128.load (i32.add (local.get $b) (local.get $i))))
-            (v128.load (i32.add (local.get $e) (local.get $i))))))
-      (br_if $lanes (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 16)))
-        (local.get $bytes)))))
+    (if (i32.eqz (local.get $n))
+      (then
+        (loop $lanes
+          (v128.store (i32.add (local.get $acc) (local.get $i))
+            (f32x4.add (v128.load (i32.add (local.get $acc) (local.get $i))) (local.get $c)))
+          (br_if $lanes (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 16)))
+            (local.get $bytes))))
+        (return)))
+    (if (i32.eq (local.get $n) (i32.const 1))
+      (then
+        (loop $lanes
+          (v128.store (i32.add (local.get $acc) (local.get $i))
+            (f32x4.add (v128.load (i32.add (local.get $acc) (local.get $i))) (f32x4.mul (local.get $c) (v128.load (i32.add (local.get $a) (local.get $i))))))
+          (br_if $lanes (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 16)))
+            (local.get $bytes))))
+        (return)))
+    (if (i32.eq (local.get $n) (i32.const 2))
+      (then
+        (loop $lanes
+          (v128.store (i32.add (local.get $acc) (local.get $i))
+            (f32x4.add (v128.load (i32.add (local.get $acc) (local.get $i))) (f32x4.mul (f32x4.mul (local.get $c) (v128.load (i32.add (local.get $a) (local.get $i)))) (v128.load (i32.add (local.get $b) (local.get $i))))))
+          (br_if $lanes (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 16)))
+            (local.get $bytes))))
+        (return)))
+        (loop $lanes
+          (v128.store (i32.add (local.get $acc) (local.get $i))
+            (f32x4.add (v128.load (i32.add (local.get $acc) (local.get $i))) (f32x4.mul (f32x4.mul (f32x4.mul (local.get $c) (v128.load (i32.add (local.get $a) (local.get $i)))) (v128.load (i32.add (local.get $b) (local.get $i)))) (v128.load (i32.add (local.get $e) (local.get $i))))))
+          (br_if $lanes (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 16)))
+            (local.get $bytes)))))
 
   ;; Zeroes `bytes` bytes from `ptr` (a multiple of 16).
   (func $zero (param $ptr i32) (param $bytes i32)
