@@ -292,28 +292,30 @@ function runF32(
   const at = (g: WebAssembly.Global, r: number) => (g.value as number) + 4 * F32_TILE_MAX * r;
   let f32 = new Float32Array(f32Instance().memory.buffer);
   f32.fill(1, ones, ones + F32_TILE_MAX);
-  // the terms: (c, target, a, b, e, number of factors), six words each
+  // the terms: (c, target, a, b, e, number of factors + 256 if first of its row), six words
+  // each; a row without terms gets the term 0
   const words = new Int32Array(f32.buffer);
   let sqrtMask = 0, q = termsAt;
-  for (
-    const [list, acc] of [[form.drift, exports.driftAt], [
-      form.diffusion,
-      exports.diffusionAt,
-    ]] as const
-  ) {
-    for (const t of list) {
-      f32[q] = t.c;
-      words[q + 1] = at(acc, t.r);
-      for (let k = 0; k < 3; k++) {
-        const f = t.factors[k];
-        words[q + 2 + k] = f === undefined
-          ? 4 * ones
-          : "x" in f
-          ? at(exports.xAt, f.x)
-          : (sqrtMask |= 1 << f.sqrt, at(exports.sqrtAt, f.sqrt));
+  const lists = [[form.drift, exports.driftAt], [form.diffusion, exports.diffusionAt]] as const;
+  let count = 0;
+  for (const [list, acc] of lists) {
+    for (let r = 0; r < d; r++) {
+      const row = list.filter((t) => t.r === r);
+      for (const [k, t] of (row.length > 0 ? row : [{ r, c: 0, factors: [] }]).entries()) {
+        f32[q] = t.c;
+        words[q + 1] = at(acc, r);
+        for (let m = 0; m < 3; m++) {
+          const fa = t.factors[m];
+          words[q + 2 + m] = fa === undefined
+            ? 4 * ones
+            : "x" in fa
+            ? at(exports.xAt, fa.x)
+            : (sqrtMask |= 1 << fa.sqrt, at(exports.sqrtAt, fa.sqrt));
+        }
+        words[q + 5] = t.factors.length + (k === 0 ? 256 : 0);
+        q += 6;
+        count++;
       }
-      words[q + 5] = t.factors.length;
-      q += 6;
     }
   }
   const S = plan.saveSteps.length, x0 = plan.x0, perPath = x0.length !== d;
@@ -332,8 +334,8 @@ function runF32(
       plan.key.stream,
       nt,
       d,
-      form.drift.length,
-      form.diffusion.length,
+      count,
+      0,
       sqrtMask,
       dt,
       sqdt,

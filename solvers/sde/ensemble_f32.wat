@@ -35,7 +35,8 @@
 ;; The update (Euler–Maruyama, Kloeden & Platen 1992, eq. 9.1.2), in f32 with
 ;; this order of operations, lane by lane (no fused multiply–adds):
 ;;
-;;   f = Σ drift terms, g = Σ diffusion terms (each ((c·a)·b)·e, added in order)
+;;   f = Σ drift terms, g = Σ diffusion terms (each ((c·a)·b)·e, added in order
+;;   onto the first)
 ;;   x ← (x + f·dt) + g·(√dt·z)
 ;;
 ;; Memory layout (byte addresses, in the philox instance's memory, above its
@@ -50,7 +51,8 @@
 ;;   143360  G: diffusion accumulators, d rows
 ;;   145408  ONES: a row of 1.0
 ;;   146432  TERMS: drift terms, then diffusion terms, 24 bytes each
-;;            (f32 c, i32 target, i32 a, i32 b, i32 e, i32 number of factors)
+;;            (f32 c, i32 target, i32 a, i32 b, i32 e, i32 number of factors
+;;            + 256 for the first term of its row); every row has a first term
 
 (module
   (import "p" "memory" (memory 3))
@@ -217,7 +219,9 @@
     (call $box_muller (local.get $blocks)))
 
   ;; acc[i] += ((c·a[i])·b[i])·e[i] for the T lanes of one term, with as many factors as it
-  ;; has (a missing factor is 1, and a product with 1 is exact, so this is the full product).
+  ;; has (a missing factor is 1, and a product with 1 is exact, so this is the full product);
+  ;; the first term of a row (flag 256 in its count) stores instead of adding, so no row is
+  ;; zeroed first.
   (func $term (param $t i32) (param $bytes i32)
     (local $c v128) (local $acc i32) (local $a i32) (local $b i32) (local $e i32)
     (local $i i32) (local $n i32)
@@ -228,44 +232,63 @@
     (local.set $e (i32.load offset=16 (local.get $t)))
     (local.set $n (i32.load offset=20 (local.get $t)))
     (local.set $i (i32.const 0))
-    (if (i32.eqz (local.get $n))
+    (if (i32.eq (local.get $n) (i32.const 256))
       (then
         (loop $lanes
-          (v128.store (i32.add (local.get $acc) (local.get $i))
-            (f32x4.add (v128.load (i32.add (local.get $acc) (local.get $i))) (local.get $c)))
+          (v128.store (i32.add (local.get $acc) (local.get $i)) (local.get $c))
+          (br_if $lanes (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 16)))
+            (local.get $bytes))))
+        (return)))
+    (if (i32.eq (local.get $n) (i32.const 257))
+      (then
+        (loop $lanes
+          (v128.store (i32.add (local.get $acc) (local.get $i)) (f32x4.mul (local.get $c) (v128.load (i32.add (local.get $a) (local.get $i)))))
+          (br_if $lanes (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 16)))
+            (local.get $bytes))))
+        (return)))
+    (if (i32.eq (local.get $n) (i32.const 258))
+      (then
+        (loop $lanes
+          (v128.store (i32.add (local.get $acc) (local.get $i)) (f32x4.mul (f32x4.mul (local.get $c) (v128.load (i32.add (local.get $a) (local.get $i)))) (v128.load (i32.add (local.get $b) (local.get $i)))))
+          (br_if $lanes (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 16)))
+            (local.get $bytes))))
+        (return)))
+    (if (i32.eq (local.get $n) (i32.const 259))
+      (then
+        (loop $lanes
+          (v128.store (i32.add (local.get $acc) (local.get $i)) (f32x4.mul (f32x4.mul (f32x4.mul (local.get $c) (v128.load (i32.add (local.get $a) (local.get $i)))) (v128.load (i32.add (local.get $b) (local.get $i)))) (v128.load (i32.add (local.get $e) (local.get $i)))))
+          (br_if $lanes (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 16)))
+            (local.get $bytes))))
+        (return)))
+    (if (i32.eq (local.get $n) (i32.const 0))
+      (then
+        (loop $lanes
+          (v128.store (i32.add (local.get $acc) (local.get $i)) (f32x4.add (v128.load (i32.add (local.get $acc) (local.get $i))) (local.get $c)))
           (br_if $lanes (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 16)))
             (local.get $bytes))))
         (return)))
     (if (i32.eq (local.get $n) (i32.const 1))
       (then
         (loop $lanes
-          (v128.store (i32.add (local.get $acc) (local.get $i))
-            (f32x4.add (v128.load (i32.add (local.get $acc) (local.get $i))) (f32x4.mul (local.get $c) (v128.load (i32.add (local.get $a) (local.get $i))))))
+          (v128.store (i32.add (local.get $acc) (local.get $i)) (f32x4.add (v128.load (i32.add (local.get $acc) (local.get $i))) (f32x4.mul (local.get $c) (v128.load (i32.add (local.get $a) (local.get $i))))))
           (br_if $lanes (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 16)))
             (local.get $bytes))))
         (return)))
     (if (i32.eq (local.get $n) (i32.const 2))
       (then
         (loop $lanes
-          (v128.store (i32.add (local.get $acc) (local.get $i))
-            (f32x4.add (v128.load (i32.add (local.get $acc) (local.get $i))) (f32x4.mul (f32x4.mul (local.get $c) (v128.load (i32.add (local.get $a) (local.get $i)))) (v128.load (i32.add (local.get $b) (local.get $i))))))
+          (v128.store (i32.add (local.get $acc) (local.get $i)) (f32x4.add (v128.load (i32.add (local.get $acc) (local.get $i))) (f32x4.mul (f32x4.mul (local.get $c) (v128.load (i32.add (local.get $a) (local.get $i)))) (v128.load (i32.add (local.get $b) (local.get $i))))))
           (br_if $lanes (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 16)))
             (local.get $bytes))))
         (return)))
+    (if (i32.eq (local.get $n) (i32.const 3))
+      (then
         (loop $lanes
-          (v128.store (i32.add (local.get $acc) (local.get $i))
-            (f32x4.add (v128.load (i32.add (local.get $acc) (local.get $i))) (f32x4.mul (f32x4.mul (f32x4.mul (local.get $c) (v128.load (i32.add (local.get $a) (local.get $i)))) (v128.load (i32.add (local.get $b) (local.get $i)))) (v128.load (i32.add (local.get $e) (local.get $i))))))
+          (v128.store (i32.add (local.get $acc) (local.get $i)) (f32x4.add (v128.load (i32.add (local.get $acc) (local.get $i))) (f32x4.mul (f32x4.mul (f32x4.mul (local.get $c) (v128.load (i32.add (local.get $a) (local.get $i)))) (v128.load (i32.add (local.get $b) (local.get $i)))) (v128.load (i32.add (local.get $e) (local.get $i))))))
           (br_if $lanes (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 16)))
-            (local.get $bytes)))))
-
-  ;; Zeroes `bytes` bytes from `ptr` (a multiple of 16).
-  (func $zero (param $ptr i32) (param $bytes i32)
-    (local $i i32)
-    (local.set $i (i32.const 0))
-    (loop $lanes
-      (v128.store (i32.add (local.get $ptr) (local.get $i)) (v128.const i32x4 0 0 0 0))
-      (br_if $lanes (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 16)))
-        (local.get $bytes)))))
+            (local.get $bytes))))
+        (return)))
+    (unreachable))
 
   ;; One Euler–Maruyama step of the tile at grid step j.
   (func $step
@@ -312,13 +335,6 @@
               (local.get $bytes))))))
       (br_if $rows (i32.lt_u (local.tee $r (i32.add (local.get $r) (i32.const 1))) (local.get $d))))
     ;; f and g: every term, in order
-    (local.set $r (i32.const 0))
-    (loop $rows
-      (call $zero (i32.add (i32.const 141312) (i32.mul (local.get $r) (i32.const 1024)))
-        (local.get $bytes))
-      (call $zero (i32.add (i32.const 143360) (i32.mul (local.get $r) (i32.const 1024)))
-        (local.get $bytes))
-      (br_if $rows (i32.lt_u (local.tee $r (i32.add (local.get $r) (i32.const 1))) (local.get $d))))
     (local.set $t (i32.const 146432))
     (local.set $end (i32.add (i32.const 146432)
       (i32.mul (i32.add (local.get $drift_terms) (local.get $diffusion_terms)) (i32.const 24))))

@@ -77,7 +77,8 @@ function kernelNormals(
 
 /**
  * The kernel's update in scalar f32, one operation at a time: f = Σ ((c·a)·b)·e over the drift
- * terms in order (likewise g), x ← (x + f·dt) + g·(√dt·z), z the kernel's normals.
+ * terms of the row in order, onto the first (likewise g), x ← (x + f·dt) + g·(√dt·z), z the
+ * kernel's normals.
  */
 function referenceF32(form: F32Form, plan: EnsemblePlan): Float32Array {
   const d = form.dim, n = plan.paths, off = plan.pathOffset ?? 0;
@@ -94,16 +95,17 @@ function referenceF32(form: F32Form, plan: EnsemblePlan): Float32Array {
       ? xi[i * d + fa.x]!
       : f(Math.sqrt(Math.max(xi[i * d + fa.sqrt]!, 0)));
   const sum = (terms: F32Form["drift"], i: number, r: number) => {
-    let acc = 0;
+    // the first term of a row is the start of its sum, the others are added in order
+    let acc: number | undefined;
     for (const t of terms) {
       if (t.r !== r) continue;
       const v = f(
         f(f(f(t.c) * factor(x, i, t.factors[0])) * factor(x, i, t.factors[1])) *
           factor(x, i, t.factors[2]),
       );
-      acc = f(acc + v);
+      acc = acc === undefined ? v : f(acc + v);
     }
-    return acc;
+    return acc ?? 0;
   };
   const last = plan.saveSteps[plan.saveSteps.length - 1]!;
   const next = new Float32Array(n * d);
