@@ -1,18 +1,22 @@
 /**
  * Evaluates a trained 2-D MLP (a card written by `scripts/train.ts` on a
  * built-in dataset): samples it with DPM-Solver++(2M) at `--nfe` model calls
- * and with the `--reference-steps`-step ancestral DDPM sampler, and prints
- * the sliced Wasserstein-2 distance of each to the data beside the i.i.d.
- * floor (SW2 between two independent data samples of the same size). "To
- * the data" is to the exact distribution for the checkerboard (its exact
- * projected quantiles, `checkerboardQuantiles`), else to a fresh data sample
- * of the same size. For a class-conditional model it also reports, per
- * class, the fraction of classifier-free-guided samples that fall in the
- * class's region (`datasetRegion`).
+ * (on Karras σ's, or with `--grid exponential` on σ's uniform in log σ,
+ * DPM-Solver++'s log-SNR spacing) and with the `--reference-steps`-step
+ * ancestral DDPM sampler (Karras σ's), and prints the sliced Wasserstein-2
+ * distance of each to the data beside the i.i.d. floor (SW2 between two
+ * independent data samples of the same size). "To the data" is to the exact
+ * distribution for the checkerboard (its exact projected quantiles,
+ * `checkerboardQuantiles`), else to a fresh data sample of the same size. A
+ * class-conditional model is sampled with its classes in equal shares (label
+ * i mod C; the built-in datasets' classes are equally likely), or with its
+ * null class under `--unconditional`; it also reports, per class, the
+ * fraction of classifier-free-guided samples that fall in the class's region
+ * (`datasetRegion`).
  *
  * ```sh
  * deno run --allow-read --allow-write=models/shipped scripts/evaluate_mlp.ts \
- *   --model models/shipped/checkerboard.json --write-reference
+ *   --model models/shipped/checkerboard.json --grid exponential --write-reference
  * ```
  *
  * Permissions: read access to the card and its weights; write access to the
@@ -39,7 +43,13 @@ import {
   datasetRegion,
   sampleDataset,
 } from "../processes/sample_dataset.ts";
-import { ddpm, karrasSigmas, sampleDpmpp2m, timeGrid } from "../solvers/diffusion/mod.ts";
+import {
+  ddpm,
+  exponentialSigmas,
+  karrasSigmas,
+  sampleDpmpp2m,
+  timeGrid,
+} from "../solvers/diffusion/mod.ts";
 import { slicedWasserstein, slicedWassersteinToQuantiles } from "../stats/sliced_wasserstein.ts";
 import { fillNormal } from "../kernels/philox.ts";
 import { CliUsageError, readNpy, runScript, writeFileAtomic, writeNpy } from "../io/mod.ts";
@@ -53,6 +63,16 @@ const SPEC = {
     n: { type: "integer", default: 4096, min: 2, description: "samples per run" },
     nfe: { type: "integer", default: 20, min: 2, description: "model calls of DPM-Solver++(2M)" },
     referenceSteps: { type: "integer", default: 1000, min: 0, description: "DDPM steps (0: skip)" },
+    grid: {
+      type: "choice",
+      choices: ["karras", "exponential"],
+      default: "karras",
+      description: "σ grid of dpmpp_2m: Karras ρ = 7, or uniform in log σ (= in log-SNR)",
+    },
+    unconditional: {
+      type: "boolean",
+      description: "sample a conditional model's null class (default: labels i mod C)",
+    },
     cfgScale: {
       type: "number",
       default: 3,
@@ -108,6 +128,8 @@ async function main(v: {
   n: number;
   nfe: number;
   referenceSteps: number;
+  grid: "karras" | "exponential";
+  unconditional: boolean;
   cfgScale: number;
   cfgInterval?: string | undefined;
   perClass: number;
@@ -142,23 +164,37 @@ async function main(v: {
   const floor = sw(data2, data);
   const rows: Array<[string, number, number, number]> = [];
   let t = performance.now();
-  const fast = await sampleDpmpp2m(
-    model,
-    x,
-    karrasSigmas(v.nfe, { sigmaMin: s.tMin, sigmaMax: s.tMax }),
-  );
+  // a conditional model samples the data's law with its classes in equal shares (label i mod C),
+  // unless --unconditional asks for its null class
+  const C = mlp.spec.classes;
+  const conditioning = C > 0 && !v.unconditional
+    ? { labels: Int32Array.from({ length: v.n }, (_, i) => i % C) }
+    : undefined;
+  const range = { sigmaMin: s.tMin, sigmaMax: s.tMax };
+  const fastGrid = v.grid === "exponential"
+    ? exponentialSigmas(v.nfe, range)
+    : karrasSigmas(v.nfe, range);
+  const fast = await sampleDpmpp2m(model, x, fastGrid, conditioning ? { conditioning } : {});
   const fastSamples = await b.download(fast.x);
-  rows.push([`dpmpp_2m, NFE ${fast.nfe}`, fast.nfe, toData(fastSamples), performance.now() - t]);
+  rows.push([
+    `dpmpp_2m, NFE ${fast.nfe} (${v.grid} σ's)`,
+    fast.nfe,
+    toData(fastSamples),
+    performance.now() - t,
+  ]);
   let reference: Float64Array | undefined;
   if (v.referenceSteps > 0) {
     t = performance.now();
     const grid = timeGrid(s, v.referenceSteps, { kind: "karras" });
-    const r = await ddpm(model, x, grid, { key: { seed: v.seed, stream: 12 } });
+    const r = await ddpm(model, x, grid, {
+      key: { seed: v.seed, stream: 12 },
+      ...(conditioning ? { conditioning } : {}),
+    });
     reference = await b.download(r.x);
     rows.push([
       `ddpm, ${v.referenceSteps} steps`,
       r.nfe,
-      sw(reference, data),
+      toData(reference),
       performance.now() - t,
     ]);
   }

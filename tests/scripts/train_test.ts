@@ -155,7 +155,7 @@ Deno.test({
     }).output();
     const table = new TextDecoder().decode(ev.stdout);
     assert.equal(ev.code, 0, new TextDecoder().decode(ev.stderr));
-    assert.match(table, /\| dpmpp_2m, NFE 20 \| 20 \| \d/);
+    assert.match(table, /\| dpmpp_2m, NFE 20 \(karras σ.s\) \| 20 \| \d/);
     assert.match(table, /\| ddpm, 3 steps \| 3 \| \d/);
     assert.match(table, /CFG w = 3, dpmpp_2m NFE 20: [\d.]+% of 8 guided samples/);
     const b = new CpuBackend();
