@@ -5,7 +5,6 @@
  * @module
  */
 
-import { checkFinite, quote, SdenoRangeError } from "../kernels/errors.ts";
 import { _checkOptions, _checkSample } from "./_validate.ts";
 import { checkOrder, rootP, wassersteinPowSorted } from "./_wasserstein.ts";
 
