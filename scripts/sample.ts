@@ -39,6 +39,7 @@ import {
   fillNormal,
   fillUniform,
   makeKey,
+  SdenoError,
   SdenoTypeError,
   withBackend,
 } from "../kernels/mod.ts";
@@ -58,11 +59,14 @@ import {
   writeNpy,
 } from "../io/mod.ts";
 import {
-  type DiffusionMethod,
   diffusionMethods,
   karrasSigmas,
+  parseSamplerSpec,
+  planBudget,
   type SampleResult,
   type SamplerOptions,
+  type SamplerSpec,
+  timesOfSigmas,
 } from "../solvers/diffusion/mod.ts";
 
 const RING: GaussianMixtureSpec = {
@@ -76,71 +80,25 @@ const RING: GaussianMixtureSpec = {
 
 const SIGMA_MAX = 80, SIGMA_MIN = 0.002;
 
-/** σ̃ grid → times of the model's schedule (σ̃ = σ/α; 0 stays the σ = 0 end). */
-function times(schedule: NoiseSchedule, sigmas: number[]): number[] {
-  if (schedule.name === "edm") return sigmas;
-  return sigmas.map((s) => s === 0 ? 0 : schedule.tOfLogSnr(-Math.log(s)));
-}
-
 const karras = (n: number, appendZero: boolean) =>
   karrasSigmas(n, { sigmaMin: SIGMA_MIN, sigmaMax: SIGMA_MAX, appendZero });
 
-/** One `--solver` entry: a registered method and its options. */
-interface Solver {
-  label: string;
-  method: DiffusionMethod;
-  options: Record<string, unknown>;
+/** One `--solver` entry, with an unknown name or key reported as a usage error. */
+function parseSolver(entry: string): SamplerSpec {
+  try {
+    return parseSamplerSpec(entry);
+  } catch (err) {
+    if (err instanceof SdenoError) throw new CliUsageError(`--solver: ${err.message}`);
+    throw err;
+  }
 }
 
-/** `name` or `name:key=value:…` → the registered method and its options (numbers, booleans, words). */
-function parseSolver(entry: string): Solver {
-  const [name, ...pairs] = entry.split(":");
-  const method = diffusionMethods.find(name!);
-  if (!method) {
-    throw new CliUsageError(
-      `--solver: unknown sampler ${
-        JSON.stringify(name)
-      }; choose from ${diffusionMethods.describeNames()}`,
-    );
-  }
-  const options: Record<string, unknown> = {};
-  for (const pair of pairs) {
-    const eq = pair.indexOf("=");
-    const key = pair.slice(0, eq), text = pair.slice(eq + 1);
-    if (eq < 1 || !method.info.options.includes(key)) {
-      throw new CliUsageError(
-        `--solver: ${JSON.stringify(pair)} is not key=value with a key of ${method.info.name} (${
-          method.info.options.join(", ") || "none"
-        })`,
-      );
-    }
-    const num = Number(text);
-    options[key] = text === "true" ? true : text === "false" ? false : text !== "" &&
-        Number.isFinite(num)
-      ? num
-      : text;
-  }
-  return { label: entry, method, options };
+/** The grid and options with which a method spends at most `budget` model calls. */
+function plan(s: SamplerSpec, schedule: NoiseSchedule, budget: number) {
+  return planBudget(s, { schedule, budget, sigmaMin: SIGMA_MIN, sigmaMax: SIGMA_MAX });
 }
 
-/**
- * The grid and options with which a method spends at most `budget` model calls, from its
- * declared NFE rule: the longest Karras grid whose declared NFE fits (σ grids end at σ = 0).
- */
-function plan(s: Solver, schedule: NoiseSchedule, budget: number) {
-  const { method, options } = s;
-  const interval = times(schedule, [SIGMA_MAX, SIGMA_MIN]);
-  if (method.info.budget === "nfe-option") {
-    return { grid: interval, options: { ...options, nfe: budget } };
-  }
-  if (method.info.budget === "adaptive") return { grid: interval, options };
-  const sigma = method.info.grid === "sigma";
-  // n Karras σ's: n + 1 points with the final 0 on a σ grid, n points on a time grid
-  const shape = (n: number) => ({ points: sigma ? n + 1 : n, endsAtZero: sigma });
-  let n = sigma ? 1 : 2;
-  while (n < budget + 2 && method.info.nfe(shape(n + 1), options)! <= budget) n++;
-  return { grid: times(schedule, karras(n, sigma)), options };
-}
+const times = timesOfSigmas;
 
 const DEFAULT_SOLVERS =
   "euler,heun,dpmpp_2m,dpm_solver:order=3,unipc:variant=bh2:order=3,dpm_fast,euler_ancestral," +

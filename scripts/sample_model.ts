@@ -37,6 +37,7 @@ import {
   createBackend,
   type DeviceArray,
   makeKey,
+  SdenoError,
   SdenoTypeError,
 } from "../kernels/mod.ts";
 import type { Denoiser, PredictionKind } from "../models/denoiser.ts";
@@ -60,17 +61,12 @@ import {
 import * as diffusion from "../solvers/diffusion/mod.ts";
 
 /** The deterministic samplers offered, as named in k-diffusion, with the σ count for an NFE. */
-const SAMPLERS: Record<string, { fn: keyof typeof diffusion; sigmas: (nfe: number) => number }> = {
-  euler: { fn: "sampleEuler", sigmas: (nfe) => nfe },
-  heun: { fn: "sampleHeun", sigmas: (nfe) => (nfe + 1) >> 1 },
-  dpmpp_2m: { fn: "sampleDpmpp2m", sigmas: (nfe) => nfe },
-};
 
 const SPEC = {
   name: "scripts/sample_model.ts",
   description: "Sample an ONNX denoiser with several samplers and NFE budgets against a " +
     "1000-step DDPM reference; print SW2 / MMD² to the data and wall time; write an SVG grid. " +
-    `Samplers: ${Object.keys(SAMPLERS).join(", ")}.`,
+    `Samplers (--solver name[:key=value…]): ${diffusion.diffusionMethods.describeNames()}.`,
   flags: {
     model: {
       type: "string",
@@ -188,16 +184,18 @@ async function openModel(values: Record<string, unknown>): Promise<OnnxDenoiser>
   return await runtime.onnxDenoiser(values.model as string, options);
 }
 
-/** σ/α grid → the schedule's times (σ = 0 stays 0). */
-function times(s: NoiseSchedule, sigmas: number[]): number[] {
-  if (s.name === "edm") return sigmas;
-  return sigmas.map((v) => v === 0 ? 0 : s.tOfLogSnr(-Math.log(v)));
-}
-
 async function main(
   { values }: { values: Record<string, unknown> },
 ): Promise<void> {
-  const solvers = list("solver", values.solver as string, (s) => s in SAMPLERS ? s : undefined);
+  const solvers = (values.solver as string).split(",").filter((e) => e !== "").map((e) => {
+    try {
+      return diffusion.parseSamplerSpec(e);
+    } catch (err) {
+      if (err instanceof SdenoError) throw new CliUsageError(`--solver: ${err.message}`);
+      throw err;
+    }
+  });
+  if (solvers.length === 0) throw new CliUsageError("--solver: give at least one sampler");
   const budgets = list("nfe", values.nfe as string, (s) => {
     const v = Number(s);
     return Number.isInteger(v) && v >= 1 && v <= 10000 ? v : undefined;
@@ -240,7 +238,7 @@ async function main(
   const backend: Backend = await createBackend("cpu");
   const z = backend.zeros(n * d);
   await backend.fillNormal(z, makeKey(seed, 1));
-  const t0 = times(s, [sigmaMax])[0]!;
+  const t0 = diffusion.timesOfSigmas(s, [sigmaMax])[0]!;
   const x = backend.zeros(n * d);
   await backend.lincomb(x, [[sigmaMax * s.alpha(t0), z]]);
 
@@ -267,16 +265,20 @@ async function main(
     samples.set(label, xs);
     progress.tick();
   };
-  for (const name of solvers) {
-    const sampler = diffusion[SAMPLERS[name]!.fn] as unknown as diffusion.Sampler;
+  for (const spec of solvers) {
     for (const nfe of budgets) {
-      const grid = times(s, karras(SAMPLERS[name]!.sigmas(nfe)));
-      await timed(`${name} (NFE ${nfe})`, name, () => sampler(model as Denoiser, x, grid));
+      const p = diffusion.planBudget(spec, { schedule: s, budget: nfe, sigmaMin, sigmaMax });
+      await timed(
+        `${spec.label} (NFE ${nfe})`,
+        spec.label,
+        () =>
+          spec.method.sample(model as Denoiser, x, p.grid, { ...p.options, key: makeKey(seed, 3) }),
+      );
     }
   }
   if (values.reference) {
     const steps = values.reference as number;
-    const grid = times(s, karras(steps + 1, false));
+    const grid = diffusion.timesOfSigmas(s, karras(steps + 1, false));
     await timed(
       `ddpm (${steps} steps)`,
       "ddpm",

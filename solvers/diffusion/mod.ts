@@ -38,3 +38,4 @@ export * from "./ddpm.ts";
 export * from "./deis.ts";
 export * from "../method_registry.ts";
 export * from "../run_context.ts";
+export * from "./plan_budget.ts";

@@ -21,7 +21,7 @@ Deno.test("scripts/sample_model.ts exits 2 with the usage on bad flags, without 
     for (
       const [args, message] of [
         [["--nfe", "5,x"], /--nfe: unknown or bad value "x"/],
-        [["--solver", "euler,rk45"], /--solver: unknown or bad value "rk45"/],
+        [["--solver", "euler,rk45"], /--solver: Unknown diffusion method "rk45"; known: euler/],
         [["--frobnicate"], /frobnicate/],
         [["--kind", "v"], /the gmm model outputs x0 or eps/],
       ] as const
