@@ -58,6 +58,48 @@ async function draw(backend: Backend, n: number, seed: number): Promise<Float64A
   return out;
 }
 
+/** One row of the moment table: estimate, exact value, standard error and z (null: undefined). */
+interface MomentRow {
+  name: string;
+  estimate: number;
+  exact: number;
+  standardError: number | null;
+  z: number | null;
+}
+
+/**
+ * Prints the moment table and returns its rows. The moments need 2 draws; a
+ * row with too few draws for its statistic to vary (or a standard error that
+ * is 0 or not finite) gets no standard error and no z.
+ */
+function momentReport(z: Float64Array): MomentRow[] {
+  if (z.length < 2) {
+    console.log("moments: need at least 2 draws; none computed");
+    return [];
+  }
+  const m = moments(z);
+  // [name, estimate, exact, standard error, fewest draws for which the statistic varies]:
+  // the skewness of 2 draws is always 0 and the excess kurtosis of 3 always -1.5.
+  const rows: Array<[string, number, number, number, number]> = [
+    ["mean", m.mean, 0, m.se.mean, 2],
+    ["variance", m.variance, 1, m.se.variance, 3],
+    ["skewness", m.skewness, 0, m.se.skewness, 3],
+    ["excess kurtosis", m.excessKurtosis, 0, m.se.excessKurtosis, 4],
+  ];
+  console.log("moment            estimate      exact   std.err        z");
+  return rows.map(([name, estimate, exact, se, fewest]) => {
+    const ok = z.length >= fewest && Number.isFinite(se) && se > 0;
+    const zs = ok ? zScore(estimate, exact, { standardError: se }) : null;
+    const cell = (x: number | null, f: (x: number) => string) => x === null ? "n/a" : f(x);
+    console.log(
+      `${name.padEnd(16)} ${estimate.toFixed(6).padStart(10)} ${exact.toFixed(1).padStart(10)} ${
+        cell(ok ? se : null, (x) => x.toExponential(2)).padStart(9)
+      } ${cell(zs, (x) => x.toFixed(2)).padStart(8)}`,
+    );
+    return { name, estimate, exact, standardError: ok ? se : null, z: zs };
+  });
+}
+
 async function main({ values }: { values: Record<string, unknown> }) {
   const n = values.n as number;
   const seed = values.seed as number;
@@ -77,28 +119,11 @@ async function main({ values }: { values: Record<string, unknown> }) {
     return z;
   });
 
-  const m = moments(z);
-  const rows: Array<[string, number, number, number]> = [
-    ["mean", m.mean, 0, m.se.mean],
-    ["variance", m.variance, 1, m.se.variance],
-    ["skewness", m.skewness, 0, m.se.skewness],
-    ["excess kurtosis", m.excessKurtosis, 0, m.se.excessKurtosis],
-  ];
   console.log(`${n} normals on ${backendName} (${description}), seed ${seed}`);
   console.log(
     `time ${seconds.toFixed(3)} s (${(n / seconds).toExponential(3)} normals/s, incl. download)\n`,
   );
-  console.log("moment            estimate      exact   std.err        z");
-  const report = rows.map(([name, estimate, exact, se]) => {
-    const z = zScore(estimate, exact, { standardError: se });
-    console.log(
-      `${name.padEnd(16)} ${estimate.toFixed(6).padStart(10)} ${exact.toFixed(1).padStart(10)} ${
-        se.toExponential(2).padStart(9)
-      } ${z.toFixed(2).padStart(8)}`,
-    );
-    return { name, estimate, exact, standardError: se, z };
-  });
-
+  const report = momentReport(z);
   const h = histogram(z, { bins, min: -5, max: 5 });
   const svg = histogramPlot(
     { counts: h.counts, edges: h.edges, label: `${n} draws (${backendName})` },

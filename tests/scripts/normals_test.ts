@@ -49,3 +49,36 @@ Deno.test("scripts/normals.ts exits 2 with usage on a bad flag and writes nothin
     await Deno.remove(out, { recursive: true });
   }
 });
+
+Deno.test({
+  name:
+    "scripts/normals.ts works for --n 1 and 2 as its help says (at least 1), moments where defined",
+  sanitizeResources: false,
+}, async () => {
+  const out = await Deno.makeTempDir();
+  try {
+    for (const n of [1, 2]) {
+      const r = await run(["--n", `${n}`, "--backend", "cpu", "--json", "--out", out], out);
+      assert.equal(r.code, 0, `--n ${n}: ${r.stderr}`);
+      const npy = decodeNpy(await Deno.readFile(join(out, "normals.npy")));
+      const expected = new Float64Array(n);
+      fillNormal(expected, makeKey(0, 0));
+      assert.deepEqual(npy.data, expected);
+      const json = JSON.parse(await Deno.readTextFile(join(out, "moments.json")));
+      if (n === 1) {
+        assert.match(r.stdout, /need at least 2 draws/);
+        assert.deepEqual(json.moments, []);
+      } else {
+        // the mean has a standard error; the variance, skewness and kurtosis of 2 draws do not
+        assert.deepEqual(json.moments.map((m: { z: number | null }) => m.z === null), [
+          false,
+          true,
+          true,
+          true,
+        ]);
+      }
+    }
+  } finally {
+    await Deno.remove(out, { recursive: true });
+  }
+});
