@@ -1,6 +1,7 @@
 // deno task bench: every benchmark, side by side with its peers, in one run.
-// Permissions: --allow-read=. (sources), --allow-ffi (onnxruntime-node) and
-// --allow-run=python3 (the numpy, scipy and torch peers). Results print as
+// Permissions: --allow-read (sources, and onnxruntime-web's .wasm in Deno's npm cache),
+// --allow-ffi (onnxruntime-node) and --allow-run=python3 (the numpy, scipy, torch, JAX and
+// numba peers). Results print as
 // markdown; bench/RESULTS.md records them.
 import { parseArgs } from "node:util";
 import { benchNormals } from "./normals.ts";
