@@ -40,7 +40,6 @@ import {
   fillUniform,
   makeKey,
   SdenoError,
-  SdenoTypeError,
   withBackend,
 } from "../kernels/mod.ts";
 import { gaussianMixture, type GaussianMixtureSpec } from "../models/gaussian_mixture.ts";
@@ -134,7 +133,11 @@ const SPEC = {
       max: 10000,
       description: "NFE budget per solver",
     },
-    n: { type: "integer", default: 4096, min: 2, description: "number of samples" },
+    n: {
+      type: "integer",
+      min: 2,
+      description: "number of samples (default 4096; with --noise, its row count)",
+    },
     backend: {
       type: "choice",
       choices: ["auto", "cpu", "webgpu"],
@@ -228,6 +231,60 @@ async function loadSpec(model: string): Promise<GaussianMixtureSpec> {
   }
 }
 
+/**
+ * Reads `--noise` and checks it before any work: a float .npy of shape
+ * (n, d) with n ≥ 2 (and n equal to `--n` when that is given), every entry
+ * finite (the first bad one is named by row and column).
+ */
+async function loadNoise(
+  path: string,
+  d: number,
+  nGiven: boolean,
+  nFlag: number,
+): Promise<{ z: Float64Array; n: number }> {
+  const name = `--noise ${JSON.stringify(path)}`;
+  const npy = await readNpy(path).catch((e) => {
+    throw new CliUsageError(`${name}: ${(e as Error).message.split("\n")[0]}`, { flag: "--noise" });
+  });
+  if (!(npy.data instanceof Float64Array || npy.data instanceof Float32Array)) {
+    throw new CliUsageError(
+      `${name}: dtype ${npy.dtype} is not a float type; expected float64 (<f8) or float32 (<f4)`,
+      { flag: "--noise" },
+    );
+  }
+  if (npy.shape.length !== 2 || npy.shape[1] !== d) {
+    throw new CliUsageError(
+      `${name}: expected shape (n, ${d}), got (${npy.shape.join(", ")})`,
+      { flag: "--noise" },
+    );
+  }
+  const n = npy.shape[0]!;
+  if (n < 2) {
+    throw new CliUsageError(
+      `${name}: has ${n} row(s); at least 2 are needed (one row per sample, rows are not reused)`,
+      { flag: "--noise" },
+    );
+  }
+  if (nGiven && nFlag !== n) {
+    throw new CliUsageError(
+      `--n ${nFlag} disagrees with ${name}, which has ${n} rows (one per sample); ` +
+        `leave --n out or give ${n}`,
+      { flag: "--n" },
+    );
+  }
+  const z = Float64Array.from(npy.data);
+  for (let i = 0; i < z.length; i++) {
+    if (!Number.isFinite(z[i]!)) {
+      throw new CliUsageError(
+        `${name}: entry (row ${Math.floor(i / d)}, column ${i % d}) is ${z[i]}; ` +
+          `the noise must be finite`,
+        { flag: "--noise" },
+      );
+    }
+  }
+  return { z, n };
+}
+
 async function main({ values }: { values: Record<string, unknown> }) {
   const outDir = values.out as string;
   const nfe = values.steps as number, seed = values.seed as number;
@@ -239,18 +296,11 @@ async function main({ values }: { values: Record<string, unknown> }) {
   const model = gaussianMixture(spec, schedule);
   const d = model.dim;
   let z: Float64Array;
-  let n = values.n as number;
+  let n = (values.n as number | undefined) ?? 4096;
   if (values.noise !== undefined) {
-    const npy = await readNpy(values.noise as string).catch((e) => {
-      throw new CliUsageError(`--noise: ${(e as Error).message}`);
-    });
-    if (npy.shape.length !== 2 || npy.shape[1] !== d) {
-      throw new SdenoTypeError(
-        `Cannot use the noise file: expected shape (n, ${d}), got (${npy.shape.join(", ")})`,
-      );
-    }
-    z = Float64Array.from(npy.data as ArrayLike<number>);
-    n = npy.shape[0]!;
+    const loaded = await loadNoise(values.noise as string, d, values.n !== undefined, n);
+    z = loaded.z;
+    n = loaded.n;
   } else {
     z = new Float64Array(n * d);
     fillNormal(z, makeKey(seed, 0));

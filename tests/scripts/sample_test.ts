@@ -148,3 +148,42 @@ Deno.test({
     await Deno.remove(out, { recursive: true });
   }
 });
+
+Deno.test("scripts/sample.ts checks --noise before any work: dtype, rows, --n, finite entries", async () => {
+  const out = await Deno.makeTempDir();
+  try {
+    const z = new Float64Array(8).map((_, i) => i / 8 - 0.5);
+    const nan = z.slice();
+    nan[5] = NaN; // row 2, column 1
+    const inf = new Float32Array(z);
+    inf[2] = -Infinity; // row 1, column 0
+    const files: Array<[string, Uint8Array]> = [
+      ["i8.npy", encodeNpy({ data: new BigInt64Array(8), shape: [4, 2] })],
+      ["nan.npy", encodeNpy({ data: nan, shape: [4, 2] })],
+      ["inf.npy", encodeNpy({ data: inf, shape: [4, 2] })],
+      ["one.npy", encodeNpy({ data: z.subarray(0, 2), shape: [1, 2] })],
+      ["four.npy", encodeNpy({ data: z, shape: [4, 2] })],
+    ];
+    for (const [name, bytes] of files) await Deno.writeFile(join(out, name), bytes);
+    const cases: Array<[string[], RegExp]> = [
+      [["--noise", join(out, "i8.npy")], /i8\.npy": dtype <i8 is not a float type/],
+      [["--noise", join(out, "nan.npy")], /nan\.npy": entry \(row 2, column 1\) is NaN/],
+      [["--noise", join(out, "inf.npy")], /inf\.npy": entry \(row 1, column 0\) is -Infinity/],
+      [["--noise", join(out, "one.npy")], /one\.npy": has 1 row\(s\); at least 2/],
+      [["--noise", join(out, "four.npy"), "--n", "8"], /--n 8 disagrees with .*4 rows/],
+      [["--noise", join(out, "missing.npy")], /--noise ".*missing\.npy": /],
+    ];
+    for (const [args, message] of cases) {
+      const r = await run([...args, "--solver", "euler", "--out", join(out, "o")], out);
+      const label = args.join(" ");
+      assert.equal(r.code, 2, `${label}: ${r.stderr}`);
+      assert.match(r.stderr.split("\n")[0]!, message, label);
+      assert.match(r.stderr, /Usage:/, label);
+      assert.doesNotMatch(r.stderr, /\n\s+at /, `${label}: a stack trace`);
+      assert.doesNotMatch(r.stderr.split("\n")[0]!, /reference|heun/, label);
+    }
+    assert.equal([...Deno.readDirSync(out)].some((e) => e.name === "o"), false);
+  } finally {
+    await Deno.remove(out, { recursive: true });
+  }
+});
