@@ -26,7 +26,7 @@ import {
   checkOwned,
   checkWrite,
 } from "./_validate.ts";
-import { checkInteger, SdenoRangeError } from "./errors.ts";
+import { checkInteger, SdenoRangeError, SdenoTypeError } from "./errors.ts";
 
 /** A device array of the webgpu backend. */
 export class GpuArray implements DeviceArray {
@@ -144,6 +144,16 @@ export class WebGpuBackend implements Backend {
     return a;
   }
 
+  /** Throws a typed error for an array of this backend that was already released. */
+  #checkLive(what: string, name: string, a: DeviceArray): void {
+    if (!this.#live.has(a)) {
+      throw new SdenoTypeError(
+        `${what}: ${name} (a webgpu array of ${a.length} elements) was released; ` +
+          `it must be a live array (allocate a new one)`,
+      );
+    }
+  }
+
   /** A zero-filled array of `length` elements. */
   zeros(length: number): GpuArray {
     const a = this.#alloc(checkLength("Cannot allocate", length));
@@ -184,6 +194,7 @@ export class WebGpuBackend implements Backend {
   /** Copies `a` back to the host. */
   async download(a: DeviceArray): Promise<Float32Array> {
     checkOwned("Cannot download", "a", this, a);
+    this.#checkLive("Cannot download", "a", a);
     const g = a as GpuArray;
     const out = new Float32Array(g.length);
     const parts = await Promise.all(
@@ -196,6 +207,8 @@ export class WebGpuBackend implements Backend {
   /** `out = Σ cᵢ·xᵢ (+ scale·z)`; `out` may be one of the inputs. */
   async lincomb(out: DeviceArray, terms: readonly Term[], noise?: NoiseTerm): Promise<void> {
     const draw = checkLincomb(this, out, terms, noise);
+    this.#checkLive("Cannot compute lincomb", "out", out);
+    terms.forEach(([, x], i) => this.#checkLive("Cannot compute lincomb", `terms[${i}]`, x));
     const o = out as GpuArray;
     // Fold every occurrence of out into the coefficient of its old value, read in pass 1.
     let selfCoef: number | undefined;
@@ -227,6 +240,7 @@ export class WebGpuBackend implements Backend {
 
   async #fill(out: DeviceArray, key: Key, options: DrawOptions, mode: RandomMode, what: string) {
     checkOwned(what, "out", this, out);
+    this.#checkLive(what, "out", out);
     checkKey(what, key);
     const draw = checkDrawOptions(what, options);
     const o = out as GpuArray;

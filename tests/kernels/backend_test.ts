@@ -314,3 +314,29 @@ Deno.test("createBackend() falls back to cpu with a warning when no adapter exis
     gpu.requestAdapter = original;
   }
 });
+
+Deno.test({
+  name: "webgpu fillNormal(), download() and lincomb() reject a released array with a typed error",
+  ...GPU_TEST,
+}, async () => {
+  const gpu = await gpuBackend();
+  if (!gpu) return;
+  const live = gpu.liveArrays;
+  const a = gpu.zeros(16);
+  const b = gpu.zeros(16);
+  gpu.release(a);
+  const released = { name: "SdenoTypeError", message: /was released; it must be a live array/ };
+  await assert.rejects(() => gpu.fillNormal(a, KEY), {
+    ...released,
+    message: /^Cannot draw normals: out \(a webgpu array of 16 elements\) was released/,
+  });
+  await assert.rejects(() => gpu.fillUniform(a, KEY), released);
+  await assert.rejects(() => gpu.download(a), released);
+  await assert.rejects(() => gpu.lincomb(a, [[1, b]]), released);
+  await assert.rejects(() => gpu.lincomb(b, [[1, a]]), { ...released, message: /terms\[0\]/ });
+  // a live array still works
+  await gpu.fillNormal(b, KEY);
+  assert.equal((await gpu.download(b)).length, 16);
+  gpu.release(b);
+  assert.equal(gpu.liveArrays, live);
+});
