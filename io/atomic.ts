@@ -52,6 +52,45 @@ function _split(path: string): [string, string] {
   return [path.slice(0, i + 1), path.slice(i + 1)];
 }
 
+/** Temp files of writes in progress, removed on SIGINT. */
+const pending = new Set<string>();
+let sigintListening = false;
+
+/**
+ * SIGINT during a write: the temp files of every write in progress are
+ * removed, then the process ends with code 130 (128 + SIGINT, as a shell
+ * reports an interrupted program), as it would have without the listener.
+ */
+function onSigint(): void {
+  for (const temp of pending) {
+    try {
+      Deno.removeSync(temp);
+    } catch { /* already gone, or not permitted */ }
+  }
+  pending.clear();
+  Deno.exit(130);
+}
+
+/** Tracks a temp file; the SIGINT listener is installed while any is pending (where allowed). */
+function track(temp: string): void {
+  pending.add(temp);
+  if (sigintListening || Deno.build.os === "windows") return;
+  try {
+    Deno.addSignalListener("SIGINT", onSigint);
+    sigintListening = true;
+  } catch { /* signals not available here: the temp file is still removed on errors */ }
+}
+
+/** Stops tracking a temp file; the listener goes when none is pending. */
+function untrack(temp: string): void {
+  pending.delete(temp);
+  if (pending.size > 0 || !sigintListening) return;
+  try {
+    Deno.removeSignalListener("SIGINT", onSigint);
+  } catch { /* nothing to remove */ }
+  sigintListening = false;
+}
+
 /** Creates a new, uniquely named temp file beside the target. */
 async function _openTemp(
   dir: string,
@@ -79,7 +118,10 @@ async function _openTemp(
  * the same directory (`.<name>.<random>.tmp`), which is flushed and then
  * renamed onto `path`. Nothing appears at `path` until the data is complete;
  * an existing file there is replaced only on success. On any failure the temp
- * file is removed and the error rethrown.
+ * file is removed and the error rethrown. A SIGINT (Ctrl-C) while a write is
+ * in progress removes the temp file and ends the process with code 130, as
+ * the interrupt would have (POSIX; a SIGINT listener is held only during
+ * writes).
  *
  * Needs `--allow-write` (and `--allow-read` for the rename) on the directory.
  *
@@ -112,6 +154,7 @@ export async function writeFileAtomic(
   }
   const encoder = new TextEncoder();
   const [temp, handle] = await _openTemp(dir, base, options.mode);
+  track(temp);
   let file: Deno.FsFile | undefined = handle;
   try {
     const writeAll = async (chunk: Uint8Array | string) => {
@@ -142,6 +185,7 @@ export async function writeFileAtomic(
     handle.close();
     file = undefined;
     await Deno.rename(temp, target);
+    untrack(temp);
   } catch (err) {
     try {
       file?.close();
@@ -149,6 +193,7 @@ export async function writeFileAtomic(
     try {
       await Deno.remove(temp);
     } catch { /* already gone */ }
+    untrack(temp);
     throw err;
   }
 }

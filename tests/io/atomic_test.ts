@@ -98,3 +98,95 @@ Deno.test("writeFileAtomic() fails cleanly when the directory does not exist", a
     assert.deepEqual(names(dir), []);
   });
 });
+
+Deno.test({
+  name: "writeFileAtomic(): SIGINT during a write removes the temp file and exits 130",
+  ignore: Deno.build.os === "windows",
+}, async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const atomic = new URL("../../io/atomic.ts", import.meta.url).href;
+    const script = `${dir}/writer.ts`;
+    await Deno.writeTextFile(
+      script,
+      `import { writeFileAtomic } from ${JSON.stringify(atomic)};
+async function* slow() {
+  yield new Uint8Array(1 << 20);
+  console.log("ready");
+  await new Promise((r) => setTimeout(r, 60_000));
+  yield "never";
+}
+await writeFileAtomic(${JSON.stringify(`${dir}/out/big.npy`)}, slow());
+`,
+    );
+    await Deno.mkdir(`${dir}/out`);
+    const child = new Deno.Command(Deno.execPath(), {
+      args: ["run", `--allow-read=${dir}`, `--allow-write=${dir}/out`, script],
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+    let seen = "";
+    while (!seen.includes("ready")) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      seen += value;
+    }
+    assert.match(seen, /ready/);
+    // the temp file exists mid-write
+    assert.equal([...Deno.readDirSync(`${dir}/out`)].length, 1);
+    child.kill("SIGINT");
+    const status = await child.status;
+    reader.releaseLock();
+    await child.stdout.cancel().catch(() => {});
+    await child.stderr.cancel();
+    assert.equal(status.code, 130);
+    assert.deepEqual([...Deno.readDirSync(`${dir}/out`)], []);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test({
+  name: "writeFileAtomic() holds no SIGINT listener after its writes (Ctrl-C acts as usual)",
+  ignore: Deno.build.os === "windows",
+}, async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const atomic = new URL("../../io/atomic.ts", import.meta.url).href;
+    const script = `${dir}/writer.ts`;
+    await Deno.writeTextFile(
+      script,
+      `import { writeFileAtomic } from ${JSON.stringify(atomic)};
+await writeFileAtomic(${JSON.stringify(`${dir}/a.txt`)}, "x");
+await writeFileAtomic(${JSON.stringify(`${dir}/b.txt`)}, () => { throw new Error("boom"); })
+  .catch(() => {});
+console.log("ready");
+await new Promise((r) => setTimeout(r, 60_000));
+`,
+    );
+    const child = new Deno.Command(Deno.execPath(), {
+      args: ["run", `--allow-read=${dir}`, `--allow-write=${dir}`, script],
+      stdout: "piped",
+      stderr: "null",
+    }).spawn();
+    const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+    let seen = "";
+    while (!seen.includes("ready")) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      seen += value;
+    }
+    child.kill("SIGINT");
+    const status = await child.status;
+    reader.releaseLock();
+    // killed by the signal itself, not ended by a listener's Deno.exit(130)
+    assert.equal(status.signal, "SIGINT");
+    assert.deepEqual(
+      [...Deno.readDirSync(dir)].map((e) => e.name).sort(),
+      ["a.txt", "writer.ts"],
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
