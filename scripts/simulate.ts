@@ -47,10 +47,26 @@ import {
   writeNpy,
 } from "../io/mod.ts";
 
-const MODELS: Record<string, { make: () => SdeModel; x0: number[] }> = {
+/**
+ * A built-in model: its constructor, default x0, and (where the state space is
+ * restricted) the domain of x0 as a test and its statement.
+ */
+interface BuiltinModel {
+  make: () => SdeModel;
+  x0: number[];
+  domain?: { ok: (x: number) => boolean; text: string };
+}
+
+const MODELS: Record<string, BuiltinModel> = {
   "ou": { make: () => ornsteinUhlenbeck({ theta: 1, mu: 0.5, sigma: 1 }), x0: [2] },
   "gbm": { make: () => geometricBrownianMotion({ mu: 0.1, sigma: 0.3 }), x0: [1] },
-  "cir": { make: () => coxIngersollRoss({ kappa: 2, theta: 1, sigma: 0.5 }), x0: [0.5] },
+  // CIR lives on [0, ∞): √x in the diffusion, and its moments hold only there (Cox, Ingersoll &
+  // Ross 1985, eq. 18-19)
+  "cir": {
+    make: () => coxIngersollRoss({ kappa: 2, theta: 1, sigma: 0.5 }),
+    x0: [0.5],
+    domain: { ok: (x) => x >= 0, text: "x0 ≥ 0" },
+  },
   "double-well": { make: () => doubleWellLangevin({ barrier: 1, beta: 2 }), x0: [-1] },
   "lotka-volterra": { make: () => stochasticLotkaVolterra(), x0: [1.2, 0.8] },
   "kp-sinh": { make: () => kloedenPlaten("sinh"), x0: [0.5] },
@@ -93,7 +109,11 @@ const SPEC = {
     paths: { type: "integer", default: 10_000, min: 2, description: "number of paths" },
     t0: { type: "number", default: 0, description: "start time" },
     t1: { type: "number", default: 1, description: "end time" },
-    dt: { type: "number", default: 0.01, min: 0, description: "step (> 0; t1 on the grid)" },
+    dt: {
+      type: "number",
+      default: 0.01,
+      description: "step, a number > 0 (t1 − t0 a whole number of steps)",
+    },
     saves: {
       type: "integer",
       default: 10,
@@ -161,6 +181,15 @@ async function main({ values }: { values: Record<string, unknown> }) {
     });
   }
   const start = x0.length === sde.dim ? x0 : new Array(sde.dim).fill(x0[0]);
+  const domain = moduleSpec ? undefined : MODELS[values.model as string]!.domain;
+  const bad = domain ? start.findIndex((x) => !domain.ok(x)) : -1;
+  if (domain && bad >= 0) {
+    throw new CliUsageError(
+      `--x0: ${start[bad]} (component ${bad}) is outside the ${name} model's domain; ` +
+        `expected ${domain.text}`,
+      { flag: "--x0" },
+    );
+  }
   const steps = Math.round((t1 - t0) / dt);
   const saveAt = values.saveAt !== undefined
     ? numbers("--save-at", values.saveAt as string)
@@ -175,10 +204,16 @@ async function main({ values }: { values: Record<string, unknown> }) {
       flag: "--plot-component",
     });
   }
+  // a user Sde without WGSL snippets runs on cpu only: --backend auto falls back with a note
+  let backendName = values.backend as BackendName;
+  if (moduleSpec && backendName === "auto" && sde.wgsl === undefined) {
+    console.error(`note: ${moduleSpec} has no WGSL snippets (sde.wgsl); running on cpu`);
+    backendName = "cpu";
+  }
   await Deno.mkdir(outDir, { recursive: true });
 
   let seconds = 0;
-  const r = await withBackend(values.backend as BackendName, async (backend: Backend) => {
+  const r = await withBackend(backendName, async (backend: Backend) => {
     const progress = new Progress(paths, { label: `${name} on ${backend.name}`, unit: "paths" });
     const t = performance.now();
     const r = await simulateEnsemble(sde, {

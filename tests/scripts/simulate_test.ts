@@ -169,3 +169,72 @@ Deno.test({
     await Deno.remove(out, { recursive: true });
   }
 });
+
+Deno.test("scripts/simulate.ts rejects an x0 outside the model's domain before any work (cir --x0 -1)", async () => {
+  const out = await Deno.makeTempDir();
+  try {
+    const r = await run(["--model", "cir", "--x0", "-1", "--out", join(out, "o")], out);
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(
+      r.stderr,
+      /^error: --x0: -1 \(component 0\) is outside the cir model's domain; expected x0 ≥ 0\n\nUsage:/,
+    );
+    assert.doesNotMatch(r.stdout + r.stderr, /NaN|\n\s+at /);
+    assert.deepEqual([...Deno.readDirSync(out)], []);
+    // the edge of the domain is fine
+    const ok = await run(
+      ["--model", "cir", "--x0", "0", "--paths", "100", "--saves", "1", "--backend", "cpu"]
+        .concat(["--out", out]),
+      out,
+    );
+    assert.equal(ok.code, 0, ok.stderr);
+  } finally {
+    await Deno.remove(out, { recursive: true });
+  }
+});
+
+Deno.test("scripts/simulate.ts --help and validation agree on --dt (> 0; 0 rejected)", async () => {
+  const out = await Deno.makeTempDir();
+  try {
+    const help = await run(["--help"], out);
+    const line = help.stdout.split("\n").find((l) => l.includes("--dt"))!;
+    assert.match(line, /> 0/);
+    assert.doesNotMatch(line, /at least 0/);
+    const r = await run(["--dt", "0", "--out", out], out);
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /^error: --dt must be positive, got "0"/);
+  } finally {
+    await Deno.remove(out, { recursive: true });
+  }
+});
+
+Deno.test({
+  name: "scripts/simulate.ts runs a user Sde without WGSL on cpu under --backend auto, with a note",
+  sanitizeResources: false,
+}, async () => {
+  const out = await Deno.makeTempDir();
+  const mod = join(out, "bm.ts");
+  await Deno.writeTextFile(
+    mod,
+    `import { defineSde } from "${SDE}";
+export default defineSde({
+  name: "bm", dim: 1, noise: "diagonal",
+  drift: (_t, _x, out, n) => out.fill(0, 0, n),
+  diffusion: (_t, _x, out, n) => out.fill(1, 0, n),
+});
+`,
+  );
+  try {
+    const r = await run(
+      ["--module", mod, "--paths", "200", "--backend", "auto", "--t1", "0.5", "--dt", "0.05"]
+        .concat(["--saves", "1", "--out", out]),
+      out,
+      [new URL("../..", import.meta.url).pathname],
+    );
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /note: .*bm\.ts has no WGSL snippets \(sde\.wgsl\); running on cpu/);
+    assert.match(r.stdout, /200 paths, euler-maruyama, dt 0.05, 10 steps on cpu/);
+  } finally {
+    await Deno.remove(out, { recursive: true });
+  }
+});
