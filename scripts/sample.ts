@@ -35,6 +35,7 @@
 import {
   type Backend,
   type BackendName,
+  CpuBackend,
   type DeviceArray,
   fillNormal,
   fillUniform,
@@ -231,6 +232,46 @@ async function loadSpec(model: string): Promise<GaussianMixtureSpec> {
   }
 }
 
+/** Beyond this many bytes of samples and noise (about 5 copies of n × d float64), refuse. */
+const MAX_SAMPLE_BYTES = 2 ** 32;
+
+/**
+ * Checks, before any work, that every solver can run with the planned grid:
+ * each takes one tiny run (2 samples, cpu) and a refusal (too few steps for
+ * its order, a grid too short for its Brownian path, …) becomes a usage
+ * error naming the solver and `--steps`.
+ */
+async function checkSolversRun(
+  solvers: readonly SamplerSpec[],
+  model: Denoiser,
+  schedule: NoiseSchedule,
+  nfe: number,
+  x0: Float64Array,
+): Promise<void> {
+  const cpu = new CpuBackend();
+  for (const solver of solvers) {
+    const p = plan(solver, schedule, nfe);
+    const x = cpu.upload(x0);
+    try {
+      const res = await solver.method.sample(
+        model,
+        x,
+        p.grid,
+        { ...p.options, key: makeKey(0, 1) } as SamplerOptions,
+      );
+      cpu.release(res.x);
+    } catch (err) {
+      if (!(err instanceof SdenoError)) throw err;
+      throw new CliUsageError(
+        `--solver ${solver.label} cannot run with --steps ${nfe}: ${err.message}`,
+        { flag: "--steps" },
+      );
+    } finally {
+      cpu.release(x);
+    }
+  }
+}
+
 /**
  * Reads `--noise` and checks it before any work: a float .npy of shape
  * (n, d) with n ≥ 2 (and n equal to `--n` when that is given), every entry
@@ -302,12 +343,24 @@ async function main({ values }: { values: Record<string, unknown> }) {
     z = loaded.z;
     n = loaded.n;
   } else {
+    const bytes = 5 * n * d * 8 + solvers.length * n * d * 8;
+    if (bytes > MAX_SAMPLE_BYTES) {
+      throw new CliUsageError(
+        `--n ${n}: ${n} samples of dimension ${d} need about ${
+          (bytes / 2 ** 30).toFixed(1)
+        } GiB for the noise, the reference and ${solvers.length} solver outputs (the limit is ${
+          MAX_SAMPLE_BYTES / 2 ** 30
+        } GiB); give a smaller --n`,
+        { flag: "--n" },
+      );
+    }
     z = new Float64Array(n * d);
     fillNormal(z, makeKey(seed, 0));
   }
   const t0 = times(schedule, [SIGMA_MAX])[0]!;
   const a0 = schedule.alpha(t0);
   const x0 = z.map((v) => v * SIGMA_MAX * a0);
+  await checkSolversRun(solvers, model, schedule, nfe, x0.slice(0, 2 * d));
   await Deno.mkdir(outDir, { recursive: true });
 
   // the exact target: 64 directions (Philox seed 0) and exact projected quantiles

@@ -187,3 +187,39 @@ Deno.test("scripts/sample.ts checks --noise before any work: dtype, rows, --n, f
     await Deno.remove(out, { recursive: true });
   }
 });
+
+Deno.test({
+  name:
+    "scripts/sample.ts checks each solver against --steps and --n against memory before any work",
+  sanitizeResources: false,
+}, async () => {
+  const out = await Deno.makeTempDir();
+  try {
+    const r = await run(
+      ["--steps", "1", "--solver", "euler,dpm_solver:order=3", "--n", "16"]
+        .concat(["--out", join(out, "o")]),
+      out,
+    );
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(
+      r.stderr,
+      /^error: --solver dpm_solver:order=3 cannot run with --steps 1: .*needs at least 3 steps, got 1\n\nUsage:/,
+    );
+    assert.doesNotMatch(r.stderr, /solvers: |\n\s+at /); // no progress: refused before any work
+    const big = await run(["--n", "1e12", "--solver", "euler", "--out", join(out, "o")], out);
+    assert.equal(big.code, 2, big.stderr);
+    assert.match(big.stderr, /^error: --n 1000000000000: .* GiB .*give a smaller --n\n\nUsage:/);
+    assert.deepEqual([...Deno.readDirSync(out)], []);
+    // one step of the SDE sampler is a valid run (NFE 1), not an internal Brownian-grid error
+    const sde = await run(
+      ["--steps", "1", "--solver", "dpmpp_sde", "--n", "16", "--backend", "cpu", "--json"]
+        .concat(["--out", out]),
+      out,
+    );
+    assert.equal(sde.code, 0, sde.stderr);
+    const json = JSON.parse(await Deno.readTextFile(join(out, "metrics.json")));
+    assert.equal(json.rows[0].nfe, 1);
+  } finally {
+    await Deno.remove(out, { recursive: true });
+  }
+});
