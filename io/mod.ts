@@ -24,4 +24,5 @@ export * from "./atomic.ts";
 export * from "./progress.ts";
 export * from "./cli.ts";
 export * from "./run_script.ts";
+export * from "./check_out_dir.ts";
 export * from "./svg/mod.ts";
