@@ -17,7 +17,14 @@
 
 import { type Backend, type BackendName, makeKey, withBackend } from "../kernels/mod.ts";
 import { histogram, moments, zScore } from "../stats/mod.ts";
-import { histogramPlot, Progress, runScript, writeFileAtomic, writeNpy } from "../io/mod.ts";
+import {
+  checkOutDir,
+  histogramPlot,
+  Progress,
+  runScript,
+  writeFileAtomic,
+  writeNpy,
+} from "../io/mod.ts";
 
 const SPEC = {
   name: "scripts/normals.ts",
@@ -105,6 +112,7 @@ async function main({ values }: { values: Record<string, unknown> }) {
   const seed = values.seed as number;
   const outDir = values.out as string;
   const bins = values.bins as number;
+  await checkOutDir(outDir, { outputs: ["histogram.svg", "normals.npy", "moments.json"] });
   await Deno.mkdir(outDir, { recursive: true });
 
   let backendName = "";

@@ -50,6 +50,8 @@ import { vpLinearSchedule } from "../processes/vp_linear_schedule.ts";
 import type { NoiseSchedule } from "../processes/noise_schedule.ts";
 import { normalCdf, slicedWassersteinToQuantiles } from "../stats/mod.ts";
 import {
+  checkInputFile,
+  checkOutDir,
   CliUsageError,
   panelGrid,
   Progress,
@@ -214,6 +216,7 @@ function sampleMixture(spec: GaussianMixtureSpec, n: number, seed: number): Floa
 
 async function loadSpec(model: string): Promise<GaussianMixtureSpec> {
   if (model === "ring") return RING;
+  await checkInputFile("--model", model);
   let text: string;
   try {
     text = await Deno.readTextFile(model);
@@ -284,6 +287,7 @@ async function loadNoise(
   nFlag: number,
 ): Promise<{ z: Float64Array; n: number }> {
   const name = `--noise ${JSON.stringify(path)}`;
+  await checkInputFile("--noise", path);
   const npy = await readNpy(path).catch((e) => {
     throw new CliUsageError(`${name}: ${(e as Error).message.split("\n")[0]}`, { flag: "--noise" });
   });
@@ -332,6 +336,9 @@ async function main({ values }: { values: Record<string, unknown> }) {
   const solvers = (values.solver as string).split(",").map((s) => s.trim()).filter(Boolean)
     .map(parseSolver);
   if (solvers.length === 0) throw new CliUsageError("--solver: give at least one sampler");
+  await checkOutDir(outDir, {
+    outputs: ["samples.svg", "metrics.json", ...solvers.map((s) => `${fileName(s.label)}.npy`)],
+  });
   const spec = await loadSpec(values.model as string);
   const schedule = values.schedule === "vp" ? vpLinearSchedule() : edmSchedule();
   const model = gaussianMixture(spec, schedule);

@@ -38,6 +38,8 @@ import { kloedenPlaten } from "../processes/sde_models/kloeden_platen.ts";
 import { diffusionModelSde } from "../processes/sde_models/diffusion_model_sdes.ts";
 import { sdeSolvers, simulateEnsemble } from "../solvers/sde/mod.ts";
 import {
+  checkInputFile,
+  checkOutDir,
   CliUsageError,
   linePlot,
   type LineSeries,
@@ -144,8 +146,22 @@ function numbers(flag: string, text: string): number[] {
 }
 
 async function loadModule(spec: string): Promise<Sde & { moments?: SdeModel["moments"] }> {
-  const url = /^[a-z]+:/i.test(spec) ? spec : new URL(spec, `file://${Deno.cwd()}/`).href;
-  const mod = await import(url);
+  const isUrl = /^[a-z][a-z0-9+.-]+:/i.test(spec);
+  if (!isUrl) await checkInputFile("--module", spec);
+  const url = isUrl ? spec : new URL(spec, `file://${Deno.cwd()}/`).href;
+  // deno-lint-ignore no-explicit-any
+  let mod: any;
+  try {
+    mod = await import(url);
+  } catch (err) {
+    // a module that does not load (syntax, a missing import, an error at its top level)
+    throw new CliUsageError(
+      `--module ${JSON.stringify(spec)}: cannot load it: ${
+        String((err as Error)?.message ?? err).split("\n")[0]
+      }`,
+      { flag: "--module" },
+    );
+  }
   const sde = mod.sde ?? mod.default;
   if (!sde || typeof sde.drift !== "function" || typeof sde.dim !== "number") {
     throw new CliUsageError(
@@ -167,6 +183,9 @@ async function main({ values }: { values: Record<string, unknown> }) {
     throw new CliUsageError(`--t1 must exceed --t0 = ${t0}, got "${t1}"`, { flag: "--t1" });
   }
   const paths = values.paths as number;
+  await checkOutDir(outDir, {
+    outputs: ["paths.svg", "t.npy", "mean.npy", "covariance.npy", "samples.npy", "moments.json"],
+  });
   const moduleSpec = values.module as string | undefined;
   const sde = moduleSpec ? await loadModule(moduleSpec) : MODELS[values.model as string]!.make();
   const name = moduleSpec ?? (values.model as string);

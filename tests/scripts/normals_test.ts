@@ -82,3 +82,31 @@ Deno.test({
     await Deno.remove(out, { recursive: true });
   }
 });
+
+Deno.test("scripts/normals.ts refuses an unusable --out with a line and the usage, before any work", async () => {
+  const dir = await Deno.makeTempDir();
+  const other = await Deno.makeTempDir();
+  try {
+    await Deno.writeTextFile(join(dir, "file"), "x");
+    await Deno.mkdir(join(dir, "o", "normals.npy"), { recursive: true });
+    const cases: Array<[string, RegExp]> = [
+      [join(other, "o"), /--out ".*": no write permission for it/],
+      [join(dir, "file"), /--out ".*file" is a file; it must be a folder/],
+      [join(dir, "o"), /--out ".*o": normals\.npy there is a folder/],
+    ];
+    for (const [out, message] of cases) {
+      const r = await runScriptProcess("normals.ts", ["--n", "10", "--out", out], {
+        read: [dir],
+        write: [dir],
+      });
+      assert.equal(r.code, 2, `${out}: ${r.stderr}`);
+      assert.match(r.stderr, /^error: [^\n]*\n\nUsage:/);
+      assert.match(r.stderr.split("\n")[0]!, message);
+      assert.doesNotMatch(r.stderr, /\n\s+at |normals on/);
+    }
+    assert.deepEqual([...Deno.readDirSync(join(dir, "o"))].map((e) => e.name), ["normals.npy"]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+    await Deno.remove(other, { recursive: true });
+  }
+});

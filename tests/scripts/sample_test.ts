@@ -223,3 +223,38 @@ Deno.test({
     await Deno.remove(out, { recursive: true });
   }
 });
+
+Deno.test("scripts/sample.ts refuses unreadable inputs and unusable --out with a line and the usage", async () => {
+  const dir = await Deno.makeTempDir();
+  const other = await Deno.makeTempDir();
+  try {
+    await Deno.writeTextFile(join(other, "m.json"), "{}");
+    await Deno.writeTextFile(join(dir, "file"), "x");
+    await Deno.mkdir(join(dir, "sub.npy"));
+    await Deno.mkdir(join(dir, "o", "euler.npy"), { recursive: true });
+    const cases: Array<[string[], RegExp]> = [
+      [["--model", join(dir, "missing.json")], /--model ".*": cannot read it: no such file/],
+      [["--model", join(other, "m.json")], /--model ".*": cannot read it: no read permission/],
+      [["--noise", join(dir, "sub.npy")], /--noise ".*": cannot read it: is a folder/],
+      [["--out", join(other, "o")], /--out ".*": no write permission for it/],
+      [["--out", join(dir, "file")], /--out ".*file" is a file/],
+      [["--out", join(dir, "o")], /--out ".*o": euler\.npy there is a folder/],
+    ];
+    for (const [args, message] of cases) {
+      const r = await runScriptProcess(
+        "sample.ts",
+        ["--solver", "euler", "--n", "8", "--out", join(dir, "x"), ...args],
+        { read: [dir], write: [dir] },
+      );
+      const label = args.join(" ");
+      assert.equal(r.code, 2, `${label}: ${r.stderr}`);
+      assert.match(r.stderr, /^error: [^\n]*\n\nUsage:/, label);
+      assert.match(r.stderr.split("\n")[0]!, message, label);
+      assert.doesNotMatch(r.stderr, /\n\s+at /, label);
+    }
+    assert.equal([...Deno.readDirSync(dir)].some((e) => e.name === "x"), false);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+    await Deno.remove(other, { recursive: true });
+  }
+});

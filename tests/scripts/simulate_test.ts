@@ -238,3 +238,39 @@ export default defineSde({
     await Deno.remove(out, { recursive: true });
   }
 });
+
+Deno.test("scripts/simulate.ts refuses unreadable modules and unusable --out with a line and the usage", async () => {
+  const dir = await Deno.makeTempDir();
+  const other = await Deno.makeTempDir();
+  try {
+    await Deno.writeTextFile(join(other, "m.ts"), "export const sde = 1;");
+    await Deno.writeTextFile(join(dir, "broken.ts"), "export const = ;");
+    await Deno.writeTextFile(join(dir, "file"), "x");
+    await Deno.mkdir(join(dir, "o", "mean.npy"), { recursive: true });
+    const cases: Array<[string[], RegExp]> = [
+      [["--module", join(dir, "missing.ts")], /--module ".*": cannot read it: no such file/],
+      [["--module", join(other, "m.ts")], /--module ".*": cannot read it: no read permission/],
+      [["--module", join(dir, "o")], /--module ".*": cannot read it: is a folder/],
+      [["--module", join(dir, "broken.ts")], /--module ".*broken\.ts": cannot load it: /],
+      [["--out", join(other, "o")], /--out ".*": no write permission for it/],
+      [["--out", join(dir, "file")], /--out ".*file" is a file/],
+      [["--out", join(dir, "o")], /--out ".*o": mean\.npy there is a folder/],
+    ];
+    for (const [args, message] of cases) {
+      const r = await runScriptProcess(
+        "simulate.ts",
+        ["--paths", "10", "--backend", "cpu", "--out", join(dir, "x"), ...args],
+        { read: [dir], write: [dir] },
+      );
+      const label = args.join(" ");
+      assert.equal(r.code, 2, `${label}: ${r.stderr}`);
+      assert.match(r.stderr, /^error: [^\n]*\n\nUsage:/, label);
+      assert.match(r.stderr.split("\n")[0]!, message, label);
+      assert.doesNotMatch(r.stderr, /\n\s+at /, label);
+    }
+    assert.equal([...Deno.readDirSync(dir)].some((e) => e.name === "x"), false);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+    await Deno.remove(other, { recursive: true });
+  }
+});
