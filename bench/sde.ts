@@ -1,11 +1,11 @@
-// SDE ensemble throughput (issue #4): Euler–Maruyama on OU (1-D) and stochastic
-// Lotka–Volterra (2-D) in path-steps per second — sdeno webgpu (the ensemble
-// kernel, f32, streaming moments at t1, timed to the host having the moments),
-// sdeno cpu (the kernel's float64 twin, on this thread and split over
-// navigator.hardwareConcurrency Web Workers, pooled and warm after the first run,
-// bit-identical; and the fused float32 kernel, precision "f32", likewise) and numpy float64 vectorised over paths (bench/peers/sde_em.py), in one
-// run; then every solver of the registry that runs in the ensemble kernel, on both
-// backends, relative to Euler–Maruyama. Permissions: --allow-read=. --allow-run=python3.
+// SDE ensemble throughput (issues #4, #12): Euler–Maruyama on OU (1-D) and stochastic
+// Lotka–Volterra (2-D) in path-steps per second — sdeno webgpu (the ensemble kernel, f32,
+// streaming moments at t1, timed to the host having the moments), sdeno cpu (the kernel's float64
+// twin, on this thread and split over navigator.hardwareConcurrency Web Workers, pooled and warm
+// after the first run, bit-identical; and the fused float32 kernel, precision "f32", likewise)
+// beside numpy, PyTorch, JAX and numba (bench/peers/sde_em.py), in one run; then every solver of
+// the registry that runs in the ensemble kernel, on both backends, relative to Euler–Maruyama.
+// Permissions: --allow-read --allow-run=python3.
 import { CpuBackend, WebGpuBackend } from "../kernels/mod.ts";
 import { ornsteinUhlenbeck } from "../processes/sde_models/ornstein_uhlenbeck.ts";
 import { stochasticLotkaVolterra } from "../processes/sde_models/stochastic_lotka_volterra.ts";
@@ -74,7 +74,8 @@ async function rate(
  * @returns the tables
  */
 export async function benchSde(): Promise<string> {
-  const big = [1_000_000, 1000] as const, small = [100_000, 100] as const;
+  // the sizes of issue #12: 2^20 paths × 1000 steps on webgpu, 1e5 × 1000 on the cpu
+  const big = [1_048_576, 1000] as const, small = [100_000, 1000] as const;
   const models: Array<[string, Sde, number[], string]> = [
     ["OU (1-D)", ornsteinUhlenbeck({ theta: 1, mu: 0.5, sigma: 1 }), [1], "ou"],
     ["stochastic Lotka–Volterra (2-D)", stochasticLotkaVolterra(), [1.2, 0.8], "slv"],
@@ -144,7 +145,9 @@ export async function benchSde(): Promise<string> {
     rows.push(...peerRows(peers, tag));
     sections.push(
       table(
-        `Euler–Maruyama ensemble, ${title}, dt ${DT}; webgpu at 1e6 paths × 1000 steps, cpu and numpy at 1e5 paths × 100 steps`,
+        `Euler–Maruyama ensemble, ${title}, dt ${DT}; webgpu at ${big[0]} paths × ${
+          big[1]
+        } steps, cpu and the peers at ${small[0]} × ${small[1]}`,
         "path-steps/s",
         rows,
         `numpy f64, 1 thread, ${small[0]} × ${small[1]}`,
