@@ -21,6 +21,7 @@
 export * from "./npy.ts";
 export * from "./npy_file.ts";
 export * from "./atomic.ts";
+export * from "./write_outputs.ts";
 export * from "./progress.ts";
 export * from "./cli.ts";
 export * from "./run_script.ts";

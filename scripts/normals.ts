@@ -19,11 +19,11 @@ import { type Backend, type BackendName, makeKey, withBackend } from "../kernels
 import { histogram, moments, zScore } from "../stats/mod.ts";
 import {
   checkOutDir,
+  encodeNpy,
   histogramPlot,
   Progress,
   runScript,
-  writeFileAtomic,
-  writeNpy,
+  writeOutputs,
 } from "../io/mod.ts";
 
 const SPEC = {
@@ -107,13 +107,15 @@ function momentReport(z: Float64Array): MomentRow[] {
   });
 }
 
+/** The files a run may write into --out. */
+const OUTPUTS = ["histogram.svg", "normals.npy", "moments.json"];
+
 async function main({ values }: { values: Record<string, unknown> }) {
   const n = values.n as number;
   const seed = values.seed as number;
   const outDir = values.out as string;
   const bins = values.bins as number;
-  await checkOutDir(outDir, { outputs: ["histogram.svg", "normals.npy", "moments.json"] });
-  await Deno.mkdir(outDir, { recursive: true });
+  await checkOutDir(outDir, { outputs: OUTPUTS });
 
   let backendName = "";
   let description = "";
@@ -146,12 +148,16 @@ async function main({ values }: { values: Record<string, unknown> }) {
       },
     },
   );
-  await writeFileAtomic(`${outDir}/histogram.svg`, svg);
-  await writeNpy(`${outDir}/normals.npy`, { data: z, shape: [n] });
+  const files: Array<[string, Uint8Array | string]> = [
+    ["histogram.svg", svg],
+    ["normals.npy", encodeNpy({ data: z, shape: [n] })],
+  ];
   if (values.json) {
     const json = { n, seed, backend: backendName, seconds, moments: report };
-    await writeFileAtomic(`${outDir}/moments.json`, JSON.stringify(json, null, 2) + "\n");
+    files.push(["moments.json", JSON.stringify(json, null, 2) + "\n"]);
   }
+  // one unit: staged, renamed in together; an earlier run's moments.json goes if not written
+  await writeOutputs(outDir, files, { outputs: OUTPUTS });
   console.log(
     `\nwrote ${outDir}/histogram.svg, ${outDir}/normals.npy${
       values.json ? `, ${outDir}/moments.json` : ""

@@ -53,12 +53,12 @@ import {
   checkInputFile,
   checkOutDir,
   CliUsageError,
+  encodeNpy,
   panelGrid,
   Progress,
   readNpy,
   runScript,
-  writeFileAtomic,
-  writeNpy,
+  writeOutputs,
 } from "../io/mod.ts";
 import {
   diffusionMethods,
@@ -330,6 +330,9 @@ async function loadNoise(
   return { z, n };
 }
 
+/** The files every run may write into --out (besides one .npy per solver). */
+const OUTPUTS = ["samples.svg", "reference.npy", "metrics.json"];
+
 async function main({ values }: { values: Record<string, unknown> }) {
   const outDir = values.out as string;
   const nfe = values.steps as number, seed = values.seed as number;
@@ -337,7 +340,7 @@ async function main({ values }: { values: Record<string, unknown> }) {
     .map(parseSolver);
   if (solvers.length === 0) throw new CliUsageError("--solver: give at least one sampler");
   await checkOutDir(outDir, {
-    outputs: ["samples.svg", "metrics.json", ...solvers.map((s) => `${fileName(s.label)}.npy`)],
+    outputs: [...OUTPUTS, ...solvers.map((s) => `${fileName(s.label)}.npy`)],
   });
   const spec = await loadSpec(values.model as string);
   const schedule = values.schedule === "vp" ? vpLinearSchedule() : edmSchedule();
@@ -368,7 +371,6 @@ async function main({ values }: { values: Record<string, unknown> }) {
   const a0 = schedule.alpha(t0);
   const x0 = z.map((v) => v * SIGMA_MAX * a0);
   await checkSolversRun(solvers, model, schedule, nfe, x0.slice(0, 2 * d));
-  await Deno.mkdir(outDir, { recursive: true });
 
   // the exact target: 64 directions (Philox seed 0) and exact projected quantiles
   const dirs = new Float64Array(64 * d);
@@ -466,18 +468,20 @@ async function main({ values }: { values: Record<string, unknown> }) {
     ],
     { title: `Samples at NFE ${nfe}`, shareAxes: true, cols: 3 },
   );
-  await writeFileAtomic(`${outDir}/samples.svg`, svg);
+  const files: Array<[string, Uint8Array | string]> = [["samples.svg", svg]];
   for (const r of rows) {
-    await writeNpy(`${outDir}/${fileName(r.solver)}.npy`, {
-      data: samples[r.solver]!,
-      shape: [n, d],
-    });
+    files.push([
+      `${fileName(r.solver)}.npy`,
+      encodeNpy({ data: samples[r.solver]!, shape: [n, d] }),
+    ]);
   }
-  await writeNpy(`${outDir}/reference.npy`, { data: ref, shape: [n, d] });
+  files.push(["reference.npy", encodeNpy({ data: ref, shape: [n, d] })]);
   if (values.json) {
     const json = { n, d, nfe, seed, schedule: schedule.name, backend: backendName, rows };
-    await writeFileAtomic(`${outDir}/metrics.json`, JSON.stringify(json, null, 2) + "\n");
+    files.push(["metrics.json", JSON.stringify(json, null, 2) + "\n"]);
   }
+  // one unit: staged, renamed in together; an earlier run's metrics.json goes if not written
+  await writeOutputs(outDir, files, { outputs: OUTPUTS });
   console.log(
     `\nwrote ${outDir}/samples.svg, ${rows.length + 1} .npy files${
       values.json ? ", metrics.json" : ""

@@ -41,12 +41,12 @@ import {
   checkInputFile,
   checkOutDir,
   CliUsageError,
+  encodeNpy,
   linePlot,
   type LineSeries,
   Progress,
   runScript,
-  writeFileAtomic,
-  writeNpy,
+  writeOutputs,
 } from "../io/mod.ts";
 
 /**
@@ -174,6 +174,9 @@ async function loadModule(spec: string): Promise<Sde & { moments?: SdeModel["mom
   return sde;
 }
 
+/** The files a run may write into --out. */
+const OUTPUTS = ["paths.svg", "t.npy", "mean.npy", "covariance.npy", "samples.npy", "moments.json"];
+
 async function main({ values }: { values: Record<string, unknown> }) {
   const outDir = values.out as string;
   const dt = values.dt as number;
@@ -183,9 +186,7 @@ async function main({ values }: { values: Record<string, unknown> }) {
     throw new CliUsageError(`--t1 must exceed --t0 = ${t0}, got "${t1}"`, { flag: "--t1" });
   }
   const paths = values.paths as number;
-  await checkOutDir(outDir, {
-    outputs: ["paths.svg", "t.npy", "mean.npy", "covariance.npy", "samples.npy", "moments.json"],
-  });
+  await checkOutDir(outDir, { outputs: OUTPUTS });
   const moduleSpec = values.module as string | undefined;
   const sde = moduleSpec ? await loadModule(moduleSpec) : MODELS[values.model as string]!.make();
   const name = moduleSpec ?? (values.model as string);
@@ -229,7 +230,6 @@ async function main({ values }: { values: Record<string, unknown> }) {
     console.error(`note: ${moduleSpec} has no WGSL snippets (sde.wgsl); running on cpu`);
     backendName = "cpu";
   }
-  await Deno.mkdir(outDir, { recursive: true });
 
   let seconds = 0;
   const r = await withBackend(backendName, async (backend: Backend) => {
@@ -332,11 +332,13 @@ async function main({ values }: { values: Record<string, unknown> }) {
     xLabel: "t",
     yLabel: `x[${pc}]`,
   });
-  await writeFileAtomic(`${outDir}/paths.svg`, svg);
-  await writeNpy(`${outDir}/t.npy`, { data: r.t, shape: [S] });
-  await writeNpy(`${outDir}/mean.npy`, { data: r.mean, shape: [S, d] });
-  await writeNpy(`${outDir}/covariance.npy`, { data: r.covariance, shape: [S, d, d] });
-  await writeNpy(`${outDir}/samples.npy`, { data: r.samples, shape: [S, keep, d] });
+  const files: Array<[string, Uint8Array | string]> = [
+    ["paths.svg", svg],
+    ["t.npy", encodeNpy({ data: r.t, shape: [S] })],
+    ["mean.npy", encodeNpy({ data: r.mean, shape: [S, d] })],
+    ["covariance.npy", encodeNpy({ data: r.covariance, shape: [S, d, d] })],
+    ["samples.npy", encodeNpy({ data: r.samples, shape: [S, keep, d] })],
+  ];
   if (values.json) {
     const json = {
       model: name,
@@ -349,8 +351,10 @@ async function main({ values }: { values: Record<string, unknown> }) {
       seconds,
       moments: rows,
     };
-    await writeFileAtomic(`${outDir}/moments.json`, JSON.stringify(json, null, 2) + "\n");
+    files.push(["moments.json", JSON.stringify(json, null, 2) + "\n"]);
   }
+  // one unit: staged, renamed in together; an earlier run's moments.json goes if not written
+  await writeOutputs(outDir, files, { outputs: OUTPUTS });
   console.log(
     `\nwrote ${outDir}/paths.svg, t.npy, mean.npy, covariance.npy, samples.npy${
       values.json ? ", moments.json" : ""

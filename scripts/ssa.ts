@@ -42,7 +42,6 @@ import {
   type BackendName,
   makeKey,
   SdenoError,
-  SdenoTypeError,
   withBackend,
 } from "../kernels/mod.ts";
 import type { ReactionNetwork } from "../processes/reaction_network.ts";
@@ -70,7 +69,7 @@ import {
   panelGrid,
   Progress,
   runScript,
-  writeFileAtomic,
+  writeOutputs,
 } from "../io/mod.ts";
 
 /** The methods of the registry, one line each, for `--help`. */
@@ -255,32 +254,6 @@ async function checkOut(outDir: string): Promise<void> {
         { flag: "--out" },
       );
     }
-  }
-}
-
-/**
- * Writes a run's outputs as one unit: each file atomically into a hidden
- * staging folder inside --out, then all renamed into place, then the
- * outputs of an earlier run that this one does not write are removed. A
- * failure before the renames leaves --out as it was.
- */
-async function writeOutputs(outDir: string, files: Array<[string, Uint8Array | string]>) {
-  const stage = `${outDir}/.ssa-${crypto.randomUUID().slice(0, 8)}`;
-  try {
-    await Deno.mkdir(outDir, { recursive: true });
-    await Deno.mkdir(stage);
-    for (const [name, data] of files) await writeFileAtomic(`${stage}/${name}`, data);
-    for (const [name] of files) await Deno.rename(`${stage}/${name}`, `${outDir}/${name}`);
-    const written = new Set(files.map(([n]) => n));
-    for (const name of OUTPUTS) {
-      if (!written.has(name)) await Deno.remove(`${outDir}/${name}`).catch(() => {});
-    }
-  } catch (err) {
-    const why = fsMessage(err);
-    if (why === undefined) throw err;
-    throw new SdenoTypeError(`Cannot write the outputs in ${JSON.stringify(outDir)}: ${why}`);
-  } finally {
-    await Deno.remove(stage, { recursive: true }).catch(() => {});
   }
 }
 
@@ -556,7 +529,7 @@ async function main({ values }: { values: Record<string, unknown> }) {
     };
     files.push(["moments.json", JSON.stringify(json, null, 2) + "\n"]);
   }
-  await writeOutputs(outDir, files);
+  await writeOutputs(outDir, files, { outputs: OUTPUTS });
   console.log(
     `\nwrote paths.svg, histograms.svg, moments.npy${summary.counts ? ", counts.npy" : ""}${
       values.json ? ", moments.json" : ""

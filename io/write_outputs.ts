@@ -1,0 +1,156 @@
+/**
+ * A run's outputs written as one unit: staged in a hidden folder inside the
+ * output folder, then renamed into place together, so an interrupted or
+ * failed run never leaves its files beside an earlier run's.
+ *
+ * @module
+ */
+
+import { quote, SdenoRangeError, SdenoTypeError } from "../kernels/errors.ts";
+import { type AtomicData, writeFileAtomic } from "./atomic.ts";
+import { fsMessage } from "./_fs_message.ts";
+
+/** Options for {@linkcode writeOutputs}. */
+export interface WriteOutputsOptions {
+  /**
+   * Every file name a run of this kind may write: those of them that this run
+   * does not write are removed after the renames (stale outputs of an earlier
+   * run). Default: none removed.
+   */
+  outputs?: readonly string[];
+}
+
+/** Staging folders of writes in progress, removed on SIGINT. */
+const stages = new Set<string>();
+let listening = false;
+
+/**
+ * SIGINT while outputs are staged: the staging folders (with any temp files
+ * of atomic writes inside them) are removed, then the process ends with code
+ * 130 as it would have without the listener. Registered before the atomic
+ * writes' own listener, so it runs first.
+ */
+function onSigint(): void {
+  for (const stage of stages) {
+    try {
+      Deno.removeSync(stage, { recursive: true });
+    } catch { /* already gone, or not permitted */ }
+  }
+  stages.clear();
+  Deno.exit(130);
+}
+
+function track(stage: string): void {
+  stages.add(stage);
+  if (listening || Deno.build.os === "windows") return;
+  try {
+    Deno.addSignalListener("SIGINT", onSigint);
+    listening = true;
+  } catch { /* signals not available: the folder is still removed on errors */ }
+}
+
+function untrack(stage: string): void {
+  stages.delete(stage);
+  if (stages.size > 0 || !listening) return;
+  try {
+    Deno.removeSignalListener("SIGINT", onSigint);
+  } catch { /* nothing to remove */ }
+  listening = false;
+}
+
+/** A plain file name: no separator, not empty, not `.` or `..`. */
+function checkName(name: unknown, what: string): void {
+  if (
+    typeof name !== "string" || name === "" || name === "." || name === ".." ||
+    /[\\/]/.test(name)
+  ) {
+    throw new SdenoRangeError(
+      `writeOutputs: ${what} must be a plain file name (no folder separator, not "." or ".."), ` +
+        `got ${quote(name)}`,
+    );
+  }
+}
+
+/**
+ * Writes a run's outputs into `outDir` as one unit: each file atomically into
+ * a hidden staging folder inside `outDir` (`.stage-<random>`), then all
+ * renamed into place, then the files of `options.outputs` that this run did
+ * not write are removed. A failure (or SIGINT) before the renames, and a
+ * folder where an output goes, leave `outDir` as it was, and the staging folder is removed on every exit path.
+ * `outDir` is created if missing.
+ *
+ * Needs `--allow-write` and `--allow-read` on `outDir`.
+ *
+ * @param outDir the output folder
+ * @param files `[name, data]` pairs: plain file names (unique) and their contents
+ * @param options `outputs`: every name a run may write, for removing stale ones
+ * @returns once every file is in place
+ * @throws {SdenoRangeError} a name that is not a plain file name, or repeated
+ * @throws {SdenoTypeError} a file-system failure (permission, a folder in the way, …)
+ *
+ * @example Two outputs replace a run's three
+ * ```ts
+ * import { writeOutputs } from "./write_outputs.ts";
+ * import assert from "node:assert/strict";
+ * const dir = await Deno.makeTempDir();
+ * const outputs = ["a.txt", "b.txt", "c.txt"];
+ * await writeOutputs(dir, [["a.txt", "1"], ["b.txt", "1"], ["c.txt", "1"]], { outputs });
+ * await writeOutputs(dir, [["a.txt", "2"], ["b.txt", "2"]], { outputs });
+ * const names = [...Deno.readDirSync(dir)].map((e) => e.name).sort();
+ * assert.deepEqual(names, ["a.txt", "b.txt"]);
+ * assert.equal(await Deno.readTextFile(`${dir}/a.txt`), "2");
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
+export async function writeOutputs(
+  outDir: string,
+  files: ReadonlyArray<readonly [string, AtomicData]>,
+  options: WriteOutputsOptions = {},
+): Promise<void> {
+  if (typeof outDir !== "string" || outDir === "") {
+    throw new SdenoTypeError(
+      `writeOutputs: outDir must be a non-empty string, got ${quote(outDir)}`,
+    );
+  }
+  if (!Array.isArray(files)) {
+    throw new SdenoTypeError(`writeOutputs: files must be an array of [name, data] pairs`);
+  }
+  const written = new Set<string>();
+  for (const entry of files) {
+    checkName(entry?.[0], "a file's name");
+    if (written.has(entry[0])) {
+      throw new SdenoRangeError(`writeOutputs: file name ${quote(entry[0])} given twice`);
+    }
+    written.add(entry[0]);
+  }
+  for (const name of options.outputs ?? []) checkName(name, "each of options.outputs");
+  const stage = `${outDir}/.stage-${crypto.randomUUID().slice(0, 8)}`;
+  let made = false;
+  try {
+    await Deno.mkdir(outDir, { recursive: true });
+    track(stage);
+    await Deno.mkdir(stage);
+    made = true;
+    for (const [name, data] of files) await writeFileAtomic(`${stage}/${name}`, data);
+    // a folder where an output goes would fail its rename half-way: refused before any rename
+    for (const [name] of files) {
+      const st = await Deno.lstat(`${outDir}/${name}`).catch(() => undefined);
+      if (st?.isDirectory) {
+        throw new SdenoTypeError(
+          `Cannot write the outputs in ${quote(outDir)}: ${name} there is a folder`,
+        );
+      }
+    }
+    for (const [name] of files) await Deno.rename(`${stage}/${name}`, `${outDir}/${name}`);
+    for (const name of options.outputs ?? []) {
+      if (!written.has(name)) await Deno.remove(`${outDir}/${name}`).catch(() => {});
+    }
+  } catch (err) {
+    const why = fsMessage(err);
+    if (why === undefined) throw err;
+    throw new SdenoTypeError(`Cannot write the outputs in ${quote(outDir)}: ${why}`);
+  } finally {
+    if (made) await Deno.remove(stage, { recursive: true }).catch(() => {});
+    untrack(stage);
+  }
+}
