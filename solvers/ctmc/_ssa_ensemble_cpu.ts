@@ -8,11 +8,12 @@
 // were split among them. Private: no mod.ts re-exports this file.
 
 import type { ReactionNetwork } from "../../processes/reaction_network.ts";
-import { NumericalError, SdenoRangeError, SdenoTypeError } from "../../kernels/errors.ts";
+import { SdenoRangeError } from "../../kernels/errors.ts";
 import { SSA_BATCHES, type SsaHistogramPlan } from "../../kernels/ssa_ensemble.ts";
 import { _compile } from "./_ssa_common.ts";
 import { directPaths, type DirectPathsResult, type DirectPlan } from "./_direct_loop.ts";
 import { WorkerPool, workersAllowed } from "./_worker_pool.ts";
+import { runShardsInOrder } from "../_shards_in_order.ts";
 
 /** A mass-action network as plain data a worker rebuilds it from. */
 export interface WorkerNetwork {
@@ -258,55 +259,24 @@ async function onWorkers(
     },
     what,
   };
-  const results = new Map<number, DirectPathsResult | Error>();
-  let nextShard = 0, merged = 0;
   let ok = false;
   try {
-    await new Promise<void>((resolve, reject) => {
-      const send = (w: Worker) => {
-        if (nextShard >= shards) return;
-        const id = nextShard++;
+    await runShardsInOrder(workers, {
+      what,
+      shards,
+      message(id) {
         const start = first + id * shard;
-        w.postMessage({ ...message, id, start, count: Math.min(shard, n - start) });
-      };
-      const mergeReady = () => {
-        for (;;) {
-          const r = results.get(merged);
-          if (r === undefined) return;
-          results.delete(merged);
-          if (r instanceof Error) throw r;
-          acc.add(first + merged * shard, r);
-          merged++;
-          plan.onProgress?.(acc.next);
-        }
-      };
-      for (const w of workers) {
-        w.onmessage = (e: MessageEvent) => {
-          const d = e.data;
-          try {
-            if (d?.type === "paths") {
-              results.set(d.id, { counts: d.counts, steps: d.steps, absorbed: d.absorbed });
-            } else if (d?.type === "error") {
-              results.set(
-                d.id,
-                d.numerical
-                  ? new NumericalError(d.message, d.numerical)
-                  : new SdenoTypeError(`${what}: a worker failed: ${d.message}`),
-              );
-            } else return;
-            mergeReady();
-            if (merged === shards) resolve();
-            else send(w);
-          } catch (err) {
-            reject(err);
-          }
-        };
-        w.onerror = (e: ErrorEvent) => {
-          e.preventDefault();
-          reject(new SdenoTypeError(`${what}: a worker failed: ${e.message}`));
-        };
-        send(w);
-      }
+        return { ...message, id, start, count: Math.min(shard, n - start) };
+      },
+      merge(id, r) {
+        const paths = r as unknown as DirectPathsResult;
+        acc.add(first + id * shard, {
+          counts: paths.counts,
+          steps: paths.steps,
+          absorbed: paths.absorbed,
+        });
+        plan.onProgress?.(acc.next);
+      },
     });
     ok = true;
   } finally {

@@ -3,13 +3,13 @@
 // Every draw is keyed by the global path index and the host adds the shards' states in path
 // order, so the result is that of one thread bit for bit.
 
-import { NumericalError, SdenoTypeError } from "../../kernels/errors.ts";
 import {
   ensembleAccumulator,
   type EnsemblePlan,
   type EnsembleSums,
 } from "../../kernels/sde_ensemble.ts";
 import type { F32Form, F32Plan } from "./_ensemble_f32.ts";
+import { runShardsInOrder } from "../_shards_in_order.ts";
 
 /** How long a pooled worker may sit idle before it is terminated, in ms. */
 const IDLE_MS = 1000;
@@ -71,12 +71,8 @@ export async function ensembleF32OnWorkers(
   const perPath = plan.x0.length !== d;
   const acc = ensembleAccumulator(d, plan);
   const leased = lease(used);
-  const results = new Map<number, Record<string, unknown>>();
-  let next = 0, merged = 0, failure: unknown;
-  let wake: (() => void) | undefined;
-  const dispatch = (p: Pooled) => {
-    if (next >= shards) return;
-    const id = next++, first = id * C, nc = Math.min(C, n - first);
+  const message = (id: number) => {
+    const first = id * C, nc = Math.min(C, n - first);
     const shard: F32Plan = {
       x0: perPath
         ? Float64Array.prototype.slice.call(plan.x0, first * d, (first + nc) * d)
@@ -88,46 +84,23 @@ export async function ensembleF32OnWorkers(
       saveSteps: plan.saveSteps,
       key: { seed: plan.key.seed, stream: plan.key.stream },
     };
-    p.worker.postMessage({ id, form, plan: shard, idleMs: IDLE_MS });
+    return { id, form, plan: shard, idleMs: IDLE_MS };
   };
   let ok = false;
   try {
-    for (const p of leased) {
-      p.worker.onmessage = (e) => {
-        if (e.data?.type === "idle") return;
-        results.set(e.data.id, e.data);
-        if (e.data.type !== "error") dispatch(p);
-        wake?.();
-      };
-      p.worker.onerror = (e) => {
-        e.preventDefault();
-        failure = new SdenoTypeError(`${what}: a worker failed: ${e.message}`);
-        wake?.();
-      };
-      dispatch(p);
-    }
-    while (merged < shards) {
-      const r = results.get(merged);
-      if (!r) {
-        if (failure) throw failure;
-        await new Promise<void>((resolve) => (wake = resolve));
-        continue;
-      }
-      results.delete(merged);
-      if (r.type === "error") {
-        const num = r.numerical as { step: number; time: number; index: number } | undefined;
-        throw num
-          ? new NumericalError(String(r.message), num)
-          : new SdenoTypeError(`${what}: ${r.message}`);
-      }
-      const first = merged * C, nc = Math.min(C, n - first);
-      const states = r.states as Float64Array;
-      for (let s = 0; s < S; s++) {
-        acc.add(states.subarray(s * nc * d), { paths: nc, first, save: s });
-      }
-      merged++;
-      plan.onProgress?.(first + nc);
-    }
+    await runShardsInOrder(leased.map((p) => p.worker), {
+      what,
+      shards,
+      message,
+      merge(id, r) {
+        const first = id * C, nc = Math.min(C, n - first);
+        const states = r.states as Float64Array;
+        for (let s = 0; s < S; s++) {
+          acc.add(states.subarray(s * nc * d), { paths: nc, first, save: s });
+        }
+        plan.onProgress?.(first + nc);
+      },
+    });
     ok = true;
     return acc.result();
   } finally {

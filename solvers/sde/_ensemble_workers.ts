@@ -1,6 +1,6 @@
 // Private to simulateEnsemble: its pool of Web Workers running the cpu twin
 // on shards of paths (see _ensemble_worker.ts for the worker's side).
-import { NumericalError, SdenoTypeError } from "../../kernels/errors.ts";
+import { SdenoTypeError } from "../../kernels/errors.ts";
 import {
   ensembleAccumulator,
   type EnsemblePlan,
@@ -8,6 +8,7 @@ import {
 } from "../../kernels/sde_ensemble.ts";
 import type { Sde } from "../../processes/sde.ts";
 import type { SrkTableau } from "./srk_tableau.ts";
+import { runShardsInOrder } from "../_shards_in_order.ts";
 
 /** How a worker rebuilds an SDE: `(await import(module))[exportName](...args)`. */
 export interface EnsembleWorkerModel {
@@ -207,7 +208,6 @@ export async function ensembleOnWorkers(
     const f = new Float64Array(pn * d), g = new Float64Array(pn * gw);
     sde.drift(plan.t0, Float64Array.from(probeX), f, pn);
     sde.diffusion(plan.t0, Float64Array.from(probeX), g, pn);
-    const inbox: Array<(m: Record<string, unknown>) => void> = [];
     const ready = [];
     for (const worker of workers) {
       ready.push(
@@ -252,71 +252,40 @@ export async function ensembleOnWorkers(
     }
     for (const p of leased) p.key = key;
     // hand out shards; merge in order
-    const results = new Map<number, Record<string, unknown>>();
-    let next = 0, merged = 0;
-    let wake: (() => void) | undefined;
-    const dispatch = (w: number) => {
-      if (next >= shards) return;
-      const id = next++;
-      const first = id * C, nc = Math.min(C, n - first);
-      workers[w]!.postMessage({
-        type: "run",
-        id,
-        plan: {
-          x0: perPath
-            ? Float64Array.prototype.slice.call(x0, first * d, (first + nc) * d)
-            : Array.from(x0),
-          paths: nc,
-          pathOffset: offset + first,
-          t0: plan.t0,
-          dt: plan.dt,
-          saveSteps: plan.saveSteps,
-          key: { seed: plan.key.seed, stream: plan.key.stream },
-          shift: Array.from(plan.shift),
-          bins: 0,
-          keep: 0,
-          final: false,
-        } satisfies Omit<EnsemblePlan, "step">,
-      });
-    };
-    let failure: unknown;
-    for (let w = 0; w < used; w++) {
-      inbox[w] = (m) => {
-        if (m.type === "idle") return;
-        results.set(m.id as number, m);
-        if (m.type !== "error") dispatch(w);
-        wake?.();
-      };
-      workers[w]!.onmessage = (e) => inbox[w]!(e.data);
-      workers[w]!.onerror = (e) => {
-        e.preventDefault();
-        failure = new SdenoTypeError(`${what}: a worker failed: ${e.message}`);
-        wake?.();
-      };
-      dispatch(w);
-    }
-    while (merged < shards) {
-      const r = results.get(merged);
-      if (!r) {
-        if (failure) throw failure;
-        await new Promise<void>((resolve) => (wake = resolve));
-        continue;
-      }
-      results.delete(merged);
-      if (r.type === "error") {
-        const num = r.numerical as { step: number; time: number; index: number } | undefined;
-        throw num ? new NumericalError(String(r.message), num) : new SdenoTypeError(
-          `${what}: ${r.message}`,
-        );
-      }
-      const first = merged * C, nc = Math.min(C, n - first);
-      const states = r.states as Float64Array;
-      for (let s = 0; s < S; s++) {
-        acc.add(states.subarray(s * nc * d), { paths: nc, first, save: s });
-      }
-      merged++;
-      plan.onProgress?.(first + nc);
-    }
+    await runShardsInOrder(workers.slice(0, used), {
+      what,
+      shards,
+      message(id) {
+        const first = id * C, nc = Math.min(C, n - first);
+        return {
+          type: "run",
+          id,
+          plan: {
+            x0: perPath
+              ? Float64Array.prototype.slice.call(x0, first * d, (first + nc) * d)
+              : Array.from(x0),
+            paths: nc,
+            pathOffset: offset + first,
+            t0: plan.t0,
+            dt: plan.dt,
+            saveSteps: plan.saveSteps,
+            key: { seed: plan.key.seed, stream: plan.key.stream },
+            shift: Array.from(plan.shift),
+            bins: 0,
+            keep: 0,
+            final: false,
+          } satisfies Omit<EnsemblePlan, "step">,
+        };
+      },
+      merge(id, r) {
+        const first = id * C, nc = Math.min(C, n - first);
+        const states = r.states as Float64Array;
+        for (let s = 0; s < S; s++) {
+          acc.add(states.subarray(s * nc * d), { paths: nc, first, save: s });
+        }
+        plan.onProgress?.(first + nc);
+      },
+    });
     ok = true;
     return acc.result();
   } finally {
