@@ -311,11 +311,35 @@ async function main(
   }
 
   await Deno.mkdir(outDir, { recursive: true });
+  // 2-D panels share the data's box widened by half on each side, so one diverged run (far-flung
+  // points at a small NFE) does not shrink every other panel to a dot; its title counts the
+  // points outside the box
+  const box = [0, 1].map((k) => {
+    let lo = Infinity, hi = -Infinity;
+    for (let i = k; i < data.length; i += 2) {
+      lo = Math.min(lo, data[i]!), hi = Math.max(hi, data[i]!);
+    }
+    const pad = 0.5 * (hi - lo);
+    return [lo - pad, hi + pad] as const;
+  });
+  const outside = (xs: ArrayLike<number>) => {
+    let c = 0;
+    for (let i = 0; i + 1 < xs.length; i += 2) {
+      const x = xs[i]!, y = xs[i + 1]!;
+      if (!(x >= box[0]![0] && x <= box[0]![1] && y >= box[1]![0] && y <= box[1]![1])) c++;
+    }
+    return c;
+  };
   const panels = [["data", data] as const, ...samples].map(([title, xs]) => {
     if (d === 2) {
+      const out = outside(xs);
       return {
-        title,
-        plot: { kind: "scatter" as const, series: { points: xs, dim: 2, label: title } },
+        title: out > 0 ? `${title}, ${out} outside` : title,
+        plot: {
+          kind: "scatter" as const,
+          series: { points: xs, dim: 2, label: title },
+          options: { xDomain: box[0]!, yDomain: box[1]! },
+        },
       };
     }
     const shown = Math.min(16, xs.length / d);
@@ -328,7 +352,7 @@ async function main(
   });
   await writeFileAtomic(
     `${outDir}/samples.svg`,
-    panelGrid(panels, { title: "ONNX model samples", cols: budgets.length, shareAxes: d === 2 }),
+    panelGrid(panels, { title: "ONNX model samples", cols: budgets.length }),
   );
   if (values.json) {
     const json = { n, d, seed, model: values.model, schedule: s.name, floor: iid, rows };
