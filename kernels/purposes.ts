@@ -43,6 +43,32 @@ export interface PhiloxPurposes {
   readonly trainTime: number;
   /** Training: which labels a step drops to the null class ("TRNL"). */
   readonly trainLabelDrop: number;
+  /** Guidance (inverse problems): the starting draws x_T of each sample ("GINI"). */
+  readonly guidanceInit: number;
+  /** Guidance: the fresh noise z of each reverse step ("GSTP"). */
+  readonly guidanceStep: number;
+  /** Guidance: auxiliary noise (noised measurements, RED-diff's ε, re-noising jumps) ("GAUX"). */
+  readonly guidanceAux: number;
+  /** Guidance: SMC resampling uniforms ("GRES"). */
+  readonly guidanceResample: number;
+  /** Exact posterior sampling of linear-Gaussian problems ("POST"). */
+  readonly posteriorSample: number;
+  /** Discrete diffusion: the starting sequences ("DDIN"). */
+  readonly discreteInit: number;
+  /** Discrete diffusion: the draws of each reverse step ("DDST"). */
+  readonly discreteStep: number;
+  /** MJP inference: synthetic observation times and observation noise ("MJPO"). */
+  readonly mjpObservation: number;
+  /** MJP inference, Rao–Teh Gibbs: virtual jump times of uniformization ("GIBU"). */
+  readonly gibbsUniformization: number;
+  /** MJP inference, Rao–Teh Gibbs: forward-filter backward-sample draws ("GIBF"). */
+  readonly gibbsFfbs: number;
+  /** MJP inference, Rao–Teh Gibbs: the conjugate Gamma draws of the rates ("GIBR"). */
+  readonly gibbsRates: number;
+  /** Continuous-time Markov state models: Bayesian posterior draws ("MSMB"). */
+  readonly msmBayes: number;
+  /** Sharded runs: anything a shard draws to split or subsample work ("SHRD"). */
+  readonly shard: number;
 }
 
 /**
@@ -74,6 +100,19 @@ export const PHILOX_PURPOSES: PhiloxPurposes = Object.freeze({
   trainNoise: 0x54524e45,
   trainTime: 0x54524e54,
   trainLabelDrop: 0x54524e4c,
+  guidanceInit: 0x47494e49,
+  guidanceStep: 0x47535450,
+  guidanceAux: 0x47415558,
+  guidanceResample: 0x47524553,
+  posteriorSample: 0x504f5354,
+  discreteInit: 0x4444494e,
+  discreteStep: 0x44445354,
+  mjpObservation: 0x4d4a504f,
+  gibbsUniformization: 0x47494255,
+  gibbsFfbs: 0x47494246,
+  gibbsRates: 0x47494252,
+  msmBayes: 0x4d534d42,
+  shard: 0x53485244,
 });
 
 /** The name of a registered purpose. */

@@ -12,7 +12,7 @@
 import { quote, SdenoRangeError, SdenoTypeError } from "../kernels/errors.ts";
 
 /** The method families. */
-export type MethodFamily = "diffusion" | "sde" | "ssa";
+export type MethodFamily = "diffusion" | "sde" | "ssa" | "guidance" | "discrete";
 
 /** Where a method can run. */
 export type MethodBackend = "cpu" | "webgpu";
