@@ -79,7 +79,12 @@ for (const kind of KINDS) {
     }
   });
 
-  for (const [name, byN] of Object.entries(ref.samplers) as [string, Record<string, any>][]) {
+  for (
+    const [name, byN] of Object.entries(ref.samplers) as [
+      string,
+      Record<string, { tv_to_p0: number; unresolved_mass: number; output?: number[] }>,
+    ][]
+  ) {
     Deno.test(`exactOutputDistribution(${name}) reproduces the ${kind} TVs at 4, 16, 64, 256 steps`, async () => {
       for (const output of ["ratios", "x0"] as const) {
         const m = exactDiscreteModel(process, p0, L, { output });
