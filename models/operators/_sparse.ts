@@ -81,3 +81,82 @@ export async function applySparse(
   applySparseHost(m, host, res);
   await b.write(out, res);
 }
+
+/**
+ * out[r] = M_last ⋯ M_1 x[r]: the maps applied in order through scratch arrays on the backend.
+ * The widths must chain (M_{i+1}.inDim = M_i.outDim).
+ */
+export async function applySparseChain(
+  what: string,
+  maps: readonly SparseRows[],
+  x: DeviceArray,
+  out: DeviceArray,
+): Promise<void> {
+  const first = maps[0]!, last = maps[maps.length - 1]!;
+  const n = checkRows(what, x, first.inDim, out, last.outDim);
+  const b = x.backend;
+  let cur = x;
+  const scratch: DeviceArray[] = [];
+  try {
+    for (let i = 0; i < maps.length; i++) {
+      const m = maps[i]!;
+      const dst = i === maps.length - 1 ? out : b.zeros(n * m.outDim);
+      if (dst !== out) scratch.push(dst);
+      await applySparse(what, m, cur, dst);
+      cur = dst;
+    }
+  } finally {
+    for (const s of scratch) b.release(s);
+  }
+}
+
+/**
+ * Applies a structured operator: on the cpu backend the float64 host routine `onHost` (the
+ * ndarray views of models/_ndarray.ts), elsewhere the chain of sparse maps (the WGSL kernel on
+ * webgpu). Checks the shapes first.
+ */
+export async function applyStructured(
+  what: string,
+  x: DeviceArray,
+  inDim: number,
+  out: DeviceArray,
+  outDim: number,
+  onHost: (x: Float64Array, out: Float64Array, rows: number) => void,
+  maps: () => readonly SparseRows[],
+): Promise<void> {
+  const n = checkRows(what, x, inDim, out, outDim);
+  if (x instanceof CpuArray && out instanceof CpuArray) {
+    const src = x === out ? x.data.slice() : x.data;
+    onHost(src, out.data, n);
+    return;
+  }
+  await applySparseChain(what, maps(), x, out);
+}
+
+/** I_outer ⊗ M ⊗ I_inner as a sparse map (M acting on the middle axis of outer × dim × inner). */
+export function kronIdentity(outer: number, m: SparseRows, inner: number): SparseRows {
+  const lists: [number, number][][] = [];
+  for (let o = 0; o < outer; o++) {
+    for (let i = 0; i < m.outDim; i++) {
+      for (let q = 0; q < inner; q++) {
+        const row: [number, number][] = [];
+        for (let k = m.ptr[i]!; k < m.ptr[i + 1]!; k++) {
+          row.push([(o * m.inDim + m.idx[k]!) * inner + q, m.val[k]!]);
+        }
+        lists.push(row);
+      }
+    }
+  }
+  return sparseFromLists(outer * m.inDim * inner, lists);
+}
+
+/** A dense rows × cols matrix (row-major) as a sparse map, dropping exact zeros. */
+export function sparseFromDense(a: Float64Array, rows: number, cols: number): SparseRows {
+  const lists: [number, number][][] = [];
+  for (let i = 0; i < rows; i++) {
+    const row: [number, number][] = [];
+    for (let j = 0; j < cols; j++) if (a[i * cols + j] !== 0) row.push([j, a[i * cols + j]!]);
+    lists.push(row);
+  }
+  return sparseFromLists(cols, lists);
+}
