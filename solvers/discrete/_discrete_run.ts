@@ -6,21 +6,16 @@
  */
 
 import { NumericalError, quote, SdenoRangeError, SdenoTypeError } from "../../kernels/errors.ts";
-import type { DiscreteMethod, DiscreteStepContext, RemaskOptions } from "./discrete_method.ts";
+import type {
+  DiscreteMethod,
+  DiscreteRunOptions,
+  DiscreteStepContext,
+  RemaskOptions,
+} from "./discrete_method.ts";
 import { type DiscreteModel, evaluateChecked } from "./discrete_model.ts";
 import { ratiosFromX0, x0FromRatios } from "./convert_discrete_model.ts";
 import { checkDiscreteGrid, uniformDiscreteGrid } from "./discrete_time_grid.ts";
 import { DISCRETE_METHODS } from "./registry.ts";
-
-/** The options shared by the sampler and the exact kernels. */
-export interface DiscreteRunOptions {
-  /** Equally spaced steps from the schedule's tMax to 0 (give this or `grid`). */
-  steps?: number;
-  /** A strictly decreasing time grid within [0, tMax] (give this or `steps`). */
-  grid?: ArrayLike<number>;
-  /** ReMDM's remasking schedule (used by `remdm` only). */
-  remask?: RemaskOptions;
-}
 
 /** A checked run. */
 export interface DiscreteRun {

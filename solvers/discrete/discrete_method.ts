@@ -41,6 +41,16 @@ export interface RemaskOptions {
   eta?: number;
 }
 
+/** The options shared by the sampler and the exact kernels. */
+export interface DiscreteRunOptions {
+  /** Equally spaced steps from the schedule's tMax to 0 (give this or `grid`). */
+  steps?: number;
+  /** A strictly decreasing time grid within [0, tMax] (give this or `steps`). */
+  grid?: ArrayLike<number>;
+  /** ReMDM's remasking schedule (used by `remdm` only). */
+  remask?: RemaskOptions;
+}
+
 /** Everything a step rule needs besides the position's own data. */
 export interface DiscreteStepContext {
   /** The forward process. */

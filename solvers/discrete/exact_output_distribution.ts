@@ -11,16 +11,11 @@
  */
 
 import { quote, SdenoRangeError, SdenoTypeError } from "../../kernels/errors.ts";
-import type { DiscreteMethod } from "./discrete_method.ts";
+import type { DiscreteMethod, DiscreteRunOptions } from "./discrete_method.ts";
 import type { DiscreteModel } from "./discrete_model.ts";
 import type { DiscreteProcess } from "./discrete_process.ts";
 import { allSequences, sequenceCount } from "./sequence_space.ts";
-import {
-  type DiscreteRunOptions,
-  finalDenoiseTable,
-  resolveRun,
-  stepTable,
-} from "./_discrete_run.ts";
+import { finalDenoiseTable, resolveRun, stepTable } from "./_discrete_run.ts";
 
 /** Options of {@linkcode exactOutputDistribution}. */
 export interface ExactOutputOptions extends DiscreteRunOptions {

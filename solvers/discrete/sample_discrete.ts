@@ -18,15 +18,9 @@ import { checkKey, fillUniform, type Key } from "../../kernels/philox.ts";
 import { checkInteger, quote, SdenoTypeError } from "../../kernels/errors.ts";
 import { PHILOX_PURPOSES } from "../../kernels/purposes.ts";
 import type { OnStep, StepInfo } from "../run_context.ts";
-import type { DiscreteMethod } from "./discrete_method.ts";
+import type { DiscreteMethod, DiscreteRunOptions } from "./discrete_method.ts";
 import type { DiscreteModel } from "./discrete_model.ts";
-import {
-  checkSequences,
-  type DiscreteRunOptions,
-  finalDenoiseTable,
-  resolveRun,
-  stepTable,
-} from "./_discrete_run.ts";
+import { checkSequences, finalDenoiseTable, resolveRun, stepTable } from "./_discrete_run.ts";
 
 /** What `onStep` sees after each step. */
 export interface DiscreteStepInfo extends StepInfo<Int32Array> {
