@@ -120,8 +120,25 @@ class _EigenPropagator implements _Propagator {
   #yIm: Float64Array;
   #eRe: Float64Array;
   #eIm: Float64Array;
+  #hRe: Float64Array;
+  #hIm: Float64Array;
+  // A_m = Re(r_m l_mᵀ), B_m = Im(r_m l_mᵀ), r_m column m of R, l_m row m of R⁻¹
+  #outerRe: Float64Array;
+  #outerIm: Float64Array;
   constructor(e: _Eigen) {
     const n = e.n;
+    this.#outerRe = new Float64Array(n * n * n);
+    this.#outerIm = new Float64Array(n * n * n);
+    for (let m = 0; m < n; m++) {
+      for (let i = 0; i < n; i++) {
+        const ar = e.rRe[i * n + m]!, ai = e.rIm[i * n + m]!;
+        for (let j = 0; j < n; j++) {
+          const br = e.riRe[m * n + j]!, bi = e.riIm[m * n + j]!;
+          this.#outerRe[m * n * n + i * n + j] = ar * br - ai * bi;
+          this.#outerIm[m * n * n + i * n + j] = ar * bi + ai * br;
+        }
+      }
+    }
     this.n = n;
     this.#e = e;
     this.#sRe = new Float64Array(n * n);
@@ -132,31 +149,35 @@ class _EigenPropagator implements _Propagator {
     this.#yIm = new Float64Array(n);
     this.#eRe = new Float64Array(n);
     this.#eIm = new Float64Array(n);
+    this.#hRe = new Float64Array(n);
+    this.#hIm = new Float64Array(n);
   }
-  /** e^{λ_m Δ} into #eRe/#eIm. */
+  /** e^{λ_m Δ} into #eRe/#eIm, and e^{λ_m Δ/2} into #hRe/#hIm. */
   #exps(dt: number): void {
     const { re, im } = this.#e;
     for (let m = 0; m < this.n; m++) {
       const r = Math.exp(re[m]! * dt), a = im[m]! * dt;
       this.#eRe[m] = r * Math.cos(a);
       this.#eIm[m] = r * Math.sin(a);
+      const rh = Math.exp(re[m]! * dt / 2);
+      this.#hRe[m] = rh * Math.cos(a / 2);
+      this.#hIm[m] = rh * Math.sin(a / 2);
     }
   }
   transition(dt: number): Float64Array {
     let p = this.#cache.get(dt);
     if (p !== undefined) return p;
-    const n = this.n, { rRe, rIm, riRe, riIm } = this.#e;
-    this.#exps(dt);
-    p = new Float64Array(n * n);
-    for (let i = 0; i < n; i++) {
-      for (let m = 0; m < n; m++) {
-        // (R e^{ΛΔ})_im
-        const ar = rRe[i * n + m]!, ai = rIm[i * n + m]!;
-        const cr = ar * this.#eRe[m]! - ai * this.#eIm[m]!;
-        const ci = ar * this.#eIm[m]! + ai * this.#eRe[m]!;
-        for (let j = 0; j < n; j++) {
-          p[i * n + j] = p[i * n + j]! + cr * riRe[m * n + j]! - ci * riIm[m * n + j]!;
-        }
+    // P = Σ_m Re(e^{λ_mΔ} r_m l_mᵀ) = Σ_m Re(e^{λ_mΔ}) A_m − Im(e^{λ_mΔ}) B_m
+    const n = this.n, nn = n * n, { re, im } = this.#e, a = this.#outerRe, b = this.#outerIm;
+    p = new Float64Array(nn);
+    for (let m = 0; m < n; m++) {
+      const r = Math.exp(re[m]! * dt);
+      const er = im[m] === 0 ? r : r * Math.cos(im[m]! * dt);
+      const o = m * nn;
+      for (let e = 0; e < nn; e++) p[e] = p[e]! + er * a[o + e]!;
+      if (im[m] !== 0) {
+        const ei = r * Math.sin(im[m]! * dt);
+        for (let e = 0; e < nn; e++) p[e] = p[e]! - ei * b[o + e]!;
       }
     }
     this.#cache.set(dt, p);
@@ -180,10 +201,11 @@ class _EigenPropagator implements _Propagator {
       yIm[m] = d;
     }
     this.#exps(dt);
-    const eRe = this.#eRe, eIm = this.#eIm, sRe = this.#sRe, sIm = this.#sIm;
+    const eRe = this.#eRe, eIm = this.#eIm, hRe = this.#hRe, hIm = this.#hIm;
+    const sRe = this.#sRe, sIm = this.#sIm;
     for (let m = 0; m < n; m++) {
       for (let k = 0; k < n; k++) {
-        const [jr, ji] = _jIntegral(
+        _jIntegral(
           re[m]!,
           im[m]!,
           re[k]!,
@@ -192,8 +214,13 @@ class _EigenPropagator implements _Propagator {
           eIm[m]!,
           eRe[k]!,
           eIm[k]!,
+          hRe[m]!,
+          hIm[m]!,
+          hRe[k]!,
+          hIm[k]!,
           dt,
         );
+        const jr = _J[0]!, ji = _J[1]!;
         // x_m y_k J_mk
         const pr = xRe[m]! * yRe[k]! - xIm[m]! * yIm[k]!;
         const pi = xRe[m]! * yIm[k]! + xIm[m]! * yRe[k]!;
@@ -236,11 +263,16 @@ class _EigenPropagator implements _Propagator {
   }
 }
 
+/** The result of {@linkcode _jIntegral} (real, imaginary): no allocation in the loop. */
+const _J = new Float64Array(2);
+
 /**
- * J = ∫₀^Δ e^{λ_m s + λ_k(Δ−s)} ds for complex λ's, given e^{λ_mΔ} and e^{λ_kΔ}:
- * Δ·e^{(a+b)/2}·sinh(d)/d with a = λ_mΔ, b = λ_kΔ, d = (a − b)/2, by its
- * series for |d| < 1e-2 (no cancellation), sinh for |d| ≤ 1 and the plain
- * difference quotient beyond (no overflow).
+ * J = ∫₀^Δ e^{λ_m s + λ_k(Δ−s)} ds for complex λ's, from e^{λΔ} and e^{λΔ/2}:
+ * with a = λ_mΔ, b = λ_kΔ and d = (a − b)/2, J = Δ(e^a − e^b)/(a − b) for
+ * |d| ≥ 1e-2 (relative rounding error ≲ ε/|d| ≤ 1e-14), and
+ * J = Δ e^{a/2} e^{b/2} (1 + d²/6 + d⁴/120) (the series of sinh(d)/d,
+ * truncation error < |d|⁶/5040 ≈ 2e-16) below, so equal and nearly equal
+ * eigenvalues lose nothing to cancellation.
  */
 function _jIntegral(
   lmr: number,
@@ -251,33 +283,26 @@ function _jIntegral(
   emi: number,
   ekr: number,
   eki: number,
+  hmr: number,
+  hmi: number,
+  hkr: number,
+  hki: number,
   dt: number,
-): [number, number] {
+): void {
   const dr = (lmr - lkr) * dt / 2, di = (lmi - lki) * dt / 2;
-  const ad = Math.hypot(dr, di);
-  if (ad > 1) {
-    // (e^a − e^b)/(a − b) · Δ, with a − b = 2d
+  const d2 = dr * dr + di * di;
+  if (d2 >= 1e-4) {
+    // Δ (e^a − e^b) / (2d) = Δ n · conj(d) / (2|d|²)
     const nr = emr - ekr, ni = emi - eki;
-    const den = 4 * ad * ad; // |2d|²
-    // n / (2d) = n · conj(2d) / |2d|²
-    return [(nr * 2 * dr + ni * 2 * di) / den * dt, (ni * 2 * dr - nr * 2 * di) / den * dt];
+    const f = dt / (2 * d2);
+    _J[0] = (nr * dr + ni * di) * f;
+    _J[1] = (ni * dr - nr * di) * f;
+    return;
   }
-  // f = sinh(d)/d
-  let fr: number, fi: number;
-  if (ad < 1e-2) {
-    // 1 + d²/6 + d⁴/120
-    const d2r = dr * dr - di * di, d2i = 2 * dr * di;
-    const d4r = d2r * d2r - d2i * d2i, d4i = 2 * d2r * d2i;
-    fr = 1 + d2r / 6 + d4r / 120;
-    fi = d2i / 6 + d4i / 120;
-  } else {
-    const shr = Math.sinh(dr) * Math.cos(di), shi = Math.cosh(dr) * Math.sin(di);
-    const den = dr * dr + di * di;
-    fr = (shr * dr + shi * di) / den;
-    fi = (shi * dr - shr * di) / den;
-  }
-  // e^{(a+b)/2}
-  const hr = (lmr + lkr) * dt / 2, hi = (lmi + lki) * dt / 2;
-  const g = Math.exp(hr), gr = g * Math.cos(hi), gi = g * Math.sin(hi);
-  return [(gr * fr - gi * fi) * dt, (gr * fi + gi * fr) * dt];
+  const d2r = dr * dr - di * di, d2i = 2 * dr * di;
+  const d4r = d2r * d2r - d2i * d2i, d4i = 2 * d2r * d2i;
+  const fr = 1 + d2r / 6 + d4r / 120, fi = d2i / 6 + d4i / 120;
+  const gr = hmr * hkr - hmi * hki, gi = hmr * hki + hmi * hkr;
+  _J[0] = (gr * fr - gi * fi) * dt;
+  _J[1] = (gr * fi + gi * fr) * dt;
 }
