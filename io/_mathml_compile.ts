@@ -162,8 +162,26 @@ export function compileCpu(e: MathExpr): Compiled {
       const f = OPS[e.op];
       const args = e.args.map(compileCpu);
       if (args.length === 1) {
+        // one closure per operator, so a propensity allocates nothing per call
         const [a] = args as [Compiled];
-        return (x) => f([a(x)]);
+        switch (e.op) {
+          case "minus":
+            return (x) => -a(x);
+          case "exp":
+            return (x) => Math.exp(a(x));
+          case "ln":
+            return (x) => Math.log(a(x));
+          case "abs":
+            return (x) => Math.abs(a(x));
+          case "floor":
+            return (x) => Math.floor(a(x));
+          case "ceiling":
+            return (x) => Math.ceil(a(x));
+          case "not":
+            return (x) => a(x) === 0 ? 1 : 0;
+          default:
+            return (x) => f([a(x)]);
+        }
       }
       if (args.length === 2) {
         const [a, b] = args as [Compiled, Compiled];
@@ -176,6 +194,18 @@ export function compileCpu(e: MathExpr): Compiled {
             return (x) => a(x) * b(x);
           case "divide":
             return (x) => a(x) / b(x);
+          case "power":
+            return (x) => Math.pow(a(x), b(x));
+          case "lt":
+            return (x) => a(x) < b(x) ? 1 : 0;
+          case "leq":
+            return (x) => a(x) <= b(x) ? 1 : 0;
+          case "gt":
+            return (x) => a(x) > b(x) ? 1 : 0;
+          case "geq":
+            return (x) => a(x) >= b(x) ? 1 : 0;
+          case "eq":
+            return (x) => a(x) === b(x) ? 1 : 0;
           default:
             return (x) => f([a(x), b(x)]);
         }

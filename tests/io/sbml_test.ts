@@ -411,6 +411,21 @@ Deno.test("parseSbml() reads a layout-like package that is not required, and ass
   const { network: net, reactions } = parseSbmlModel(text);
   assert.equal(reactions[0]!.kind, "mass-action");
   assert.equal(net.reactions[0]!.rate, 9); // (2 + 1)·3
+  // a species set by an assignment rule leaves the state and enters laws through its rule
+  const ruled = model(
+    "<apply><times/><ci>k</ci><ci>B</ci></apply>",
+    `<listOfRules><assignmentRule variable="B"><math xmlns="http://www.w3.org/1998/Math/MathML">
+      <apply><plus/><ci>X</ci><cn>1</cn></apply></math></assignmentRule></listOfRules>`,
+  ).replace(
+    "</listOfSpecies>",
+    `<species id="B" compartment="c" hasOnlySubstanceUnits="true" boundaryCondition="false"
+      constant="false"/></listOfSpecies>`,
+  );
+  const m = parseSbmlModel(ruled);
+  assert.deepEqual(m.network.species, ["X"]);
+  assert.equal(m.reactions[0]!.kind, "general");
+  assert.equal(m.network.propensity(0, new Float64Array([4])), 2 * (4 + 1));
+  assert.deepEqual(m.network.reactions[0]!.dependsOn, [0]);
 });
 
 Deno.test({
