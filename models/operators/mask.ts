@@ -15,7 +15,7 @@
 import type { DeviceArray } from "../../kernels/backend.ts";
 import { checkInteger, quote, SdenoRangeError, SdenoTypeError } from "../../kernels/errors.ts";
 import { fillUniform, type Key } from "../../kernels/philox.ts";
-import { PHILOX_PURPOSES } from "../../kernels/purposes.ts";
+import { MASK_STEP, OPERATOR_PURPOSE } from "./_draws.ts";
 import type { LinearOperator, MeasurementOperator, OperatorSvd } from "./operator.ts";
 import { applySparse, type SparseRows, sparseTranspose } from "./_sparse.ts";
 
@@ -244,7 +244,7 @@ function checkRange(
 /**
  * A random-pixel mask on an H × W image that keeps exactly
  * `round(fraction·H·W)` pixels: those with the smallest keyed uniforms
- * (Philox, purpose `guidanceAux`, step 0, element = pixel index), so the
+ * (Philox, purpose `guidanceAux`, step 2³² − 16, element = pixel index), so the
  * mask depends only on the key.
  *
  * @param height H
@@ -287,7 +287,7 @@ export function randomPixelMask(
     );
   }
   const u = new Float64Array(hw);
-  fillUniform(u, key, { purpose: PHILOX_PURPOSES.guidanceAux });
+  fillUniform(u, key, { step: MASK_STEP, purpose: OPERATOR_PURPOSE });
   const order = Array.from({ length: hw }, (_, i) => i).sort((a, b) => u[a]! - u[b]! || a - b);
   const mask = new Uint8Array(channels * hw);
   for (let c = 0; c < channels; c++) {

@@ -3,7 +3,7 @@
  * with independent entries `N(0, 1/m)` (m = outDim), so `E[AᵀA] = I`
  * (Candès & Tao, "Near-optimal signal recovery from random projections",
  * IEEE Trans. Inf. Theory 52 (2006)). The entries are keyed Philox normals
- * (purpose `guidanceAux`, step 1, element `i·inDim + j`), so the matrix
+ * (purpose `guidanceAux`, step 2³² − 15, element `i·inDim + j`), so the matrix
  * depends only on the key and the shape; underneath it is a
  * {@linkcode denseOperator} with its SVD and pseudo-inverse.
  *
@@ -12,11 +12,8 @@
 
 import { checkInteger } from "../../kernels/errors.ts";
 import { fillNormal, type Key } from "../../kernels/philox.ts";
-import { PHILOX_PURPOSES } from "../../kernels/purposes.ts";
+import { OPERATOR_PURPOSE, PROJECTION_STEP } from "./_draws.ts";
 import { type DenseOperator, denseOperator } from "./dense.ts";
-
-/** The Philox step word of projection entries (masks use step 0 of the same purpose). */
-const PROJECTION_STEP = 1;
 
 /**
  * A random Gaussian projection `A ~ N(0, 1/outDim)` entrywise.
@@ -42,7 +39,7 @@ export function gaussianProjection(inDim: number, outDim: number, key: Key): Den
   checkInteger(what, "inDim", inDim, 1);
   checkInteger(what, "outDim", outDim, 1);
   const data = new Float64Array(inDim * outDim);
-  fillNormal(data, key, { step: PROJECTION_STEP, purpose: PHILOX_PURPOSES.guidanceAux });
+  fillNormal(data, key, { step: PROJECTION_STEP, purpose: OPERATOR_PURPOSE });
   const scale = 1 / Math.sqrt(outDim);
   for (let e = 0; e < data.length; e++) data[e] = data[e]! * scale;
   return denseOperator({ data, rows: outDim, cols: inDim }, {
