@@ -27,3 +27,4 @@ export * from "./cli.ts";
 export * from "./run_script.ts";
 export * from "./check_out_dir.ts";
 export * from "./svg/mod.ts";
+export * from "./sbml.ts";
