@@ -7,12 +7,15 @@
  * ```sh
  * deno run --allow-read=out,kernels,processes,solvers --allow-write=out scripts/ssa.ts --network schlogl --method ensemble --paths 100000 --t-end 5 --out out/ssa
  * deno run --allow-read=net.txt,out --allow-write=out scripts/ssa.ts --network net.txt --method direct
+ * deno run --allow-read=model.xml,out --allow-write=out scripts/ssa.ts --sbml model.xml --method direct
  * ```
  *
  * Permissions: `--allow-write=<out>` and `--allow-read=<out>` (the atomic
  * writes), plus `--allow-read=<file>` when `--network` names a file (a
- * `.json` file in the `crn_models.json` form, or any other file in the text
- * form `2 A -> B @ 0.5`); a built-in name needs nothing more. The ensemble
+ * `.json` file in the `crn_models.json` form, a `.xml` or `.sbml` file in
+ * SBML Level 3 core, or any other file in the text form `2 A -> B @ 0.5`),
+ * and `--allow-read=<file>` for `--sbml <file>` (SBML Level 3 core, whatever
+ * its name); a built-in name needs nothing more. The ensemble
  * on cpu runs its paths on Web Workers when it may read this package's
  * `kernels`, `processes` and `solvers` folders
  * (`--allow-read=out,kernels,processes,solvers` from a checkout), and in one
@@ -47,6 +50,7 @@ import {
 import type { ReactionNetwork } from "../processes/reaction_network.ts";
 import { parseReactionNetwork } from "../processes/reaction_network_parse.ts";
 import { reactionNetworkFromJson } from "../processes/reaction_network_json.ts";
+import { parseSbml } from "../io/sbml.ts";
 import {
   BUILTIN_REACTION_NETWORKS,
   builtinReactionNetwork,
@@ -87,6 +91,7 @@ const SPEC = {
     `Methods (--method, by name or alias):\n${METHOD_LINES}`,
   flags: {
     network: { type: "string", default: "birth_death", description: "built-in name or file" },
+    sbml: { type: "string", description: "SBML Level 3 file (instead of --network)" },
     model: { type: "string", description: "model name inside a JSON file with several" },
     method: {
       type: "string",
@@ -122,28 +127,39 @@ function fsMessage(err: unknown): string | undefined {
   return err.message.split("\n")[0]!;
 }
 
-async function loadNetwork(name: string, model: string | undefined): Promise<ReactionNetwork> {
+/**
+ * The network of `--network` (a built-in name or a file) or of `--sbml` (an
+ * SBML file); `.xml` and `.sbml` files are read as SBML either way.
+ */
+async function loadNetwork(
+  name: string,
+  model: string | undefined,
+  flag: "--network" | "--sbml",
+): Promise<ReactionNetwork> {
   try {
-    if (BUILTIN_REACTION_NETWORKS.includes(name)) return builtinReactionNetwork(name);
-    if (!/[./\\]/.test(name)) return builtinReactionNetwork(name); // throws: unknown name
+    if (flag === "--network" && BUILTIN_REACTION_NETWORKS.includes(name)) {
+      return builtinReactionNetwork(name);
+    }
+    if (flag === "--network" && !/[./\\]/.test(name)) return builtinReactionNetwork(name); // throws
     let text: string;
     try {
       text = await Deno.readTextFile(name);
     } catch (err) {
       const why = fsMessage(err);
       if (why === undefined) throw err;
-      throw new CliUsageError(`--network ${JSON.stringify(name)}: cannot read it: ${why}`, {
-        flag: "--network",
+      throw new CliUsageError(`${flag} ${JSON.stringify(name)}: cannot read it: ${why}`, {
+        flag,
       });
     }
+    if (flag === "--sbml" || /\.(xml|sbml)$/i.test(name)) return parseSbml(text); // named by the model's id
     return name.endsWith(".json")
       ? reactionNetworkFromJson(text, model === undefined ? {} : { model })
       : parseReactionNetwork(text, { name });
   } catch (err) {
     if (err instanceof CliUsageError) throw err;
     if (err instanceof SdenoError || err instanceof SyntaxError || err instanceof RangeError) {
-      throw new CliUsageError(`--network ${JSON.stringify(name)}: ${(err as Error).message}`, {
-        flag: "--network",
+      throw new CliUsageError(`${flag} ${JSON.stringify(name)}: ${(err as Error).message}`, {
+        flag,
       });
     }
     throw err;
@@ -388,7 +404,10 @@ async function main({ values }: { values: Record<string, unknown> }) {
       );
     }
   }
-  const net = await loadNetwork(values.network as string, values.model as string | undefined);
+  const sbml = values.sbml as string | undefined;
+  const net = sbml !== undefined
+    ? await loadNetwork(sbml, undefined, "--sbml")
+    : await loadNetwork(values.network as string, values.model as string | undefined, "--network");
   const species = (values.species as string | undefined) ?? net.species[0]!;
   if (!net.species.includes(species)) {
     throw new CliUsageError(
@@ -435,7 +454,7 @@ async function main({ values }: { values: Record<string, unknown> }) {
   const ns = net.speciesCount;
   console.log(
     `${
-      net.name || values.network
+      net.name || (sbml ?? values.network)
     }: ${paths} paths by ${method.info.name} on ${summary.backend}, seed ${seed}`,
   );
   console.log(
@@ -517,7 +536,7 @@ async function main({ values }: { values: Record<string, unknown> }) {
   }
   if (values.json) {
     const json = {
-      network: values.network,
+      network: sbml ?? values.network,
       method: method.info.name,
       backend: summary.backend,
       paths,

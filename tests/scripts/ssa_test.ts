@@ -7,6 +7,7 @@ import { builtinReactionNetwork } from "../../processes/reaction_network_library
 import { parseReactionNetwork } from "../../processes/reaction_network_parse.ts";
 import { ssaDirect } from "../../solvers/ctmc/ssa_direct.ts";
 import { ssaEnsemble } from "../../solvers/ctmc/ssa_ensemble.ts";
+import { parseSbml } from "../../io/sbml.ts";
 
 function run(args: string[], read: string, write: string): Promise<ScriptRun> {
   return runScriptProcess("ssa.ts", args, { read: [read], write: [write] });
@@ -272,6 +273,66 @@ Deno.test("scripts/ssa.ts writes a run's outputs as one unit and removes an earl
     );
     assert.equal(second.code, 0, second.stderr);
     assert.deepEqual(names(), ["histograms.svg", "moments.npy", "paths.svg"]);
+  } finally {
+    await Deno.remove(out, { recursive: true });
+  }
+});
+
+// ---- SBML input (--sbml, and .xml/.sbml files through --network) -------------
+
+const SBML_DIR = new URL("../fixtures/sbml/", import.meta.url).pathname;
+
+Deno.test({
+  name: "scripts/ssa.ts --sbml reads an SBML Level 3 model and matches ssaDirect() on parseSbml()",
+  sanitizeResources: false,
+}, async () => {
+  const out = await Deno.makeTempDir();
+  const file = join(SBML_DIR, "general.xml");
+  try {
+    const args = ["--paths", "40", "--t-end", "2", "--save-times", "1,2", "--seed", "3"];
+    const r = await runScriptProcess("ssa.ts", [...args, "--sbml", file, "--out", out], {
+      read: [out, file],
+      write: [out],
+    });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^general: 40 paths by direct on cpu, seed 3/);
+    const net = parseSbml(await Deno.readTextFile(file));
+    assert.deepEqual(net.species, ["S", "P"]); // Src is a boundary species
+    const counts = decodeNpy(await Deno.readFile(join(out, "counts.npy")));
+    assert.deepEqual(counts.shape, [40, 2, 2]);
+    const ref = ssaDirect(net, { tEnd: 2, saveTimes: [1, 2], paths: 40, key: makeKey(3, 0) });
+    assert.deepEqual(counts.data, ref.counts);
+    // a .xml file given to --network is read as SBML too
+    const again = await runScriptProcess("ssa.ts", [...args, "--network", file, "--out", out], {
+      read: [out, file],
+      write: [out],
+    });
+    assert.equal(again.code, 0, again.stderr);
+    assert.deepEqual(decodeNpy(await Deno.readFile(join(out, "counts.npy"))).data, ref.counts);
+  } finally {
+    await Deno.remove(out, { recursive: true });
+  }
+});
+
+Deno.test("scripts/ssa.ts --sbml refuses a malformed, a refused or an unreadable file with a line and the usage", async () => {
+  const out = await Deno.makeTempDir();
+  try {
+    const cases: Array<[string, RegExp]> = [
+      [
+        join(SBML_DIR, "malformed.xml"),
+        /^error: --sbml ".*malformed\.xml": .*not well-formed XML at line \d+/,
+      ],
+      [join(SBML_DIR, "refuse_event.xml"), /^error: --sbml ".*refuse_event\.xml": .*event/],
+      [join(SBML_DIR, "missing.xml"), /^error: --sbml ".*missing\.xml": cannot read it: no such/],
+    ];
+    for (const [file, message] of cases) {
+      const r = await runScriptProcess("ssa.ts", ["--sbml", file, "--paths", "2", "--out", out], {
+        read: [out, SBML_DIR],
+        write: [out],
+      });
+      usageError(r, message, file);
+    }
+    assert.deepEqual([...Deno.readDirSync(out)], []);
   } finally {
     await Deno.remove(out, { recursive: true });
   }
