@@ -12,20 +12,12 @@ import { PHILOX_PURPOSES } from "../../kernels/purposes.ts";
 import type { DiscreteMethod, DiscreteStepRule } from "./discrete_method.ts";
 import { reverseRates } from "./_reverse_rates.ts";
 
-let rates = new Float64Array(0);
-
 const rule: DiscreteStepRule = (out, o, current, model, m, ctx) => {
-  const S = ctx.process.states;
-  if (rates.length < S) rates = new Float64Array(S);
-  const total = reverseRates(rates, current, model, m, ctx);
+  const total = reverseRates(out, o, current, model, m, ctx);
   const V = ctx.process.vocabSize;
-  out.fill(0, o, o + S);
-  if (ctx.h * total > 1) {
-    for (let b = 0; b < V; b++) out[o + b] = rates[b]! / total;
-  } else {
-    for (let b = 0; b < V; b++) out[o + b] = ctx.h * rates[b]!;
-    out[o + current] = 1 - ctx.h * total;
-  }
+  const scale = ctx.h * total > 1 ? 1 / total : ctx.h;
+  for (let b = 0; b < V; b++) out[o + b]! *= scale;
+  out[o + current] = ctx.h * total > 1 ? 0 : 1 - ctx.h * total;
 };
 
 /**

@@ -13,8 +13,6 @@ import { PHILOX_PURPOSES } from "../../kernels/purposes.ts";
 import type { DiscreteMethod, DiscreteStepRule } from "./discrete_method.ts";
 import { reverseRates } from "./_reverse_rates.ts";
 
-let rates = new Float64Array(0);
-
 /**
  * The τ-leaping rule ("jump only if exactly one event").
  *
@@ -40,14 +38,12 @@ let rates = new Float64Array(0);
  * ```
  */
 export const tauLeapingRule: DiscreteStepRule = (out, o, current, model, m, ctx) => {
-  const S = ctx.process.states, V = ctx.process.vocabSize;
-  if (rates.length < S) rates = new Float64Array(S);
-  const total = reverseRates(rates, current, model, m, ctx);
+  const V = ctx.process.vocabSize;
+  const total = reverseRates(out, o, current, model, m, ctx);
   const w = ctx.h * Math.exp(-ctx.h * total);
-  out.fill(0, o, o + S);
   let moved = 0;
   for (let b = 0; b < V; b++) {
-    out[o + b] = w * rates[b]!;
+    out[o + b]! *= w;
     moved += out[o + b]!;
   }
   out[o + current] = 1 - moved;
