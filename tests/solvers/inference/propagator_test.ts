@@ -84,3 +84,21 @@ Deno.test("_propagator(): M equals Σ_ab u_a w_b I_ab(i,j) with I from the per-p
     assert.ok(Math.abs(s - m[i * n + j]!) < 1e-12, `(${i}, ${j}): ${s} vs ${m[i * n + j]}`);
   }
 });
+
+Deno.test("_propagator() falls back to Van Loan for a defective generator, and the likelihood stays exact", () => {
+  // a Jordan block: eigenvalue −1 twice with one eigenvector
+  const q = new Float64Array([-1, 1, 0, 0, -1, 1, 0, 0, 0]);
+  const p = _propagator(q, 3);
+  assert.equal(p.method, "vanLoan");
+  // P(t) in closed form: P00 = e^-t, P01 = t e^-t, P02 = 1 − (1 + t) e^-t
+  const t = 0.7, e = Math.exp(-t);
+  const P = p.transition(t);
+  assert.ok(Math.abs(P[0]! - e) < 1e-15 && Math.abs(P[1]! - t * e) < 1e-15);
+  assert.ok(Math.abs(P[2]! - (1 - (1 + t) * e)) < 1e-15);
+  // the same Δ again comes from the cache
+  assert.equal(p.transition(t), P);
+  // dwell time in state 0 given x(0) = 0 and x(t) = 0: u = e₀, v = e₀/P₀₀ gives D₀ = t
+  p.addIntegral(t, new Float64Array([1, 0, 0]), new Float64Array([1 / e, 0, 0]));
+  const m = p.takeIntegral();
+  assert.ok(Math.abs(m[0]! - t) < 1e-14 && Math.abs(m[4]!) < 1e-15);
+});
