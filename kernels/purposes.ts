@@ -69,6 +69,8 @@ export interface PhiloxPurposes {
   readonly msmBayes: number;
   /** Sharded runs: anything a shard draws to split or subsample work ("SHRD"). */
   readonly shard: number;
+  /** Measurement operators and measurements: random masks, projections, noisy y ("MEAS"). */
+  readonly measurement: number;
 }
 
 /**
@@ -113,6 +115,7 @@ export const PHILOX_PURPOSES: PhiloxPurposes = Object.freeze({
   gibbsRates: 0x47494252,
   msmBayes: 0x4d534d42,
   shard: 0x53485244,
+  measurement: 0x4d454153,
 });
 
 /** The name of a registered purpose. */

@@ -244,7 +244,7 @@ function checkRange(
 /**
  * A random-pixel mask on an H × W image that keeps exactly
  * `round(fraction·H·W)` pixels: those with the smallest keyed uniforms
- * (Philox, purpose `guidanceAux`, step 2³² − 16, element = pixel index), so the
+ * (Philox, purpose `measurement`, step 2³² − 16, element = pixel index), so the
  * mask depends only on the key.
  *
  * @param height H

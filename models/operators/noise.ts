@@ -5,7 +5,7 @@
  * `log p(y | A(x))` and gradients with respect to `A(x)` (what DPS, TDS and
  * the SMC weights evaluate), and keyed sampling of a measurement.
  *
- * Sampling is keyed through Philox with purpose `guidanceAux` (the
+ * Sampling is keyed through Philox with purpose `measurement` (the
  * "noised measurements" of the registry) at the step word 2³² − 14, far
  * above the reverse-step indices the guidance methods use as step words:
  * element j of row r uses counter element `(pathOffset + r)·d_y + j`, so a

@@ -3,7 +3,7 @@
  * with independent entries `N(0, 1/m)` (m = outDim), so `E[AᵀA] = I`
  * (Candès & Tao, "Near-optimal signal recovery from random projections",
  * IEEE Trans. Inf. Theory 52 (2006)). The entries are keyed Philox normals
- * (purpose `guidanceAux`, step 2³² − 15, element `i·inDim + j`), so the matrix
+ * (purpose `measurement`, step 2³² − 15, element `i·inDim + j`), so the matrix
  * depends only on the key and the shape; underneath it is a
  * {@linkcode denseOperator} with its SVD and pseudo-inverse.
  *
