@@ -5,9 +5,8 @@
  * `log p(y | A(x))` and gradients with respect to `A(x)` (what DPS, TDS and
  * the SMC weights evaluate), and keyed sampling of a measurement.
  *
- * Sampling is keyed through Philox with purpose `measurement` (the
- * "noised measurements" of the registry) at the step word 2³² − 14, far
- * above the reverse-step indices the guidance methods use as step words:
+ * Sampling is keyed through Philox with purpose `measurement` (its own,
+ * so it never shares a draw with a guidance run on the same key):
  * element j of row r uses counter element `(pathOffset + r)·d_y + j`, so a
  * row's measurement does not depend on how rows are batched.
  *
