@@ -22,10 +22,11 @@ export interface CredibleInterval {
  * between order statistics (Hyndman & Fan, Am. Stat. 50, 1996, definition 7;
  * numpy's default).
  *
- * @param samples the draws (finite, at least one)
+ * @param samples the draws (at least one; ±Infinity allowed, as for a
+ *   first-passage time that may be infinite, NaN not)
  * @param level the interval's probability, in (0, 1)
  * @returns mean, lower and upper ends
- * @throws {SdenoTypeError} for a non-array or a non-finite draw
+ * @throws {SdenoTypeError} for a non-array or a NaN or non-number draw
  * @throws {SdenoRangeError} for no draws or a level outside (0, 1)
  *
  * @example The 50% interval of 0 … 100
@@ -49,7 +50,11 @@ export function credibleInterval(samples: ArrayLike<number>, level: number): Cre
   const sorted = new Float64Array(samples.length);
   let mean = 0;
   for (let i = 0; i < samples.length; i++) {
-    sorted[i] = checkFinite(what, `samples[${i}]`, samples[i]);
+    const v = samples[i];
+    if (typeof v !== "number" || Number.isNaN(v)) {
+      throw new SdenoTypeError(`${what}: samples[${i}] must be a number, got ${quote(v)}`);
+    }
+    sorted[i] = v;
     mean += sorted[i]!;
   }
   sorted.sort();
@@ -57,6 +62,7 @@ export function credibleInterval(samples: ArrayLike<number>, level: number): Cre
     const h = (sorted.length - 1) * p;
     const lo = Math.floor(h);
     const hi = Math.min(lo + 1, sorted.length - 1);
+    if (h === lo || sorted[hi] === sorted[lo]) return sorted[lo]!;
     return sorted[lo]! + (h - lo) * (sorted[hi]! - sorted[lo]!);
   };
   return {

@@ -222,4 +222,51 @@ Deno.test("credibleInterval() matches numpy's linear quantiles and refuses bad i
   assert.throws(() => credibleInterval([], 0.9), /must not be empty/);
   assert.throws(() => credibleInterval([1, 2], 1), /level must be in \(0, 1\)/);
   assert.throws(() => credibleInterval([1, NaN], 0.5), /samples\[1\]/);
+  // an infinite draw (an unreachable target) is kept, not refused
+  assert.deepEqual(credibleInterval([1, 2, Infinity], 0.5), {
+    mean: Infinity,
+    lower: 1.5,
+    upper: Infinity,
+  });
+});
+
+Deno.test("gibbsMjp() keeps rates that allowed fixes at 0 at 0 and starts from a given generator", () => {
+  // a 3-state ring 0 → 1 → 2 → 0 with the reverse moves forbidden
+  const truth = RateMatrix.fromDense([[-1, 1, 0], [0, -1.5, 1.5], [2, 0, -2]]);
+  const allowed = [0, 1, 0, 0, 0, 1, 1, 0, 0];
+  const { observations } = simulateMjpObservations(truth, {
+    paths: 5,
+    observationsPerPath: 10,
+    tEnd: 3,
+    emission: exactEmission(3),
+    key: { seed: 4, stream: 0 },
+  });
+  const fit = gibbsMjp(observations, { seed: 1, samples: 30, burnIn: 10, allowed, start: truth });
+  for (const q of fit.chains[0]!.generators) {
+    for (let k = 0; k < 9; k++) {
+      if (k % 4 !== 0 && !allowed[k]) assert.equal(q.toDense()[k], 0);
+    }
+    assert.ok(q.get(0, 1) > 0 && q.get(1, 2) > 0 && q.get(2, 0) > 0);
+  }
+  // the derived quantities come with each sample: a one-way ring has infinite entropy production
+  assert.equal(fit.chains[0]!.derived![0]!.entropyProduction, Infinity);
+  assert.throws(
+    () =>
+      gibbsMjp(observations, {
+        seed: 1,
+        samples: 3,
+        allowed,
+        start: RateMatrix.fromDense([[-1, 1, 0], [0, -1, 1], [1, 0.5, -1.5]]),
+      }),
+    /start has rate Q\[2\]\[1\]/,
+  );
+  assert.throws(
+    () =>
+      gibbsMjp(observations, {
+        seed: 1,
+        samples: 3,
+        start: RateMatrix.fromDense([[-1, 1], [1, -1]]),
+      }),
+    /start must be a RateMatrix on 3 states/,
+  );
 });
