@@ -61,13 +61,22 @@ export interface GibbsMjpOptions {
   initialConcentration?: number;
   /** Ω = omegaFactor · max_i |q_ii| at each iteration (default 2, as Rao & Teh); must exceed 1. */
   omegaFactor?: number;
-  /** Start of every path's window (default each path's first observation time). */
+  /**
+   * Start of every path's window, where the state has law π₀ (default each
+   * path's first observation time); e.g. 0 when paths start at time 0 and
+   * are first observed later.
+   */
   startTime?: number;
   /** End of every path's window (default each path's last observation time). */
   endTime?: number;
   /** The chains' first generator (default the prior mean on the free rates). */
   start?: RateMatrix;
-  /** Compute the derived quantities of every kept sample (default true). */
+  /**
+   * Compute the derived quantities of every kept sample with
+   * `mjpDerivedQuantities` (stationary law, relaxation time, mean
+   * first-passage times, entropy production; default true); pass the
+   * chains to `summarizePosterior` for their credible intervals.
+   */
   derived?: boolean;
 }
 
