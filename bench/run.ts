@@ -11,6 +11,7 @@ import { benchSde } from "./sde.ts";
 import { benchCtmc } from "./ctmc.ts";
 import { benchOnnx } from "./onnx.ts";
 import { benchMlp } from "./mlp.ts";
+import { benchInference } from "./inference.ts";
 
 const SECTIONS: Record<string, () => Promise<string>> = {
   normals: () => benchNormals(),
@@ -20,6 +21,7 @@ const SECTIONS: Record<string, () => Promise<string>> = {
   ctmc: () => benchCtmc(),
   onnx: () => benchOnnx(),
   mlp: () => benchMlp(),
+  inference: () => benchInference(),
 };
 
 const { values } = parseArgs({
