@@ -185,3 +185,27 @@ Deno.test("every registered method has exact one-step kernels with unit row sums
     }
   }
 });
+
+const SAMPLER_REFERENCE = JSON.parse(
+  await Deno.readTextFile(
+    new URL("../../fixtures/discrete/sampler_reference.json", import.meta.url),
+  ),
+);
+
+Deno.test("sedd_analytic and remdm match the independent numpy/scipy reference (4 and 16 steps)", async () => {
+  for (const run of SAMPLER_REFERENCE.runs) {
+    const process = benchmarkProcess(run.process);
+    const model = exactDiscreteModel(process, p0, L);
+    const { distribution } = await exactOutputDistribution(run.method, model, {
+      steps: run.steps,
+      start: model.marginal(1),
+      ...(run.remask ? { remask: run.remask } : {}),
+    });
+    const label = `${run.process} ${run.method} ${JSON.stringify(run.remask ?? {})} ${run.steps}`;
+    assert.ok(maxAbsDiff(distribution, run.output) < 1e-12, label);
+    const { data, masked } = unmaskedPart(process, L, distribution);
+    let tv = masked;
+    for (let j = 0; j < data.length; j++) tv += Math.abs(data[j]! - p0[j]!);
+    assert.ok(Math.abs(tv / 2 - run.tv_to_p0) < 1e-12, label);
+  }
+});
