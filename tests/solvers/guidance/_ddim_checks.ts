@@ -1,0 +1,233 @@
+// Shared checks of the DDIM-style guidance methods (ddpm, dps, pigdm, ddrm,
+// ddnm, diffpir, mpgd): the reference levels on the exact benchmarks with
+// the refs' settings (K = 100 quadratic grid, x_T ~ N(0, I)), batch-split
+// bit identity, cpu vs webgpu, and the exact-posterior comparisons.
+//
+// Monte Carlo allowances (when a test runs fewer samples than the refs):
+// - SW1 of n method samples against the 10000 stored exact samples: the
+//   stored floor swExact is 10k vs 10k; with n vs 10k the sampling part of
+//   the estimate grows by √((1/n + 1/10⁴)/(2/10⁴)) (√3 ≈ 1.73 at n = 2000,
+//   2.45 at n = 1000). The band's upper end is 1.15·level + that factor ×
+//   swExact (the MC part adds at most that much; it can only raise SW1).
+// - modeTV: a mean of n responsibilities in [0, 1]; each weight's standard
+//   error is ≤ ½/√n, and the posterior has n_eff ≤ 2 weighty components, so
+//   the allowance is ±(0.05 + 4·½/√n) (|z| < 4 on each of two components).
+// - Gaussian W2 on the images: the stored floor w2Floor is for n = 4000; its
+//   sampling part scales as 1/√n, so the band is 1.15·level + √(4000/n)·w2Floor.
+//   The trace of a Gaussian sample covariance S has variance 2 tr(Σ²)/n, so
+//   the trace ratio's standard error is √(2 tr(S²)/n)/tr(C) (from the
+//   samples); the band is ±(0.05 + 4·se) around the stored ratio, whose own
+//   n = 4000 error is inside the 0.05.
+
+import assert from "node:assert/strict";
+import { CpuBackend } from "../../../kernels/mod.ts";
+import type { Backend } from "../../../kernels/backend.ts";
+import { fillNormal, fillUniform, makeKey } from "../../../kernels/philox.ts";
+import type { GaussianMixtureDenoiser } from "../../../models/gaussian_mixture.ts";
+import type {
+  GuidanceMethod,
+  GuidanceRequest,
+  GuidanceResult,
+} from "../../../solvers/guidance/method.ts";
+import { quadraticGrid } from "../../../solvers/guidance/vp.ts";
+import {
+  gaussianW2,
+  type GmmInstance,
+  type ImageInstance,
+  loadGmmInstance,
+  loadImageInstance,
+  meanCov,
+  modeTv,
+  sw1,
+} from "./_benchmark.ts";
+import { gpuBackend, maxAbsDiff } from "../../_gpu.ts";
+
+export const GMM_NAMES = ["gmm_d8_dy1", "gmm_d8_dy2", "gmm_d8_dy4"] as const;
+export const IMAGE_NAMES = ["img8_inpaint_box", "img8_sr2", "img8_blur"] as const;
+
+/** Whether the slow, full-size level checks run (SDENO_SLOW=1). */
+export const SLOW = Deno.env.get("SDENO_SLOW") !== undefined;
+
+// deno-lint-ignore no-explicit-any
+type AnyMethod = GuidanceMethod<any>;
+
+/** One run on a benchmark instance with the refs' settings (K = 100 quadratic grid). */
+export function runOn(
+  method: AnyMethod,
+  inst: GmmInstance | ImageInstance,
+  options: {
+    samples: number;
+    steps?: number;
+    seed?: number;
+    backend?: Backend;
+    options?: Record<string, unknown>;
+    batch?: number;
+  },
+): Promise<GuidanceResult> {
+  const request: GuidanceRequest<Record<string, unknown>> = {
+    model: inst.model,
+    problem: inst.problem,
+    grid: quadraticGrid(options.steps ?? 100),
+    samples: options.samples,
+    key: makeKey(options.seed ?? 2026),
+    backend: options.backend ?? new CpuBackend(),
+    options: options.options ?? {},
+  };
+  if (options.batch !== undefined) request.batch = options.batch;
+  return method.run(request);
+}
+
+/** SW1 and modeTV of a run on a GMM instance, with the band the level must meet. */
+export async function gmmLevel(
+  method: AnyMethod,
+  name: string,
+  label: string,
+  samples: number,
+  options: Record<string, unknown>,
+): Promise<string> {
+  const inst = loadGmmInstance(name);
+  const ref = inst.levels.runs.get(label);
+  assert.ok(ref !== undefined, `no stored level ${label} for ${name}`);
+  const r = await runOn(method, inst, { samples, options });
+  const sw = sw1(inst, r.samples), tv = modeTv(inst, r.samples);
+  const mc = Math.sqrt((1 / samples + 1e-4) / 2e-4);
+  const swMax = 1.15 * ref.sw + mc * inst.levels.swExact;
+  const tvBand = 0.05 + 4 * 0.5 / Math.sqrt(samples);
+  const line = `${name} ${label} n=${samples}: SW ${sw.toFixed(3)} (level ${ref.sw.toFixed(3)}, ≤ ${
+    swMax.toFixed(3)
+  }), modeTV ${tv.toFixed(3)} (level ${ref.modeTv?.toFixed(3)} ± ${tvBand.toFixed(3)})`;
+  assert.ok(sw <= swMax, line);
+  if (ref.modeTv !== null) assert.ok(Math.abs(tv - ref.modeTv) <= tvBand, line);
+  return line;
+}
+
+/** Gaussian W2 and trace ratio of a run on an image instance against the stored level. */
+export async function imageLevel(
+  method: AnyMethod,
+  name: string,
+  label: string,
+  samples: number,
+  options: Record<string, unknown>,
+): Promise<string> {
+  const inst = loadImageInstance(name);
+  const ref = inst.levels.runs.get(label);
+  assert.ok(ref !== undefined, `no stored level ${label} for ${name}`);
+  const r = await runOn(method, inst, { samples, options });
+  const { w2, trRatio } = gaussianW2(r.samples, inst.postMean, inst.postCov);
+  const w2Max = 1.15 * ref.w2 + Math.sqrt(4000 / samples) * inst.levels.w2Floor;
+  const w2Min = 0.85 * ref.w2 - Math.sqrt(4000 / samples) * inst.levels.w2Floor;
+  const { cov } = meanCov(r.samples, inst.d);
+  let s2 = 0, trC = 0;
+  for (let i = 0; i < inst.d * inst.d; i++) s2 += cov[i]! * cov[i]!;
+  for (let i = 0; i < inst.d; i++) trC += inst.postCov[i * inst.d + i]!;
+  const trBand = 0.05 + 4 * Math.sqrt(2 * s2 / samples) / trC;
+  const line = `${name} ${label} n=${samples}: W2 ${w2.toFixed(3)} (level ${
+    ref.w2.toFixed(3)
+  }, in [${w2Min.toFixed(3)}, ${w2Max.toFixed(3)}]), tr ${trRatio.toFixed(3)} (level ${
+    ref.tr.toFixed(2)
+  } ± ${trBand.toFixed(3)})`;
+  assert.ok(w2 <= w2Max && w2 >= w2Min, line);
+  assert.ok(Math.abs(trRatio - ref.tr) <= trBand, line);
+  return line;
+}
+
+/**
+ * The rms error of the sample mean against the exact posterior mean, the
+ * prior-vs-posterior rms distance of the means, and the Monte Carlo standard
+ * error of the sample mean's rms (√(tr(cov)/(d n)) from the samples' own covariance).
+ */
+export function meanError(
+  inst: ImageInstance,
+  samples: Float64Array,
+): { rms: number; prior: number; se: number; trRatio: number } {
+  const d = inst.d, n = samples.length / d;
+  const { mean, cov } = meanCov(samples, d);
+  let e = 0, p = 0, tr = 0, trC = 0;
+  for (let i = 0; i < d; i++) {
+    e += (mean[i]! - inst.postMean[i]!) ** 2;
+    p += (inst.priorMean[i]! - inst.postMean[i]!) ** 2;
+    tr += cov[i * d + i]!;
+    trC += inst.postCov[i * d + i]!;
+  }
+  return {
+    rms: Math.sqrt(e / d),
+    prior: Math.sqrt(p / d),
+    se: Math.sqrt(tr / (d * n)),
+    trRatio: tr / trC,
+  };
+}
+
+/** n exact prior samples of a GMM instance (component by a keyed uniform, then N(μ_k, I)). */
+export function gmmPriorSamples(inst: GmmInstance, n: number, seed: number): Float64Array {
+  const gm = inst.model as GaussianMixtureDenoiser;
+  const d = inst.d, k = gm.weights.length;
+  const u = new Float64Array(n), z = new Float64Array(n * d);
+  fillUniform(u, makeKey(seed));
+  fillNormal(z, makeKey(seed, 1));
+  const out = new Float64Array(n * d);
+  for (let r = 0; r < n; r++) {
+    let c = 0, acc = gm.weights[0]!;
+    while (c < k - 1 && u[r]! > acc) acc += gm.weights[++c]!;
+    for (let i = 0; i < d; i++) out[r * d + i] = gm.means[c * d + i]! + z[r * d + i]!;
+  }
+  return out;
+}
+
+/**
+ * Runs 7 samples at once, in batches of 3, and as two shards (pathOffset 0
+ * and 4), on the cpu, and asserts the same bits.
+ */
+export async function assertBatchIndependent(
+  method: AnyMethod,
+  inst: GmmInstance | ImageInstance,
+  options: Record<string, unknown> = {},
+): Promise<void> {
+  const base = {
+    model: inst.model,
+    problem: inst.problem,
+    grid: quadraticGrid(12),
+    key: makeKey(77),
+    backend: new CpuBackend(),
+    options,
+  };
+  const all = await method.run({ ...base, samples: 7 });
+  const batched = await method.run({ ...base, samples: 7, batch: 3 });
+  const head = await method.run({ ...base, samples: 4 });
+  const tail = await method.run({ ...base, samples: 3, pathOffset: 4 });
+  assert.deepEqual(batched.samples, all.samples);
+  const sharded = new Float64Array(all.samples.length);
+  sharded.set(head.samples);
+  sharded.set(tail.samples, head.samples.length);
+  assert.deepEqual(sharded, all.samples);
+  assert.equal(batched.nfe, all.nfe);
+}
+
+/**
+ * A small run on cpu and on webgpu (when an adapter exists) from the same
+ * key; returns the largest difference relative to the largest |x| (float32
+ * rounding through K steps), or undefined without an adapter.
+ */
+export async function cpuVsWebgpu(
+  method: AnyMethod,
+  inst: GmmInstance | ImageInstance,
+  options: Record<string, unknown> = {},
+  steps = 12,
+): Promise<number | undefined> {
+  const gpu = await gpuBackend();
+  if (gpu === undefined) return undefined;
+  const base = {
+    model: inst.model,
+    problem: inst.problem,
+    grid: quadraticGrid(steps),
+    key: makeKey(5),
+    samples: 64,
+    options,
+  };
+  const before = gpu.liveArrays;
+  const cpu = await method.run({ ...base, backend: new CpuBackend() });
+  const web = await method.run({ ...base, backend: gpu });
+  assert.equal(gpu.liveArrays, before, "webgpu arrays leaked");
+  let scale = 0;
+  for (const v of cpu.samples) scale = Math.max(scale, Math.abs(v));
+  return maxAbsDiff(cpu.samples, web.samples) / scale;
+}
