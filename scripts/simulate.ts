@@ -19,10 +19,27 @@
  * Outputs, in `--out`: `paths.svg` (component `--plot-component`: sample
  * paths, the mean ± 2 sd band, the exact mean dashed where known), `t.npy`
  * [S], `mean.npy` [S, d], `covariance.npy` [S, d, d], `samples.npy`
- * [S, keep, d], and `moments.json` with `--json`. Fixed steps only: the
+ * [S, keep, d], `histogram.npy` [S, d, bins + 2] (counts; the first and
+ * last bins are below and above the range) with `histogram_edges.npy`
+ * [d, bins + 1] (the range from the first 1024 paths, ± half their span),
+ * and `moments.json` with `--json`. Fixed steps only: the
  * solvers of the registry that run in the ensemble kernel (`--solver`, by
  * name or alias; `--help` lists them) run on the grid t0 + j·dt with Philox
  * noise keyed by (path, step); there is no adaptive (tolerance-driven) mode.
+ *
+ * Blocks and shards: the paths run in fixed blocks of `--block-paths`
+ * (default 4096); each block's moments (count, mean, M2) are folded in block
+ * order by Chan, Golub & LeVeque's update, its histogram counts added. With
+ * `--shard i/N`, or in a Slurm job array (`SLURM_ARRAY_TASK_ID`,
+ * `SLURM_ARRAY_TASK_COUNT`, `SLURM_ARRAY_TASK_MIN`) or a Kubernetes Indexed
+ * Job (`JOB_COMPLETION_INDEX` with `--shard-count N` or
+ * `SDENO_SHARD_COUNT`), the run does only shard i's blocks and writes
+ * `partial-i-of-N.json` in `--out`; `scripts/merge.ts` turns the N partials
+ * into the outputs above, the same bytes as one unsharded run. Reading the
+ * variables needs
+ * `--allow-env=SLURM_ARRAY_TASK_ID,SLURM_ARRAY_TASK_COUNT,SLURM_ARRAY_TASK_MIN,SLURM_ARRAY_TASK_STEP,JOB_COMPLETION_INDEX,SDENO_SHARD_COUNT`
+ * (without it they are not read, and only `--shard` shards). See
+ * examples/shards/.
  *
  * @module
  */
@@ -37,13 +54,23 @@ import { stochasticLotkaVolterra } from "../processes/sde_models/stochastic_lotk
 import { kloedenPlaten } from "../processes/sde_models/kloeden_platen.ts";
 import { diffusionModelSde } from "../processes/sde_models/diffusion_model_sdes.ts";
 import { sdeSolvers, simulateEnsemble } from "../solvers/sde/mod.ts";
+import { SdenoError } from "../kernels/errors.ts";
+import { readShardEnv, resolveShard, type Shard, shardBlocks } from "../io/shard.ts";
+import {
+  blockCountOf,
+  blockPaths,
+  encodePartial,
+  makePartial,
+  mergePartials,
+  partialFileName,
+  type PartialRun,
+  sha256Hex,
+} from "../io/partial.ts";
+import { SIMULATE_OUTPUTS, simulateOutputs, type SimulateShared } from "./_simulate_outputs.ts";
 import {
   checkInputFile,
   checkOutDir,
   CliUsageError,
-  encodeNpy,
-  linePlot,
-  type LineSeries,
   Progress,
   runScript,
   writeOutputs,
@@ -134,6 +161,31 @@ const SPEC = {
     plotComponent: { type: "integer", default: 0, min: 0, description: "component to plot" },
     out: { type: "string", default: "out/simulate", description: "output folder" },
     json: { type: "boolean", description: "also write moments.json" },
+    bins: {
+      type: "integer",
+      default: 64,
+      min: 1,
+      max: 2046,
+      description: "histogram bins per component (range from the first 1024 paths)",
+    },
+    blockPaths: {
+      type: "integer",
+      default: 4096,
+      min: 1,
+      max: 0xffffffff,
+      description: "paths per block: statistics are folded block by block in block order, " +
+        "so shards merge to the same bits (part of the run)",
+    },
+    shard: {
+      type: "string",
+      description: "run shard i of N (whole blocks) and write partial-i-of-N.json " +
+        "(default: SLURM_ARRAY_TASK_ID/COUNT or JOB_COMPLETION_INDEX when set)",
+    },
+    shardCount: {
+      type: "integer",
+      min: 1,
+      description: "the shard count with JOB_COMPLETION_INDEX (or SDENO_SHARD_COUNT)",
+    },
   },
 } as const;
 
@@ -175,7 +227,7 @@ async function loadModule(spec: string): Promise<Sde & { moments?: SdeModel["mom
 }
 
 /** The files a run may write into --out. */
-const OUTPUTS = ["paths.svg", "t.npy", "mean.npy", "covariance.npy", "samples.npy", "moments.json"];
+const OUTPUTS = SIMULATE_OUTPUTS;
 
 async function main({ values }: { values: Record<string, unknown> }) {
   const outDir = values.out as string;
@@ -231,135 +283,164 @@ async function main({ values }: { values: Record<string, unknown> }) {
     backendName = "cpu";
   }
 
-  let seconds = 0;
-  const r = await withBackend(backendName, async (backend: Backend) => {
-    const progress = new Progress(paths, { label: `${name} on ${backend.name}`, unit: "paths" });
-    const t = performance.now();
-    const r = await simulateEnsemble(sde, {
-      backend,
-      solver: sdeSolvers.get(values.solver as string),
-      x0: start,
+  const bins = values.bins as number;
+  const blockSize = values.blockPaths as number;
+  let shard: Shard | undefined;
+  try {
+    shard = resolveShard({
+      shard: values.shard as string | undefined,
+      shardCount: values.shardCount as number | undefined,
+      env: readShardEnv(),
+    });
+  } catch (err) {
+    if (err instanceof SdenoError) {
+      throw new CliUsageError((err as Error).message, { flag: "--shard" });
+    }
+    throw err;
+  }
+  const moduleHash = moduleSpec && !/^[a-z][a-z0-9+.-]+:/i.test(moduleSpec)
+    ? await sha256Hex(await Deno.readTextFile(moduleSpec))
+    : null;
+  const moments = (sde as { moments?: (t: number, x0: ArrayLike<number>) => SdeMoments }).moments;
+  const saveTimes = [t0, ...saveAt.filter((s) => s > t0)];
+  const solver = sdeSolvers.get(values.solver as string);
+  const seed = values.seed as number;
+  const key = makeKey(seed, 0);
+
+  const t = performance.now();
+  const partial = await withBackend(backendName, async (backend: Backend) => {
+    const common = { backend, solver, x0: start, t0, t1, dt, saveAt: saveTimes, key };
+    // the histogram range, alike in every shard: the first min(paths, 1024) paths, ± half their span
+    const np = Math.min(paths, 1024);
+    const pilot = await simulateEnsemble(sde, { ...common, paths: np, keepPaths: np });
+    const lower = new Float64Array(d), upper = new Float64Array(d);
+    for (let a = 0; a < d; a++) {
+      let mn = Infinity, mx = -Infinity;
+      for (let e = a; e < pilot.samples.length; e += d) {
+        mn = Math.min(mn, pilot.samples[e]!);
+        mx = Math.max(mx, pilot.samples[e]!);
+      }
+      const span = mx - mn > 0 ? mx - mn : Math.max(1, Math.abs(mx));
+      lower[a] = mn - 0.5 * span;
+      upper[a] = mx + 0.5 * span;
+    }
+    const S = pilot.t.length;
+    const exact = moments ? saveTimes.map((ts) => moments(ts, start)) : undefined;
+    const kept = { rowLength: S * d, total: keep, indices: [] as number[], rows: [] as number[] };
+    const ran = new Set<string>();
+    let method = "", steps = 0;
+    const mine = shard ?? { index: 0, count: 1 };
+    const own = shardBlocks(mine, blockCountOf(paths, blockSize));
+    const ownFirst = blockPaths({ paths, blockSize }, own.start).offset;
+    const ownPaths = own.end > own.start ? Math.min(paths, own.end * blockSize) - ownFirst : 0;
+    const progress = new Progress(Math.max(1, ownPaths), {
+      label: `${name} on ${backend.name}${shard ? ` (shard ${shard.index}/${shard.count})` : ""}`,
+      unit: "paths",
+    });
+    const run: PartialRun = {
+      script: "simulate",
       paths,
-      t0,
-      t1,
+      blockSize,
+      config: {
+        model: moduleSpec ? { module: moduleSpec, sha256: moduleHash } : name,
+        sde: sde.name,
+        dim: d,
+        solver: solver.info.name,
+        x0: start,
+        t0,
+        t1,
+        dt,
+        saveAt: saveTimes,
+        seed,
+        keep,
+        bins,
+        plotComponent: pc,
+        backend: backend.name,
+      },
+    };
+    const samples = {
+      paths: { rowLength: S * d, total: keep, indices: kept.indices, data: new Float64Array() },
+    };
+    const shared: SimulateShared = {
+      name,
+      method: "",
       dt,
-      saveAt: [t0, ...saveAt.filter((s) => s > t0)],
-      key: makeKey(values.seed as number, 0),
-      keepPaths: keep,
-      onProgress: (done) => progress.update(done),
+      steps: 0,
+      backend: "",
+      seed,
+      t: pilot.t,
+      dim: d,
+      keep,
+      plotComponent: pc,
+      exactMean: exact ? Float64Array.from(exact.flatMap((e) => [...e.mean])) : null,
+      exactVariance: exact ? Float64Array.from(exact.flatMap((e) => [...e.variance])) : null,
+      histLower: lower,
+      histUpper: upper,
+      bins,
+    };
+    const p = await makePartial(run, mine, {
+      samples,
+      shared,
+      block: async (_b, offset, n) => {
+        const keepHere = Math.max(0, Math.min(n, keep - offset));
+        const r = await simulateEnsemble(sde, {
+          ...common,
+          paths: n,
+          pathOffset: offset,
+          keepPaths: keepHere,
+          quantiles: [0.5],
+          histogram: { bins, lower: [...lower], upper: [...upper] },
+          onProgress: (done) => progress.update(offset - ownFirst + done),
+        });
+        ran.add(r.backend);
+        method = r.method;
+        steps = r.steps;
+        for (let i = 0; i < keepHere; i++) {
+          kept.indices.push(offset + i);
+          for (let s = 0; s < S; s++) {
+            for (let a = 0; a < d; a++) kept.rows.push(r.samples[(s * keepHere + i) * d + a]!);
+          }
+        }
+        // one row is no spread: M2 = 0 (the ensemble's covariance is 0/0 there)
+        const m2 = n > 1 ? r.covariance.map((c) => c * (n - 1)) : new Float64Array(S * d * d);
+        return {
+          moments: { state: { count: n, dim: d, mean: Float64Array.from(r.mean), m2 } },
+          sums: {
+            histogram: r.histogram!.counts,
+            varianceExcess: r.varianceSe.map((se) => n * n * se * se),
+          },
+        };
+      },
     });
     progress.finish();
-    seconds = (performance.now() - t) / 1000;
-    return r;
+    samples.paths.data = Float64Array.from(kept.rows);
+    shared.method = method || solver.info.name;
+    shared.steps = steps || Math.round((saveTimes[saveTimes.length - 1]! - t0) / dt);
+    shared.backend = ran.size > 0 ? [...ran].join("+") : backend.name;
+    p.seconds = (performance.now() - t) / 1000;
+    return p;
   });
 
-  const moments = (sde as { moments?: (t: number, x0: ArrayLike<number>) => SdeMoments }).moments;
-  console.log(
-    `${name}: ${paths} paths, ${r.method}, dt ${dt}, ${r.steps} steps on ${r.backend}, seed ${values.seed}`,
-  );
-  console.log(
-    `time ${seconds.toFixed(3)} s (${(paths * r.steps / seconds).toExponential(3)} path-steps/s)\n`,
-  );
-  console.log(
-    "t          comp        mean   std.err     exact       z    variance   std.err     exact       z",
-  );
-  const rows: Array<Record<string, number | null>> = [];
-  const f = (v: number | null, w = 11) =>
-    (v === null
-      ? "-"
-      : Math.abs(v) >= 1e4 || (v !== 0 && Math.abs(v) < 1e-3)
-      ? v.toExponential(3)
-      : v.toFixed(5)).padStart(w);
-  for (let s = 0; s < r.t.length; s++) {
-    const ex = moments ? moments(r.t[s]!, start) : undefined;
-    for (let a = 0; a < d; a++) {
-      const k = s * d + a;
-      const em = ex ? ex.mean[a]! : null, ev = ex ? ex.variance[a]! : null;
-      const zm = em !== null && r.meanSe[k]! > 0 ? (r.mean[k]! - em) / r.meanSe[k]! : null;
-      const zv = ev !== null && r.varianceSe[k]! > 0
-        ? (r.variance[k]! - ev) / r.varianceSe[k]!
-        : null;
-      rows.push({
-        t: r.t[s]!,
-        component: a,
-        mean: r.mean[k]!,
-        meanSe: r.meanSe[k]!,
-        exactMean: em,
-        zMean: zm,
-        variance: r.variance[k]!,
-        varianceSe: r.varianceSe[k]!,
-        exactVariance: ev,
-        zVariance: zv,
-      });
-      console.log(
-        `${r.t[s]!.toFixed(4).padEnd(10)} ${String(a).padStart(4)} ${f(r.mean[k]!)} ${
-          f(r.meanSe[k]!, 9)
-        } ${f(em, 9)} ${f(zm, 7)} ${f(r.variance[k]!)} ${f(r.varianceSe[k]!, 9)} ${f(ev, 9)} ${
-          f(zv, 7)
-        }`,
-      );
-    }
+  if (shard) {
+    const file = partialFileName(shard);
+    await writeOutputs(outDir, [[file, encodePartial(partial)]]);
+    console.log(
+      `${name}: shard ${shard.index}/${shard.count}, blocks ${partial.blocks[0]?.index ?? "-"} to ${
+        partial.blocks.at(-1)?.index ?? "-"
+      } of ${partial.blockCount} (${blockSize} paths each) in ${partial.seconds.toFixed(3)} s`,
+    );
+    console.log(`wrote ${outDir}/${file}; merge the shards with scripts/merge.ts`);
+    return;
   }
-
-  const S = r.t.length;
-  const mean = Float64Array.from({ length: S }, (_, s) => r.mean[s * d + pc]!);
-  const sd = Float64Array.from({ length: S }, (_, s) => Math.sqrt(r.variance[s * d + pc]!));
-  const series: LineSeries[] = [];
-  for (let i = 0; i < keep; i++) {
-    series.push({
-      x: r.t,
-      y: Float64Array.from({ length: S }, (_, s) => r.samples[(s * keep + i) * d + pc]!),
-      color: "#9aa5b1",
-      width: 1,
-    });
-  }
-  series.push({
-    x: r.t,
-    y: mean,
-    label: "mean ± 2 sd",
-    band: { lower: mean.map((m, s) => m - 2 * sd[s]!), upper: mean.map((m, s) => m + 2 * sd[s]!) },
+  const merged = mergePartials([{ name: "this run", partial }]);
+  const { lines, files } = simulateOutputs(merged, {
+    json: values.json as boolean,
+    seconds: partial.seconds,
   });
-  if (moments) {
-    series.push({
-      x: r.t,
-      y: Float64Array.from(r.t, (t) => moments(t, start).mean[pc]!),
-      label: "exact mean",
-      dash: true,
-    });
-  }
-  const svg = linePlot(series, {
-    title: `${name}: ${keep} of ${paths} paths (${r.method}, ${r.backend})`,
-    xLabel: "t",
-    yLabel: `x[${pc}]`,
-  });
-  const files: Array<[string, Uint8Array | string]> = [
-    ["paths.svg", svg],
-    ["t.npy", encodeNpy({ data: r.t, shape: [S] })],
-    ["mean.npy", encodeNpy({ data: r.mean, shape: [S, d] })],
-    ["covariance.npy", encodeNpy({ data: r.covariance, shape: [S, d, d] })],
-    ["samples.npy", encodeNpy({ data: r.samples, shape: [S, keep, d] })],
-  ];
-  if (values.json) {
-    const json = {
-      model: name,
-      paths,
-      solver: r.method,
-      dt,
-      steps: r.steps,
-      backend: r.backend,
-      seed: values.seed,
-      seconds,
-      moments: rows,
-    };
-    files.push(["moments.json", JSON.stringify(json, null, 2) + "\n"]);
-  }
+  for (const line of lines) console.log(line);
   // one unit: staged, renamed in together; an earlier run's moments.json goes if not written
   await writeOutputs(outDir, files, { outputs: OUTPUTS });
-  console.log(
-    `\nwrote ${outDir}/paths.svg, t.npy, mean.npy, covariance.npy, samples.npy${
-      values.json ? ", moments.json" : ""
-    }`,
-  );
+  console.log(`\nwrote ${outDir}/${files.map(([f]) => f).join(", ")}`);
 }
 
 if (import.meta.main) await runScript(main, SPEC);

@@ -37,6 +37,20 @@
  * them. A bad flag, an unknown built-in name or a malformed network file
  * exits with 2 and the usage.
  *
+ * Blocks and shards (`--method ensemble`): the paths run in fixed blocks of
+ * `--block-paths` (default 65536) whose exact integer sums (Σx, Σx²,
+ * histogram counts, firings) are added in block order. With `--shard i/N`,
+ * or in a Slurm job array (`SLURM_ARRAY_TASK_ID`, `SLURM_ARRAY_TASK_COUNT`,
+ * `SLURM_ARRAY_TASK_MIN`) or a Kubernetes Indexed Job
+ * (`JOB_COMPLETION_INDEX` with `--shard-count N` or `SDENO_SHARD_COUNT`),
+ * the run does only shard i's blocks and writes `partial-i-of-N.json` in
+ * `--out`; `scripts/merge.ts` turns the N partials into the outputs above,
+ * the same bytes as one unsharded run. Reading the variables needs
+ * `--allow-env=SLURM_ARRAY_TASK_ID,SLURM_ARRAY_TASK_COUNT,SLURM_ARRAY_TASK_MIN,SLURM_ARRAY_TASK_STEP,JOB_COMPLETION_INDEX,SDENO_SHARD_COUNT`
+ * (without it they are not read, and only `--shard` shards). A partial
+ * records the network file's SHA-256, so shards of different files do not
+ * merge. See examples/shards/.
+ *
  * @module
  */
 
@@ -66,15 +80,25 @@ import {
   type SsaPathMethod,
 } from "../solvers/ctmc/registry.ts";
 import { histogram as histogramOf, moments } from "../stats/mod.ts";
+import { CliUsageError, Progress, runScript, writeOutputs } from "../io/mod.ts";
+import { readShardEnv, resolveShard, type Shard, shardBlocks } from "../io/shard.ts";
 import {
-  CliUsageError,
-  encodeNpy,
-  linePlot,
-  panelGrid,
-  Progress,
-  runScript,
-  writeOutputs,
-} from "../io/mod.ts";
+  blockCountOf,
+  encodePartial,
+  type JsonValue,
+  makePartial,
+  mergePartials,
+  partialFileName,
+  type PartialResult,
+  sha256Hex,
+} from "../io/partial.ts";
+import {
+  SSA_OUTPUTS,
+  ssaOutputs,
+  ssaReport,
+  type SsaShared,
+  type SsaSummary,
+} from "./_ssa_outputs.ts";
 
 /** The methods of the registry, one line each, for `--help`. */
 const METHOD_LINES = SSA_METHODS.methods.map((m) => {
@@ -115,6 +139,24 @@ const SPEC = {
     seed: { type: "integer", default: 0, min: 0, max: 0xffffffff, description: "Philox seed" },
     out: { type: "string", default: "out/ssa", description: "output folder" },
     json: { type: "boolean", description: "also write moments.json" },
+    blockPaths: {
+      type: "integer",
+      default: 65536,
+      min: 1,
+      max: 0xffffffff,
+      description: "ensemble paths per block: sums are added block by block in block order, " +
+        "so shards merge to the same bits (part of the run)",
+    },
+    shard: {
+      type: "string",
+      description: "ensemble only: run shard i of N (whole blocks) and write " +
+        "partial-i-of-N.json (default: SLURM_ARRAY_TASK_ID/COUNT or JOB_COMPLETION_INDEX when set)",
+    },
+    shardCount: {
+      type: "integer",
+      min: 1,
+      description: "the shard count with JOB_COMPLETION_INDEX (or SDENO_SHARD_COUNT)",
+    },
   },
 } as const;
 
@@ -166,18 +208,6 @@ async function loadNetwork(
   }
 }
 
-interface Summary {
-  mean: Float64Array;
-  variance: Float64Array;
-  meanSe: Float64Array;
-  varianceSe: Float64Array;
-  firings: number;
-  hist: Array<{ counts: Float64Array; edges: Float64Array }>;
-  counts?: Float64Array;
-  backend: string;
-}
-
-const CHUNK = 65536;
 /** Per-path methods keep every path's counts; beyond this many bytes, refuse before any work. */
 const MAX_COUNTS_BYTES = 2 ** 31;
 
@@ -227,7 +257,7 @@ class ScriptProgress {
 }
 
 /** The files a run writes into --out; those of them not written are removed (stale). */
-const OUTPUTS = ["paths.svg", "histograms.svg", "moments.npy", "counts.npy", "moments.json"];
+const OUTPUTS = SSA_OUTPUTS;
 
 /**
  * Checks --out before any work: write and read permission, a folder (or
@@ -273,14 +303,21 @@ async function checkOut(outDir: string): Promise<void> {
   }
 }
 
+/**
+ * The ensemble's partial result for shard `shard` (0/1: the whole run): the
+ * run cut into blocks of `blockSize` paths, each block's exact integer sums
+ * (Σx, Σx², histogram counts, firings) and its share of the variance's
+ * squared standard error, to be added in block order (io/partial.ts).
+ */
 async function runEnsemble(
   method: SsaEnsembleMethod,
   backend: Backend,
   net: ReactionNetwork,
   o: SsaOptions,
+  run: { shard: Shard; blockSize: number; config: { [key: string]: JsonValue }; shared: SsaShared },
   species: string,
   bins: number,
-): Promise<Summary> {
+): Promise<PartialResult> {
   // one pilot call fixes the histogram range: [0, 1.5 × the largest mean + 10)
   const nSave = o.saveTimes!.length, ns = net.speciesCount, cells = nSave * ns;
   const si = net.speciesIndex(species);
@@ -296,49 +333,58 @@ async function runEnsemble(
   }
   const width = Math.max(1, Math.ceil((top + 1) / bins));
   const paths = o.paths!;
-  const sum = new Float64Array(cells), sumSq = new Float64Array(cells);
-  const seSq = new Float64Array(cells);
-  const hist = Array.from({ length: nSave }, () => new Float64Array(bins));
-  let firings = 0, ran = "";
-  const progress = new ScriptProgress(paths, `${method.info.name} on ${backend.name}`);
-  for (let start = 0; start < paths; start += CHUNK) {
-    const n = Math.min(CHUNK, paths - start);
-    const r = await method.run(net, {
-      ...o,
-      backend,
-      paths: n,
-      pathOffset: start,
-      histogram: { species, min: 0, width, bins },
-      onProgress: (done) => progress.update(start + done),
-    });
-    ran = r.backend;
-    firings += r.firings;
-    for (let c = 0; c < cells; c++) {
-      sum[c]! += r.sum[c]!;
-      sumSq[c]! += r.sumSq[c]!;
-      seSq[c]! += (n / paths) ** 2 * r.varianceSe[c]! ** 2;
-    }
-    for (let s = 0; s < nSave; s++) {
-      for (let b = 0; b < bins; b++) hist[s]![b]! += r.histogram!.counts[s * bins + b]!;
-    }
-    progress.update(start + n);
-  }
-  progress.finish();
-  const mean = sum.map((v) => v / paths);
-  // exact integer sums: n·S2 − S1² in BigInt, then one division
-  const variance = sumSq.map((v, c) =>
-    Number(BigInt(paths) * BigInt(v) - BigInt(sum[c]!) ** 2n) / (paths * (paths - 1))
+  const own = shardBlocks(run.shard, blockCountOf(paths, run.blockSize));
+  const first = own.start * run.blockSize;
+  const mine = Math.max(0, Math.min(paths, own.end * run.blockSize) - first);
+  const ran = new Set<string>();
+  const t0 = performance.now();
+  const label = `${method.info.name} on ${backend.name}${
+    run.shard.count > 1 ? ` (shard ${run.shard.index}/${run.shard.count})` : ""
+  }`;
+  const progress = new ScriptProgress(Math.max(1, mine), label);
+  run.config.backend = backend.name;
+  run.shared.edges = Float64Array.from({ length: bins + 1 }, (_, b) => b * width);
+  const partial = await makePartial(
+    { script: "ssa", paths, blockSize: run.blockSize, config: run.config },
+    run.shard,
+    {
+      shared: run.shared,
+      block: async (_b, offset, n) => {
+        const r = await method.run(net, {
+          ...o,
+          backend,
+          paths: n,
+          pathOffset: offset,
+          histogram: { species, min: 0, width, bins },
+          onProgress: (done) => progress.update(offset - first + done),
+        });
+        ran.add(r.backend);
+        progress.update(offset - first + n);
+        return {
+          moments: {},
+          sums: {
+            sum: Float64Array.from(r.sum),
+            sumSq: Float64Array.from(r.sumSq),
+            histogram: Float64Array.from(r.histogram!.counts),
+            firings: Float64Array.of(r.firings),
+            // n_b²·SE_b², and the paths of blocks that have an SE (≥ 65 paths: two batches)
+            varianceSeSq: Float64Array.from({ length: cells }, (_, c) => {
+              const se = r.varianceSe[c]!;
+              return Number.isFinite(se) ? n * n * se * se : 0;
+            }),
+            varianceSePaths: Float64Array.from(
+              { length: cells },
+              (_, c) => Number.isFinite(r.varianceSe[c]!) ? n : 0,
+            ),
+          },
+        };
+      },
+    },
   );
-  const edges = Float64Array.from({ length: bins + 1 }, (_, b) => b * width);
-  return {
-    mean,
-    variance,
-    meanSe: variance.map((v) => Math.sqrt(v / paths)),
-    varianceSe: seSq.map(Math.sqrt),
-    firings,
-    hist: hist.map((counts) => ({ counts, edges })),
-    backend: ran,
-  };
+  progress.finish();
+  run.shared.backend = ran.size > 0 ? [...ran].join("+") : backend.name;
+  partial.seconds = (performance.now() - t0) / 1000;
+  return partial;
 }
 
 function runCpu(
@@ -347,7 +393,7 @@ function runCpu(
   o: SsaOptions,
   species: string,
   bins: number,
-): Summary {
+): SsaSummary {
   const paths = o.paths!, nSave = o.saveTimes!.length, ns = net.speciesCount;
   const counts = new Float64Array(paths * nSave * ns);
   let firings = 0;
@@ -440,56 +486,34 @@ async function main({ values }: { values: Record<string, unknown> }) {
       );
     }
   }
+  const blockSize = values.blockPaths as number;
+  let shard: Shard | undefined;
+  try {
+    shard = resolveShard({
+      shard: values.shard as string | undefined,
+      shardCount: values.shardCount as number | undefined,
+      env: readShardEnv(),
+    });
+  } catch (err) {
+    if (err instanceof SdenoError) {
+      throw new CliUsageError((err as Error).message, { flag: "--shard" });
+    }
+    throw err;
+  }
+  if (shard && isSsaPathMethod(method)) {
+    throw new CliUsageError(
+      `--shard ${shard.index}/${shard.count}: sharded runs use --method ensemble ` +
+        `(the ${method.info.name} method keeps every path's counts)`,
+      { flag: "--shard" },
+    );
+  }
   await checkOut(outDir);
 
-  const t0 = performance.now();
-  const summary = isSsaPathMethod(method)
-    ? runCpu(method, net, options, species, bins)
-    : await withBackend(
-      values.backend as BackendName,
-      (b) => runEnsemble(method as SsaEnsembleMethod, b, net, options, species, bins),
-    );
-  const seconds = (performance.now() - t0) / 1000;
-
-  const ns = net.speciesCount;
-  console.log(
-    `${
-      net.name || (sbml ?? values.network)
-    }: ${paths} paths by ${method.info.name} on ${summary.backend}, seed ${seed}`,
-  );
-  console.log(
-    `time ${seconds.toFixed(3)} s, ${summary.firings} firings (${
-      (summary.firings / seconds).toExponential(3)
-    } firings/s)\n`,
-  );
-  console.log("time        species          mean    std.err      variance    std.err");
-  const rows = [];
-  for (let s = 0; s < saveTimes.length; s++) {
-    for (let i = 0; i < ns; i++) {
-      const c = s * ns + i;
-      const row = {
-        time: saveTimes[s]!,
-        species: net.species[i]!,
-        mean: summary.mean[c]!,
-        meanSe: summary.meanSe[c]!,
-        variance: summary.variance[c]!,
-        varianceSe: summary.varianceSe[c]!,
-      };
-      rows.push(row);
-      console.log(
-        `${String(row.time).padEnd(11)} ${row.species.padEnd(12)} ${
-          row.mean.toFixed(4).padStart(10)
-        } ${row.meanSe.toExponential(2).padStart(10)} ${row.variance.toFixed(4).padStart(13)} ${
-          row.varianceSe.toExponential(2).padStart(10)
-        }`,
-      );
-    }
-  }
-
   // sample paths: up to 5 paths of the direct method, every species
+  const ns = net.speciesCount;
   const shown = Math.min(5, paths);
   const sample = ssaDirect(net, { tEnd, paths: shown, key: makeKey(seed, 0), trajectory: true });
-  const series = [];
+  const pathSeries: SsaShared["pathSeries"] = [];
   for (let p = 0; p < shown; p++) {
     const tr = sample.trajectories![p]!;
     const k = tr.times.length;
@@ -501,59 +525,83 @@ async function main({ values }: { values: Record<string, unknown> }) {
         x.push(tr.times[j]!, j + 1 < k ? tr.times[j + 1]! : tEnd);
         y.push(v, v);
       }
-      series.push({ x, y, ...(p === 0 ? { label: net.species[i]! } : {}), width: 1 });
+      pathSeries.push({
+        x: Float64Array.from(x),
+        y: Float64Array.from(y),
+        label: p === 0 ? net.species[i]! : null,
+      });
     }
   }
-  const files: Array<[string, Uint8Array | string]> = [
-    [
-      "paths.svg",
-      linePlot(series, {
-        title: `${shown} sample paths (direct method)`,
-        xLabel: "t",
-        yLabel: "count",
-      }),
-    ],
-    [
-      "histograms.svg",
-      panelGrid(
-        summary.hist.map((h, s) => ({
-          title: `${species} at t = ${saveTimes[s]}`,
-          plot: { kind: "histogram" as const, histogram: { counts: h.counts, edges: h.edges } },
-        })),
-        { title: `${species}: ${paths} paths by ${method.info.name}` },
+  const networkArg = sbml ?? (values.network as string);
+  const shared: SsaShared = {
+    network: networkArg,
+    title: net.name,
+    species: [...net.species],
+    method: method.info.name,
+    backend: "",
+    seed,
+    tEnd,
+    saveTimes,
+    histSpecies: species,
+    edges: new Float64Array(),
+    pathSeries,
+  };
+  const json = values.json as boolean;
+
+  if (isSsaPathMethod(method)) {
+    const t0 = performance.now();
+    const summary = runCpu(method, net, options, species, bins);
+    const seconds = (performance.now() - t0) / 1000;
+    shared.backend = summary.backend;
+    const { lines, files } = ssaReport(summary, shared, { json, seconds, paths });
+    for (const line of lines) console.log(line);
+    await writeOutputs(outDir, files, { outputs: OUTPUTS });
+    console.log(`\nwrote ${files.map(([f]) => f).join(", ")} in ${outDir}`);
+    return;
+  }
+  const networkFile = sbml !== undefined || !BUILTIN_REACTION_NETWORKS.includes(networkArg);
+  const config: { [key: string]: JsonValue } = {
+    network: networkArg,
+    ...(networkFile ? { networkSha256: await sha256Hex(await Deno.readTextFile(networkArg)) } : {}),
+    format: sbml !== undefined ? "sbml" : null,
+    model: (values.model as string | undefined) ?? null,
+    method: method.info.name,
+    tEnd,
+    saveTimes,
+    species,
+    bins,
+    seed,
+  };
+  const partial = await withBackend(
+    values.backend as BackendName,
+    (b) =>
+      runEnsemble(
+        method as SsaEnsembleMethod,
+        b,
+        net,
+        options,
+        { shard: shard ?? { index: 0, count: 1 }, blockSize, config, shared },
+        species,
+        bins,
       ),
-    ],
-  ];
-  const moms = new Float64Array(2 * saveTimes.length * ns);
-  moms.set(summary.mean, 0);
-  moms.set(summary.variance, saveTimes.length * ns);
-  files.push(["moments.npy", encodeNpy({ data: moms, shape: [2, saveTimes.length, ns] })]);
-  if (summary.counts) {
-    files.push([
-      "counts.npy",
-      encodeNpy({ data: summary.counts, shape: [paths, saveTimes.length, ns] }),
-    ]);
-  }
-  if (values.json) {
-    const json = {
-      network: sbml ?? values.network,
-      method: method.info.name,
-      backend: summary.backend,
-      paths,
-      seed,
-      tEnd,
-      seconds,
-      firings: summary.firings,
-      moments: rows,
-    };
-    files.push(["moments.json", JSON.stringify(json, null, 2) + "\n"]);
-  }
-  await writeOutputs(outDir, files, { outputs: OUTPUTS });
-  console.log(
-    `\nwrote paths.svg, histograms.svg, moments.npy${summary.counts ? ", counts.npy" : ""}${
-      values.json ? ", moments.json" : ""
-    } in ${outDir}`,
   );
+  if (shard) {
+    const file = partialFileName(shard);
+    await writeOutputs(outDir, [[file, encodePartial(partial)]]);
+    console.log(
+      `${net.name || networkArg}: shard ${shard.index}/${shard.count}, blocks ${
+        partial.blocks[0]?.index ?? "-"
+      } to ${partial.blocks.at(-1)?.index ?? "-"} of ${partial.blockCount} (${blockSize} paths ` +
+        `each) in ${partial.seconds.toFixed(3)} s`,
+    );
+    console.log(`wrote ${outDir}/${file}; merge the shards with scripts/merge.ts`);
+    return;
+  }
+  const merged = mergePartials([{ name: "this run", partial }]);
+  const { lines, files } = ssaOutputs(merged, { json, seconds: partial.seconds });
+  for (const line of lines) console.log(line);
+  await writeOutputs(outDir, files, { outputs: OUTPUTS });
+  console.log(`\nwrote ${files.map(([f]) => f).join(", ")} in ${outDir}`);
 }
 
 if (import.meta.main) {

@@ -274,3 +274,42 @@ Deno.test("scripts/simulate.ts refuses unreadable modules and unusable --out wit
     await Deno.remove(other, { recursive: true });
   }
 });
+
+Deno.test({
+  name:
+    "scripts/simulate.ts writes histograms: every path counted once, centred on the exact OU mean",
+  sanitizeResources: false,
+}, async () => {
+  const out = await Deno.makeTempDir();
+  try {
+    const r = await run(
+      ["--model", "ou", "--paths", "3000", "--block-paths", "512", "--bins", "30", "--saves", "2"]
+        .concat(["--backend", "cpu", "--json", "--out", out]),
+      out,
+    );
+    assert.equal(r.code, 0, r.stderr);
+    const hn = decodeNpy(await Deno.readFile(join(out, "histogram.npy")));
+    const en = decodeNpy(await Deno.readFile(join(out, "histogram_edges.npy")));
+    assert.deepEqual(hn.shape, [3, 1, 32]);
+    assert.deepEqual(en.shape, [1, 31]);
+    const h = { data: hn.data as Float64Array }, edges = { data: en.data as Float64Array };
+    for (let s = 0; s < 3; s++) {
+      let total = 0;
+      for (let b = 0; b < 32; b++) total += h.data[s * 32 + b]!;
+      assert.equal(total, 3000, `save ${s}`);
+    }
+    // at t = 1 the OU law is normal: the histogram's median lies within a bin and 4 SE of the
+    // exact mean (SE of a median √(π/2)·σ/√n)
+    const json = JSON.parse(await Deno.readTextFile(join(out, "moments.json")));
+    const last = json.moments[2];
+    const row = h.data.subarray(64, 96);
+    let cum = row[0]!, b = 1;
+    while (cum + row[b]! < 1500) cum += row[b++]!;
+    const width = edges.data[1]! - edges.data[0]!;
+    const median = edges.data[b - 1]! + ((1500 - cum) / row[b]!) * width;
+    const se = Math.sqrt(Math.PI / 2) * Math.sqrt(last.exactVariance / 3000);
+    assert.ok(Math.abs(median - last.exactMean) < width + 4 * se, `${median} vs ${last.exactMean}`);
+  } finally {
+    await Deno.remove(out, { recursive: true });
+  }
+});

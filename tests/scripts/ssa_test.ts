@@ -337,3 +337,33 @@ Deno.test("scripts/ssa.ts --sbml refuses a malformed, a refused or an unreadable
     await Deno.remove(out, { recursive: true });
   }
 });
+
+Deno.test({
+  name:
+    "scripts/ssa.ts pools the blocks' batch-means SEs of the variance: birth_death against the exact Poisson value",
+  sanitizeResources: false,
+}, async () => {
+  const out = await Deno.makeTempDir();
+  try {
+    // 10 blocks of 2000 paths, one block of 40 (fewer than 65 paths: no SE of its own, left out)
+    const r = await run(
+      ["--method", "ensemble", "--backend", "cpu", "--paths", "20040", "--block-paths", "2000"]
+        .concat(["--t-end", "2", "--save-times", "2", "--json", "--out", out]),
+      out,
+      out,
+    );
+    assert.equal(r.code, 0, r.stderr);
+    const row = JSON.parse(await Deno.readTextFile(join(out, "moments.json"))).moments[0];
+    // birth (10) and death (0.1 per molecule) from 0: X(2) ~ Poisson(λ), λ = 100(1 − e^−0.2),
+    // and Var(s²) = (μ₄ − σ⁴)/n = (λ + 2λ²)/n
+    const lambda = 100 * (1 - Math.exp(-0.2));
+    const exact = Math.sqrt((lambda + 2 * lambda * lambda) / 20040);
+    // each block's SE² is a batch-means estimate on 63 degrees of freedom; pooled over 10 blocks
+    // the SE is off by about ½·√(2/630) relative: four of those
+    const bound = 4 * 0.5 * Math.sqrt(2 / (10 * 63));
+    assert.ok(Math.abs(row.varianceSe / exact - 1) < bound, `${row.varianceSe} vs ${exact}`);
+    assert.ok(Math.abs(row.mean - lambda) < 4 * row.meanSe);
+  } finally {
+    await Deno.remove(out, { recursive: true });
+  }
+});

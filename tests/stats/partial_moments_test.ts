@@ -141,3 +141,21 @@ Deno.test("partial moments refuse mismatched shapes with typed errors", () => {
   );
   assert.throws(() => mergePartialMoments({ ...a, m2: new Float64Array(3) }, a), TypeError);
 });
+
+Deno.test("mergePartialMoments() is not associative in floating point: a shard-wise tree differs in bits", () => {
+  // why sharded runs fold the blocks themselves in block order rather than merge shard totals
+  const data = Float64Array.from({ length: 3 * 1000 }, (_, i) => Math.sin(i * 0.7) * 10 + i / 300);
+  const blocks: PartialMoments[] = [];
+  for (let r = 0; r < 1000; r += 64) {
+    blocks.push(
+      partialMoments(data.subarray(r * 3, Math.min(1000, r + 64) * 3), { columns: 3, dim: 3 }),
+    );
+  }
+  const fold = (bs: PartialMoments[]) => bs.reduce((a, b) => mergePartialMoments(a, b));
+  const inOrder = fold(blocks);
+  const byShards = mergePartialMoments(fold(blocks.slice(0, 8)), fold(blocks.slice(8)));
+  assert.notDeepEqual(byShards, inOrder);
+  for (let j = 0; j < 3; j++) {
+    assert.ok(Math.abs(byShards.mean[j]! - inOrder.mean[j]!) <= 1e-14 * Math.abs(inOrder.mean[j]!));
+  }
+});
