@@ -355,8 +355,8 @@ export async function computeStatistics(
     return e.map((v) => c * v);
   };
   const l = new Float64Array((N + 1) * d);
-  // per (i, j): means of f, y, A = dφ/dλ + l φ and the covariances ff, fy, Af
-  const M = Array.from({ length: 6 }, () => new Float64Array((N + 1) * d));
+  // per (i, j): means of f, y, A = dφ/dλ + l φ, the covariances ff, fy, Af, and mean φ²
+  const M = Array.from({ length: 7 }, () => new Float64Array((N + 1) * d));
   const y = new Float64Array(len), x = new Float64Array(len);
   try {
     for (let i = 0; i <= N; i++) {
@@ -410,13 +410,14 @@ export async function computeStatistics(
           sf += phi[r]! - lj * y[r]!, sy += y[r]!, sa += dphi[r]! + lj * phi[r]!;
         }
         const mf = sf / n, my = sy / n, ma = sa / n;
-        let cff = 0, cfy = 0, caf = 0;
+        let cff = 0, cfy = 0, caf = 0, pp = 0;
         for (let r = j; r < len; r += d) {
+          pp += phi[r]! * phi[r]!;
           const f = phi[r]! - lj * y[r]! - mf;
           cff += f * f, cfy += f * (y[r]! - my), caf += f * (dphi[r]! + lj * phi[r]! - ma);
         }
         const k = i * d + j;
-        [mf, my, ma, cff / n, cfy / n, caf / n].forEach((v, m) => M[m]![k] = v);
+        [mf, my, ma, cff / n, cfy / n, caf / n, pp / n].forEach((v, m) => M[m]![k] = v);
       }
       options.onPoint?.(i + 1, N + 1);
     }
@@ -440,7 +441,8 @@ export async function computeStatistics(
         ? (3 * L(N) + 10 * L(N - 1) - 18 * L(N - 2) + 6 * L(N - 3) - L(N - 4)) / (12 * h)
         : (25 * L(N) - 48 * L(N - 1) + 36 * L(N - 2) - 16 * L(N - 3) + 3 * L(N - 4)) / (12 * h);
       const k = i * d + j;
-      const [ef, my, ma, varF, cfy, caf] = M.map((a) => a[k]!) as [
+      const [ef, my, ma, varF, cfy, caf, phi2] = M.map((a) => a[k]!) as [
+        number,
         number,
         number,
         number,
@@ -451,7 +453,8 @@ export async function computeStatistics(
       // f⁽¹⁾ = A − l' y: Cov(f⁽¹⁾, f) = Cov(A, f) − l' Cov(y, f), E f⁽¹⁾ = E A − l' E y
       const cov = caf - lp * cfy;
       const ef1 = ma - lp * my;
-      const sj = varF > 0 ? cov / varF : 0;
+      // f constant up to rounding (its spread below 1e-10 of φ's size): s is not identified
+      const sj = varF > 1e-20 * phi2 ? cov / varF : 0;
       s[k] = sj;
       b[k] = ef1 - sj * ef;
     }
