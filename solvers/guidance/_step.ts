@@ -331,7 +331,8 @@ const COLUMN_AFFINE: MapKernel[] = [1, 2, 3].map((arity) =>
 
 /**
  * Per-column affine combination of row-major arrays of width w:
- * `out[r, j] = Σ_k c_k[j]·x_k[r, j] + b[j]` (1 to 3 terms; `out` may be an input).
+ * `out[r, j] = Σ_k c_k[j]·x_k[r, j] + b[j]` (1 to 3 terms; `out` may be an input,
+ * through a scratch copy).
  *
  * @param backend the backend
  * @param out the destination
@@ -351,7 +352,13 @@ export async function columnAffine(
   params[0] = width;
   terms.forEach(([c], k) => params.set(c, 1 + k * width));
   if (bias) params.set(bias, 1 + terms.length * width);
-  await backend.map(kernel, out, terms.map(([, x]) => x), params);
+  const inputs = terms.map(([, x]) => x);
+  if (!inputs.includes(out)) return await backend.map(kernel, out, inputs, params);
+  // webgpu cannot bind one buffer as both the output and an input of a dispatch.
+  await withScratch(backend, [out.length], async ([tmp]) => {
+    await backend.map(kernel, tmp!, inputs, params);
+    await backend.lincomb(out, [[1, tmp!]]);
+  });
 }
 
 /** The singular-value pieces of a linear operator that the spectral updates use. */

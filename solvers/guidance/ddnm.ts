@@ -15,7 +15,12 @@
  * DDIM coefficients. DDNM+ (§3.3, eqs. 17–19) handles noise σ_y: it scales
  * the correction by λ_t = 1 if c1 ≥ a σ_y, else c1/(a σ_y), and injects
  * noise of variance c1² − (a λ_t σ_y)² instead of c1², since the correction
- * carries noise a λ_t A⁺n of its own (../shared/refs/inverse §1.2).
+ * carries noise a λ_t A⁺n of its own (../shared/refs/inverse §1.2). With
+ * an operator that has an SVD, DDNM+ applies this rule per singular
+ * direction, where the correction's noise is a λ_i σ_y/s_i (eq. 19 with a
+ * diagonal Σ_t in V, as the official `svd_based_ddnm_plus`); with only a
+ * pseudo-inverse it uses the scalar rule, which assumes A⁺ has unit gain
+ * (masks, orthogonal rows).
  *
  * Time travel (§3.3, "the time-travel trick", from RePaint's resampling):
  * every `travelLength` grid steps, jump back `travelLength` steps with the
@@ -33,11 +38,16 @@ import type { GuidanceInfo, GuidanceMethod, GuidanceRequest, GuidanceResult } fr
 import { ddimCoefficients } from "./vp.ts";
 import { applyPseudoInverse } from "./_pseudo_inverse.ts";
 import {
+  type BatchState,
+  columnAffine,
   denoise,
+  hasSvd,
   integerOption,
   numberOption,
   readOptions,
   runGuidanceLoop,
+  type Spectrum,
+  spectrum,
   stepNoise,
   timeTravelPlan,
 } from "./_step.ts";
@@ -86,8 +96,12 @@ function makeDdnm(plus: boolean): GuidanceMethod<DdnmOptions> {
     const noise = request?.problem?.noise;
     const sigmaY = noise?.kind === "gaussian" ? noise.sigma : 0;
     let x0: DeviceArray, eps: DeviceArray, corr: DeviceArray, res: DeviceArray;
+    let sp: Spectrum | undefined;
     return await runGuidanceLoop(info, request, {
-      prepare(state) {
+      async prepare(state) {
+        if (plus && sigmaY > 0 && hasSvd(op)) {
+          sp ??= await spectrum(state.backend, op, Float64Array.from(request.problem.y));
+        }
         const n = state.x.length;
         [x0, eps, corr] = [0, 1, 2].map(() => state.run.alloc(n)) as [
           DeviceArray,
@@ -95,7 +109,6 @@ function makeDdnm(plus: boolean): GuidanceMethod<DdnmOptions> {
           DeviceArray,
         ];
         res = state.run.alloc(state.y.length);
-        return Promise.resolve();
       },
       async step(state, input) {
         const b = state.backend;
@@ -104,6 +117,11 @@ function makeDdnm(plus: boolean): GuidanceMethod<DdnmOptions> {
         const sdT = Math.sqrt(1 - input.abT);
         const cx = c.eps / sdT; // coefficient of x_t
         const a = c.x0 - cx * Math.sqrt(input.abT); // coefficient of x̂₀'
+        if (sp !== undefined) {
+          // DDNM+ per singular direction: the correction's noise there is a λ_i σ_y/s_i.
+          await spectralPlusStep(state, input.index, sp, sigmaY, { a, cx, c1: c.noise }, x0, corr);
+          return;
+        }
         let lambda = 1, std = c.noise;
         if (plus && sigmaY > 0 && a > 0) {
           lambda = c.noise >= a * sigmaY ? 1 : c.noise / (a * sigmaY);
@@ -124,6 +142,40 @@ function makeDdnm(plus: boolean): GuidanceMethod<DdnmOptions> {
     }, (steps) => timeTravelPlan(steps, length, repeats));
   }
   return { info, run };
+}
+
+/**
+ * The DDNM+ step in the SVD coordinates v = Vᵀx (Wang et al. eq. 19 with
+ * Σ_t diagonal in V, as the official `svd_based_ddnm_plus`): per observed
+ * direction i, λ_i = 1 if c1 ≥ a σ_y/s_i else c1 s_i/(a σ_y), v₀'_i =
+ * v₀_i + λ_i (ȳ_i − v₀_i) with ȳ_i = (Uᵀy)_i/s_i, and noise of standard
+ * deviation √(c1² − (a λ_i σ_y/s_i)²); unobserved directions keep v₀ and c1.
+ * Then x_s = cx x_t + V(a v₀' + std ⊙ z).
+ */
+async function spectralPlusStep(
+  state: BatchState,
+  index: number,
+  sp: Spectrum,
+  sigmaY: number,
+  k: { a: number; cx: number; c1: number },
+  x0: DeviceArray,
+  v: DeviceArray,
+): Promise<void> {
+  const d = state.d, b = state.backend;
+  const keep = new Float64Array(d).fill(k.a), bias = new Float64Array(d);
+  const std = new Float64Array(d).fill(k.c1);
+  for (let i = 0; i < sp.s.length; i++) {
+    const s = sp.s[i]!, noiseI = k.a * sigmaY / s;
+    const lambda = k.c1 >= noiseI ? 1 : k.c1 / noiseI;
+    keep[i] = k.a * (1 - lambda);
+    bias[i] = k.a * lambda * sp.uty[i]! / s;
+    std[i] = Math.sqrt(Math.max(0, k.c1 ** 2 - (lambda * noiseI) ** 2));
+  }
+  await sp.op.svd.applyVt(x0, v);
+  await b.fillNormal(x0, state.run.noise.key, stepNoise(state, index, 1));
+  await columnAffine(b, v, d, [[keep, v], [std, x0]], bias);
+  await sp.op.svd.applyV(v, x0);
+  await b.lincomb(state.x, [[k.cx, state.x], [1, x0]]);
 }
 
 /**

@@ -41,6 +41,9 @@ import {
   sw1,
 } from "./_benchmark.ts";
 import { gpuBackend, maxAbsDiff } from "../../_gpu.ts";
+import type { Denoiser } from "../../../models/denoiser.ts";
+import type { LinearOperator, MeasurementOperator } from "../../../models/operators/operator.ts";
+import { gaussianNoise } from "../../../models/operators/noise.ts";
 
 export const GMM_NAMES = ["gmm_d8_dy1", "gmm_d8_dy2", "gmm_d8_dy4"] as const;
 export const IMAGE_NAMES = ["img8_inpaint_box", "img8_sr2", "img8_blur"] as const;
@@ -230,4 +233,52 @@ export async function cpuVsWebgpu(
   let scale = 0;
   for (const v of cpu.samples) scale = Math.max(scale, Math.abs(v));
   return maxAbsDiff(cpu.samples, web.samples) / scale;
+}
+
+/** The same linear operator without its SVD and pseudo-inverse (A and Aᵀ only). */
+export function withoutFactorisations(op: LinearOperator): LinearOperator {
+  return {
+    name: `${op.name} (no SVD)`,
+    inDim: op.inDim,
+    outDim: op.outDim,
+    linear: true,
+    apply: (x, out) => op.apply(x, out),
+    applyTranspose: (v, out) => op.applyTranspose(v, out),
+  };
+}
+
+/** The same operator declared nonlinear, with A and its VJP only. */
+export function asNonlinear(op: LinearOperator, vjp = true): MeasurementOperator {
+  const out: MeasurementOperator = {
+    name: `${op.name} (as nonlinear)`,
+    inDim: op.inDim,
+    outDim: op.outDim,
+    linear: false,
+    apply: (x, o) => op.apply(x, o),
+  };
+  return vjp ? { ...out, vjp: (_x, v, o) => op.applyTranspose(v, o) } : out;
+}
+
+/** The model without its VJP. */
+export function withoutVjp(model: Denoiser): Denoiser {
+  return {
+    dim: model.dim,
+    nativeKind: model.nativeKind,
+    kinds: model.kinds,
+    schedule: model.schedule,
+    predict: (x, t, out, request) => model.predict(x, t, out, request),
+  };
+}
+
+/** A noiseless copy of an image instance: y = A x_true, σ_y = 0, and its exact posterior. */
+export async function noiselessImage(name: string): Promise<ImageInstance> {
+  const inst = loadImageInstance(name);
+  const b = new CpuBackend();
+  const y = b.zeros(inst.dy);
+  await inst.operator.apply(b.upload(inst.xTrue), y);
+  return {
+    ...inst,
+    sigma: 0,
+    problem: { operator: inst.operator, y: await b.download(y), noise: gaussianNoise(0) },
+  };
 }
