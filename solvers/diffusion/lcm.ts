@@ -76,7 +76,8 @@ export async function sampleLcm(
 ): Promise<SampleResult> {
   // a final σ = 0 needs no schedule time (a discrete VP schedule has none): the last step returns x̂₀
   const n = grid?.length;
-  const toZero = typeof n === "number" && n >= 3 && grid[n - 1] === 0;
+  const toZero = typeof n === "number" && n >= 3 && grid[n - 1] === 0 &&
+    !hasZeroTime(denoiser);
   const inner = toZero ? Array.from(grid).slice(0, -1) : grid;
   const run = new SampleRun("lcm", denoiser, x, inner, options, {
     grid: "sigma",
@@ -106,6 +107,16 @@ export async function sampleLcm(
     }
     return run.finish(xs);
   });
+}
+
+/** Whether the model's schedule has σ/α = 0 at t = 0 (EDM, VP linear do; a discrete VP has no t = 0). */
+function hasZeroTime(denoiser: Denoiser): boolean {
+  try {
+    const s = denoiser?.schedule;
+    return s !== undefined && s.sigma(0) === 0 && s.alpha(0) > 0;
+  } catch {
+    return false;
+  }
 }
 
 /**

@@ -28,6 +28,10 @@ import { uniPcMethod } from "./unipc.ts";
 import { ddimMethod } from "./ddim.ts";
 import { ddpmMethod } from "./ddpm.ts";
 import { deisMethod } from "./deis.ts";
+import { ipndmMethod } from "./ipndm.ts";
+import { restartMethod } from "./restart.ts";
+import { lcmMethod } from "./lcm.ts";
+import { flowEulerMethod, flowHeunMethod } from "./flow_match.ts";
 
 /**
  * A registry of diffusion methods, each checked by
@@ -94,4 +98,9 @@ export const diffusionMethods: MethodRegistry<DiffusionMethod> = diffusionRegist
   ddimMethod,
   ddpmMethod,
   deisMethod,
+  ipndmMethod,
+  restartMethod,
+  lcmMethod,
+  flowEulerMethod,
+  flowHeunMethod,
 ]);
