@@ -101,7 +101,7 @@ export const pigdm: GuidanceMethod<PigdmOptions> = {
     {
       family: "guidance",
       name: "pigdm",
-      aliases: ["πgdm", "pgdm", "pseudoinverse_guided"],
+      aliases: ["pgdm", "pseudoinverse_guided"],
       summary: "ΠGDM: DDIM steps plus the pseudo-inverse guidance Jᵀ Aᵀ(r_t²AAᵀ + σ²I)⁻¹(y − Ax̂₀)",
       stochastic: true,
       backends: ["cpu", "webgpu"],
