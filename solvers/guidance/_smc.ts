@@ -1,0 +1,306 @@
+// Private helpers shared by the SMC guidance methods (mcgdiff.ts, tds.ts,
+// fps_smc.ts): the particle-system layout and its option checks, the
+// per-system log-weights with the ESS trace and the resampling decisions,
+// keyed host normals, row gathers, and the batch loop over whole systems.
+//
+// Layout: a run's `samples` rows are `samples / particles` independent
+// particle systems of `particles` rows each, and every row is output (the
+// refs' MCGdiff ran 10 systems of 1000 particles and scored all 10000). Row
+// r of a run is global particle `pathOffset + r` and belongs to system
+// `(pathOffset + r) / particles`; its normals at step k sit at counter
+// elements `(pathOffset + r)·d + j`, and its system's resampling uniforms at
+// elements `system·particles …` (resampling.ts), so a system draws the same
+// numbers whatever batch or shard it runs in.
+
+import type { Backend, DeviceArray } from "../../kernels/backend.ts";
+import { quote, SdenoRangeError, SdenoTypeError } from "../../kernels/errors.ts";
+import { fillNormal, type Key } from "../../kernels/philox.ts";
+import type { GuidanceRequest, GuidanceResult } from "./method.ts";
+import {
+  essFromLogWeights,
+  type EssPolicy,
+  essPolicy,
+  normalizeLogWeights,
+  resample,
+  resampleUniforms,
+  RESAMPLING_SCHEMES,
+  type ResamplingScheme,
+} from "./resampling.ts";
+
+/** Options every SMC guidance method takes. */
+export interface SmcOptions {
+  /** Particles per system, N ≥ 1 (default: samples, at most 1000); samples must be a multiple. */
+  particles?: number;
+  /** Resampling scheme (default per method). */
+  resampling?: ResamplingScheme;
+  /** Resample when ESS < essThreshold·N; in (0, 1] (default per method). */
+  essThreshold?: number;
+  /** DDIM η of the reverse kernel, in (0, 1] (default 1: ancestral DDPM). */
+  eta?: number;
+}
+
+/** The checked layout and settings of an SMC run. */
+export interface SmcLayout {
+  /** Particles per system. */
+  particles: number;
+  /** Systems in this run. */
+  systems: number;
+  /** Global index of the run's first system (pathOffset / particles). */
+  firstSystem: number;
+  /** Systems per batch. */
+  batchSystems: number;
+  /** The resampling scheme. */
+  scheme: ResamplingScheme;
+  /** The ESS policy. */
+  policy: EssPolicy;
+  /** DDIM η. */
+  eta: number;
+}
+
+/** Checks the options object: a plain object whose keys are all known. */
+export function checkOptionKeys(
+  what: string,
+  options: unknown,
+  known: readonly string[],
+): Record<string, unknown> {
+  if (options === undefined) return {};
+  if (options === null || typeof options !== "object" || Array.isArray(options)) {
+    throw new SdenoTypeError(`${what}: options must be an object, got ${quote(options)}`);
+  }
+  for (const k of Object.keys(options)) {
+    if (!known.includes(k)) {
+      throw new SdenoTypeError(
+        `${what}: unknown option ${quote(k)} (known: ${known.join(", ")})`,
+      );
+    }
+  }
+  return options as Record<string, unknown>;
+}
+
+/** Checks the SMC options of a request and lays out its systems. */
+export function smcLayout(
+  what: string,
+  request: GuidanceRequest<unknown>,
+  options: Record<string, unknown>,
+  defaults: { resampling: ResamplingScheme; essThreshold: number },
+): SmcLayout {
+  const n = request.samples;
+  const particles = options.particles ?? Math.min(n, 1000);
+  if (typeof particles !== "number" || !Number.isInteger(particles) || particles < 1) {
+    throw new SdenoRangeError(
+      `${what}: options.particles must be an integer ≥ 1, got ${quote(particles)}`,
+    );
+  }
+  if (n % particles !== 0) {
+    throw new SdenoRangeError(
+      `${what}: samples (${n}) must be a whole number of particle systems of ${particles} ` +
+        `(set options.particles to a divisor of samples)`,
+    );
+  }
+  const offset = request.pathOffset ?? 0;
+  if (offset % particles !== 0) {
+    throw new SdenoRangeError(
+      `${what}: pathOffset (${offset}) must be a multiple of particles (${particles}): a shard holds whole particle systems`,
+    );
+  }
+  const batch = request.batch ?? n;
+  if (batch % particles !== 0) {
+    throw new SdenoRangeError(
+      `${what}: batch (${batch}) must be a multiple of particles (${particles}): a batch holds whole particle systems`,
+    );
+  }
+  const scheme = options.resampling ?? defaults.resampling;
+  if (!RESAMPLING_SCHEMES.includes(scheme as ResamplingScheme)) {
+    throw new SdenoTypeError(
+      `${what}: options.resampling must be one of ${RESAMPLING_SCHEMES.join(", ")}, got ${
+        quote(scheme)
+      }`,
+    );
+  }
+  const threshold = options.essThreshold ?? defaults.essThreshold;
+  if (typeof threshold !== "number" || !(threshold > 0 && threshold <= 1)) {
+    throw new SdenoRangeError(
+      `${what}: options.essThreshold must be a number in (0, 1], got ${quote(threshold)}`,
+    );
+  }
+  const eta = options.eta ?? 1;
+  if (typeof eta !== "number" || !(eta > 0 && eta <= 1)) {
+    throw new SdenoRangeError(
+      `${what}: options.eta must be a number in (0, 1], got ${quote(eta)} ` +
+        `(η = 0 makes the step deterministic, c1 = 0, and the SMC proposal void)`,
+    );
+  }
+  return {
+    particles,
+    systems: n / particles,
+    firstSystem: offset / particles,
+    batchSystems: Math.min(batch, n) / particles,
+    scheme: scheme as ResamplingScheme,
+    policy: essPolicy(threshold),
+    eta,
+  };
+}
+
+/**
+ * The log-weights of a batch of particle systems, with each system's ESS
+ * trace and resampling steps.
+ */
+export class SystemWeights {
+  /** Log-weight of each row (rows of system s are s·N … s·N + N − 1). */
+  readonly logW: Float64Array;
+  /** ESS of each system at each decision (index = step). */
+  readonly ess: Float64Array[];
+  /** The steps at which each system resampled. */
+  readonly resampledAt: number[][];
+  readonly #layout: SmcLayout;
+  readonly #first: number;
+  readonly #systems: number;
+  readonly #key: Key;
+
+  /**
+   * @param layout the run's layout
+   * @param firstSystem global index of the batch's first system
+   * @param systems systems in the batch
+   * @param decisions number of resampling decisions (steps + 1)
+   * @param key the run's key
+   */
+  constructor(
+    layout: SmcLayout,
+    firstSystem: number,
+    systems: number,
+    decisions: number,
+    key: Key,
+  ) {
+    this.#layout = layout;
+    this.#first = firstSystem;
+    this.#systems = systems;
+    this.#key = key;
+    this.logW = new Float64Array(systems * layout.particles);
+    this.ess = Array.from({ length: systems }, () => new Float64Array(decisions).fill(NaN));
+    this.resampledAt = Array.from({ length: systems }, () => []);
+  }
+
+  /** Adds incremental log-weights (one per row). */
+  add(increment: Float64Array): void {
+    for (let i = 0; i < increment.length; i++) this.logW[i] = this.logW[i]! + increment[i]!;
+  }
+
+  /**
+   * Records each system's ESS at decision `step` and resamples the systems
+   * the policy picks (or, when `final`, every system whose weights are not
+   * all equal). Resampled systems get log-weights 0.
+   *
+   * @returns the ancestor of each row (identity where no resampling), or
+   *   undefined when no system resampled
+   */
+  decide(step: number, final = false): Int32Array | undefined {
+    const n = this.#layout.particles;
+    let ancestors: Int32Array | undefined;
+    for (let s = 0; s < this.#systems; s++) {
+      const lw = this.logW.subarray(s * n, (s + 1) * n);
+      const ess = essFromLogWeights(lw);
+      this.ess[s]![step] = ess;
+      const go = final
+        ? essPolicy(1).shouldResample(ess, n)
+        : this.#layout.policy.shouldResample(ess, n);
+      if (!go) continue;
+      if (ancestors === undefined) {
+        ancestors = Int32Array.from({ length: this.logW.length }, (_, i) => i);
+      }
+      const { weights } = normalizeLogWeights(lw);
+      const u = resampleUniforms(this.#key, { system: this.#first + s, step, particles: n });
+      const idx = resample(this.#layout.scheme, weights, u);
+      for (let i = 0; i < n; i++) ancestors[s * n + i] = s * n + idx[i]!;
+      lw.fill(0);
+      this.resampledAt[s]!.push(step);
+    }
+    return ancestors;
+  }
+}
+
+/** Rows of `src` (width w) picked by `ancestors`. */
+export function gatherRows(
+  src: Float64Array,
+  width: number,
+  ancestors: Int32Array,
+): Float64Array<ArrayBuffer> {
+  const out = new Float64Array(ancestors.length * width);
+  for (let i = 0; i < ancestors.length; i++) {
+    const a = ancestors[i]!;
+    out.set(src.subarray(a * width, (a + 1) * width), i * width);
+  }
+  return out;
+}
+
+/** Keyed standard normals on the host: element e of the result is the normal at `offset + e`. */
+export function hostNormals(
+  key: Key,
+  length: number,
+  at: { step: number; purpose: number; offset: number },
+): Float64Array {
+  const z = new Float64Array(length);
+  fillNormal(z, key, at);
+  return z;
+}
+
+/** A device array's contents as float64. */
+export async function toHost(backend: Backend, a: DeviceArray): Promise<Float64Array> {
+  const data = await backend.download(a);
+  return data instanceof Float64Array ? data : Float64Array.from(data);
+}
+
+/** log N(x; m, v). */
+export function logNormal(x: number, m: number, v: number): number {
+  const d = x - m;
+  return -0.5 * (d * d / v + Math.log(2 * Math.PI * v));
+}
+
+/**
+ * The DDIM mean `m = √ᾱ_s x̂₀ + c2 ε̂` with `ε̂ = (x_t − √ᾱ_t x̂₀)/√(1 − ᾱ_t)`
+ * written as `m = a·x̂₀ + b·x_t`, with the step's noise std c1
+ * (../shared/refs/inverse §1.1).
+ */
+export function ddimMean(
+  abT: number,
+  _abS: number,
+  c: { x0: number; eps: number; noise: number },
+): { a: number; b: number; c1: number } {
+  const b = c.eps / Math.sqrt(1 - abT);
+  return { a: c.x0 - b * Math.sqrt(abT), b, c1: c.noise };
+}
+
+/** What one batch of systems returns. */
+export interface BatchResult {
+  /** The batch's rows × d, output order. */
+  samples: Float64Array;
+  /** Per-system ESS traces. */
+  ess: Float64Array[];
+  /** Per-system resampling steps. */
+  resampledAt: number[][];
+}
+
+/**
+ * Runs the systems batch by batch and joins the rows and traces in order.
+ *
+ * @param layout the run's layout
+ * @param d the row width
+ * @param nfe model evaluations per sample (for the result)
+ * @param body runs one batch: global first system and system count
+ */
+export async function runSystemBatches(
+  layout: SmcLayout,
+  d: number,
+  nfe: number,
+  body: (firstSystem: number, systems: number, firstRow: number) => Promise<BatchResult>,
+): Promise<GuidanceResult> {
+  const samples = new Float64Array(layout.systems * layout.particles * d);
+  const ess: Float64Array[] = [], resampledAt: number[][] = [];
+  for (let s0 = 0; s0 < layout.systems; s0 += layout.batchSystems) {
+    const m = Math.min(layout.batchSystems, layout.systems - s0);
+    const r = await body(layout.firstSystem + s0, m, s0 * layout.particles);
+    samples.set(r.samples, s0 * layout.particles * d);
+    ess.push(...r.ess);
+    resampledAt.push(...r.resampledAt);
+  }
+  return { samples, nfe, ess, resampledAt };
+}
