@@ -228,3 +228,22 @@ Deno.test("dps() refuses a model without a VJP, an operator without one and bad 
     SdenoTypeError,
   );
 });
+
+Deno.test("dps() stops with a NumericalError when the Poisson intensity A(x̂₀) is not positive, and releases its arrays", async () => {
+  const model = gaussian({ mean: [-3], covariance: [[1]] }, referenceSchedule());
+  const backend = new CpuBackend();
+  const before = backend.liveArrays;
+  await assert.rejects(
+    () =>
+      dps.run({
+        model,
+        problem: { operator: denseOperator([[1]]), y: [1], noise: poissonNoise(10) },
+        grid: quadraticGrid(10),
+        samples: 4,
+        key: makeKey(1),
+        backend,
+      }),
+    (e) => e instanceof NumericalError && /step 0/.test(e.message),
+  );
+  assert.equal(backend.liveArrays, before);
+});

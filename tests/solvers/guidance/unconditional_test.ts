@@ -121,3 +121,37 @@ Deno.test("ddpmUnconditional() refuses bad options and a non-VP schedule before 
   );
   await assert.rejects(() => ddpmUnconditional.run({ ...base, samples: 0 }), SdenoRangeError);
 });
+
+Deno.test("ddpmUnconditional() calls onStep after every step with the batch's rows, and releases its arrays", async () => {
+  const inst = loadGmmInstance("gmm_d8_dy2");
+  const backend = new CpuBackend();
+  const before = backend.liveArrays;
+  const seen: { step: number; t: number; tNext: number; rows: number; row: number }[] = [];
+  const grid = quadraticGrid(6);
+  const r = await ddpmUnconditional.run({
+    model: inst.model,
+    problem: inst.problem,
+    grid,
+    samples: 5,
+    batch: 3,
+    key: makeKey(4),
+    backend,
+    onStep: ({ step, t, tNext, x, row }) => {
+      seen.push({ step, t, tNext, row, rows: x.length / 8 });
+    },
+  });
+  assert.equal(backend.liveArrays, before);
+  const steps = grid.length - 1;
+  assert.equal(seen.length, 2 * steps);
+  seen.forEach((s, i) => {
+    const k = i % steps;
+    assert.deepEqual(s, {
+      step: k,
+      t: grid[k],
+      tNext: grid[k + 1],
+      rows: i < steps ? 3 : 2,
+      row: i < steps ? 0 : 3,
+    });
+  });
+  assert.ok(r.samples.every(Number.isFinite));
+});
