@@ -50,14 +50,21 @@ const PRODUCT = defineMap({
   cpu: (a, b) => a * b,
 });
 
-// a / b where b > 0, else 0: a converged row (r = 0, so p = 0 and pᵀMp = 0)
-// stops moving instead of dividing 0 by 0.
+// a / b where b > 0 and a > floor, else 0: a converged row stops moving. The
+// floor (a multiple of the row's first rᵀr) also stops a row whose residual
+// has fallen to rounding level: on a singular consistent system (AᵀA +
+// ρD_zᵀD_z has a null space) the next direction would be rounding noise with
+// pᵀMp ≈ 0 and a huge step.
 const SAFE_RATIO = defineMap({
   name: "guidance_cg_safe_ratio",
-  arity: 2,
-  wgsl: "return select(0.0, x0 / x1, x1 > 0.0);",
-  cpu: (a, b) => (b > 0 ? a / b : 0),
+  arity: 3,
+  wgsl: "return select(0.0, x0 / x1, x1 > 0.0 && x0 > x2);",
+  cpu: (a, b, floor) => (b > 0 && a > floor ? a / b : 0),
 });
+
+// Relative floor of rᵀr below which a row counts as converged: (1e-13)² in
+// float64, (1e-6)² in float32.
+const FLOOR_F64 = 1e-26, FLOOR_F32 = 1e-12;
 
 // x + s·p with s broadcast per row.
 const AXPY = defineMap({
@@ -174,7 +181,7 @@ export async function conjugateGradient(
   try {
     const r = alloc(n * dim), p = alloc(n * dim), q = alloc(n * dim), s = alloc(n * dim);
     const t = alloc(n * dim);
-    const rr = alloc(n), rrNew = alloc(n), pq = alloc(n), coef = alloc(n);
+    const rr = alloc(n), rrNew = alloc(n), pq = alloc(n), coef = alloc(n), floor = alloc(n);
     let bNorm: Float64Array | undefined;
     if (tolerance !== undefined) {
       await ops.dot(b, b, rr);
@@ -185,6 +192,7 @@ export async function conjugateGradient(
     await be.lincomb(r, [[1, b], [-1, q]]);
     await be.lincomb(p, [[1, r]]);
     await ops.dot(r, r, rr);
+    await be.lincomb(floor, [[be.precision === "f64" ? FLOOR_F64 : FLOOR_F32, rr]]);
     let done = 0;
     let norms: Float64Array | undefined;
     if (bNorm !== undefined) {
@@ -196,7 +204,7 @@ export async function conjugateGradient(
     for (let k = 0; k < iterations; k++) {
       await system.apply(p, q);
       await ops.dot(p, q, pq);
-      await be.map(SAFE_RATIO, coef, [rr, pq]); // α = rᵀr / pᵀMp
+      await be.map(SAFE_RATIO, coef, [rr, pq, floor]); // α = rᵀr / pᵀMp
       await ops.broadcast(coef, s);
       // (maps never write an array they read: webgpu cannot bind one buffer twice)
       await be.map(AXPY, t, [x, s, p], [1]); // x += α p
@@ -204,7 +212,7 @@ export async function conjugateGradient(
       await be.map(AXPY, t, [r, s, q], [-1]); // r −= α M p
       await be.lincomb(r, [[1, t]]);
       await ops.dot(r, r, rrNew);
-      await be.map(SAFE_RATIO, coef, [rrNew, rr]); // β = r'ᵀr' / rᵀr
+      await be.map(SAFE_RATIO, coef, [rrNew, rr, floor]); // β = r'ᵀr' / rᵀr
       await ops.broadcast(coef, s);
       await be.map(AXPY, t, [r, s, p], [1]); // p = r + β p
       await be.lincomb(p, [[1, t]]);

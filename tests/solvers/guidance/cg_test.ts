@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { CpuBackend } from "../../../kernels/cpu_backend.ts";
 import type { Backend } from "../../../kernels/backend.ts";
 import { fillNormal, makeKey } from "../../../kernels/philox.ts";
-import { conjugateGradient, type CgSystem } from "../../../solvers/guidance/_cg.ts";
+import { type CgSystem, conjugateGradient } from "../../../solvers/guidance/_cg.ts";
 import { inverseSpd } from "./_benchmark.ts";
 import { GPU_TEST, gpuBackend, maxAbsDiff } from "../../_gpu.ts";
 
@@ -133,4 +133,15 @@ Deno.test({
     }
     assert.ok(maxAbsDiff(out[0]!, out[1]!) < 1e-4, `max diff ${maxAbsDiff(out[0]!, out[1]!)}`);
   },
+});
+
+Deno.test("conjugateGradient() on a singular consistent system stops at convergence instead of blowing up", async () => {
+  // M = diag(1, 3, 0) (AᵀA + ρD_zᵀD_z has such a null space); b in its range.
+  const b = new CpuBackend();
+  const m = Float64Array.from([1, 0, 0, 0, 3, 0, 0, 0, 0]);
+  const x = b.upload([0, 0, 0.5]);
+  await conjugateGradient(system(b, m, 3), b.upload([2, 3, 0]), x, { iterations: 30 });
+  const got = await b.download(x);
+  assert.ok(Math.abs(got[0]! - 2) < 1e-12 && Math.abs(got[1]! - 1) < 1e-12, `${got}`);
+  assert.equal(got[2], 0.5); // the null-space part of the start is left alone
 });
