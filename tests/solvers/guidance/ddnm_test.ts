@@ -26,6 +26,7 @@ import {
 import { GPU_TEST } from "../../_gpu.ts";
 import { SdenoRangeError, SdenoTypeError } from "../../../kernels/errors.ts";
 import { CpuBackend } from "../../../kernels/mod.ts";
+import { timeTravelPlan } from "../../../solvers/guidance/_step.ts";
 
 Deno.test("ddnm() on a noiseless problem satisfies A x = y to rounding on every sample", async () => {
   for (const name of ["img8_inpaint_box", "img8_sr2"]) {
@@ -148,4 +149,12 @@ Deno.test("ddnm() refuses noisy data, operators without A⁺ and bad options, be
     () => runOn(ddnmPlus, inst, { samples: 2, steps: 5, options: { lambda: 1 } }),
     /unknown option/,
   );
+});
+
+Deno.test("timeTravelPlan() jumps back l steps at every l-th grid index from the clean end, r − 1 times", () => {
+  const fmt = (plan: ReturnType<typeof timeTravelPlan>) =>
+    plan.map((t) => `${t.from}${t.kind === "step" ? ">" : "^"}${t.to}`).join(" ");
+  assert.equal(fmt(timeTravelPlan(4, 2, 2)), "0>1 1>2 2^0 0>1 1>2 2>3 3>4 4^2 2>3 3>4");
+  assert.equal(fmt(timeTravelPlan(3, 1, 1)), "0>1 1>2 2>3");
+  assert.equal(fmt(timeTravelPlan(2, 1, 3)), "0>1 1^0 0>1 1^0 0>1 1>2 2^1 1>2 2^1 1>2");
 });
