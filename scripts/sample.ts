@@ -8,6 +8,7 @@
  * deno run --allow-read=out --allow-write=out scripts/sample.ts
  * deno run --allow-read=out,ring.json,z.npy --allow-write=out scripts/sample.ts \
  *   --model ring.json --noise z.npy --solver heun,dpmpp_2m,dpm_solver:order=3 --steps 20 --json
+ * deno run --allow-read=out --allow-write=out scripts/sample.ts --sampler dpmpp_2m_sde --scheduler karras
  * ```
  *
  * Permissions: write access to the output folder (`--out`, default `out/sample`)
@@ -21,6 +22,15 @@
  * Karras grid ending at σ = 0 whose declared NFE fits, one on a time grid the longest Karras grid
  * without σ = 0 (as schedule times); dpm_fast gets `nfe = --steps` on [80, 0.002]; the adaptive
  * samplers run on [80, 0.002] and spend what their tolerances need.
+ * `--sampler` is `--solver` under ComfyUI's name (it also takes ComfyUI's KSampler names:
+ * `dpmpp_2m_sde_gpu`, `uni_pc_bh2`, …, through solvers/diffusion/sampler_names.ts);
+ * `--scheduler` replaces the Karras grid by a named σ schedule (ComfyUI's KSampler list —
+ * simple, sgm_uniform, karras, exponential, ddim_uniform, beta, normal, linear_quadratic,
+ * kl_optimal — or polyexponential, ays_sd15, ays_sdxl, ays_svd) with the same number of steps;
+ * the range-based ones span [0.002, 80], the model-based ones (simple, sgm_uniform, normal,
+ * ddim_uniform, beta) read Stable Diffusion's trained σ's (0.0292 … 14.61), and the Align Your
+ * Steps lists are their own, so the run, its noise and the fine reference start at the
+ * schedule's first σ.
  * The fine reference is heun with 250 σ's (NFE 499) from the same noise: the
  * "ODE err" column is the RMS distance to it (meaningless for runs that drew noise,
  * shown as "-"). SW2 is the sliced W2 (64 directions) to the exact target, with
@@ -61,6 +71,12 @@ import {
   writeOutputs,
 } from "../io/mod.ts";
 import {
+  COMFYUI_SAMPLERS,
+  resolveSamplerName,
+  SIGMA_SCHEDULES,
+  sigmaSchedule,
+} from "../solvers/diffusion/sampler_names.ts";
+import {
   diffusionMethods,
   karrasSigmas,
   parseSamplerSpec,
@@ -82,22 +98,54 @@ const RING: GaussianMixtureSpec = {
 
 const SIGMA_MAX = 80, SIGMA_MIN = 0.002;
 
-const karras = (n: number, appendZero: boolean) =>
-  karrasSigmas(n, { sigmaMin: SIGMA_MIN, sigmaMax: SIGMA_MAX, appendZero });
-
-/** One `--solver` entry, with an unknown name or key reported as a usage error. */
-function parseSolver(entry: string): SamplerSpec {
+/**
+ * One `--solver` / `--sampler` entry `name[:key=value…]`: the name may be an sdeno method or
+ * alias or a ComfyUI KSampler name (its implied options first, the entry's own override them);
+ * an unknown name or key is a usage error listing the known ones.
+ */
+function parseSolver(entry: string, flag: string): SamplerSpec {
   try {
-    return parseSamplerSpec(entry);
+    const [name, ...rest] = entry.split(":");
+    const r = resolveSamplerName(name!);
+    const spec = parseSamplerSpec([r.method.info.name, ...rest].join(":"));
+    return { label: entry, method: spec.method, options: { ...r.options, ...spec.options } };
   } catch (err) {
-    if (err instanceof SdenoError) throw new CliUsageError(`--solver: ${err.message}`);
+    if (err instanceof SdenoError) throw new CliUsageError(`${flag}: ${err.message}`);
     throw err;
   }
 }
 
-/** The grid and options with which a method spends at most `budget` model calls. */
-function plan(s: SamplerSpec, schedule: NoiseSchedule, budget: number) {
-  return planBudget(s, { schedule, budget, sigmaMin: SIGMA_MIN, sigmaMax: SIGMA_MAX });
+/** The σ schedule of `--scheduler`, or undefined for the default Karras grid. */
+function parseScheduler(name: string | undefined) {
+  if (name === undefined) return undefined;
+  try {
+    return sigmaSchedule(name);
+  } catch (err) {
+    if (err instanceof SdenoError) {
+      throw new CliUsageError(`--scheduler: ${err.message}`, { flag: "--scheduler" });
+    }
+    throw err;
+  }
+}
+
+type Schedule = ReturnType<typeof sigmaSchedule>;
+
+/**
+ * The grid and options with which a method spends at most `budget` model calls; with a σ
+ * schedule, its list of as many σ's replaces the Karras one (a time grid drops the final 0).
+ */
+function plan(s: SamplerSpec, schedule: NoiseSchedule, budget: number, sched?: Schedule) {
+  const p = planBudget(s, { schedule, budget, sigmaMin: SIGMA_MIN, sigmaMax: SIGMA_MAX });
+  if (!sched) return p;
+  const sigma = s.method.info.grid === "sigma";
+  const ref = sched(2, { sigmaMin: SIGMA_MIN, sigmaMax: SIGMA_MAX });
+  if (s.method.info.budget !== "grid") {
+    return { ...p, grid: times(schedule, [ref[0]!, ref[ref.length - 2]!]) };
+  }
+  // σ grid: n σ's and the 0; time grid: n + 1 times (the schedule's 0 dropped)
+  const n = p.grid.length - 1;
+  const list = sched(n, { sigmaMin: SIGMA_MIN, sigmaMax: SIGMA_MAX });
+  return { ...p, grid: times(schedule, sigma ? list : list.slice(0, -1)) };
 }
 
 const times = timesOfSigmas;
@@ -111,7 +159,9 @@ const SPEC = {
   description:
     "Sample a Gaussian mixture with diffusion samplers at a fixed NFE; compare them with the exact " +
     "target and a fine ODE reference. Samplers (name (aliases)), each optionally followed by " +
-    `:key=value options: ${diffusionMethods.describeNames()}.`,
+    `:key=value options: ${diffusionMethods.describeNames()}. ComfyUI KSampler names: ${
+      Object.keys(COMFYUI_SAMPLERS).join(", ")
+    }. Schedulers: ${Object.keys(SIGMA_SCHEDULES).join(", ")}.`,
   flags: {
     model: {
       type: "string",
@@ -126,8 +176,15 @@ const SPEC = {
     },
     solver: {
       type: "string",
-      default: DEFAULT_SOLVERS,
-      description: "comma-separated samplers, each name[:key=value…]",
+      description: `comma-separated samplers, each name[:key=value…] (default ${DEFAULT_SOLVERS})`,
+    },
+    sampler: {
+      type: "string",
+      description: "the same as --solver (ComfyUI's word); give one of the two",
+    },
+    scheduler: {
+      type: "string",
+      description: "a named σ schedule instead of the Karras grid (see the list above)",
     },
     steps: {
       type: "integer",
@@ -249,12 +306,13 @@ async function checkSolversRun(
   model: Denoiser,
   schedule: NoiseSchedule,
   nfe: number,
-  x0: Float64Array,
+  z: Float64Array,
+  sched: Schedule | undefined,
 ): Promise<void> {
   const cpu = new CpuBackend();
   for (const solver of solvers) {
-    const p = plan(solver, schedule, nfe);
-    const x = cpu.upload(x0);
+    const p = plan(solver, schedule, nfe, sched);
+    const x = cpu.upload(startOf(z, schedule, p.grid));
     try {
       const res = await solver.method.sample(
         model,
@@ -336,9 +394,22 @@ const OUTPUTS = ["samples.svg", "reference.npy", "metrics.json"];
 async function main({ values }: { values: Record<string, unknown> }) {
   const outDir = values.out as string;
   const nfe = values.steps as number, seed = values.seed as number;
-  const solvers = (values.solver as string).split(",").map((s) => s.trim()).filter(Boolean)
-    .map(parseSolver);
-  if (solvers.length === 0) throw new CliUsageError("--solver: give at least one sampler");
+  if (values.solver !== undefined && values.sampler !== undefined) {
+    throw new CliUsageError("--solver and --sampler are the same flag; give one", {
+      flag: "--sampler",
+    });
+  }
+  const flag = values.sampler !== undefined ? "--sampler" : "--solver";
+  const list = (values.sampler ?? values.solver ?? DEFAULT_SOLVERS) as string;
+  const solvers = list.split(",").map((s) => s.trim()).filter(Boolean)
+    .map((s) => parseSolver(s, flag));
+  if (solvers.length === 0) throw new CliUsageError(`${flag}: give at least one sampler`);
+  const sched = parseScheduler(values.scheduler as string | undefined);
+  // the fine reference spans the schedule's σ's at --steps steps (80 … 0.002 for Karras); each
+  // run starts from z scaled to its own grid's first σ
+  const span = sched ? sched(nfe, { sigmaMin: SIGMA_MIN, sigmaMax: SIGMA_MAX }) : undefined;
+  const sigmaStart = span ? span[0]! : SIGMA_MAX;
+  const sigmaEnd = span ? span.at(-2)! : SIGMA_MIN;
   await checkOutDir(outDir, {
     outputs: [...OUTPUTS, ...solvers.map((s) => `${fileName(s.label)}.npy`)],
   });
@@ -367,10 +438,7 @@ async function main({ values }: { values: Record<string, unknown> }) {
     z = new Float64Array(n * d);
     fillNormal(z, makeKey(seed, 0));
   }
-  const t0 = times(schedule, [SIGMA_MAX])[0]!;
-  const a0 = schedule.alpha(t0);
-  const x0 = z.map((v) => v * SIGMA_MAX * a0);
-  await checkSolversRun(solvers, model, schedule, nfe, x0.slice(0, 2 * d));
+  await checkSolversRun(solvers, model, schedule, nfe, z.slice(0, 2 * d), sched);
 
   // the exact target: 64 directions (Philox seed 0) and exact projected quantiles
   const dirs = new Float64Array(64 * d);
@@ -397,8 +465,11 @@ async function main({ values }: { values: Record<string, unknown> }) {
     backendName = backend.name;
     description = backend.description;
     const progress = new Progress(solvers.length + 1, { label: "solvers" });
-    const run = async (r: (model: Denoiser, x: DeviceArray) => Promise<SampleResult>) => {
-      const x = backend.upload(x0);
+    const run = async (
+      grid: number[],
+      r: (model: Denoiser, x: DeviceArray) => Promise<SampleResult>,
+    ) => {
+      const x = backend.upload(startOf(z, schedule, grid));
       const t = performance.now();
       const res = await r(model, x);
       const out = Float64Array.from(await backend.download(res.x));
@@ -408,26 +479,31 @@ async function main({ values }: { values: Record<string, unknown> }) {
       return { res, out, seconds };
     };
     const heun = diffusionMethods.get("heun");
-    const fine = await run((m, x) => heun.sample(m, x, times(m.schedule, karras(250, true))));
+    const fineSigmas = karrasSigmas(250, { sigmaMin: sigmaEnd, sigmaMax: sigmaStart });
+    fineSigmas[0] = sigmaStart; // (σ^{1/ρ})^ρ may be off by an ulp
+    const fineGrid = times(schedule, fineSigmas);
+    const fine = await run(fineGrid, (m, x) => heun.sample(m, x, fineGrid));
     progress.tick();
     for (const solver of solvers) {
-      const p = plan(solver, schedule, nfe);
-      const { res, out, seconds } = await run((m, x) =>
+      const p = plan(solver, schedule, nfe, sched);
+      const { res, out, seconds } = await run(p.grid, (m, x) =>
         solver.method.sample(
           m,
           x,
           p.grid,
           { ...p.options, key: makeKey(seed, 1) } as SamplerOptions,
-        )
-      );
+        ));
       let se = 0;
       for (let i = 0; i < out.length; i++) se += (out[i]! - fine.out[i]!) ** 2;
       rows.push({
         solver: solver.label,
         nfe: res.nfe,
         sw2: sw2(out),
-        // a run that drew noise is not an ODE solution
-        odeRmse: res.noiseCalls.length > 0 ? null : Math.sqrt(se / out.length),
+        // a run that drew noise, or started elsewhere (ddim_uniform's first σ depends on n), is
+        // not the reference's ODE solution
+        odeRmse: res.noiseCalls.length > 0 || p.grid[0] !== fineGrid[0]
+          ? null
+          : Math.sqrt(se / out.length),
         seconds,
       });
       samples[solver.label] = out;
@@ -440,7 +516,8 @@ async function main({ values }: { values: Record<string, unknown> }) {
   const exact = sampleMixture(spec, n, seed);
   console.log(
     `${n} samples of a ${d}-D mixture (${spec.weights.length} components), ${schedule.name} ` +
-      `schedule, NFE ${nfe}, on ${backendName} (${description})`,
+      `schedule, NFE ${nfe}, on ${backendName} (${description})` +
+      (values.scheduler !== undefined ? `, σ schedule ${values.scheduler}` : ""),
   );
   console.log(
     `SW2 floor: i.i.d. exact samples ${sw2(exact).toFixed(4)}, fine ODE reference ${
@@ -487,6 +564,12 @@ async function main({ values }: { values: Record<string, unknown> }) {
       values.json ? ", metrics.json" : ""
     }`,
   );
+}
+
+/** The initial batch of a run on `grid`: x = σ(grid[0])·z (α·σ̃·z in the σ/α view). */
+function startOf(z: Float64Array, schedule: NoiseSchedule, grid: readonly number[]): Float64Array {
+  const s = schedule.sigma(grid[0]!);
+  return z.map((v) => v * s);
 }
 
 /** A file name for a solver entry (`dpm_solver:order=3` → `dpm_solver_order_3`). */

@@ -3,6 +3,13 @@ import { runScriptProcess, type ScriptRun } from "./_run.ts";
 import { join } from "node:path";
 import { decodeNpy, encodeNpy } from "../../io/mod.ts";
 import { diffusionMethods } from "../../solvers/diffusion/registry.ts";
+import { COMFYUI_SAMPLERS, SIGMA_SCHEDULES } from "../../solvers/diffusion/sampler_names.ts";
+import { betaSigmas } from "../../solvers/diffusion/sigma_schedules.ts";
+import { sampleEuler } from "../../solvers/diffusion/sample_euler.ts";
+import { CpuBackend } from "../../kernels/mod.ts";
+import { gaussianMixture } from "../../models/gaussian_mixture.ts";
+import { parseGaussianMixtureSpec } from "../../models/parse_gaussian_mixture_spec.ts";
+import { edmSchedule } from "../../processes/edm_schedule.ts";
 
 const FIXTURE = new URL("../fixtures/diffusion/", import.meta.url).pathname;
 
@@ -256,5 +263,99 @@ Deno.test("scripts/sample.ts refuses unreadable inputs and unusable --out with a
   } finally {
     await Deno.remove(dir, { recursive: true });
     await Deno.remove(other, { recursive: true });
+  }
+});
+
+Deno.test({
+  name:
+    "scripts/sample.ts --sampler takes ComfyUI names and --scheduler a named σ schedule: karras reproduces kd_dpmpp_2m_nfe10, beta equals sampleEuler on betaSigmas",
+  sanitizeResources: false,
+}, async () => {
+  const out = await Deno.makeTempDir();
+  try {
+    const z = new Float64Array((await Deno.readFile(join(FIXTURE, "noise64.bin"))).buffer);
+    await Deno.writeFile(join(out, "z.npy"), encodeNpy({ data: z, shape: [64, 2] }));
+    const common = ["--model", join(FIXTURE, "gmm_spec.json"), "--noise", join(out, "z.npy")];
+    const r = await run(
+      [
+        ...common,
+        "--sampler",
+        "dpmpp_2m,dpmpp_2m_sde_gpu",
+        "--scheduler",
+        "karras",
+        "--steps",
+        "10",
+        "--json",
+        "--out",
+        out,
+      ],
+      out,
+      `${out},${FIXTURE}`,
+    );
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /σ schedule karras/);
+    const x = decodeNpy(await Deno.readFile(join(out, "dpmpp_2m.npy")));
+    const runs = JSON.parse(await Deno.readTextFile(join(FIXTURE, "runs.json"))).runs;
+    const row = runs.find((q: { id: string }) => q.id === "kd_dpmpp_2m_nfe10").row;
+    const all = new Float64Array((await Deno.readFile(join(FIXTURE, "outputs64.bin"))).buffer);
+    for (let i = 0; i < 128; i++) {
+      const ref = all[row * 128 + i]!;
+      assert.ok(Math.abs(x.data[i]! as number - ref) <= 1e-9 * Math.max(1, Math.abs(ref)));
+    }
+    const json = JSON.parse(await Deno.readTextFile(join(out, "metrics.json")));
+    assert.deepEqual(json.rows.map((q: { solver: string }) => q.solver), [
+      "dpmpp_2m",
+      "dpmpp_2m_sde_gpu",
+    ]);
+    assert.equal(json.rows[1].odeRmse, null); // an SDE run
+
+    const b = await run(
+      [...common, "--sampler", "euler", "--scheduler", "beta", "--steps", "10", "--out", out],
+      out,
+      `${out},${FIXTURE}`,
+    );
+    assert.equal(b.code, 0, b.stderr);
+    const e = decodeNpy(await Deno.readFile(join(out, "euler.npy")));
+    const sigmas = betaSigmas(10);
+    const cpu = new CpuBackend();
+    const model = gaussianMixture(
+      parseGaussianMixtureSpec(await Deno.readTextFile(join(FIXTURE, "gmm_spec.json"))),
+      edmSchedule(),
+    );
+    const want = await sampleEuler(model, cpu.upload(z.map((v) => v * sigmas[0]!)), sigmas);
+    const w = await cpu.download(want.x);
+    for (let i = 0; i < 128; i++) assert.ok(Math.abs((e.data[i] as number) - w[i]!) <= 1e-12);
+  } finally {
+    await Deno.remove(out, { recursive: true });
+  }
+});
+
+Deno.test("scripts/sample.ts: --help lists the ComfyUI names and schedulers; unknown names exit 2 listing the known ones", async () => {
+  const out = await Deno.makeTempDir();
+  try {
+    const h = await run(["--help"], out);
+    const help = h.stdout + h.stderr;
+    for (const name of [...Object.keys(COMFYUI_SAMPLERS), ...Object.keys(SIGMA_SCHEDULES)]) {
+      assert.ok(help.includes(name), name);
+    }
+    for (
+      const [args, message] of [
+        [
+          ["--scheduler", "cosine"],
+          /--scheduler: Unknown σ schedule "cosine"; known: simple, sgm_uniform, karras/,
+        ],
+        [["--sampler", "euler_x"], /--sampler: Unknown sampler "euler_x"; known: ComfyUI: euler,/],
+        [["--sampler", "er_sde"], /not implemented in sdeno/],
+        [["--sampler", "euler", "--solver", "heun"], /--solver and --sampler are the same flag/],
+      ] as const
+    ) {
+      const r = await run([...args, "--out", out], out);
+      assert.equal(r.code, 2, `${args.join(" ")}: ${r.stderr}`);
+      assert.match(r.stderr, message);
+      assert.match(r.stderr, /Usage:/);
+    }
+    assert.deepEqual([...Deno.readDirSync(out)], []);
+  } finally {
+    await Deno.remove(out, { recursive: true });
   }
 });
