@@ -9,8 +9,9 @@
  * g = ∇_{x_t} log p(y | x_t) ≈ Jᵀ Aᵀ (r_t² A Aᵀ + σ_y² I)⁻¹ (y − A x̂₀),   J = ∂x̂₀/∂x_t
  * ```
  *
- * (noiseless: Aᵀ(AAᵀ)⁻¹ = A⁺). The inverse is applied through the
- * operator's SVD, `Aᵀ U diag(1/(r_t² s² + σ_y²)) Uᵀ`, or, for an operator
+ * (with σ_y = 0 this is Jᵀ A⁺(y − A x̂₀)/r_t², so the `"rt2"` step below
+ * is NVlabs' noiseless `w √(ᾱ_s ᾱ_t) Jᵀ(A⁺y − A⁺A x̂₀)`). The inverse is
+ * applied through the operator's SVD, `Aᵀ U diag(1/(r_t² s² + σ_y²)) Uᵀ`, or, for an operator
  * without one, by conjugate gradients on the d_y × d_y system. The step adds
  * g to a DDIM step (η) with one of three coefficients
  * (../shared/refs/inverse §1.2 and §1.6):
