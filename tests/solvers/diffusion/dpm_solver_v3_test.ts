@@ -14,6 +14,7 @@ import { fillNormal, fillUniform } from "../../../kernels/philox.ts";
 import { PHILOX_PURPOSES } from "../../../kernels/purposes.ts";
 import type { GaussianMixtureSpec } from "../../../models/gaussian_mixture.ts";
 import type { Backend } from "../../../kernels/mod.ts";
+import { GPU_TEST, gpuBackend } from "../../_gpu.ts";
 
 const V3 = new URL("../../fixtures/dpm_solver_v3/", import.meta.url);
 const DIFF = new URL("../../fixtures/diffusion/", import.meta.url);
@@ -62,6 +63,32 @@ Deno.test("dpmSolverV3() with degenerated statistics reproduces every v3deg_* re
     assert.ok(err <= 1e-9, `${run.id}: relative error ${err}`);
   }
 });
+
+Deno.test(
+  {
+    name: "dpmSolverV3() on webgpu (float32 model) matches the v3deg_* references to 1e-4",
+    ...GPU_TEST,
+  },
+  async () => {
+    const gpu = await gpuBackend();
+    if (!gpu) return;
+    for (const run of RUNS.filter((r) => r.config.nfe <= 10)) {
+      const schedule = run.config.schedule === "discrete" ? DISCRETE : LINEAR;
+      const gm = gaussianMixture(SPEC, schedule);
+      const kind = run.config.skip_type === "time_uniform" ? "uniform" : "logSNR";
+      const grid = timeGrid(schedule, run.config.nfe, {
+        tStart: run.t_start,
+        tEnd: run.t_end,
+        kind,
+      });
+      const x = gpu.upload(NOISE);
+      const r = await dpmSolverV3(gm, x, grid);
+      const err = relErr(await gpu.download(r.x), OUT.subarray(run.row * 128, run.row * 128 + 128));
+      gpu.release(x), gpu.release(r.x);
+      assert.ok(err <= 1e-4, `${run.id}: relative error ${err}`);
+    }
+  },
+);
 
 /** n data rows of a mixture (component by a keyed uniform, then keyed normals). */
 function sampleMixture(spec: GaussianMixtureSpec, n: number, seed: number): Float64Array {
