@@ -57,7 +57,7 @@ export const ddpmUnconditional: GuidanceMethod<DdpmUnconditionalOptions> = {
     {
       family: "guidance",
       name: "ddpm",
-      aliases: ["unconditional", "uncond_ddpm", "ddim"],
+      aliases: ["unconditional", "uncond_ddpm"],
       summary: "unconditional DDPM/DDIM sampling of the prior (the baseline; ignores y)",
       stochastic: true,
       backends: ["cpu", "webgpu"],

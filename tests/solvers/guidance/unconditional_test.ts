@@ -155,3 +155,25 @@ Deno.test("ddpmUnconditional() calls onStep after every step with the batch's ro
   });
   assert.ok(r.samples.every(Number.isFinite));
 });
+
+Deno.test("the DDIM-style guidance methods declare well-formed metadata with distinct names", async () => {
+  const { methodInfoProblems } = await import("../../../solvers/method_registry.ts");
+  const methods = [
+    ddpmUnconditional,
+    (await import("../../../solvers/guidance/dps.ts")).dps,
+    (await import("../../../solvers/guidance/pigdm.ts")).pigdm,
+    (await import("../../../solvers/guidance/ddrm.ts")).ddrm,
+    (await import("../../../solvers/guidance/ddnm.ts")).ddnm,
+    (await import("../../../solvers/guidance/ddnm.ts")).ddnmPlus,
+    (await import("../../../solvers/guidance/diffpir.ts")).diffpir,
+    (await import("../../../solvers/guidance/mpgd.ts")).mpgd,
+  ];
+  const names = new Set<string>();
+  for (const m of methods) {
+    assert.deepEqual(methodInfoProblems(m.info, "guidance"), [], m.info.name);
+    for (const n of [m.info.name, ...m.info.aliases]) {
+      assert.ok(!names.has(n), `${n} declared twice`);
+      names.add(n);
+    }
+  }
+});
