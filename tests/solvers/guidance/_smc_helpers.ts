@@ -15,24 +15,62 @@ import type {
   GuidanceRequest,
   GuidanceResult,
 } from "../../../solvers/guidance/method.ts";
-import { quadraticGrid } from "../../../solvers/guidance/vp.ts";
+import { alphaBar, ddimCoefficients, quadraticGrid } from "../../../solvers/guidance/vp.ts";
+import { ddimMean } from "../../../solvers/guidance/_smc.ts";
 import { gpuBackend, maxAbsDiff } from "../../_gpu.ts";
 import { loadGmmInstance, referenceSchedule } from "./_benchmark.ts";
 
 /**
- * Prior N(0, [[1, ρ], [ρ, 1]]) in 2-D, y = x₁ + σ n: the posterior of
- * (x₁, x₂) in closed form.
+ * Prior N(0, [[1, ρ], [ρ, 1]]) in 2-D, y = x₁ + σ n, reversed by the DDIM
+ * chain (η) on `grid` from x_T ~ N(0, I) with the exact x̂₀. The chain's
+ * output is Gaussian, N(0, S) with S from the linear recursion
+ * `C_s = B C_t Bᵀ + c1² I`, `B = a M_t + b I`, `x̂₀ = M_t x_t`
+ * (`M_t = √ᾱ Σ (ᾱ Σ + (1 − ᾱ) I)⁻¹`), and an SMC method whose last target
+ * is `p_chain(x₀) p(y | x₀)` converges to the posterior under that prior:
+ * `mean` and `variance` are its moments (x₁ and x₂), so the test checks the
+ * sampler's exactness apart from the discretisation of the grid.
  */
-export function gaussian2d(sigma: number, y: number, rho = 0.5) {
-  const model = gaussian({ mean: [0, 0], covariance: [[1, rho], [rho, 1]] }, referenceSchedule());
+export function gaussian2d(sigma: number, y: number, grid: ArrayLike<number>, eta = 1, rho = 0.5) {
+  const schedule = referenceSchedule();
+  const model = gaussian({ mean: [0, 0], covariance: [[1, rho], [rho, 1]] }, schedule);
   const problem = { operator: denseOperator([[1, 0]]), y: [y], noise: gaussianNoise(sigma) };
-  // x₁ | y ~ N(y/(1 + σ²), σ²/(1 + σ²)); x₂ | x₁ ~ N(ρ x₁, 1 − ρ²)
-  const m1 = y / (1 + sigma * sigma), v1 = sigma * sigma / (1 + sigma * sigma);
+  type M2 = [number, number, number, number];
+  const mul = (p: M2, q: M2): M2 => [
+    p[0] * q[0] + p[1] * q[2],
+    p[0] * q[1] + p[1] * q[3],
+    p[2] * q[0] + p[3] * q[2],
+    p[2] * q[1] + p[3] * q[3],
+  ];
+  const tr = (p: M2): M2 => [p[0], p[2], p[1], p[3]];
+  const inv = (p: M2): M2 => {
+    const det = p[0] * p[3] - p[1] * p[2];
+    return [p[3] / det, -p[1] / det, -p[2] / det, p[0] / det];
+  };
+  const prior: M2 = [1, rho, rho, 1];
+  let c: M2 = [1, 0, 0, 1];
+  for (let k = 0; k + 1 < grid.length; k++) {
+    const abT = alphaBar(schedule, grid[k]!), abS = alphaBar(schedule, grid[k + 1]!);
+    const { a, b, c1 } = ddimMean(abT, abS, ddimCoefficients(abT, abS, eta));
+    const inner: M2 = [
+      abT * prior[0] + 1 - abT,
+      abT * prior[1],
+      abT * prior[2],
+      abT * prior[3] + 1 - abT,
+    ];
+    const m = mul(prior, inv(inner)).map((v) => v * Math.sqrt(abT)) as M2;
+    const bm = m.map((v, i) => a * v + (i === 0 || i === 3 ? b : 0)) as M2;
+    c = mul(mul(bm, c), tr(bm));
+    c[0] += c1 * c1;
+    c[3] += c1 * c1;
+  }
+  const s = c, den = s[0] + sigma * sigma;
   return {
     model,
     problem,
-    mean: [m1, rho * m1],
-    variance: [v1, rho * rho * v1 + 1 - rho * rho],
+    /** Covariance of the chain's output (prior) S, row-major. */
+    chainPrior: s,
+    mean: [s[0] * y / den, s[2] * y / den],
+    variance: [s[0] - s[0] * s[0] / den, s[3] - s[2] * s[2] / den],
   };
 }
 

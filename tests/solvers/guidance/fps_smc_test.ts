@@ -1,0 +1,137 @@
+// FPS-SMC: a 2-D Gaussian posterior in closed form (under the grid's chain
+// prior; 200 particles per system, |z| < 4 with the between-system standard
+// error; the official code's weighting over-concentrates), SW on the d = 8
+// GMM instances at 10, 100 and 1000 particles per system (10000 samples
+// each, SDENO_SLOW=1), batch/shard and backend invariance, and typed errors.
+
+import assert from "node:assert/strict";
+import { fpsSmc } from "../../../solvers/guidance/fps_smc.ts";
+import { quadraticGrid } from "../../../solvers/guidance/vp.ts";
+import { CpuBackend } from "../../../kernels/mod.ts";
+import { makeKey } from "../../../kernels/philox.ts";
+import { SdenoRangeError, SdenoTypeError } from "../../../kernels/errors.ts";
+import { gaussianNoise } from "../../../models/operators/noise.ts";
+import { denseOperator } from "../../../models/operators/dense.ts";
+import type { LinearOperator } from "../../../models/operators/operator.ts";
+import { GPU_TEST } from "../../_gpu.ts";
+import { loadGmmInstance, modeTv, sw1 } from "./_benchmark.ts";
+import { checkBatchSplit, checkCpuVsGpu, gaussian2d, systemStatZ } from "./_smc_helpers.ts";
+
+const SLOW = !Deno.env.get("SDENO_SLOW");
+
+Deno.test("fpsSmc() converges to a Gaussian posterior; the paper's weighting does not", async () => {
+  // y = x₁ + 0.5 n, y = 1: x₁ ~ N(0.8, 0.2), x₂ ~ N(0.4, 0.8) (here: under the chain prior)
+  const { model, problem, mean, variance } = gaussian2d(0.5, 1, quadraticGrid(100));
+  const run = (options: Record<string, unknown>) =>
+    fpsSmc.run({
+      model,
+      problem,
+      grid: quadraticGrid(100),
+      samples: 4000,
+      key: makeKey(6),
+      backend: new CpuBackend(),
+      options: { particles: 200, ...options },
+    });
+  const r = await run({});
+  for (const j of [0, 1]) {
+    const m = systemStatZ(r.samples, 2, j, 200, (x) => x, mean[j]!);
+    const v = systemStatZ(r.samples, 2, j, 200, (x) => (x - mean[j]!) ** 2, variance[j]!);
+    console.log(
+      `twisted: x${j + 1} mean ${m.value.toFixed(3)} ± ${m.se.toFixed(3)} (exact ${
+        mean[j]!.toFixed(3)
+      }), ` +
+        `variance ${v.value.toFixed(3)} ± ${v.se.toFixed(3)} (exact ${variance[j]!.toFixed(3)})`,
+    );
+    assert.ok(Math.abs(m.z) < 4, `x${j + 1} mean z ${m.z}`);
+    assert.ok(Math.abs(v.z) < 4, `x${j + 1} variance z ${v.z}`);
+  }
+  assert.equal(r.nfe, quadraticGrid(100).length - 1);
+  assert.equal(r.ess!.length, 20);
+  // the official code's weight multiplies every step's likelihood: x₁ collapses toward y
+  const p = await run({ weighting: "paper", essThreshold: 1 });
+  const v = systemStatZ(p.samples, 2, 0, 200, (x) => (x - mean[0]!) ** 2, variance[0]!);
+  console.log(`paper: x1 variance ${v.value.toFixed(3)} ± ${v.se.toFixed(3)}`);
+  assert.ok(v.z < -4, `paper weighting under-disperses: z ${v.z}`);
+});
+
+Deno.test({
+  name: "fpsSmc() on the d = 8 GMM instances: SW at 10, 100, 1000 particles (10000 samples)",
+  ignore: SLOW,
+  async fn() {
+    const backend = new CpuBackend();
+    for (const name of ["gmm_d8_dy1", "gmm_d8_dy2", "gmm_d8_dy4"]) {
+      const inst = loadGmmInstance(name);
+      const sw: number[] = [];
+      for (const particles of [10, 100, 1000]) {
+        const r = await fpsSmc.run({
+          model: inst.model,
+          problem: inst.problem,
+          grid: quadraticGrid(100),
+          samples: 10000,
+          key: makeKey(1),
+          backend,
+          options: { particles },
+        });
+        sw.push(sw1(inst, r.samples));
+        console.log(
+          `${name} N = ${particles}: SW ${sw.at(-1)!.toFixed(3)} modeTV ${
+            modeTv(inst, r.samples).toFixed(3)
+          }`,
+        );
+      }
+      // dy1 and dy2 improve at each step; dy4 is reported (see the report)
+      if (name !== "gmm_d8_dy4") assert.ok(sw[0]! > sw[1]! && sw[1]! > sw[2]!, `${sw}`);
+    }
+  },
+});
+
+Deno.test("fpsSmc() gives the same bits for any batch split or shard", async () => {
+  await checkBatchSplit(fpsSmc as never);
+});
+
+Deno.test({
+  name: "fpsSmc() on cpu and webgpu agree within float32 tolerance",
+  ...GPU_TEST,
+  async fn() {
+    await checkCpuVsGpu(fpsSmc as never, 2e-3);
+  },
+});
+
+Deno.test("fpsSmc() refuses bad input with typed errors before any work", async () => {
+  const { model, problem } = gaussian2d(0.3, 0.7, quadraticGrid(10));
+  const base = {
+    model,
+    problem,
+    grid: quadraticGrid(10),
+    samples: 20,
+    key: makeKey(1),
+    backend: new CpuBackend(),
+  };
+  const bad = async (options: Record<string, unknown>, cls: unknown, re: RegExp, extra = {}) => {
+    await assert.rejects(
+      fpsSmc.run({ ...base, ...extra, options } as never),
+      (e) => e instanceof (cls as typeof Error) && re.test((e as Error).message),
+    );
+  };
+  await bad({ particles: 0 }, SdenoRangeError, /particles must be an integer ≥ 1/);
+  await bad({ particles: -3 }, SdenoRangeError, /particles/);
+  await bad({ essThreshold: 0 }, SdenoRangeError, /essThreshold must be a number in \(0, 1\]/);
+  await bad({ essThreshold: 2 }, SdenoRangeError, /essThreshold/);
+  await bad({ eta: 0 }, SdenoRangeError, /eta must be a number in \(0, 1\]/);
+  await bad({ weighting: "official" }, SdenoTypeError, /weighting must be "twisted" or "paper"/);
+  await bad({ resampling: "none" }, SdenoTypeError, /resampling/);
+  await bad({ twistVariance: "data" }, SdenoTypeError, /unknown option "twistVariance"/);
+  await bad({}, SdenoRangeError, /σ_y > 0/, {
+    problem: { ...problem, noise: gaussianNoise(0) },
+  });
+  const dense = denseOperator([[1, 0]]);
+  const noSvd: LinearOperator = {
+    name: "no-svd",
+    inDim: 2,
+    outDim: 1,
+    linear: true,
+    apply: (x, out) => dense.apply(x, out),
+    applyTranspose: (v, out) => dense.applyTranspose(v, out),
+  };
+  await bad({}, SdenoTypeError, /SVD/, { problem: { ...problem, operator: noSvd } });
+});
