@@ -35,7 +35,7 @@ import {
 } from "../../kernels/errors.ts";
 import { createBackend } from "../../kernels/mod.ts";
 import type { Key } from "../../kernels/philox.ts";
-import { fillNormal } from "../../kernels/philox.ts";
+import { fillNormal, fillUniform } from "../../kernels/philox.ts";
 import { PHILOX_PURPOSES } from "../../kernels/purposes.ts";
 import { type Denoiser, predictAs, vjpAs } from "../../models/denoiser.ts";
 import type { NoiseSchedule } from "../../processes/noise_schedule.ts";
@@ -250,6 +250,13 @@ export interface ComputeStatisticsOptions extends StatisticsGridOptions {
    * when the model has one).
    */
   jacobian?: "auto" | "vjp" | "fd";
+  /**
+   * Estimate the Jacobian diagonal with this many Rademacher probes v per row
+   * instead of the `dim` unit vectors (Hutchinson: E[v ⊙ (Jᵀv)] = diag J),
+   * for large dimensions: `probes` VJPs (or central differences along v) per
+   * grid point. The probes are keyed Philox signs, the same at every λ.
+   */
+  probes?: number;
   /** Step of the central differences in x (default 1e-4) and, over λ, of f⁽¹⁾ (default 1e-4). */
   fdStep?: { x?: number; lambda?: number };
   /** Called after each grid point with (done, total) (progress). */
@@ -262,12 +269,16 @@ export interface ComputeStatisticsOptions extends StatisticsGridOptions {
  */
 export const EMS_NOISE_STEP = 0xffffffe0;
 
+/** The Philox step word of the Rademacher probes of {@linkcode computeStatistics} (`probes`). */
+export const EMS_PROBE_STEP = 0xffffffe1;
+
 /**
  * Computes DPM-Solver-v3's empirical model statistics l, s, b of `denoiser`
  * on a λ grid (module doc: eq. 9–10 of Zheng et al.), with the expectations
  * over x_λ = α x₀ + σ ε for the rows x₀ of `data` and keyed normals ε (the
  * same at every λ). Cost per grid point: 3 model calls plus `dim` VJPs (or
- * `2·dim` calls with `jacobian: "fd"`), on the batch of all rows.
+ * `2·dim` calls with `jacobian: "fd"`; `probes` in place of `dim` with
+ * Hutchinson probes), on the batch of all rows.
  *
  * Where f does not vary over the sample (Var f = 0, e.g. a Gaussian with
  * diagonal covariance, for which l cancels the whole Jacobian), s is not
@@ -330,9 +341,30 @@ export async function computeStatistics(
   if (!(hx > 0) || !(hl > 0)) {
     throw new SdenoRangeError(`${what}: fdStep must be positive, got ${quote(options.fdStep)}`);
   }
+  if (options.probes !== undefined) checkInteger(what, "probes", options.probes, 1);
   const schedule = denoiser.schedule;
   const g = gridOf(what, schedule, options);
   const lam = g.lambdas, N = lam.length - 1, len = n * d;
+  // the directions of the diagonal estimate: unit vectors, or Rademacher probes
+  const directions: Float64Array[] = [];
+  if (options.probes === undefined) {
+    for (let j = 0; j < d; j++) {
+      const v = new Float64Array(len);
+      for (let r = j; r < len; r += d) v[r] = 1;
+      directions.push(v);
+    }
+  } else {
+    const u = new Float64Array(options.probes * len);
+    fillUniform(u, options.key ?? { seed: 0, stream: 0 }, {
+      step: EMS_PROBE_STEP,
+      purpose: PHILOX_PURPOSES.diffusionNoise,
+    });
+    for (let k = 0; k < options.probes; k++) {
+      directions.push(
+        Float64Array.from(u.subarray(k * len, (k + 1) * len), (w) => w < 0.5 ? -1 : 1),
+      );
+    }
+  }
   const eps0 = new Float64Array(len);
   fillNormal(eps0, options.key ?? { seed: 0, stream: 0 }, {
     step: EMS_NOISE_STEP,
@@ -367,26 +399,26 @@ export async function computeStatistics(
         y[r] = x[r]! / alpha;
       }
       const e = await eps(x, lm);
-      // l_j = σ E[∂ε_j/∂x_j]
+      // l_j = σ E[∂ε_j/∂x_j]: Σ_rows v ⊙ (Jᵀ v) over the directions v
       const diag = new Float64Array(d);
-      for (let j = 0; j < d; j++) {
+      for (const v of directions) {
+        let jv: Float64Array;
         if (useVjp) {
-          const v = new Float64Array(len);
-          for (let r = j; r < len; r += d) v[r] = 1;
           await backend.write(xa, x);
           await backend.write(va, v);
           await vjpAs(denoiser, xa, { t, kind: "eps", v: va, out });
-          const o = await backend.download(out);
-          for (let r = j; r < len; r += d) diag[j] = diag[j]! + o[r]!;
+          jv = Float64Array.from(await backend.download(out));
         } else {
+          // J v by central differences (diag(J v ⊙ v) has the same mean as diag(Jᵀv ⊙ v))
           const h = hx * Math.max(1, alpha);
-          const xp = Float64Array.from(x), xm = Float64Array.from(x);
-          for (let r = j; r < len; r += d) xp[r] = xp[r]! + h, xm[r] = xm[r]! - h;
-          const ep = await eps(xp, lm), em = await eps(xm, lm);
-          for (let r = j; r < len; r += d) diag[j] = diag[j]! + (ep[r]! - em[r]!) / (2 * h);
+          const ep = await eps(x.map((w, r) => w + h * v[r]!), lm);
+          const em = await eps(x.map((w, r) => w - h * v[r]!), lm);
+          jv = ep.map((w, r) => (w - em[r]!) / (2 * h));
         }
+        for (let r = 0; r < len; r++) diag[r % d] = diag[r % d]! + v[r]! * jv[r]!;
       }
-      for (let j = 0; j < d; j++) l[i * d + j] = sigma * diag[j]! / n;
+      const per = n * (options.probes ?? 1);
+      for (let j = 0; j < d; j++) l[i * d + j] = sigma * diag[j]! / per;
       // dφ/dλ along the ODE (dy/dλ = −φ): central, or one-sided second order at the grid ends
       const c = Math.exp(-lm);
       const phi = e.map((v) => c * v);

@@ -176,6 +176,38 @@ Deno.test("computeStatistics() by central differences (no VJP) gives the same l 
   });
 });
 
+Deno.test("computeStatistics() with Rademacher probes (Hutchinson) estimates l within 4 standard errors, deterministically per key", async () => {
+  const n = 2000, probes = 6;
+  const data = new Float64Array(3 * n);
+  fillNormal(data, { seed: 8, stream: 0 }, { purpose: PHILOX_PURPOSES.datasetPoints });
+  const g = gaussianDenoiser();
+  let points = 0;
+  const st = await computeStatistics(g, data, {
+    steps: 8,
+    probes,
+    key: { seed: 5, stream: 0 },
+    onPoint: (done, total) => {
+      points = done;
+      assert.equal(total, 9);
+    },
+  });
+  assert.equal(points, 9);
+  st.lambdas.forEach((lam, i) => {
+    const tau = Math.exp(-2 * lam);
+    const A = scale(inv(add(SIGMA, scale(eye(3), tau))), tau); // σJ, constant for a Gaussian
+    for (let d = 0; d < 3; d++) {
+      let off = 0;
+      for (let k = 0; k < 3; k++) if (k !== d) off += A[k]![d]! ** 2;
+      const z = (st.l[3 * i + d]! - A[d]![d]!) / Math.sqrt(off / (n * probes));
+      assert.ok(Math.abs(z) < 4, `point ${i}, dim ${d}: z ${z}`);
+    }
+  });
+  const again = await computeStatistics(g, data, { steps: 8, probes, key: { seed: 5, stream: 0 } });
+  assert.deepEqual(again.l, st.l);
+  const other = await computeStatistics(g, data, { steps: 8, probes, key: { seed: 6, stream: 0 } });
+  assert.notDeepEqual(other.l, st.l);
+});
+
 Deno.test("computeStatistics() rejects bad data and options before any work", async () => {
   const g = gaussianDenoiser();
   await assert.rejects(() => computeStatistics(g, new Float64Array(7)), {
