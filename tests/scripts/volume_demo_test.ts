@@ -18,14 +18,14 @@ Deno.test({
 }, async () => {
   const out = await Deno.makeTempDir();
   try {
-    const r = await run(["--samples", "6", "--steps", "30", "--out", out], out);
+    const r = await run(["--samples", "16", "--steps", "30", "--out", out], out);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /8 slices of 8×8/);
     const svg = await Deno.readTextFile(join(out, "volume.svg"));
     assert.match(svg, /^<svg /);
     assert.deepEqual(decodeNpy(await Deno.readFile(join(out, "truth.npy"))).shape, [8, 8, 8]);
     for (const name of ["independent.npy", "admm_tv.npy"]) {
-      assert.deepEqual(decodeNpy(await Deno.readFile(join(out, name))).shape, [6, 8, 8, 8]);
+      assert.deepEqual(decodeNpy(await Deno.readFile(join(out, name))).shape, [16, 8, 8, 8]);
     }
     const json = JSON.parse(await Deno.readTextFile(join(out, "results.json")));
     const [truth, ind, tv] = json.results;
@@ -36,7 +36,7 @@ Deno.test({
       }; RMSE ${ind.rmse.toFixed(4)} → ${tv.rmse.toFixed(4)}`,
     );
     assert.ok(tv.zTv < ind.zTv - 4 * ind.zTvSe, "z-TV");
-    // Unpaired standard errors over the 6 volumes (the paired test is in
+    // Unpaired standard errors over the 16 volumes (the paired test is in
     // tests/solvers/guidance/admm_tv_test.ts).
     assert.ok(tv.rmse < ind.rmse - 4 * Math.hypot(ind.rmseSe, tv.rmseSe), "RMSE");
     assert.ok(ind.misfit < 1e-9);
