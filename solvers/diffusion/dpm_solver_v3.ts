@@ -99,6 +99,19 @@ interface Entry {
  * @param stats the statistics
  * @param lambdas λ of the requested grid points
  * @returns the statistics indexes
+ * @throws {SdenoRangeError} for a λ outside the statistics' range
+ *
+ * @example Ten intervals: λ halfway lands on index 5
+ * ```ts
+ * import { snapToStatistics } from "./dpm_solver_v3.ts";
+ * import { degeneratedStatistics } from "./dpm_solver_v3_statistics.ts";
+ * import { vpLinearSchedule } from "../../processes/vp_linear_schedule.ts";
+ * import assert from "node:assert/strict";
+ * const st = degeneratedStatistics(vpLinearSchedule(), 1, { steps: 10 });
+ * const mid = (st.lambdas[0]! + st.lambdas[10]!) / 2;
+ * assert.deepEqual(snapToStatistics(st, [st.lambdas[0]!, mid + 0.01, st.lambdas[10]!]), [0, 5, 10]);
+ * assert.throws(() => snapToStatistics(st, [st.lambdas[10]! + 1]), RangeError);
+ * ```
  */
 export function snapToStatistics(
   stats: EmpiricalModelStatistics,

@@ -266,11 +266,27 @@ export interface ComputeStatisticsOptions extends StatisticsGridOptions {
 /**
  * The Philox step word of the forward-noise draws of {@linkcode computeStatistics}
  * (purpose `diffusionNoise`; far above any sampler's draw index).
+ *
+ * @example
+ * ```ts
+ * import { EMS_NOISE_STEP, EMS_PROBE_STEP } from "./dpm_solver_v3_statistics.ts";
+ * import assert from "node:assert/strict";
+ * assert.ok(EMS_NOISE_STEP !== EMS_PROBE_STEP && EMS_NOISE_STEP > 2 ** 31);
+ * ```
  */
-export const EMS_NOISE_STEP = 0xffffffe0;
+export const EMS_NOISE_STEP: number = 0xffffffe0;
 
-/** The Philox step word of the Rademacher probes of {@linkcode computeStatistics} (`probes`). */
-export const EMS_PROBE_STEP = 0xffffffe1;
+/**
+ * The Philox step word of the Rademacher probes of {@linkcode computeStatistics} (`probes`).
+ *
+ * @example
+ * ```ts
+ * import { EMS_PROBE_STEP } from "./dpm_solver_v3_statistics.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(EMS_PROBE_STEP, 0xffffffe1);
+ * ```
+ */
+export const EMS_PROBE_STEP: number = 0xffffffe1;
 
 /**
  * Computes DPM-Solver-v3's empirical model statistics l, s, b of `denoiser`
