@@ -12,6 +12,7 @@ import { benchCtmc } from "./ctmc.ts";
 import { benchOnnx } from "./onnx.ts";
 import { benchMlp } from "./mlp.ts";
 import { benchInference } from "./inference.ts";
+import { benchInverse } from "./inverse.ts";
 
 const SECTIONS: Record<string, () => Promise<string>> = {
   normals: () => benchNormals(),
@@ -22,6 +23,7 @@ const SECTIONS: Record<string, () => Promise<string>> = {
   onnx: () => benchOnnx(),
   mlp: () => benchMlp(),
   inference: () => benchInference(),
+  inverse: () => benchInverse(),
 };
 
 const { values } = parseArgs({
