@@ -32,6 +32,7 @@ import { ipndmMethod } from "./ipndm.ts";
 import { restartMethod } from "./restart.ts";
 import { lcmMethod } from "./lcm.ts";
 import { flowEulerMethod, flowHeunMethod } from "./flow_match.ts";
+import { saSolverMethod } from "./sa_solver.ts";
 
 /**
  * A registry of diffusion methods, each checked by
@@ -103,4 +104,5 @@ export const diffusionMethods: MethodRegistry<DiffusionMethod> = diffusionRegist
   lcmMethod,
   flowEulerMethod,
   flowHeunMethod,
+  saSolverMethod,
 ]);

@@ -165,6 +165,10 @@ export const COMFYUI_SAMPLERS: Readonly<Record<string, Readonly<Entry>>> = Objec
   uni_pc: { method: "unipc", options: { variant: "bh1" } },
   uni_pc_bh2: { method: "unipc", options: { variant: "bh2" } },
   restart: { method: "restart" },
+  sa_solver: {
+    method: "sa_solver",
+    note: "sdeno's SA-Solver steps on a time grid with diffusers' τ rule (ComfyUI's on σ)",
+  },
 });
 
 /** ComfyUI's KSampler `scheduler` values (all supported). */
@@ -197,7 +201,6 @@ const COMFYUI_MISSING = [
   "er_sde",
   "seeds_2",
   "seeds_3",
-  "sa_solver",
   "sa_solver_pece",
 ];
 
@@ -333,6 +336,14 @@ const DIFFUSERS: Readonly<Record<string, DiffusersRule>> = Object.freeze({
   IPNDMScheduler: () => ({
     method: "ipndm",
     note: "the k-diffusion/ComfyUI iPNDM on σ (diffusers' runs on its own trigonometric schedule)",
+  }),
+  SASolverScheduler: (c) => ({
+    method: "sa_solver",
+    options: {
+      predictorOrder: num(c, "predictor_order", 2),
+      correctorOrder: num(c, "corrector_order", 2),
+      ...(c.lower_order_final !== undefined ? { lowerOrderFinal: c.lower_order_final } : {}),
+    },
   }),
   FlowMatchEulerDiscreteScheduler: () => ({ method: "flow_euler" }),
   FlowMatchHeunDiscreteScheduler: () => ({ method: "flow_heun" }),

@@ -94,6 +94,10 @@ Deno.test("diffusers classes and flags map to the sdeno method, options and σ s
     ["DEISMultistepScheduler", { solver_order: 3 }, "deis", { order: 3 }],
     ["LCMScheduler", {}, "lcm", {}],
     ["IPNDMScheduler", {}, "ipndm", {}],
+    ["SASolverScheduler", { predictor_order: 3 }, "sa_solver", {
+      predictorOrder: 3,
+      correctorOrder: 2,
+    }],
     ["FlowMatchEulerDiscreteScheduler", { shift: 3 }, "flow_euler", {}, "flow_shift"],
   ];
   for (const [cls, config, method, options, schedule] of cases) {
