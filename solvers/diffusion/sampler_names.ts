@@ -128,9 +128,13 @@ export interface ResolvedSampler {
   note?: string;
 }
 
-interface Entry {
+/** One row of a name table: the sdeno method's name, its options, and what differs from the source. */
+export interface SamplerNameEntry {
+  /** The registered sdeno method. */
   method: string;
+  /** Options the name implies. */
   options?: Record<string, unknown>;
+  /** What differs from the source's sampler, when something does. */
   note?: string;
 }
 
@@ -138,7 +142,7 @@ interface Entry {
  * ComfyUI's KSampler `sampler_name` values that sdeno runs, with the sdeno
  * method and options (the `_gpu` variants differ only in where the noise is drawn).
  */
-export const COMFYUI_SAMPLERS: Readonly<Record<string, Readonly<Entry>>> = Object.freeze({
+export const COMFYUI_SAMPLERS: Readonly<Record<string, Readonly<SamplerNameEntry>>> = Object.freeze({
   euler: { method: "euler" },
   euler_ancestral: { method: "euler_ancestral" },
   heun: { method: "heun" },
@@ -204,7 +208,7 @@ const COMFYUI_MISSING = [
   "sa_solver_pece",
 ];
 
-function resolved(e: Readonly<Entry>, extra: Record<string, unknown> = {}): ResolvedSampler {
+function resolved(e: Readonly<SamplerNameEntry>, extra: Record<string, unknown> = {}): ResolvedSampler {
   return {
     method: diffusionMethods.get(e.method),
     options: { ...e.options, ...extra },
@@ -270,7 +274,7 @@ export function knownSamplerNames(): string {
 /** A diffusers scheduler config: the flags of `Scheduler.from_config` that change the sampler. */
 export type DiffusersConfig = Readonly<Record<string, unknown>>;
 
-type DiffusersRule = (c: DiffusersConfig) => Entry;
+type DiffusersRule = (c: DiffusersConfig) => SamplerNameEntry;
 
 const num = (c: DiffusersConfig, k: string, d: number) => (c[k] === undefined ? d : c[k]) as number;
 const str = (c: DiffusersConfig, k: string, d: string) => (c[k] === undefined ? d : c[k]) as string;
