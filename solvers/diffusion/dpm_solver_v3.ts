@@ -72,6 +72,11 @@ export interface DpmSolverV3Options extends SamplerOptions {
   correctorPseudo?: boolean;
   /** Lower the order on the last steps (default true). */
   lowerOrderFinal?: boolean;
+  /**
+   * Apply the corrector only while the time of the new point's model call is
+   * above 0.5 (the reference's `half`, for large guidance scales; default false).
+   */
+  half?: boolean;
 }
 
 const OPTIONS = [
@@ -81,6 +86,7 @@ const OPTIONS = [
   "corrector",
   "correctorPseudo",
   "lowerOrderFinal",
+  "half",
 ] as const;
 
 /** One point of the history: state, model value (ε), point and statistics index. */
@@ -193,6 +199,7 @@ export async function dpmSolverV3(
   const useCorrector = flag("corrector", true);
   const cPseudo = flag("correctorPseudo", true);
   const lof = flag("lowerOrderFinal", true);
+  const half = flag("half", false);
   const dim = denoiser.dim;
   const stats = options.statistics ??
     degeneratedStatistics(denoiser.schedule, dim, {
@@ -289,7 +296,7 @@ export async function dpmSolverV3(
         p,
         idx: idx[step - 1]!,
       });
-      if (useCorrector) {
+      if (useCorrector && (!half || p.t > 0.5)) {
         const cOrder = pOrder + (cPseudo ? 1 : 0);
         if (cOrder > 1) {
           // points (s, t, older …) = cached[-2], cached[-1], cached[-3], …

@@ -301,3 +301,20 @@ Deno.test("dpmSolverV3() refuses statistics of another schedule or dimension, gr
     message: /order 3 needs at least 3 steps, got 2/,
   });
 });
+
+Deno.test("dpmSolverV3() half: the corrector only above t = 0.5 (none on a grid from 0.5 down)", async () => {
+  const cpu = await createBackend("cpu");
+  const gm = gaussianMixture(
+    { weights: [0.4, 0.6], means: [[-1], [1]], variances: [[0.1], [0.2]] },
+    LIN,
+  );
+  const x = [0.3, -0.8, 1.4];
+  const run = async (grid: number[], o: Record<string, boolean>) =>
+    Array.from(await cpu.download((await dpmSolverV3(gm, cpu.upload(x), grid, o)).x));
+  const low = [0.5, 0.3, 0.15, 0.05, 0.01];
+  assert.deepEqual(await run(low, { half: true }), await run(low, { corrector: false }));
+  const high = [1, 0.8, 0.6, 0.3, 0.01];
+  const h = await run(high, { half: true });
+  assert.notDeepEqual(h, await run(high, { corrector: false }));
+  assert.notDeepEqual(h, await run(high, {}));
+});
