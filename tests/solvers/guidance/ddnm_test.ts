@@ -14,10 +14,11 @@
 
 import assert from "node:assert/strict";
 import { ddnm, ddnmPlus } from "../../../solvers/guidance/ddnm.ts";
-import { gaussianW2, loadGmmInstance, loadImageInstance } from "./_benchmark.ts";
+import { loadGmmInstance, loadImageInstance } from "./_benchmark.ts";
 import {
   assertBatchIndependent,
   cpuVsWebgpu,
+  gaussianW2Eigen,
   meanError,
   noiselessImage,
   runOn,
@@ -49,7 +50,7 @@ Deno.test("ddnmPlus() removes most of the prior-to-posterior gap of the mean on 
     const inst = loadImageInstance(name);
     const r = await runOn(ddnmPlus, inst, { samples: 500 });
     const e = meanError(inst, r.samples);
-    const { w2 } = gaussianW2(r.samples, inst.postMean, inst.postCov);
+    const { w2 } = gaussianW2Eigen(r.samples, inst.postMean, inst.postCov);
     console.log(
       `${name}: rms(mean − post_mean) ${e.rms.toFixed(4)} (se ${e.se.toFixed(4)}), prior gap ${
         e.prior.toFixed(3)
@@ -69,8 +70,8 @@ Deno.test("ddnmPlus() time travel (l = 5, r = 3) lowers the Gaussian W2 to the e
     samples: 500,
     options: { travelLength: 5, travelRepeats: 3 },
   });
-  const w0 = gaussianW2(plain.samples, inst.postMean, inst.postCov).w2;
-  const w1 = gaussianW2(travel.samples, inst.postMean, inst.postCov).w2;
+  const w0 = gaussianW2Eigen(plain.samples, inst.postMean, inst.postCov).w2;
+  const w1 = gaussianW2Eigen(travel.samples, inst.postMean, inst.postCov).w2;
   console.log(
     `W2 without time travel ${w0.toFixed(3)}, with ${
       w1.toFixed(3)

@@ -6,10 +6,11 @@
 
 import assert from "node:assert/strict";
 import { ddrm } from "../../../solvers/guidance/ddrm.ts";
-import { loadGmmInstance, loadImageInstance } from "./_benchmark.ts";
+import { gaussianW2, loadGmmInstance, loadImageInstance } from "./_benchmark.ts";
 import {
   assertBatchIndependent,
   cpuVsWebgpu,
+  gaussianW2Eigen,
   GMM_NAMES,
   gmmLevel,
   IMAGE_NAMES,
@@ -116,4 +117,13 @@ Deno.test("ddrm() refuses an operator without an SVD and options out of range, b
     () => runOn(ddrm, inst, { samples: 2, steps: 5, options: { etaA: 0.5 } }),
     /unknown option "etaA"/,
   );
+});
+
+Deno.test("gaussianW2Eigen() agrees with the harness's gaussianW2 where its SVD converges", async () => {
+  const inst = loadImageInstance("img8_blur");
+  const r = await runOn(ddrm, inst, { samples: 300, steps: 20 });
+  const a = gaussianW2(r.samples, inst.postMean, inst.postCov);
+  const b = gaussianW2Eigen(r.samples, inst.postMean, inst.postCov);
+  assert.ok(Math.abs(a.w2 - b.w2) < 1e-10 * a.w2, `${a.w2} vs ${b.w2}`);
+  assert.equal(a.trRatio, b.trRatio);
 });

@@ -7,11 +7,12 @@
 
 import assert from "node:assert/strict";
 import { diffpir } from "../../../solvers/guidance/diffpir.ts";
-import { gaussianW2, loadGmmInstance, loadImageInstance } from "./_benchmark.ts";
+import { loadGmmInstance, loadImageInstance } from "./_benchmark.ts";
 import {
   asNonlinear,
   assertBatchIndependent,
   cpuVsWebgpu,
+  gaussianW2Eigen,
   IMAGE_NAMES,
   meanError,
   noiselessImage,
@@ -27,7 +28,7 @@ Deno.test("diffpir() (λ = 7, ζ = 0.3) removes most of the prior-to-posterior g
     const inst = loadImageInstance(name);
     const r = await runOn(diffpir, inst, { samples: 400 });
     const e = meanError(inst, r.samples);
-    const { w2 } = gaussianW2(r.samples, inst.postMean, inst.postCov);
+    const { w2 } = gaussianW2Eigen(r.samples, inst.postMean, inst.postCov);
     console.log(
       `${name}: rms(mean − post_mean) ${e.rms.toFixed(4)} (se ${e.se.toFixed(4)}), prior gap ${
         e.prior.toFixed(3)

@@ -6,11 +6,12 @@
 
 import assert from "node:assert/strict";
 import { mpgd } from "../../../solvers/guidance/mpgd.ts";
-import { gaussianW2, loadGmmInstance, loadImageInstance } from "./_benchmark.ts";
+import { loadGmmInstance, loadImageInstance } from "./_benchmark.ts";
 import {
   asNonlinear,
   assertBatchIndependent,
   cpuVsWebgpu,
+  gaussianW2Eigen,
   IMAGE_NAMES,
   meanError,
   runOn,
@@ -24,7 +25,7 @@ Deno.test("mpgd() (c = 0.5) removes most of the prior-to-posterior gap of the me
     const inst = loadImageInstance(name);
     const r = await runOn(mpgd, inst, { samples: 400 });
     const e = meanError(inst, r.samples);
-    const { w2 } = gaussianW2(r.samples, inst.postMean, inst.postCov);
+    const { w2 } = gaussianW2Eigen(r.samples, inst.postMean, inst.postCov);
     console.log(
       `${name}: rms(mean − post_mean) ${e.rms.toFixed(4)} (se ${e.se.toFixed(4)}), prior gap ${
         e.prior.toFixed(3)
