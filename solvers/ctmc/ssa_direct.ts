@@ -18,6 +18,7 @@ import {
 import { directLoop, type DirectState } from "./_direct_loop.ts";
 import { PHILOX_PURPOSES } from "../../kernels/purposes.ts";
 import type { SsaPathMethod } from "./registry.ts";
+import { attachLazyDisplay } from "../../io/_jupyter_display.ts";
 
 /**
  * Exact stochastic simulation by Gillespie's direct method (J. Phys. Chem.
@@ -41,6 +42,10 @@ import type { SsaPathMethod } from "./registry.ts";
  * PHILOX_PURPOSES.ssaDirect, 0)`, so a path does not depend on the batch it runs
  * in. A path stops early, recording its absorption time, in a state where
  * no reaction can fire.
+ *
+ * In a notebook (`deno jupyter`) the result displays itself: the counts, the
+ * firings and a plot (io/jupyter.ts, through a non-enumerable
+ * `Symbol.for("Jupyter.display")`, invisible to JSON and `deepEqual`).
  *
  * @param network the reaction network
  * @param options end time, save times, paths, key, initial counts, …
@@ -102,7 +107,8 @@ export function ssaDirect(network: ReactionNetwork, options: SsaOptions): SsaRes
     res.steps[p] = state.m;
     if (state.rec) res.trajectories!.push(state.rec.done());
   }
-  return res;
+  // displays itself in Jupyter (io/jupyter.ts), through a non-enumerable method
+  return attachLazyDisplay(res);
 }
 
 const WHAT = "Cannot run the SSA direct method";

@@ -27,6 +27,7 @@ import { PHILOX_PURPOSES } from "../../kernels/purposes.ts";
 import { type EnsembleSums, finishEnsemble, kernelNetwork } from "./_ssa_ensemble_stats.ts";
 import { closeCpuEnsembleWorkers, ssaEnsembleF64 } from "./_ssa_ensemble_cpu.ts";
 import type { SsaEnsembleMethod } from "./registry.ts";
+import { attachLazyDisplay } from "../../io/_jupyter_display.ts";
 
 /** Options of {@linkcode ssaEnsemble}. */
 export interface SsaEnsembleOptions extends Omit<SsaOptions, "trajectory"> {
@@ -131,6 +132,10 @@ export interface SsaEnsembleResult {
  *   kernels/ssa_ensemble.ts (`ssaEnsembleCpu`) reproduces its counts bit for
  *   bit and is its test oracle. A lost device falls back to cpu, with a
  *   warning.
+ *
+ * In a notebook (`deno jupyter`) the result displays itself: a table of the
+ * moments and a plot (io/jupyter.ts, through a non-enumerable
+ * `Symbol.for("Jupyter.display")`, invisible to JSON and `deepEqual`).
  *
  * @param network the reaction network
  * @param options backend, end time, save times, paths, key, histogram, workers, …
@@ -283,7 +288,8 @@ export async function ssaEnsemble(
   }
   const out = finishEnsemble(network, s.saveTimes, raw, ran, histogram, ns, nSave);
   out.workers = threads;
-  return out;
+  // displays itself in Jupyter (io/jupyter.ts), through a non-enumerable method
+  return attachLazyDisplay(out);
 }
 
 /** Threads to use by default: the host's hardware concurrency (1 where unknown). */

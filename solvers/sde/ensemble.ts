@@ -46,6 +46,7 @@ import {
 } from "./_ensemble_workers.ts";
 import { f32FormOf, sdeEnsembleF32 } from "./_ensemble_f32.ts";
 import { closeF32Workers, ensembleF32OnWorkers } from "./_ensemble_f32_workers.ts";
+import { attachLazyDisplay } from "../../io/_jupyter_display.ts";
 
 /**
  * Terminates the Web Workers that {@linkcode simulateEnsemble} keeps between calls with
@@ -201,6 +202,10 @@ export interface EnsembleResult {
  * Sums are shifted by the first initial state before squaring, so f32 sums
  * stay accurate when the mean is large against the spread. Quantiles have
  * the resolution of one bin (the result carries the bin widths).
+ *
+ * In a notebook (`deno jupyter`) the result displays itself: a table of the
+ * moments and a plot (io/jupyter.ts, through a non-enumerable
+ * `Symbol.for("Jupyter.display")`, invisible to JSON and `deepEqual`).
  *
  * @param sde the SDE
  * @param options backend, solver, initial state, paths, grid, saves, key, statistics
@@ -538,7 +543,8 @@ export async function simulateEnsemble(
   } else {
     raw = sdeEnsembleCpu(sde, plan);
   }
-  return finishStats(raw, {
+  // displays itself in Jupyter (io/jupyter.ts), through a non-enumerable method
+  return attachLazyDisplay(finishStats(raw, {
     d,
     n,
     S,
@@ -551,7 +557,7 @@ export async function simulateEnsemble(
     method: info.name,
     steps: saveSteps[S - 1]!,
     keep,
-  });
+  }));
 }
 
 function finishStats(
