@@ -33,6 +33,8 @@ import { restartMethod } from "./restart.ts";
 import { lcmMethod } from "./lcm.ts";
 import { flowEulerMethod, flowHeunMethod } from "./flow_match.ts";
 import { saSolverMethod } from "./sa_solver.ts";
+import { dpmSolverV3Method } from "./dpm_solver_v3.ts";
+import { multistepWithOrdersMethod } from "./schedule_search_multistep.ts";
 
 /**
  * A registry of diffusion methods, each checked by
@@ -105,4 +107,6 @@ export const diffusionMethods: MethodRegistry<DiffusionMethod> = diffusionRegist
   flowEulerMethod,
   flowHeunMethod,
   saSolverMethod,
+  dpmSolverV3Method,
+  multistepWithOrdersMethod,
 ]);
