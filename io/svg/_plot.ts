@@ -1,23 +1,29 @@
 /**
- * Private core of the SVG plots: validation, scales, axes, legend, frame.
+ * Private core of the SVG plots: validation, axis domains and ticks, the
+ * legend box, and the frame (margins, axes, grid, title, reference lines)
+ * that every plot shares. The drawing itself is Observable Plot's, through
+ * {@linkcode renderWithPlot} (`_observable_plot.ts`); each plot module only
+ * contributes its data marks.
+ *
+ * We keep choosing the domains and ticks here (not Plot's `nice`) so that
+ * scatter and line plots pad their data as before, histograms start at 0, a
+ * log axis over few decades gets 1-2-5 ticks, and panel grids can share axes
+ * computed the same way ({@linkcode niceTicks}).
  *
  * @module
  */
 
 import { quote, SdenoRangeError, SdenoTypeError } from "../../kernels/errors.ts";
-import { fnv1a32 } from "../../kernels/hash.ts";
 import { niceTicks } from "./nice_ticks.ts";
 import type { AxisScale, LegendPosition, Numbers, PlotOptions } from "./plot_options.ts";
 import { PALETTE } from "./plot_options.ts";
 import type { ScatterSeries } from "./scatter_plot.ts";
+import { fmt, Plot, type RenderedPlot, renderWithPlot } from "./_observable_plot.ts";
 
-/** Font stack for every text element. */
-export const FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, Helvetica, Arial, sans-serif";
+export { fmt, svgDocument } from "./_observable_plot.ts";
+
 const INK = "#222";
-const MUTED = "#555";
-const GRID = "#e6e6e6";
 const AXIS = "#888";
-
 /** Escapes text for element content and attribute values. */
 export function escapeXml(text: string): string {
   return text.replace(
@@ -33,12 +39,6 @@ export function escapeXml(text: string): string {
         ? "&quot;"
         : "&#39;",
   );
-}
-
-/** A coordinate, rounded to 0.01 px, without "-0". */
-export function fmt(v: number): string {
-  const r = Math.round(v * 100) / 100;
-  return String(r === 0 ? 0 : r);
 }
 
 /** The i-th palette colour. */
@@ -84,6 +84,11 @@ export function checkPositive(what: string, name: string, value: unknown): numbe
   return value;
 }
 
+/** Numbers as a column Plot accepts (an iterable): a Float64Array, copied only when needed. */
+export function column(values: Numbers): Float64Array {
+  return values instanceof Float64Array ? values : Float64Array.from(values);
+}
+
 /** Min and max of some arrays (only positive values count when `log`). */
 export function extent(arrays: readonly Numbers[]): [number, number] {
   let lo = Infinity;
@@ -98,25 +103,20 @@ export function extent(arrays: readonly Numbers[]): [number, number] {
   return [lo, hi];
 }
 
-/** 32-bit FNV-1a hash, base 36: a deterministic id for clip paths. */
-export function hash(text: string): string {
-  return fnv1a32(text).toString(36);
-}
-
-/** A scale from data to pixels, with its ticks. */
-export interface Scale {
+/** An axis: its domain, ticks and tick labels. */
+export interface Axis {
   lo: number;
   hi: number;
   log: boolean;
-  map: (v: number) => number;
   ticks: number[];
-  /** Tick label as SVG text content (already escaped). */
+  /** Tick label as plain text. */
   label: (v: number) => string;
-  /** Plain-text width estimate of the widest label, in characters. */
+  /** Width of the widest label, in characters. */
   labelChars: number;
 }
 
 const MINUS = "\u2212";
+const SUPERSCRIPT = "⁰¹²³⁴⁵⁶⁷⁸⁹";
 
 function _plain(v: number, decimals: number): string {
   const abs = Math.abs(v);
@@ -131,16 +131,21 @@ function _plain(v: number, decimals: number): string {
   return s.replace("-", MINUS);
 }
 
-/** Builds a scale over `[p0, p1]` pixels for data spanning `ext`. */
-export function makeScale(
+/** `10` with the exponent `k` in superscript digits, e.g. 10⁻⁶. */
+function _power(k: number): string {
+  const digits = String(Math.abs(k)).split("").map((d) => SUPERSCRIPT[Number(d)]).join("");
+  return `10${k < 0 ? "⁻" : ""}${digits}`;
+}
+
+/** Chooses an axis' domain and ticks for data spanning `ext`. */
+export function makeAxis(
   what: string,
   axis: "x" | "y",
   ext: [number, number],
   fixed: readonly [number, number] | undefined,
   kind: AxisScale,
-  pixels: [number, number],
   options: { pad: number; zero?: boolean; count: number },
-): Scale {
+): Axis {
   let [lo, hi] = fixed ?? ext;
   if (fixed !== undefined) {
     if (!Number.isFinite(lo) || !Number.isFinite(hi) || !(lo < hi)) {
@@ -149,7 +154,6 @@ export function makeScale(
       );
     }
   }
-  const [p0, p1] = pixels;
   if (kind === "log") {
     if (ext[0] <= 0) {
       throw new SdenoRangeError(
@@ -193,19 +197,16 @@ export function makeScale(
     const label = (v: number) => {
       const k = Math.round(Math.log10(v));
       const isDecade = Math.abs(v / Math.pow(10, k) - 1) < 1e-9;
-      if (isDecade && (k < -3 || k > 4)) {
-        return `10<tspan dy="-0.45em" font-size="0.75em">${String(k).replace("-", MINUS)}</tspan>`;
-      }
+      if (isDecade && (k < -3 || k > 4)) return _power(k);
       return _plain(v, Math.max(0, -Math.floor(Math.log10(v) + 1e-9)));
     };
     return {
       lo: Math.pow(10, l0),
       hi: Math.pow(10, l1),
       log: true,
-      map: (v) => p0 + ((Math.log10(v) - l0) / (l1 - l0)) * (p1 - p0),
       ticks,
       label,
-      labelChars: Math.max(...ticks.map((t) => label(t).replace(/<[^>]*>/g, "").length)),
+      labelChars: Math.max(...ticks.map((t) => label(t).length)),
     };
   }
   if (fixed === undefined) {
@@ -224,13 +225,10 @@ export function makeScale(
   const ticks = nice.ticks.filter((t) => t >= lo - eps && t <= hi + eps);
   const decimals = Math.max(0, -Math.floor(Math.log10(nice.step) + 1e-9));
   const label = (v: number) => _plain(v, decimals);
-  const l = lo;
-  const h = hi;
   return {
     lo,
     hi,
     log: false,
-    map: (v) => p0 + ((v - l) / (h - l)) * (p1 - p0),
     ticks,
     label,
     labelChars: Math.max(0, ...ticks.map((t) => label(t).length)),
@@ -244,10 +242,8 @@ export interface LegendEntry {
   kind: "point" | "line" | "band" | "bar" | "dash";
 }
 
-/** The plot area and scales handed to a plot's body renderer. */
+/** The plot area in pixels. */
 export interface Frame {
-  x: Scale;
-  y: Scale;
   left: number;
   top: number;
   width: number;
@@ -264,16 +260,16 @@ export interface PlotLayer {
   yPad: number;
   /** Start the y axis at 0 when all data is ≥ 0 (bars). */
   yZero?: boolean;
-  /** Draws the data, clipped to the plot area. */
-  body: (frame: Frame) => string;
+  /** The data marks (Observable Plot), drawn under the reference lines, given the chosen axes. */
+  marks: (axes: { x: Axis; y: Axis }) => Plot.Markish[];
   legend: LegendEntry[];
   /** Where the data is (pairs of x and y arrays), to put the legend in the emptiest corner. */
   occupied?: () => [Numbers, Numbers][];
 }
 
-const CHAR = 6.6; // average width of a 12 px character, px
+const CHAR = 6.1; // average width of an 11 px character, px
 
-/** Renders axes, grid, title, legend and the layer into one SVG document. */
+/** Renders axes, grid, title, legend and the layer's marks into one SVG document. */
 export function renderPlot(what: string, options: PlotOptions, layer: PlotLayer): string {
   const width = checkPositive(what, "width", options.width ?? 480);
   const height = checkPositive(what, "height", options.height ?? 360);
@@ -281,6 +277,9 @@ export function renderPlot(what: string, options: PlotOptions, layer: PlotLayer)
   const xExt: [number, number] = [...layer.xExtent];
   const yExt: [number, number] = [...layer.yExtent];
   for (const [i, r] of refs.entries()) {
+    if (typeof r !== "object" || r === null || (r.x === undefined && r.y === undefined)) {
+      throw new SdenoTypeError(`${what}: referenceLines[${i}] needs x or y, got ${quote(r)}`);
+    }
     for (const key of ["x", "y"] as const) {
       const v = r[key];
       if (v === undefined) continue;
@@ -299,12 +298,13 @@ export function renderPlot(what: string, options: PlotOptions, layer: PlotLayer)
   const right = 18;
   const xCount = Math.max(2, Math.round(width / 90));
   const yCount = Math.max(2, Math.round(height / 60));
-  // The y scale's labels decide the left margin, so build it first.
+  // The y axis' labels decide the left margin, so choose it first.
   const plotH = height - top - bottom;
-  const y = makeScale(what, "y", yExt, options.yDomain, options.yScale ?? "linear", [
-    top + plotH,
-    top,
-  ], { pad: layer.yPad, zero: layer.yZero ?? false, count: yCount });
+  const y = makeAxis(what, "y", yExt, options.yDomain, options.yScale ?? "linear", {
+    pad: layer.yPad,
+    zero: layer.yZero ?? false,
+    count: yCount,
+  });
   const left = Math.ceil(14 + y.labelChars * CHAR + (options.yLabel ? 22 : 0));
   const plotW = width - left - right;
   if (plotW < 20 || plotH < 20) {
@@ -314,145 +314,105 @@ export function renderPlot(what: string, options: PlotOptions, layer: PlotLayer)
       } px), got width ${quote(width)} and height ${quote(height)}`,
     );
   }
-  const x = makeScale(what, "x", xExt, options.xDomain, options.xScale ?? "linear", [
-    left,
-    left + plotW,
-  ], { pad: layer.xPad, count: xCount });
-  const frame: Frame = { x, y, left, top, width: plotW, height: plotH };
-  const bottomY = top + plotH;
-
-  const parts: string[] = [];
-  parts.push(
-    `<rect width="${fmt(width)}" height="${fmt(height)}" fill="#ffffff"/>`,
-    `<defs><clipPath id="__CLIP__"><rect x="${fmt(left - 4)}" y="${fmt(top - 4)}" width="${
-      fmt(plotW + 8)
-    }" height="${fmt(plotH + 8)}"/></clipPath></defs>`,
-  );
-  if (options.grid ?? true) {
-    const lines: string[] = [];
-    for (const t of x.ticks) {
-      const px = fmt(x.map(t));
-      lines.push(`M${px} ${fmt(top)}V${fmt(bottomY)}`);
-    }
-    for (const t of y.ticks) {
-      const py = fmt(y.map(t));
-      lines.push(`M${fmt(left)} ${py}H${fmt(left + plotW)}`);
-    }
-    parts.push(
-      `<path class="grid" d="${lines.join("")}" stroke="${GRID}" stroke-width="1" fill="none"/>`,
-    );
+  const x = makeAxis(what, "x", xExt, options.xDomain, options.xScale ?? "linear", {
+    pad: layer.xPad,
+    count: xCount,
+  });
+  const frame: Frame = { left, top, width: plotW, height: plotH };
+  const grid = options.grid ?? true;
+  const scale = (a: Axis, label: string | undefined, offset: number): Plot.ScaleOptions => ({
+    type: a.log ? "log" : "linear",
+    domain: [a.lo, a.hi],
+    ticks: a.ticks,
+    tickFormat: a.label,
+    grid,
+    label: label ?? null,
+    labelAnchor: "center",
+    labelArrow: "none",
+    labelOffset: offset,
+  });
+  const marks: Plot.Markish[] = [...layer.marks({ x, y })];
+  for (const r of refs) {
+    const style = {
+      stroke: r.color ?? "#444",
+      strokeWidth: 1.2,
+      strokeDasharray: "5 4",
+      className: "reference",
+      clip: true,
+    };
+    marks.push(r.y !== undefined ? Plot.ruleY([r.y], style) : Plot.ruleX([r.x], style));
   }
-  parts.push(`<g class="data" clip-path="url(#__CLIP__)">`, layer.body(frame));
-  const legend = [...layer.legend];
-  for (const [i, r] of refs.entries()) {
-    const stroke = r.color ?? "#444";
-    const d = r.y !== undefined
-      ? `M${fmt(left)} ${fmt(y.map(r.y))}H${fmt(left + plotW)}`
-      : r.x !== undefined
-      ? `M${fmt(x.map(r.x))} ${fmt(top)}V${fmt(bottomY)}`
-      : "";
-    if (d === "") {
-      throw new SdenoTypeError(`${what}: referenceLines[${i}] needs x or y, got ${quote(r)}`);
-    }
-    parts.push(
-      `<path class="reference" d="${d}" stroke="${
-        escapeXml(stroke)
-      }" stroke-width="1.2" stroke-dasharray="5 4" fill="none"/>`,
-    );
-    if (r.label !== undefined) legend.push({ label: r.label, color: stroke, kind: "dash" });
-  }
-  parts.push(`</g>`);
-
-  // Axes: a light frame, ticks outward, labels.
-  const ax: string[] = [];
-  ax.push(
-    `<rect x="${fmt(left)}" y="${fmt(top)}" width="${fmt(plotW)}" height="${
-      fmt(plotH)
-    }" fill="none" stroke="${AXIS}" stroke-width="1"/>`,
-  );
-  const tickPath: string[] = [];
-  const labels: string[] = [];
-  for (const t of x.ticks) {
-    const px = x.map(t);
-    tickPath.push(`M${fmt(px)} ${fmt(bottomY)}v5`);
-    labels.push(
-      `<text x="${fmt(px)}" y="${fmt(bottomY + 18)}" text-anchor="middle">${x.label(t)}</text>`,
-    );
-  }
-  for (const t of y.ticks) {
-    const py = y.map(t);
-    tickPath.push(`M${fmt(left)} ${fmt(py)}h-5`);
-    labels.push(
-      `<text x="${fmt(left - 8)}" y="${fmt(py + 4)}" text-anchor="end">${y.label(t)}</text>`,
-    );
-  }
-  ax.push(`<path d="${tickPath.join("")}" stroke="${AXIS}" stroke-width="1"/>`);
-  ax.push(`<g fill="${MUTED}" font-size="11">${labels.join("")}</g>`);
-  if (options.xLabel) {
-    ax.push(
-      `<text x="${fmt(left + plotW / 2)}" y="${
-        fmt(height - 8)
-      }" text-anchor="middle" fill="${INK}">${escapeXml(options.xLabel)}</text>`,
-    );
-  }
-  if (options.yLabel) {
-    const cx = 14;
-    const cy = top + plotH / 2;
-    ax.push(
-      `<text x="${fmt(cx)}" y="${
-        fmt(cy)
-      }" text-anchor="middle" fill="${INK}" transform="rotate(-90 ${fmt(cx)} ${fmt(cy)})">${
-        escapeXml(options.yLabel)
-      }</text>`,
-    );
-  }
-  parts.push(`<g class="axes">${ax.join("")}</g>`);
+  marks.push(Plot.frame({ stroke: AXIS, strokeWidth: 1 }));
   if (options.title) {
-    parts.push(
-      `<text class="title" x="${
-        fmt(left + plotW / 2)
-      }" y="22" text-anchor="middle" font-size="14" font-weight="600" fill="${INK}">${
-        escapeXml(options.title)
-      }</text>`,
+    marks.push(
+      Plot.text([options.title], {
+        text: (d: string) => d,
+        frameAnchor: "top",
+        dy: 18 - top,
+        fontSize: 14,
+        fontWeight: 600,
+        fill: INK,
+        className: "title",
+      }),
     );
+  }
+  const legend = [...layer.legend];
+  for (const r of refs) {
+    if (r.label !== undefined) {
+      legend.push({ label: r.label, color: r.color ?? "#444", kind: "dash" });
+    }
   }
   const position = options.legend ?? true;
-  if (position !== false && legend.length > 0) {
-    let where: LegendPosition = position === true ? "top-right" : position;
-    if (position === true && layer.occupied) {
-      // The corner whose legend box covers the fewest data points (ties: top-right first).
-      const data = layer.occupied();
-      let best = Infinity;
-      for (const corner of ["top-right", "top-left", "bottom-right", "bottom-left"] as const) {
-        const [bx, by, bw, bh] = _legendBox(legend, frame, corner);
-        let count = 0;
-        for (const [xs, ys] of data) {
-          for (let i = 0; i < xs.length; i++) {
-            const px = x.map(xs[i] as number);
-            const py = y.map(ys[i] as number);
-            if (px >= bx && px <= bx + bw && py >= by && py <= by + bh) count++;
-          }
-        }
-        if (count < best) {
-          best = count;
-          where = corner;
-        }
-      }
-    }
-    parts.push(_legend(legend, frame, where));
-  }
-  return svgDocument(width, height, parts.join(""));
+  return renderWithPlot(
+    {
+      width,
+      height,
+      marginTop: top,
+      marginBottom: bottom,
+      marginLeft: left,
+      marginRight: right,
+      style: { color: INK },
+      x: scale(x, options.xLabel, bottom - 8),
+      y: scale(y, options.yLabel, left - 8),
+      marks,
+    },
+    (plot) =>
+      position === false || legend.length === 0
+        ? ""
+        : _legend(legend, frame, _corner(position, legend, frame, plot, layer.occupied)),
+  );
 }
 
-/** Wraps content in the root element, with a deterministic clip id. */
-export function svgDocument(width: number, height: number, content: string): string {
-  const body = `<svg xmlns="http://www.w3.org/2000/svg" width="${fmt(width)}" height="${
-    fmt(height)
-  }" viewBox="0 0 ${fmt(width)} ${fmt(height)}" font-family="${
-    escapeXml(FONT)
-  }" font-size="12">${content}</svg>\n`;
-  const id = `sdeno-${hash(body)}`;
-  return body.replaceAll("__CLIP__", id);
+/** The legend's corner: the one asked for, or the one covering the fewest data points. */
+function _corner(
+  position: true | LegendPosition,
+  legend: LegendEntry[],
+  frame: Frame,
+  plot: RenderedPlot,
+  occupied: (() => [Numbers, Numbers][]) | undefined,
+): LegendPosition {
+  if (position !== true) return position;
+  if (occupied === undefined) return "top-right";
+  const data = occupied();
+  let where: LegendPosition = "top-right";
+  let best = Infinity;
+  // Ties go to the first corner in this order.
+  for (const corner of ["top-right", "top-left", "bottom-right", "bottom-left"] as const) {
+    const [bx, by, bw, bh] = _legendBox(legend, frame, corner);
+    let count = 0;
+    for (const [xs, ys] of data) {
+      for (let i = 0; i < xs.length; i++) {
+        const px = plot.x.apply(xs[i] as number);
+        const py = plot.y.apply(ys[i] as number);
+        if (px >= bx && px <= bx + bw && py >= by && py <= by + bh) count++;
+      }
+    }
+    if (count < best) {
+      best = count;
+      where = corner;
+    }
+  }
+  return where;
 }
 
 function _swatch(e: LegendEntry, x: number, y: number): string {
@@ -487,24 +447,28 @@ function _legendBox(
   position: LegendPosition,
 ): [number, number, number, number] {
   const chars = Math.max(...entries.map((e) => e.label.length));
-  const w = 18 + 8 + chars * CHAR * 0.95 + 16;
+  const w = 18 + 8 + chars * 6.5 + 16; // 6.5 px: a wide sans-serif's average at 11 px
   const h = entries.length * ROW + 8;
   const x0 = position.endsWith("right") ? frame.left + frame.width - w - 8 : frame.left + 8;
   const y0 = position.startsWith("top") ? frame.top + 8 : frame.top + frame.height - h - 8;
   return [x0, y0, w, h];
 }
 
+/**
+ * The legend box, drawn over Plot's SVG: Plot's own legends for ordinal
+ * colours are HTML swatches beside the figure, not SVG, and would be lost in
+ * an .svg file.
+ */
 function _legend(entries: LegendEntry[], frame: Frame, position: LegendPosition): string {
-  const rowH = ROW;
   const [x0, y0, w, h] = _legendBox(entries, frame, position);
   const rows = entries.map((e, i) => {
-    const cy = y0 + 4 + rowH * i + rowH / 2;
+    const cy = y0 + 4 + ROW * i + ROW / 2;
     return _swatch(e, x0 + 8, cy) +
       `<text x="${fmt(x0 + 34)}" y="${fmt(cy + 4)}">${escapeXml(e.label)}</text>`;
   });
-  return `<g class="legend" font-size="11" fill="${INK}"><rect x="${fmt(x0)}" y="${
-    fmt(y0)
-  }" width="${fmt(w)}" height="${
+  return `<g class="legend" font-size="11" fill="${INK}" text-anchor="start"><rect x="${
+    fmt(x0)
+  }" y="${fmt(y0)}" width="${fmt(w)}" height="${
     fmt(h)
   }" rx="3" fill="#ffffff" fill-opacity="0.88" stroke="#d0d0d0"/>${rows.join("")}</g>`;
 }

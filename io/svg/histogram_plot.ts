@@ -1,19 +1,15 @@
 /**
- * Histograms (bars from counts and edges, with overlaid curves) as SVG strings.
+ * Histograms (bars from counts and edges, with overlaid curves) as SVG
+ * strings, drawn by Observable Plot: a `rect` mark per histogram (we bin
+ * ourselves: sdeno's histograms arrive as counts and edges, often merged from
+ * shards, so Plot's `bin` transform has nothing to do), a `line` per curve.
  *
  * @module
  */
 
 import { quote, SdenoRangeError, SdenoTypeError } from "../../kernels/errors.ts";
-import {
-  checkNumbers,
-  color,
-  escapeXml,
-  extent,
-  fmt,
-  type LegendEntry,
-  renderPlot,
-} from "./_plot.ts";
+import { checkNumbers, color, column, extent, type LegendEntry, renderPlot } from "./_plot.ts";
+import { Plot } from "./_observable_plot.ts";
 import type { Numbers, PlotOptions } from "./plot_options.ts";
 
 /** Binned data: `counts[i]` values fell in `[edges[i], edges[i+1])`. */
@@ -65,7 +61,9 @@ export interface HistogramPlotOptions extends PlotOptions {
  *   { counts: [2, 7, 12, 7, 2], edges: [-2.5, -1.5, -0.5, 0.5, 1.5, 2.5], label: "samples" },
  *   { curve: { f: (x) => Math.exp(-x * x / 2) / Math.sqrt(2 * Math.PI), label: "N(0, 1)" } },
  * );
- * assert.equal(svg.match(/class="bar"/g)!.length, 5);
+ * // Plot's rect mark: one group with the class, one <rect> per bin
+ * const bars = /class="bar"[^>]*>(.*?)<\/g>/s.exec(svg)![1]!;
+ * assert.equal(bars.match(/<rect /g)!.length, 5);
  * assert.equal(svg.match(/class="curve"/g)!.length, 1);
  * ```
  */
@@ -203,42 +201,38 @@ export function histogramPlot(
       }
       return [[xs, ys], ...lines.map((l): [Numbers, Numbers] => [l.x, l.y])];
     },
-    body: (f) => {
-      const out: string[] = [];
-      const base = f.y.map(Math.max(0, f.y.lo));
+    marks: ({ y }) => {
+      const out: Plot.Markish[] = [];
+      // Bars stand on 0, or on the bottom of a log axis (where an empty bin has no height).
+      const base = Math.max(0, y.lo);
       bars.forEach(({ h, edges, heights }, i) => {
-        const rects: string[] = [];
-        for (let k = 0; k < heights.length; k++) {
-          const x0 = f.x.map(edges[k] as number);
-          const x1 = f.x.map(edges[k + 1] as number);
-          const v = heights[k] as number;
-          const top = f.y.log && v <= 0 ? base : f.y.map(v); // an empty bin on a log axis
-          rects.push(
-            `<rect class="bar" x="${fmt(x0)}" y="${fmt(Math.min(top, base))}" width="${
-              fmt(Math.max(0, x1 - x0))
-            }" height="${fmt(Math.abs(base - top))}"/>`,
-          );
-        }
-        out.push(
-          `<g fill="${
-            escapeXml(h.color ?? color(i))
-          }" fill-opacity="${opacity}" stroke="#ffffff" stroke-width="${
-            heights.length > 80 ? 0 : 0.8
-          }">${rects.join("")}</g>`,
-        );
+        const n = heights.length;
+        const top = heights.map((v) => (y.log && v <= 0 ? base : v));
+        out.push(Plot.rect({ length: n }, {
+          x1: Float64Array.from({ length: n }, (_, k) => edges[k] as number),
+          x2: Float64Array.from({ length: n }, (_, k) => edges[k + 1] as number),
+          y1: new Float64Array(n).fill(base),
+          y2: top,
+          fill: h.color ?? color(i),
+          fillOpacity: opacity,
+          stroke: "#ffffff",
+          strokeWidth: n > 80 ? 0 : 0.8,
+          className: "bar",
+          clip: true,
+        }));
       });
       lines.forEach(({ c, x, y }, i) => {
-        const pts: string[] = [];
-        for (let k = 0; k < x.length; k++) {
-          pts.push(`${fmt(f.x.map(x[k] as number))} ${fmt(f.y.map(y[k] as number))}`);
-        }
-        out.push(
-          `<path class="curve" d="M${pts.join("L")}" fill="none" stroke="${
-            escapeXml(c.color ?? curveColor(i))
-          }" stroke-width="2"${c.dash ? ` stroke-dasharray="6 4"` : ""} stroke-linejoin="round"/>`,
-        );
+        out.push(Plot.line({ length: x.length }, {
+          x: column(x),
+          y: column(y),
+          stroke: c.color ?? curveColor(i),
+          strokeWidth: 2,
+          ...(c.dash ? { strokeDasharray: "6 4" } : {}),
+          className: "curve",
+          clip: true,
+        }));
       });
-      return out.join("");
+      return out;
     },
   });
 }

@@ -2,6 +2,13 @@
  * A grid of small images (NCHW, grayscale or RGB) as an SVG string, with no
  * embedded PNG: each row of pixels becomes a few rectangles.
  *
+ * Not drawn by Observable Plot, on purpose: Plot's `raster` mark paints into
+ * a `<canvas>` and embeds it as a PNG data URL, and linkedom (our DOM without
+ * a browser) has no canvas; Plot's `cell` mark would make one `<rect>` per
+ * pixel (64 images of 28 × 28 are 50,000 rects). Run-length encoding each
+ * row into one path per colour keeps the file small and crisp at any zoom,
+ * which is all an image grid needs (no axes or scales).
+ *
  * @module
  */
 

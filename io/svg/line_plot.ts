@@ -1,5 +1,7 @@
 /**
- * Line plots (with optional shaded bands) as SVG strings.
+ * Line plots (with optional shaded bands) as SVG strings, drawn by Observable
+ * Plot: a `line` mark per series, an `areaY` mark per band, `dot` marks for
+ * markers.
  *
  * @module
  */
@@ -9,13 +11,12 @@ import {
   checkNumbers,
   checkSameLength,
   color,
-  escapeXml,
+  column,
   extent,
-  fmt,
-  type Frame,
   type LegendEntry,
   renderPlot,
 } from "./_plot.ts";
+import { Plot } from "./_observable_plot.ts";
 import type { Numbers, PlotOptions } from "./plot_options.ts";
 
 /** One line of a line plot. */
@@ -44,16 +45,6 @@ interface Checked {
   y: Numbers;
   lower?: Numbers;
   upper?: Numbers;
-}
-
-function _path(f: Frame, x: Numbers, y: Numbers, reverse = false): string {
-  const out: string[] = [];
-  const n = x.length;
-  for (let j = 0; j < n; j++) {
-    const k = reverse ? n - 1 - j : j;
-    out.push(`${fmt(f.x.map(x[k] as number))} ${fmt(f.y.map(y[k] as number))}`);
-  }
-  return out.join("L");
 }
 
 /**
@@ -116,41 +107,46 @@ export function linePlot(
     yPad: 0.04,
     legend,
     occupied: () => checked.flatMap((c) => _dense(c.x, c.y, c.lower, c.upper)),
-    body: (f) => {
-      const bands: string[] = [];
-      const lines: string[] = [];
+    marks: () => {
+      const bands: Plot.Markish[] = [];
+      const lines: Plot.Markish[] = [];
       checked.forEach(({ s, x, y, lower, upper }, i) => {
-        const c = escapeXml(s.color ?? color(i));
+        const c = s.color ?? color(i);
+        const index = { length: x.length };
         if (lower !== undefined && upper !== undefined) {
-          bands.push(
-            `<path class="band" d="M${_path(f, x, upper)}L${
-              _path(f, x, lower, true)
-            }Z" fill="${c}" fill-opacity="${s.band?.opacity ?? 0.18}" stroke="none"/>`,
+          bands.push(Plot.areaY(index, {
+            x: column(x),
+            y1: column(lower),
+            y2: column(upper),
+            fill: c,
+            fillOpacity: s.band?.opacity ?? 0.18,
+            className: "band",
+            clip: true,
+          }));
+        }
+        lines.push(Plot.line(index, {
+          x: column(x),
+          y: column(y),
+          stroke: c,
+          strokeWidth: s.width ?? 2,
+          ...(s.dash ? { strokeDasharray: s.dash === true ? "6 4" : s.dash } : {}),
+          className: "line",
+          clip: true,
+        }));
+        if (s.markers) {
+          lines.push(
+            Plot.dot(index, {
+              x: column(x),
+              y: column(y),
+              r: 3,
+              fill: c,
+              className: "markers",
+              clip: true,
+            }),
           );
         }
-        const dash = s.dash === true
-          ? ` stroke-dasharray="6 4"`
-          : typeof s.dash === "string"
-          ? ` stroke-dasharray="${escapeXml(s.dash)}"`
-          : "";
-        lines.push(
-          `<path class="line" d="M${_path(f, x, y)}" fill="none" stroke="${c}" stroke-width="${
-            s.width ?? 2
-          }" stroke-linejoin="round" stroke-linecap="round"${dash}/>`,
-        );
-        if (s.markers) {
-          const dots: string[] = [];
-          for (let k = 0; k < x.length; k++) {
-            dots.push(
-              `<circle cx="${fmt(f.x.map(x[k] as number))}" cy="${
-                fmt(f.y.map(y[k] as number))
-              }" r="3"/>`,
-            );
-          }
-          lines.push(`<g fill="${c}">${dots.join("")}</g>`);
-        }
       });
-      return bands.join("") + lines.join("");
+      return [...bands, ...lines];
     },
   });
 }

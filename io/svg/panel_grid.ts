@@ -1,6 +1,14 @@
 /**
  * Several plots laid out in rows and columns, in one SVG.
  *
+ * The panels are drawn by the plot functions (Observable Plot for scatter,
+ * line and histogram panels); only the layout is ours. Plot's own facets
+ * (`fx`/`fy`) need every panel to be the same kind of mark over one data
+ * table, while a panel grid mixes kinds (histograms beside paths, image grids
+ * beside scatters) and takes finished SVGs, so we nest the panels' `<svg>`s,
+ * each scaled into its cell; shared axes are computed here with
+ * {@linkcode niceTicks}, as the plots compute their own.
+ *
  * @module
  */
 

@@ -1,11 +1,13 @@
 /**
- * Scatter plots as SVG strings.
+ * Scatter plots as SVG strings, drawn by Observable Plot (a `dot` mark per
+ * series).
  *
  * @module
  */
 
 import { SdenoTypeError } from "../../kernels/errors.ts";
-import { color, escapeXml, extent, fmt, type LegendEntry, renderPlot, scatterXY } from "./_plot.ts";
+import { color, column, extent, type LegendEntry, renderPlot, scatterXY } from "./_plot.ts";
+import { Plot } from "./_observable_plot.ts";
 import type { Numbers, PlotOptions } from "./plot_options.ts";
 
 /** Style shared by both forms of a scatter series. */
@@ -87,19 +89,18 @@ export function scatterPlot(
     yPad: 0.03,
     legend,
     occupied: () => data,
-    body: (f) =>
+    marks: () =>
       data.map(([x, y], i) => {
         const s = list[i] as ScatterSeries;
-        const r = fmt(s.radius ?? radius);
-        const dots: string[] = [];
-        for (let k = 0; k < x.length; k++) {
-          const xv = x[k] as number;
-          const yv = y[k] as number;
-          dots.push(`<circle cx="${fmt(f.x.map(xv))}" cy="${fmt(f.y.map(yv))}" r="${r}"/>`);
-        }
-        return `<g class="series" fill="${escapeXml(s.color ?? color(i))}" fill-opacity="${
-          s.opacity ?? opacity
-        }">${dots.join("")}</g>`;
-      }).join(""),
+        return Plot.dot({ length: x.length }, {
+          x: column(x),
+          y: column(y),
+          r: s.radius ?? radius,
+          fill: s.color ?? color(i),
+          fillOpacity: s.opacity ?? opacity,
+          className: "series",
+          clip: true,
+        });
+      }),
   });
 }

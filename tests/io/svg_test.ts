@@ -12,6 +12,22 @@ import { checkXml } from "./_xml.ts";
 
 const count = (svg: string, pattern: RegExp) => svg.match(pattern)?.length ?? 0;
 
+/**
+ * The `<tag>` elements of the marks with this class, as attribute records:
+ * Observable Plot puts a mark's `className` on the `<g>` that holds its shapes.
+ */
+function shapes(svg: string, className: string, tag: string): Record<string, string>[] {
+  const out: Record<string, string>[] = [];
+  for (const g of svg.matchAll(new RegExp(`<g [^>]*class="${className}"[^>]*>(.*?)</g>`, "gs"))) {
+    for (const el of g[1]!.matchAll(new RegExp(`<${tag}\\b([^>]*)>`, "g"))) {
+      out.push(
+        Object.fromEntries([...el[1]!.matchAll(/([\w-]+)="([^"]*)"/g)].map((a) => [a[1], a[2]])),
+      );
+    }
+  }
+  return out;
+}
+
 function svgOk(svg: string): Map<string, number> {
   const { root, counts } = checkXml(svg);
   assert.equal(root, "svg");
@@ -135,9 +151,31 @@ Deno.test("linePlot() draws lines and bands", () => {
   assert.equal(count(svg, /class="band"/g), 1);
   assert.equal(count(svg, /class="reference"/g), 2);
   assert.equal(count(svg, /<circle /g), 50);
-  // the band path goes out along the upper bound and back along the lower one
-  const band = /class="band" d="([^"]+)"/.exec(svg)![1]!;
-  assert.equal(band.split("L").length, 100);
+  // the band path goes out along one bound and back along the other: 2 × 50 points
+  const [band] = shapes(svg, "band", "path");
+  assert.equal(band!.d!.split("L").length, 100);
+  assert.equal(shapes(svg, "markers", "circle").length, 50);
+  assert.match(
+    svg,
+    /stroke-dasharray="6 4"[^>]*class="line"|class="line"[^>]*stroke-dasharray="6 4"/,
+  );
+});
+
+Deno.test("scatterPlot(), linePlot() and histogramPlot() are drawn by Observable Plot", () => {
+  // Plot labels each mark's group with its type, and each axis by name.
+  const svgs = {
+    dot: scatterPlot({ x: [1, 2], y: [2, 1] }),
+    line: linePlot({ y: [1, 2], band: { lower: [0, 1], upper: [2, 3] } }),
+    area: linePlot({ y: [1, 2], band: { lower: [0, 1], upper: [2, 3] } }),
+    rect: histogramPlot({ counts: [1, 2], edges: [0, 1, 2] }),
+  };
+  for (const [mark, svg] of Object.entries(svgs)) {
+    svgOk(svg);
+    assert.match(svg, new RegExp(`aria-label="${mark}"`), mark);
+    assert.match(svg, /aria-label="x-axis tick label"/);
+    assert.match(svg, /aria-label="y-axis tick label"/);
+    assert.doesNotMatch(svg, /plot-clip-\d/); // Plot's per-process clip ids are renamed
+  }
 });
 
 Deno.test("linePlot() supports log–log axes and rejects values ≤ 0 on them", () => {
@@ -173,7 +211,7 @@ Deno.test("histogramPlot() draws one bar per bin and the curve", () => {
     }],
   });
   svgOk(svg);
-  assert.equal(count(svg, /class="bar"/g), 6);
+  assert.equal(shapes(svg, "bar", "rect").length, 6);
   assert.equal(count(svg, /class="curve"/g), 2);
   assert.match(svg, />density</); // y label follows the normalisation
 });
@@ -184,10 +222,8 @@ Deno.test("histogramPlot() normalises to a density that integrates to 1", () => 
   const svg = histogramPlot({ counts, edges }, { normalize: "density", height: 400 });
   svgOk(svg);
   // Bar pixel areas are proportional to count / total when heights are densities.
-  const rects = [
-    ...svg.matchAll(/class="bar" x="[^"]+" y="[^"]+" width="([^"]+)" height="([^"]+)"/g),
-  ]
-    .map((m) => Number(m[1]) * Number(m[2]));
+  const rects = shapes(svg, "bar", "rect").map((r) => Number(r.width) * Number(r.height));
+  assert.equal(rects.length, 3);
   const total = rects.reduce((a, b) => a + b, 0);
   rects.forEach((a, i) => assert.ok(Math.abs(a / total - counts[i]! / 10) < 0.01));
 });
@@ -200,7 +236,8 @@ Deno.test("histogramPlot() overlays several histograms", () => {
     label: "b",
   }], { normalize: "probability" });
   svgOk(svg);
-  assert.equal(count(svg, /class="bar"/g), 6);
+  assert.equal(shapes(svg, "bar", "rect").length, 6);
+  assert.equal(count(svg, /class="bar"/g), 2);
 });
 
 Deno.test("histogramPlot() rejects bad counts and edges", () => {
