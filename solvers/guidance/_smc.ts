@@ -13,7 +13,7 @@
 // numbers whatever batch or shard it runs in.
 
 import type { Backend, DeviceArray } from "../../kernels/backend.ts";
-import { quote, SdenoRangeError, SdenoTypeError } from "../../kernels/errors.ts";
+import { NumericalError, quote, SdenoRangeError, SdenoTypeError } from "../../kernels/errors.ts";
 import { fillNormal, type Key } from "../../kernels/philox.ts";
 import type { GuidanceRequest, GuidanceResult } from "./method.ts";
 import {
@@ -180,9 +180,22 @@ export class SystemWeights {
     this.resampledAt = Array.from({ length: systems }, () => []);
   }
 
-  /** Adds incremental log-weights (one per row). */
-  add(increment: Float64Array): void {
-    for (let i = 0; i < increment.length; i++) this.logW[i] = this.logW[i]! + increment[i]!;
+  /**
+   * Adds incremental log-weights (one per row).
+   *
+   * @throws {NumericalError} at the first NaN or +∞ increment, naming the step and row
+   */
+  add(increment: Float64Array, where: { what: string; step: number; time: number }): void {
+    for (let i = 0; i < increment.length; i++) {
+      const v = increment[i]!;
+      if (Number.isNaN(v) || v === Infinity) {
+        throw new NumericalError(
+          `${where.what}: a log-weight increment is ${v} at step ${where.step}, time ${where.time}, row ${i}`,
+          { step: where.step, time: where.time, index: i },
+        );
+      }
+      this.logW[i] = this.logW[i]! + v;
+    }
   }
 
   /**

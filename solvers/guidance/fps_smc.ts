@@ -234,7 +234,7 @@ async function run(request: GuidanceRequest<FpsSmcOptions>): Promise<GuidanceRes
               }
               inc[r] = lw;
             }
-            weights.add(inc);
+            weights.add(inc, { what, step: k, time: t });
             const ancestors = weights.decide(k);
             if (ancestors !== undefined) mb = gatherRows(mb, d, ancestors);
 

@@ -246,7 +246,7 @@ async function run(request: GuidanceRequest<McgdiffOptions>): Promise<GuidanceRe
                   logNormal(state[r * d + p.j]!, aT * p.yt, vT);
               }
             }
-            weights.add(inc);
+            weights.add(inc, { what, step: k, time: t });
             const ancestors = weights.decide(k);
             if (ancestors !== undefined) mb = gatherRows(mb, d, ancestors);
 

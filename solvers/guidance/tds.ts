@@ -215,7 +215,7 @@ async function run(request: GuidanceRequest<TdsOptions>): Promise<GuidanceResult
             offset: firstParticle * d,
           });
           let cur = await twist(x, 0);
-          weights.add(cur.lp);
+          weights.add(cur.lp, { what, step: 0, time: grid[0]! });
           for (let k = 0; k < steps; k++) {
             const t = grid[k]!, s = grid[k + 1]!;
             const ancestors = weights.decide(k);
@@ -248,7 +248,7 @@ async function run(request: GuidanceRequest<TdsOptions>): Promise<GuidanceResult
             cur = await twist(x, k + 1);
             const inc = new Float64Array(rows);
             for (let r = 0; r < rows; r++) inc[r] = cur.lp[r]! - lp[r]! + logRatio[r]!;
-            weights.add(inc);
+            weights.add(inc, { what, step: k, time: t });
             if (request.onStep) await request.onStep({ step: k, t, tNext: s, x, row: firstRow });
           }
           const ancestors = weights.decide(steps, true);
