@@ -203,9 +203,9 @@ export function runHash(run: PartialRun): Promise<string> {
 }
 
 /**
- * SHA-256 (crypto.subtle) of a text's UTF-8 bytes, as hex.
+ * SHA-256 (crypto.subtle) of a text's UTF-8 bytes, or of bytes, as hex.
  *
- * @param text the text
+ * @param text the text, or the bytes
  * @returns 64 hex digits
  *
  * @example The standard test vector
@@ -218,10 +218,9 @@ export function runHash(run: PartialRun): Promise<string> {
  * );
  * ```
  */
-export async function sha256Hex(text: string): Promise<string> {
-  const digest = new Uint8Array(
-    await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text)),
-  );
+export async function sha256Hex(text: string | Uint8Array<ArrayBuffer>): Promise<string> {
+  const bytes = typeof text === "string" ? new TextEncoder().encode(text) : text;
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
   return [...digest].map((b) => b.toString(16).padStart(2, "0")).join("");
 }
 

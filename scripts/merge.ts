@@ -1,6 +1,7 @@
 /**
- * Merges the partial results of a sharded run (scripts/simulate.ts or
- * scripts/ssa.ts `--method ensemble` with `--shard i/N`, or run as a Slurm
+ * Merges the partial results of a sharded run (scripts/simulate.ts,
+ * scripts/ssa.ts `--method ensemble` or scripts/sample.ts with
+ * `--shard i/N`, or run as a Slurm
  * job array or a Kubernetes Indexed Job) into the outputs one unsharded run
  * writes, bit for bit: the blocks' moments are folded by Chan, Golub &
  * LeVeque's update and their histogram counts and integer sums added, in
@@ -29,6 +30,7 @@ import { checkOutDir, CliUsageError, runScript, writeOutputs } from "../io/mod.t
 import { mergePartials, type NamedPartial, readPartialFile } from "../io/partial.ts";
 import { SIMULATE_OUTPUTS, simulateOutputs } from "./_simulate_outputs.ts";
 import { SSA_OUTPUTS, ssaOutputs } from "./_ssa_outputs.ts";
+import { SAMPLE_OUTPUTS, sampleOutputs } from "./_sample_outputs.ts";
 
 const SPEC = {
   name: "scripts/merge.ts",
@@ -104,11 +106,13 @@ async function main(
     ? { outputs: SIMULATE_OUTPUTS, make: simulateOutputs }
     : script === "ssa"
     ? { outputs: SSA_OUTPUTS, make: ssaOutputs }
+    : script === "sample"
+    ? { outputs: SAMPLE_OUTPUTS, make: sampleOutputs }
     : undefined;
   if (render === undefined) {
     throw new SdenoRangeError(
       `Cannot merge: the partials were written by ${JSON.stringify(script)}, which this merge ` +
-        `does not know (it knows simulate and ssa)`,
+        `does not know (it knows simulate, ssa and sample)`,
     );
   }
   await checkOutDir(outDir, { outputs: render.outputs });

@@ -39,6 +39,17 @@
  * Outputs in `--out`: `samples.svg` (data vs each solver), `<solver>.npy` (n × d),
  * `reference.npy`, and `metrics.json` with `--json`.
  *
+ * Shards: with `--shard i/N` (or the job-array variables: Slurm
+ * `SLURM_ARRAY_TASK_ID`/`SLURM_ARRAY_TASK_COUNT`, Kubernetes
+ * `JOB_COMPLETION_INDEX` with `--shard-count` or `SDENO_SHARD_COUNT`; they
+ * need `--allow-env` for their names) the run makes only the samples of
+ * shard i's whole blocks of 1024 rows — the whole run's noise (Philox
+ * offsets, the samplers' `pathOffset`), so each row has the bits it has in
+ * one run — and writes `partial-i-of-N.json`; `scripts/merge.ts` writes the
+ * outputs above from the N partials, the same bytes as one run (metrics
+ * recomputed on all samples). Samplers whose steps depend on the whole batch
+ * (the adaptive ones, the predictor–corrector) are refused with `--shard`.
+ *
  * @module
  */
 
@@ -48,7 +59,6 @@ import {
   CpuBackend,
   type DeviceArray,
   fillNormal,
-  fillUniform,
   makeKey,
   SdenoError,
   withBackend,
@@ -58,13 +68,26 @@ import type { Denoiser } from "../models/denoiser.ts";
 import { edmSchedule } from "../processes/edm_schedule.ts";
 import { vpLinearSchedule } from "../processes/vp_linear_schedule.ts";
 import type { NoiseSchedule } from "../processes/noise_schedule.ts";
-import { normalCdf, slicedWassersteinToQuantiles } from "../stats/mod.ts";
+import { readShardEnv, resolveShard, type Shard, shardBlocks } from "../io/shard.ts";
+import {
+  blockCountOf,
+  encodePartial,
+  makePartial,
+  partialFileName,
+  type PartialSamples,
+  sha256Hex,
+} from "../io/partial.ts";
+import {
+  fileName,
+  SAMPLE_OUTPUTS,
+  sampleReport,
+  type SampleShared,
+  type SampleSolverRun,
+} from "./_sample_outputs.ts";
 import {
   checkInputFile,
   checkOutDir,
   CliUsageError,
-  encodeNpy,
-  panelGrid,
   Progress,
   readNpy,
   runScript,
@@ -208,68 +231,18 @@ const SPEC = {
     noise: { type: "string", description: "initial noise z (n × d .npy) instead of drawing it" },
     out: { type: "string", default: "out/sample", description: "output folder" },
     json: { type: "boolean", description: "also write metrics.json" },
+    shard: {
+      type: "string",
+      description: "run the samples of shard i of N (whole blocks of 1024) and write " +
+        "partial-i-of-N.json (default: SLURM_ARRAY_TASK_ID/COUNT or JOB_COMPLETION_INDEX when set)",
+    },
+    shardCount: {
+      type: "integer",
+      min: 1,
+      description: "the shard count with JOB_COMPLETION_INDEX (or SDENO_SHARD_COUNT)",
+    },
   },
 } as const;
-
-/** Exact quantiles of ⟨θ, X⟩ for the mixture at levels (j + 0.5)/q (Newton, warm-started). */
-function projectedQuantiles(spec: GaussianMixtureSpec, dirs: Float64Array, d: number, q: number) {
-  const L = dirs.length / d, K = spec.weights.length;
-  const out = new Float64Array(L * q);
-  const m = new Float64Array(K), s = new Float64Array(K);
-  for (let l = 0; l < L; l++) {
-    for (let c = 0; c < K; c++) {
-      let mu = 0, v = 0;
-      for (let j = 0; j < d; j++) {
-        const th = dirs[l * d + j]!;
-        mu += th * spec.means[c]![j]!;
-        v += th * th * spec.variances[c]![j]!;
-      }
-      m[c] = mu;
-      s[c] = Math.sqrt(v);
-    }
-    const spread = 10 * Math.max(...s);
-    let x = Math.min(...m) - spread;
-    const top = Math.max(...m) + spread;
-    for (let j = 0; j < q; j++) {
-      const u = (j + 0.5) / q;
-      // safeguarded Newton on F(x) = u inside the bracket [lo, hi]
-      let lo = x, hi = top;
-      for (let it = 0; it < 200; it++) {
-        let F = 0, f = 0;
-        for (let c = 0; c < K; c++) {
-          const z = (x - m[c]!) / s[c]!;
-          F += spec.weights[c]! * normalCdf(z);
-          f += spec.weights[c]! * Math.exp(-0.5 * z * z) / (s[c]! * Math.sqrt(2 * Math.PI));
-        }
-        if (F < u) lo = x;
-        else hi = x;
-        let next = x - (F - u) / f;
-        if (!(next > lo && next < hi)) next = 0.5 * (lo + hi);
-        const done = Math.abs(next - x) < 1e-12 * (1 + Math.abs(x));
-        x = next;
-        if (done) break;
-      }
-      out[l * q + j] = x;
-    }
-  }
-  return out;
-}
-
-/** n exact draws of the mixture (component by inverse CDF of a uniform, then a normal). */
-function sampleMixture(spec: GaussianMixtureSpec, n: number, seed: number): Float64Array {
-  const d = spec.means[0]!.length;
-  const u = new Float64Array(n), z = new Float64Array(n * d), x = new Float64Array(n * d);
-  fillUniform(u, makeKey(seed, 2));
-  fillNormal(z, makeKey(seed, 3));
-  for (let i = 0; i < n; i++) {
-    let c = 0, acc = spec.weights[0]!;
-    while (u[i]! > acc && c < spec.weights.length - 1) acc += spec.weights[++c]!;
-    for (let j = 0; j < d; j++) {
-      x[i * d + j] = spec.means[c]![j]! + Math.sqrt(spec.variances[c]![j]!) * z[i * d + j]!;
-    }
-  }
-  return x;
-}
 
 async function loadSpec(model: string): Promise<GaussianMixtureSpec> {
   if (model === "ring") return RING;
@@ -389,7 +362,9 @@ async function loadNoise(
 }
 
 /** The files every run may write into --out (besides one .npy per solver). */
-const OUTPUTS = ["samples.svg", "reference.npy", "metrics.json"];
+const OUTPUTS = SAMPLE_OUTPUTS;
+/** Rows per block: shard i of N runs the rows of whole blocks (the rows do not depend on it). */
+const SAMPLE_BLOCK = 1024;
 
 async function main({ values }: { values: Record<string, unknown> }) {
   const outDir = values.out as string;
@@ -417,11 +392,11 @@ async function main({ values }: { values: Record<string, unknown> }) {
   const schedule = values.schedule === "vp" ? vpLinearSchedule() : edmSchedule();
   const model = gaussianMixture(spec, schedule);
   const d = model.dim;
-  let z: Float64Array;
   let n = (values.n as number | undefined) ?? 4096;
+  let zAll: Float64Array | undefined;
   if (values.noise !== undefined) {
     const loaded = await loadNoise(values.noise as string, d, values.n !== undefined, n);
-    z = loaded.z;
+    zAll = loaded.z;
     n = loaded.n;
   } else {
     const bytes = 5 * n * d * 8 + solvers.length * n * d * 8;
@@ -435,32 +410,57 @@ async function main({ values }: { values: Record<string, unknown> }) {
         { flag: "--n" },
       );
     }
-    z = new Float64Array(n * d);
-    fillNormal(z, makeKey(seed, 0));
   }
-  await checkSolversRun(solvers, model, schedule, nfe, z.slice(0, 2 * d), sched);
-
-  // the exact target: 64 directions (Philox seed 0) and exact projected quantiles
-  const dirs = new Float64Array(64 * d);
-  fillNormal(dirs, makeKey(1234, 0));
-  for (let l = 0; l < 64; l++) {
-    let nn = 0;
-    for (let j = 0; j < d; j++) nn += dirs[l * d + j]! ** 2;
-    for (let j = 0; j < d; j++) dirs[l * d + j]! /= Math.sqrt(nn);
+  let shard: Shard | undefined;
+  try {
+    shard = resolveShard({
+      shard: values.shard as string | undefined,
+      shardCount: values.shardCount as number | undefined,
+      env: readShardEnv(),
+    });
+  } catch (err) {
+    if (err instanceof SdenoError) {
+      throw new CliUsageError((err as Error).message, { flag: "--shard" });
+    }
+    throw err;
   }
-  const quantiles = projectedQuantiles(spec, dirs, d, n);
-  const sw2 = (x: ArrayLike<number>) =>
-    slicedWassersteinToQuantiles(x, { d, directions: dirs, quantiles });
+  if (shard) {
+    const batchWide = solvers.filter((s) => !s.method.info.rowsIndependent);
+    if (batchWide.length > 0) {
+      throw new CliUsageError(
+        `--shard ${shard.index}/${shard.count}: ${
+          batchWide.map((s) => s.label).join(", ")
+        } size their steps from the whole batch, so a shard's rows differ from the whole run's; ` +
+          `shard the others`,
+        { flag: "--shard" },
+      );
+    }
+  }
+  // this run's rows: all of them, or the shard's whole blocks of SAMPLE_BLOCK rows
+  const own = shardBlocks(shard ?? { index: 0, count: 1 }, blockCountOf(n, SAMPLE_BLOCK));
+  const first = own.start * SAMPLE_BLOCK;
+  const count = Math.max(0, Math.min(n, own.end * SAMPLE_BLOCK) - first);
+  // z of rows [first, first + count): the whole run's draws (Philox offset), or the file's rows
+  let z: Float64Array;
+  if (zAll !== undefined) z = zAll.slice(first * d, (first + count) * d);
+  else {
+    z = new Float64Array(count * d);
+    fillNormal(z, makeKey(seed, 0), { offset: first * d });
+  }
+  await checkSolversRun(
+    solvers,
+    model,
+    schedule,
+    nfe,
+    count > 0 ? z.slice(0, 2 * d) : new Float64Array(2 * d),
+    sched,
+  );
 
-  const rows: {
-    solver: string;
-    nfe: number;
-    sw2: number;
-    odeRmse: number | null;
-    seconds: number;
-  }[] = [];
   const samples: Record<string, Float64Array> = {};
+  const runs: SampleSolverRun[] = [];
+  const seconds: number[] = [];
   let backendName = "", description = "";
+  const t0 = performance.now();
   const ref = await withBackend(values.backend as BackendName, async (backend: Backend) => {
     backendName = backend.name;
     description = backend.description;
@@ -469,10 +469,10 @@ async function main({ values }: { values: Record<string, unknown> }) {
       grid: number[],
       r: (model: Denoiser, x: DeviceArray) => Promise<SampleResult>,
     ) => {
-      const x = backend.upload(startOf(z, schedule, grid));
+      const x = backend.upload(startOf(count > 0 ? z : new Float64Array(d), schedule, grid));
       const t = performance.now();
       const res = await r(model, x);
-      const out = Float64Array.from(await backend.download(res.x));
+      const out = count > 0 ? Float64Array.from(await backend.download(res.x)) : new Float64Array();
       const seconds = (performance.now() - t) / 1000;
       backend.release(x);
       backend.release(res.x);
@@ -482,99 +482,123 @@ async function main({ values }: { values: Record<string, unknown> }) {
     const fineSigmas = karrasSigmas(250, { sigmaMin: sigmaEnd, sigmaMax: sigmaStart });
     fineSigmas[0] = sigmaStart; // (σ^{1/ρ})^ρ may be off by an ulp
     const fineGrid = times(schedule, fineSigmas);
-    const fine = await run(fineGrid, (m, x) => heun.sample(m, x, fineGrid));
+    const fine = await run(fineGrid, (m, x) => heun.sample(m, x, fineGrid, { pathOffset: first }));
     progress.tick();
     for (const solver of solvers) {
       const p = plan(solver, schedule, nfe, sched);
-      const { res, out, seconds } = await run(p.grid, (m, x) =>
+      // a shard without rows learns the run's facts (NFE, noise drawn) from one dummy row
+      const { res, out, seconds: sec } = await run(p.grid, (m, x) =>
         solver.method.sample(
           m,
           x,
           p.grid,
-          { ...p.options, key: makeKey(seed, 1) } as SamplerOptions,
+          { ...p.options, key: makeKey(seed, 1), pathOffset: first } as SamplerOptions,
         ));
-      let se = 0;
-      for (let i = 0; i < out.length; i++) se += (out[i]! - fine.out[i]!) ** 2;
-      rows.push({
+      runs.push({
         solver: solver.label,
         nfe: res.nfe,
-        sw2: sw2(out),
         // a run that drew noise, or started elsewhere (ddim_uniform's first σ depends on n), is
         // not the reference's ODE solution
-        odeRmse: res.noiseCalls.length > 0 || p.grid[0] !== fineGrid[0]
-          ? null
-          : Math.sqrt(se / out.length),
-        seconds,
+        ode: !(res.noiseCalls.length > 0 || p.grid[0] !== fineGrid[0]),
       });
+      seconds.push(sec);
       samples[solver.label] = out;
       progress.tick();
     }
     progress.finish();
     return fine.out;
   });
+  const shared: SampleShared = {
+    spec: {
+      weights: [...spec.weights],
+      means: spec.means.map((m) => [...m]),
+      variances: spec.variances.map((v) => [...v]),
+    },
+    d,
+    nfe,
+    seed,
+    schedule: schedule.name,
+    scheduler: (values.scheduler as string | undefined) ?? null,
+    backend: backendName,
+    description,
+    runs,
+  };
 
-  const exact = sampleMixture(spec, n, seed);
-  console.log(
-    `${n} samples of a ${d}-D mixture (${spec.weights.length} components), ${schedule.name} ` +
-      `schedule, NFE ${nfe}, on ${backendName} (${description})` +
-      (values.scheduler !== undefined ? `, σ schedule ${values.scheduler}` : ""),
-  );
-  console.log(
-    `SW2 floor: i.i.d. exact samples ${sw2(exact).toFixed(4)}, fine ODE reference ${
-      sw2(ref).toFixed(4)
-    }\n`,
-  );
-  const width = Math.max(18, ...rows.map((r) => r.solver.length));
-  console.log(`${"solver".padEnd(width)}    NFE      SW2   ODE err   time (s)`);
-  for (const r of rows) {
+  if (!shard) {
+    const { lines, files } = sampleReport(shared, {
+      n,
+      samples,
+      ref,
+      seconds,
+      json: values.json as boolean,
+    });
+    for (const line of lines) console.log(line);
+    // one unit: staged, renamed in together; an earlier run's metrics.json goes if not written
+    await writeOutputs(outDir, files, { outputs: OUTPUTS });
     console.log(
-      `${r.solver.padEnd(width)} ${String(r.nfe).padStart(5)} ${r.sw2.toFixed(4).padStart(8)} ${
-        (r.odeRmse === null ? "-" : r.odeRmse.toExponential(2)).padStart(9)
-      } ${r.seconds.toFixed(3).padStart(10)}`,
+      `\nwrote ${outDir}/samples.svg, ${runs.length + 1} .npy files${
+        values.json ? ", metrics.json" : ""
+      }`,
     );
+    return;
   }
-
-  const cloud = (points: Float64Array, label: string) => ({
-    title: label,
-    plot: { kind: "scatter" as const, series: { points, dim: d, label } },
-  });
-  const svg = panelGrid(
-    [
-      cloud(exact, "exact data"),
-      ...rows.map((r) => cloud(samples[r.solver]!, `${r.solver} (NFE ${r.nfe})`)),
-    ],
-    { title: `Samples at NFE ${nfe}`, shareAxes: true, cols: 3 },
+  // a shard: its rows with their global indices, and the run that identifies it
+  const indices = Array.from({ length: count }, (_, i) => first + i);
+  const rowsOf = (data: Float64Array) => ({ rowLength: d, total: n, indices, data });
+  const partialSamples: Record<string, PartialSamples> = { reference: rowsOf(ref) };
+  for (const r of runs) partialSamples[`solver:${r.solver}`] = rowsOf(samples[r.solver]!);
+  const partial = await makePartial(
+    {
+      script: "sample",
+      paths: n,
+      blockSize: SAMPLE_BLOCK,
+      config: {
+        model: values.model as string,
+        ...(values.model !== "ring"
+          ? { modelSha256: await sha256Hex(await Deno.readTextFile(values.model as string)) }
+          : {}),
+        noise: (values.noise as string | undefined) ?? null,
+        ...(zAll !== undefined
+          ? {
+            noiseSha256: await sha256Hex(
+              Array.from(new Uint8Array(zAll.buffer), (b) => String.fromCharCode(b)).join(""),
+            ),
+          }
+          : {}),
+        schedule: schedule.name,
+        scheduler: (values.scheduler as string | undefined) ?? null,
+        solvers: solvers.map((s) => s.label),
+        steps: nfe,
+        seed,
+        backend: backendName,
+      },
+    },
+    shard,
+    {
+      samples: partialSamples,
+      shared,
+      // the solvers' seconds ride on the shard's first block, so the merge adds them up
+      block: (b) => ({
+        moments: {},
+        sums: b === own.start ? { solverSeconds: Float64Array.from(seconds) } : {},
+      }),
+      seconds: (performance.now() - t0) / 1000,
+    },
   );
-  const files: Array<[string, Uint8Array | string]> = [["samples.svg", svg]];
-  for (const r of rows) {
-    files.push([
-      `${fileName(r.solver)}.npy`,
-      encodeNpy({ data: samples[r.solver]!, shape: [n, d] }),
-    ]);
-  }
-  files.push(["reference.npy", encodeNpy({ data: ref, shape: [n, d] })]);
-  if (values.json) {
-    const json = { n, d, nfe, seed, schedule: schedule.name, backend: backendName, rows };
-    files.push(["metrics.json", JSON.stringify(json, null, 2) + "\n"]);
-  }
-  // one unit: staged, renamed in together; an earlier run's metrics.json goes if not written
-  await writeOutputs(outDir, files, { outputs: OUTPUTS });
+  const file = partialFileName(shard);
+  await writeOutputs(outDir, [[file, encodePartial(partial)]]);
   console.log(
-    `\nwrote ${outDir}/samples.svg, ${rows.length + 1} .npy files${
-      values.json ? ", metrics.json" : ""
-    }`,
+    `shard ${shard.index}/${shard.count}: ${
+      count > 0 ? `samples ${first} to ${first + count - 1}` : "no samples"
+    } of ${n} (blocks of ${SAMPLE_BLOCK}) in ${partial.seconds.toFixed(3)} s`,
   );
+  console.log(`wrote ${outDir}/${file}; merge the shards with scripts/merge.ts`);
 }
 
 /** The initial batch of a run on `grid`: x = σ(grid[0])·z (α·σ̃·z in the σ/α view). */
 function startOf(z: Float64Array, schedule: NoiseSchedule, grid: readonly number[]): Float64Array {
   const s = schedule.sigma(grid[0]!);
   return z.map((v) => v * s);
-}
-
-/** A file name for a solver entry (`dpm_solver:order=3` → `dpm_solver_order_3`). */
-function fileName(label: string): string {
-  return label.replace(/[^A-Za-z0-9_+.-]/g, "_");
 }
 
 if (import.meta.main) await runScript(main, SPEC);

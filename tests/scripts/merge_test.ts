@@ -308,3 +308,63 @@ Deno.test("scripts/simulate.ts and ssa.ts refuse --shard 3/2, out-of-range task 
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test({
+  name:
+    "scripts/merge.ts: 3 shards of scripts/sample.ts (one without rows) give the unsharded samples' bytes",
+  sanitizeResources: false,
+}, async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    // 1100 samples: 2 blocks of 1024 rows over 3 shards (shard 0 has none); stochastic samplers
+    // draw the whole run's noise through pathOffset
+    const args = ["--n", "1100", "--steps", "4", "--solver", "euler,euler_ancestral,dpmpp_2m_sde"];
+    const whole = await runIn(dir, "sample.ts", [...args, "--json", "--out", join(dir, "whole")]);
+    assert.equal(whole.code, 0, whole.stderr);
+    const runs = await Promise.all(
+      [0, 1, 2].map((i) =>
+        runIn(dir, "sample.ts", [...args, "--out", join(dir, "s")], engineEnv(i, 3, "k8s"))
+      ),
+    );
+    for (const r of runs) assert.equal(r.code, 0, r.stderr);
+    assert.match(runs[0]!.stdout, /shard 0\/3: no samples of 1100/);
+    const m = await runIn(dir, "merge.ts", ["--json", "--out", join(dir, "m"), join(dir, "s")]);
+    assert.equal(m.code, 0, m.stderr);
+    for (const f of ["euler.npy", "euler_ancestral.npy", "dpmpp_2m_sde.npy", "reference.npy"]) {
+      assert.deepEqual(
+        await Deno.readFile(join(dir, "m", f)),
+        await Deno.readFile(join(dir, "whole", f)),
+        f,
+      );
+    }
+    assert.deepEqual(
+      await Deno.readFile(join(dir, "m", "samples.svg")),
+      await Deno.readFile(join(dir, "whole", "samples.svg")),
+    );
+    const metrics = async (f: string) =>
+      JSON.parse(await Deno.readTextFile(f)).rows.map((r: Record<string, unknown>) => ({
+        ...r,
+        seconds: 0,
+      }));
+    assert.deepEqual(
+      await metrics(join(dir, "m", "metrics.json")),
+      await metrics(join(dir, "whole", "metrics.json")),
+    );
+    // a sampler that sizes its steps from the whole batch cannot be sharded
+    const bad = await runIn(dir, "sample.ts", [
+      ...[
+        "--n",
+        "100",
+        "--solver",
+        "euler,dpm_adaptive",
+        "--shard",
+        "0/2",
+        "--out",
+        join(dir, "x"),
+      ],
+    ]);
+    refused(bad, 2, /--shard 0\/2: dpm_adaptive size their steps from the whole batch/, "adaptive");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
