@@ -153,3 +153,86 @@ export async function svgToPng(svg: string, options: PngOptions = {}): Promise<U
   resvg.free();
   return png;
 }
+
+/**
+ * Where common systems keep a sans-serif TrueType font (Debian/Ubuntu, Fedora,
+ * Arch, macOS, Windows), in the order {@linkcode readFonts} tries them.
+ */
+export const SYSTEM_FONT_PATHS: readonly string[] = Object.freeze([
+  "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
+  "/usr/share/fonts/dejavu-sans-fonts/DejaVuSans.ttf",
+  "/usr/share/fonts/TTF/DejaVuSans.ttf",
+  "/usr/share/fonts/truetype/liberation/LiberationSans-Regular.ttf",
+  "/System/Library/Fonts/Supplemental/Arial.ttf",
+  "C:\\Windows\\Fonts\\arial.ttf",
+]);
+
+/**
+ * Reads the first font file that exists among `paths` (and its bold face,
+ * `…-Bold.ttf`, when it lies beside), for the `fonts` of {@linkcode svgToPng}.
+ * Needs `--allow-read` on the paths tried.
+ *
+ * @param paths font files to try, in order. Default {@linkcode SYSTEM_FONT_PATHS}
+ * @returns the font's bytes and its path, or `undefined` when none exists
+ *
+ * @example
+ * ```ts
+ * import { readFonts } from "./png.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(await readFonts(["/no/such/font.ttf"]), undefined);
+ * ```
+ */
+export async function readFonts(
+  paths: readonly string[] = SYSTEM_FONT_PATHS,
+): Promise<{ path: string; fonts: Uint8Array[] } | undefined> {
+  const read = async (path: string) => {
+    try {
+      return await Deno.readFile(path);
+    } catch (e) {
+      if (e instanceof Deno.errors.NotFound) return undefined;
+      throw e;
+    }
+  };
+  for (const path of paths) {
+    const regular = await read(path);
+    if (regular === undefined) continue;
+    // Titles are bold: take the family's bold face too when it lies beside (resvg does not embolden).
+    const bold = await read(path.replace(/(-Regular)?\.ttf$/i, "-Bold.ttf"));
+    return { path, fonts: bold ? [regular, bold] : [regular] };
+  }
+  return undefined;
+}
+
+/**
+ * A PNG beside every SVG among a run's output files: for each `[name.svg,
+ * svg]` pair, a `[name.png, png]` pair, ready for `writeOutputs`.
+ *
+ * @param files `[name, data]` pairs; the `.svg` ones with string data are rasterised
+ * @param options fonts (see {@linkcode readFonts}), width
+ * @returns the PNG pairs, in the order of their SVGs
+ *
+ * @example
+ * ```ts
+ * import { pngsFor } from "./png.ts";
+ * import { scatterPlot } from "./scatter_plot.ts";
+ * import assert from "node:assert/strict";
+ * const files: [string, string | Uint8Array][] = [
+ *   ["a.svg", scatterPlot({ x: [1, 2], y: [2, 1] })],
+ *   ["a.npy", new Uint8Array(0)],
+ * ];
+ * const pngs = await pngsFor(files);
+ * assert.deepEqual(pngs.map(([name]) => name), ["a.png"]);
+ * ```
+ */
+export async function pngsFor(
+  files: ReadonlyArray<readonly [string, string | Uint8Array]>,
+  options: PngOptions = {},
+): Promise<[string, Uint8Array][]> {
+  const out: [string, Uint8Array][] = [];
+  for (const [name, data] of files) {
+    if (name.endsWith(".svg") && typeof data === "string") {
+      out.push([`${name.slice(0, -4)}.png`, await svgToPng(data, options)]);
+    }
+  }
+  return out;
+}

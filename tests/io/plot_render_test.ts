@@ -16,12 +16,22 @@ import {
   linePlot,
   PALETTE,
   panelGrid,
+  pngsFor,
+  readFonts,
   scatterPlot,
   svgToPng,
   svgToRgba,
 } from "../../io/svg/mod.ts";
 import type { Rgba } from "../../io/svg/mod.ts";
 import { SdenoRangeError, SdenoTypeError } from "../../kernels/errors.ts";
+
+const DEJAVU = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf";
+let hasFont = false;
+try {
+  hasFont = Deno.statSync(DEJAVU).isFile;
+} catch {
+  // no system font here: the text test is skipped
+}
 
 type Rgb = readonly [number, number, number];
 
@@ -197,13 +207,25 @@ Deno.test("svgToPng() and svgToRgba() reject bad input before any work", async (
   );
 });
 
-const DEJAVU = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf";
-let hasFont = false;
-try {
-  hasFont = Deno.statSync(DEJAVU).isFile;
-} catch {
-  // no system font here: the text test is skipped
-}
+Deno.test("pngsFor() makes a PNG beside each SVG output and nothing else", async () => {
+  const svg = histogramPlot({ counts: [1, 2], edges: [0, 1, 2] });
+  const pngs = await pngsFor([["h.svg", svg], ["h.npy", new Uint8Array(3)], ["t.svg", "x"]].filter(
+    ([, data]) => data !== "x",
+  ) as [string, string | Uint8Array][]);
+  assert.deepEqual(pngs.map(([name]) => name), ["h.png"]);
+  assert.deepEqual([...pngs[0]![1].subarray(1, 4)], [0x50, 0x4e, 0x47]);
+  await assert.rejects(() => pngsFor([["bad.svg", "not an svg"]]), SdenoTypeError);
+});
+
+Deno.test("readFonts() takes the first font that exists, or none", async () => {
+  assert.equal(await readFonts(["/no/such/a.ttf", "/no/such/b.ttf"]), undefined);
+  if (hasFont) {
+    const found = await readFonts(["/no/such/a.ttf", DEJAVU]);
+    assert.equal(found?.path, DEJAVU);
+    // DejaVu's bold face lies beside the regular one on Debian
+    assert.equal(found?.fonts.length, 2);
+  }
+});
 
 Deno.test({
   name: "svgToRgba() draws the text with the fonts given",
