@@ -10,6 +10,7 @@ import { CpuBackend } from "../../kernels/mod.ts";
 import { gaussianMixture } from "../../models/gaussian_mixture.ts";
 import { parseGaussianMixtureSpec } from "../../models/parse_gaussian_mixture_spec.ts";
 import { edmSchedule } from "../../processes/edm_schedule.ts";
+import { SHARD_ENV_VARIABLES } from "../../io/shard.ts";
 
 const FIXTURE = new URL("../fixtures/diffusion/", import.meta.url).pathname;
 
@@ -357,5 +358,110 @@ Deno.test("scripts/sample.ts: --help lists the ComfyUI names and schedulers; unk
     assert.deepEqual([...Deno.readDirSync(out)], []);
   } finally {
     await Deno.remove(out, { recursive: true });
+  }
+});
+
+// ---- shards (issue 16) --------------------------------------------------------
+
+/** Runs scripts/<name> with read/write on `dir`, the shard variables readable, and `env` set. */
+async function runSharded(
+  dir: string,
+  name: string,
+  args: readonly string[],
+  env: Record<string, string> = {},
+): Promise<ScriptRun> {
+  const script = new URL(`../../scripts/${name}`, import.meta.url).pathname;
+  const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      `--allow-read=${dir}`,
+      `--allow-write=${dir}`,
+      `--allow-env=${SHARD_ENV_VARIABLES.join(",")}`,
+      script,
+      ...args,
+    ],
+    env: { NO_COLOR: "1", ...env },
+    clearEnv: true,
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const text = new TextDecoder();
+  return { code, stdout: text.decode(stdout), stderr: text.decode(stderr) };
+}
+
+Deno.test({
+  name:
+    "scripts/sample.ts --shard: 3 shards (one without rows) merged by scripts/merge.ts give the unsharded bytes",
+  sanitizeResources: false,
+}, async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    // 1100 samples: 2 blocks of 1024 rows over 3 shards (shard 0 has none); stochastic samplers
+    // draw the whole run's noise through pathOffset
+    const args = ["--n", "1100", "--steps", "4", "--solver", "euler,euler_ancestral,dpmpp_2m_sde"];
+    const whole = await runSharded(dir, "sample.ts", [
+      ...args,
+      "--json",
+      "--out",
+      join(dir, "whole"),
+    ]);
+    assert.equal(whole.code, 0, whole.stderr);
+    const runs = await Promise.all(
+      [0, 1, 2].map((i) =>
+        runSharded(dir, "sample.ts", [...args, "--out", join(dir, "s")], {
+          JOB_COMPLETION_INDEX: String(i),
+          SDENO_SHARD_COUNT: "3",
+        })
+      ),
+    );
+    for (const r of runs) assert.equal(r.code, 0, r.stderr);
+    assert.match(runs[0]!.stdout, /shard 0\/3: no samples of 1100/);
+    const m = await runSharded(dir, "merge.ts", [
+      "--json",
+      "--out",
+      join(dir, "m"),
+      join(dir, "s"),
+    ]);
+    assert.equal(m.code, 0, m.stderr);
+    for (const f of ["euler.npy", "euler_ancestral.npy", "dpmpp_2m_sde.npy", "reference.npy"]) {
+      assert.deepEqual(
+        await Deno.readFile(join(dir, "m", f)),
+        await Deno.readFile(join(dir, "whole", f)),
+        f,
+      );
+    }
+    assert.deepEqual(
+      await Deno.readFile(join(dir, "m", "samples.svg")),
+      await Deno.readFile(join(dir, "whole", "samples.svg")),
+    );
+    const metrics = async (f: string) =>
+      JSON.parse(await Deno.readTextFile(f)).rows.map((r: Record<string, unknown>) => ({
+        ...r,
+        seconds: 0,
+      }));
+    assert.deepEqual(
+      await metrics(join(dir, "m", "metrics.json")),
+      await metrics(join(dir, "whole", "metrics.json")),
+    );
+    // a sampler that sizes its steps from the whole batch cannot be sharded
+    const bad = await runSharded(dir, "sample.ts", [
+      ...[
+        "--n",
+        "100",
+        "--solver",
+        "euler,dpm_adaptive",
+        "--shard",
+        "0/2",
+        "--out",
+        join(dir, "x"),
+      ],
+    ]);
+    assert.equal(bad.code, 2, bad.stderr);
+    assert.match(
+      bad.stderr,
+      /^error: --shard 0\/2: dpm_adaptive size their steps from the whole batch[^\n]*\n\nUsage:/,
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
   }
 });
