@@ -240,6 +240,21 @@ Deno.test("histogramPlot() overlays several histograms", () => {
   assert.equal(count(svg, /class="bar"/g), 2);
 });
 
+Deno.test("histogramPlot() on a log axis stands bars on its bottom and leaves empty bins flat", () => {
+  const svg = histogramPlot({ counts: [1000, 100, 0, 10, 1], edges: [0, 1, 2, 3, 4, 5] }, {
+    yScale: "log",
+  });
+  svgOk(svg);
+  const heights = shapes(svg, "bar", "rect").map((r) => Number(r.height ?? 0));
+  assert.equal(heights.length, 5);
+  // decades are equally tall: 1000 → 3 decades, 100 → 2, 10 → 1; 0 and 1 sit on the axis at 1
+  const decade = heights[3]!;
+  assert.ok(decade > 50);
+  assert.ok(Math.abs(heights[0]! - 3 * decade) < 0.05 && Math.abs(heights[1]! - 2 * decade) < 0.05);
+  assert.equal(heights[2], 0);
+  assert.equal(heights[4], 0);
+});
+
 Deno.test("histogramPlot() rejects bad counts and edges", () => {
   assert.throws(
     () => histogramPlot({ counts: [1, 2], edges: [0, 1] }),
