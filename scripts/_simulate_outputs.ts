@@ -4,11 +4,12 @@
 
 import type { MergedPartial, SharedValue } from "../io/partial.ts";
 import { finishPartialMoments } from "../stats/partial_moments.ts";
-import { encodeNpy, linePlot, type LineSeries } from "../io/mod.ts";
+import { encodeNpy, linePlot, type LineSeries, panelGrid } from "../io/mod.ts";
 
 /** The files a run of scripts/simulate.ts may write into --out. */
 export const SIMULATE_OUTPUTS = [
   "paths.svg",
+  "histograms.svg",
   "t.npy",
   "mean.npy",
   "covariance.npy",
@@ -157,8 +158,28 @@ export function simulateOutputs(
     const lo = sh.histLower[a]!, hi = sh.histUpper[a]!;
     for (let b = 0; b <= bins; b++) edges[a * (bins + 1) + b] = lo + (b * (hi - lo)) / bins;
   }
+  // the histograms of component pc (paths outside the range are left out of the plot)
+  const hist = merged.sums.histogram!;
+  const pcEdges = edges.subarray(pc * (bins + 1), (pc + 1) * (bins + 1));
+  const panels = [];
+  for (let si = 0; si < S; si++) {
+    // a save where every path is at one point (t0) is a spike, not a picture
+    if (variance[si * d + pc] === 0 && S > 1) continue;
+    const row = hist.subarray((si * d + pc) * (bins + 2), (si * d + pc + 1) * (bins + 2));
+    panels.push({
+      title: `x[${pc}] at t = ${Number(sh.t[si]!.toPrecision(6))}`,
+      plot: {
+        kind: "histogram" as const,
+        histogram: { counts: Float64Array.from(row.subarray(1, bins + 1)), edges: pcEdges },
+      },
+    });
+  }
+  const histSvg = panelGrid(panels, {
+    title: `${sh.name}: x[${pc}], ${paths} paths (${sh.method}, ${sh.backend})`,
+  });
   const files: Array<[string, Uint8Array | string]> = [
     ["paths.svg", svg],
+    ["histograms.svg", histSvg],
     ["t.npy", encodeNpy({ data: sh.t, shape: [S] })],
     ["mean.npy", encodeNpy({ data: mean, shape: [S, d] })],
     ["covariance.npy", encodeNpy({ data: covariance, shape: [S, d, d] })],

@@ -19,7 +19,8 @@
  * Outputs, in `--out`: `paths.svg` (component `--plot-component`: sample
  * paths, the mean ± 2 sd band, the exact mean dashed where known), `t.npy`
  * [S], `mean.npy` [S, d], `covariance.npy` [S, d, d], `samples.npy`
- * [S, keep, d], `histogram.npy` [S, d, bins + 2] (counts; the first and
+ * [S, keep, d], `histograms.svg` (component `--plot-component` at each save
+ * time), `histogram.npy` [S, d, bins + 2] (counts; the first and
  * last bins are below and above the range) with `histogram_edges.npy`
  * [d, bins + 1] (the range from the first 1024 paths, ± half their span),
  * and `moments.json` with `--json`. Fixed steps only: the

@@ -131,6 +131,7 @@ Deno.test({
       "histogram.npy",
       "histogram_edges.npy",
       "paths.svg",
+      "histograms.svg",
     ],
     [[1, "slurm"], [2, "slurm1"], [7, "k8s"]],
   );
