@@ -213,7 +213,7 @@ Deno.test("admmTvStep() refuses bad options and shapes with typed errors", async
 // of the prior N(μ, Σ), the slices share most of their structure (a), and the
 // rest varies smoothly and periodically along z (neighbours differ by
 // 2ε sin(π/S) ≈ 0.23 prior standard deviations at ε = 0.3, S = 8).
-export function syntheticVolume(
+function syntheticVolume(
   mu: Float64Array,
   sigma: Float64Array,
   s: number,
@@ -250,7 +250,7 @@ export function syntheticVolume(
   return vol;
 }
 
-export async function volumeDemo(backend: Backend, samples: number, steps: number) {
+async function volumeDemo(backend: Backend, samples: number, steps: number) {
   const inst = loadImageInstance("img8_sr2"); // its prior, and 2×2 average pooling
   const s = 8, d = inst.d;
   const truth = syntheticVolume(inst.priorMean, inst.priorCov, s);
