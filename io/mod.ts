@@ -28,3 +28,5 @@ export * from "./run_script.ts";
 export * from "./check_out_dir.ts";
 export * from "./svg/mod.ts";
 export * from "./sbml.ts";
+export * from "./shard.ts";
+export * from "./partial.ts";

@@ -3,7 +3,8 @@
  * distances (to another sample or to exact projected quantiles), MMD, sample
  * moments with standard errors, mean and covariance errors, histograms,
  * chi-square and Kolmogorov–Smirnov tests, z-scores, the normal CDF and
- * incomplete gamma functions, and effective sample sizes.
+ * incomplete gamma functions, effective sample sizes, and mergeable partial
+ * moments (count, mean, M2 with Chan's parallel update) for sharded runs.
  *
  * Batches are flat, point-major arrays (n points in d dimensions have length
  * n·d, row i is `[i*d, (i+1)*d)`); `Float64Array`, `Float32Array` or plain
@@ -38,3 +39,4 @@ export * from "./sample_mean.ts";
 export * from "./sliced_wasserstein.ts";
 export * from "./wasserstein_1d.ts";
 export * from "./z_score.ts";
+export * from "./partial_moments.ts";
