@@ -73,7 +73,7 @@ async function gmmCase(name: string, samples: number) {
 
 for (const name of ["gmm_d8_dy1", "gmm_d8_dy2", "gmm_d8_dy4"]) {
   Deno.test(`redDiff() on ${name}: μ fits the data, stays bounded, and lands on the stored level`, async () => {
-    const { resid, target, sw, tv, ref } = await gmmCase(name, SLOW ? 10000 : 2000);
+    const { resid, target, sw, tv, ref } = await gmmCase(name, SLOW ? 10000 : 1500);
     if (name === "gmm_d8_dy1") {
       // dy1: s = 0.017 and σ_y = 0.0125, so the data term's gradient
       // (s·r/d_y ≈ 1e-3) is far below the regulariser's until the very last
@@ -118,6 +118,9 @@ for (const name of ["img8_inpaint_box", "img8_sr2", "img8_blur"]) {
     // exact samples rises from the 0.04–0.07 floor by ≈ √(4000/1200), i.e. by
     // ≤ 0.06 — about 10% of RED-diff's 0.53–0.88, inside the band.
     assert.ok(Math.abs(w2 / ref.w2 - 1) <= 0.15, `W2 ${w2} vs ${ref.w2}`);
+    // The trace ratio of RED-diff's collapsed samples moves with the draws:
+    // on img8_inpaint_box 0.511 (n = 1000), 0.525 (1200), 0.550 (4000)
+    // against the stored 0.571 — inside ±15%, with less room than W2.
     assert.ok(Math.abs(trRatio / ref.tr - 1) <= 0.15, `tr ${trRatio} vs ${ref.tr}`);
   });
 }
