@@ -25,7 +25,7 @@ export interface DenseSvd {
 }
 
 const EPS = 2.220446049250313e-16;
-const MAX_SWEEPS = 60;
+const MAX_SWEEPS = 100;
 
 /**
  * The SVD of an m × n row-major matrix. Singular values below
@@ -64,6 +64,7 @@ function tallSvd(a: Float64Array, m: number, n: number): DenseSvd {
   let scale = 0;
   for (let i = 0; i < m * n; i++) scale += a[i]! * a[i]!;
   const negligible = (EPS * EPS * scale) ** 2; // a column pair this small is zero to working precision
+  const tolerance = Math.sqrt(m) * EPS;
   let converged = false;
   for (let sweep = 0; sweep < MAX_SWEEPS && !converged; sweep++) {
     converged = true;
@@ -76,7 +77,8 @@ function tallSvd(a: Float64Array, m: number, n: number): DenseSvd {
           beta += wq * wq;
           gamma += wp * wq;
         }
-        if (gamma === 0 || Math.abs(gamma) <= EPS * Math.sqrt(alpha * beta)) continue;
+        // converged pair: orthogonal to working precision (LAPACK's dgesvj tests against √m·ε)
+        if (gamma === 0 || Math.abs(gamma) <= tolerance * Math.sqrt(alpha * beta)) continue;
         if (alpha * beta <= negligible) continue;
         converged = false;
         // The rotation that zeroes the (p, q) entry of WᵀW (Golub & Van Loan, §8.5).
