@@ -7,23 +7,29 @@
 #
 # The deno binary defaults to $DENO_BIN, else `deno` on PATH; the notebooks to notebooks/*.ipynb.
 #
-# Needs Python with the pinned Jupyter client packages (from the local index):
-#   pip install nbclient==0.11.0 nbformat==5.11.1 jupyter_client==8.10.0 ipykernel==7.4.0 nbconvert==7.17.1
-# ($PYTHON picks the interpreter, default python3.) The Deno kernel is installed into a temporary
+# Needs Python with the pinned Jupyter client packages (from the local index), e.g. in a venv:
+#   python3 -m venv /tmp/nb && /tmp/nb/bin/pip install nbclient==0.11.0 nbformat==5.11.1 jupyter_client==8.10.0
+#   PYTHON=/tmp/nb/bin/python .ci/notebooks.sh
+# ($PYTHON picks the interpreter, default python3.) Neither ipykernel nor nbconvert is needed: the
+# kernel is Deno's, and nbclient executes. The Deno kernel is installed into a temporary
 # Jupyter data directory (HOME is pointed there for `deno jupyter --install` only, and JUPYTER_PATH
 # at it for the run), so nothing is written to the user's Jupyter setup. The kernel runs with
 # every permission (Deno's kernel always does) from notebooks/, as a user's would. The executed
 # notebooks are written to $NOTEBOOKS_OUT (default: a temporary folder, removed at the end).
 set -euo pipefail
-cd "$(dirname "$0")/.."
 
 DENO="${1:-${DENO_BIN:-deno}}"
 shift || true
-if [ "$#" -gt 0 ]; then notebooks=("$@"); else notebooks=(notebooks/*.ipynb); fi
+# paths given relative to the caller's folder
+case "$DENO" in */*) DENO=$(realpath "$DENO") ;; esac
+notebooks=()
+for nb in "$@"; do notebooks+=("$(realpath "$nb")"); done
+cd "$(dirname "$0")/.."
+[ "${#notebooks[@]}" -gt 0 ] || notebooks=(notebooks/*.ipynb)
 PYTHON="${PYTHON:-python3}"
 if ! "$PYTHON" -c "import nbclient, nbformat, jupyter_client" 2>/dev/null; then
   echo "notebooks: $PYTHON lacks nbclient/nbformat/jupyter_client; install them with" >&2
-  echo "  pip install nbclient==0.11.0 nbformat==5.11.1 jupyter_client==8.10.0 ipykernel==7.4.0 nbconvert==7.17.1" >&2
+  echo "  pip install nbclient==0.11.0 nbformat==5.11.1 jupyter_client==8.10.0" >&2
   exit 1
 fi
 
