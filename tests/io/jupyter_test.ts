@@ -291,3 +291,49 @@ Deno.test("attachDisplay() and mimeBundleOf() refuse what is not displayable", a
     (e) => e instanceof SdenoTypeError && /returned "42"/.test(e.message),
   );
 });
+
+Deno.test("notebooks/*.ipynb are stored unexecuted for the Deno kernel, and their code type-checks", async () => {
+  // .ci/notebooks.sh executes them in Jupyter; this catches API drift without Jupyter or Python:
+  // the code cells, joined into one module (imports made absolute), pass `deno check` under the
+  // repository's strict compiler options.
+  const root = new URL("../../", import.meta.url);
+  const names = ["sample_model.ipynb", "ssa_cme.ipynb"];
+  const tmp = await Deno.makeTempDir({ prefix: "sdeno_notebooks_" });
+  try {
+    const files: string[] = [];
+    for (const name of names) {
+      const nb = JSON.parse(await Deno.readTextFile(new URL(`notebooks/${name}`, root)));
+      assert.equal(nb.metadata.kernelspec.name, "deno", name);
+      assert.equal(nb.metadata.kernelspec.language, "typescript", name);
+      const code = nb.cells.filter((c: { cell_type: string }) => c.cell_type === "code");
+      assert.ok(code.length >= 5, name);
+      for (const c of code) {
+        assert.deepEqual(c.outputs, [], `${name}: stored with outputs`);
+        assert.equal(c.execution_count, null, name);
+      }
+      const source = code
+        .map((c: { source: string | string[] }) => [c.source].flat().join(""))
+        .join("\n\n")
+        .replaceAll('from "../', `from "${root.href}`);
+      const file = `${tmp}/${name.replace(".ipynb", ".ts")}`;
+      await Deno.writeTextFile(file, `${source}\nexport {};\n`);
+      files.push(file);
+    }
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: [
+        "check",
+        "--quiet",
+        "--no-lock",
+        "--config",
+        new URL("deno.json", root).pathname,
+        ...files,
+      ],
+      stdout: "piped",
+      stderr: "piped",
+      env: { NO_COLOR: "1" },
+    }).output();
+    assert.ok(out.success, new TextDecoder().decode(out.stderr));
+  } finally {
+    await Deno.remove(tmp, { recursive: true });
+  }
+});
