@@ -13,3 +13,5 @@ export * from "./gaussian.ts";
 export * from "./gaussian_mixture.ts";
 export * from "./parse_gaussian_mixture_spec.ts";
 export * from "./mlp.ts";
+export * from "./exact_posterior.ts";
+export * from "./rescheduled.ts";
