@@ -94,12 +94,13 @@ export const dps: GuidanceMethod<DpsOptions> = {
     const o = readOptions<DpsOptions>(what, request?.options, ["zeta", "eta"]);
     const zeta = numberOption(what, "zeta", o.zeta, 0.3, { min: 0, minOpen: true });
     const eta = numberOption(what, "eta", o.eta, 1, { min: 0 });
-    const op = request.problem.operator;
-    const y = Float64Array.from(request.problem.y);
+    const op = request?.problem?.operator;
+    let y: Float64Array;
     let x0: DeviceArray, eps: DeviceArray, ax: DeviceArray, w: DeviceArray;
     let g: DeviceArray, jg: DeviceArray;
     return await runGuidanceLoop(dps.info, request, {
       prepare(state) {
+        y = Float64Array.from(request.problem.y);
         const n = state.x.length;
         [x0, eps, g, jg] = [0, 1, 2, 3].map(() => state.run.alloc(n)) as [
           DeviceArray,

@@ -139,9 +139,9 @@ export const pigdm: GuidanceMethod<PigdmOptions> = {
       minOpen: true,
       max: 1,
     });
-    const op = request.problem.operator as LinearOperator;
-    const noise = request.problem.noise;
-    const sigma = noise.kind === "gaussian" ? noise.sigma : 0;
+    const op = request?.problem?.operator as LinearOperator;
+    const noise = request?.problem?.noise;
+    const sigma = noise?.kind === "gaussian" ? noise.sigma : 0;
     let sp: Spectrum | undefined;
     let x0: DeviceArray, eps: DeviceArray, res: DeviceArray, h: DeviceArray, g: DeviceArray;
     return await runGuidanceLoop(pigdm.info, request, {

@@ -177,3 +177,36 @@ Deno.test("the DDIM-style guidance methods declare well-formed metadata with dis
     }
   }
 });
+
+Deno.test("the DDIM-style guidance methods refuse a missing request or problem with a typed error", async () => {
+  const inst = loadGmmInstance("gmm_d8_dy2");
+  const methods = [
+    ddpmUnconditional,
+    (await import("../../../solvers/guidance/dps.ts")).dps,
+    (await import("../../../solvers/guidance/pigdm.ts")).pigdm,
+    (await import("../../../solvers/guidance/ddrm.ts")).ddrm,
+    (await import("../../../solvers/guidance/ddnm.ts")).ddnm,
+    (await import("../../../solvers/guidance/ddnm.ts")).ddnmPlus,
+    (await import("../../../solvers/guidance/diffpir.ts")).diffpir,
+    (await import("../../../solvers/guidance/mpgd.ts")).mpgd,
+  ];
+  for (const m of methods) {
+    const base = {
+      model: inst.model,
+      grid: quadraticGrid(5),
+      samples: 2,
+      key: makeKey(1),
+      backend: new CpuBackend(),
+    };
+    // deno-lint-ignore no-explicit-any
+    await assert.rejects(() => m.run(null as any), SdenoTypeError, m.info.name);
+    await assert.rejects(
+      // deno-lint-ignore no-explicit-any
+      () => m.run({ ...base, problem: undefined as any }),
+      SdenoTypeError,
+      m.info.name,
+    );
+    const nan = { ...inst.problem, y: [NaN, 0] };
+    await assert.rejects(() => m.run({ ...base, problem: nan }), SdenoRangeError, m.info.name);
+  }
+});
