@@ -1,0 +1,203 @@
+// The browser page (web/index.html) in headless Chromium, served by
+// scripts/serve_web.ts, against a Deno run of the same modules with the same
+// key. Skipped, with a message, where Chromium is not installed (Debian:
+// `apt-get install -y --no-install-recommends chromium`).
+//
+// cpu: the page's points must equal Deno's bit for bit where the two V8s
+// share their libm. They need not: Debian's Chromium 150 and Deno 2.9.6
+// return different last bits from Math.sin, Math.cos and Math.exp for a few
+// per cent of arguments (the probe below counts them), and the network calls
+// those on every evaluation. Then each call differs by at most one ulp, and
+// the points must agree to 1e-12 of their scale: four orders of magnitude
+// above float64 rounding through 10 evaluations, four below the f32 rounding
+// of the webgpu path, so the page ran float64 with the same keyed noise.
+//
+// webgpu (Chromium's SwiftShader adapter): f32 throughout. One MLP pass
+// agrees with float64 within 1e-4 of the output's scale
+// (tests/models/mlp_test.ts); a sampler's final points combine its NFE
+// predictions with weights of absolute sum about 2, so the bound is
+// 2 · NFE · 1e-4 of the scale.
+import assert from "node:assert/strict";
+import { decodeNpy } from "../../io/npy.ts";
+import { fillNormal, makeKey } from "../../kernels/philox.ts";
+import { CpuBackend } from "../../kernels/cpu_backend.ts";
+import { Mlp } from "../../models/mlp.ts";
+import { parseSamplerSpec, planBudget } from "../../solvers/diffusion/plan_budget.ts";
+import {
+  Chromium,
+  findChromium,
+  NO_WEBGPU_FLAGS,
+  ROOT,
+  startServer,
+  WEBGPU_FLAGS,
+  type WebServer,
+} from "./_chromium.ts";
+
+const CHROMIUM = await findChromium();
+if (!CHROMIUM) {
+  console.warn(
+    "SKIP: tests/web/browser_test.ts needs Chromium (none of $CHROMIUM, chromium, " +
+      "chromium-browser, google-chrome is on PATH); on Debian: " +
+      "apt-get install -y --no-install-recommends chromium",
+  );
+}
+
+/** The Deno run: the shipped ring model, scripts/sample.ts's noise and grid conventions. */
+async function denoRun(sampler: string, steps: number, n: number, seed: number) {
+  const card = JSON.parse(await Deno.readTextFile(`${ROOT}models/shipped/ring.json`));
+  const weights = decodeNpy(await Deno.readFile(`${ROOT}models/shipped/ring.npy`));
+  const mlp = Mlp.fromCard(card, weights.data as Float32Array);
+  const spec = parseSamplerSpec(sampler);
+  const plan = planBudget(spec, {
+    schedule: mlp.schedule,
+    budget: steps,
+    sigmaMin: 0.002,
+    sigmaMax: 80,
+  });
+  const z = new Float64Array(n * 2);
+  fillNormal(z, makeKey(seed, 0));
+  const s0 = mlp.schedule.sigma(plan.grid[0]!);
+  const b = new CpuBackend();
+  const r = await spec.method.sample(mlp.denoiser(), b.upload(z.map((v) => v * s0)), plan.grid, {
+    ...plan.options,
+    key: makeKey(seed, 1),
+  });
+  return { nfe: r.nfe, samples: Array.from(await b.download(r.x)) };
+}
+
+/** How many of Math.sin, cos, exp and log's results on 1000 arguments each differ from Deno's. */
+const PROBE = `(() => {
+  const out = [];
+  for (let i = 1; i <= 1000; i++) {
+    const x = (i * 0.0137) % 11 - 5.3;
+    out.push(Math.sin(x), Math.cos(x), Math.exp(x), Math.log(Math.abs(x) + 0.01));
+  }
+  return out;
+})()`;
+
+async function libmDifferences(browser: Chromium): Promise<number> {
+  const theirs = await browser.evaluate(PROBE) as number[];
+  const ours = (0, eval)(PROBE) as number[];
+  return ours.filter((v, i) => !Object.is(v, theirs[i])).length;
+}
+
+interface PageResult {
+  ok: boolean;
+  backend: string;
+  nfe: number;
+  n: number;
+  seed: number;
+  samples: number[];
+  adapter?: string;
+  warnings: string[];
+  error?: { name: string; message: string };
+}
+
+async function openPage(browser: Chromium, server: WebServer, query: string): Promise<PageResult> {
+  const text = await browser.pageResult(`${server.url}?${query}`);
+  const r = JSON.parse(text) as PageResult;
+  assert.ok(r.ok, `the page failed: ${JSON.stringify(r.error)}\n${browser.log.join("\n")}`);
+  return r;
+}
+
+function maxAbsDiff(a: readonly number[], b: readonly number[]): number {
+  assert.equal(a.length, b.length);
+  return a.reduce((m, v, i) => Math.max(m, Math.abs(v - b[i]!)), 0);
+}
+
+const OPTIONS = { sanitizeResources: false, sanitizeOps: false, ignore: !CHROMIUM } as const;
+
+Deno.test({
+  name: "web page on cpu in headless Chromium equals the Deno run for the same key",
+  ...OPTIONS,
+}, async () => {
+  const server = await startServer();
+  const browser = await Chromium.launch(CHROMIUM!, []);
+  try {
+    const libm = await libmDifferences(browser);
+    for (const sampler of ["dpmpp_2m", "euler_ancestral"]) {
+      const page = await openPage(
+        browser,
+        server,
+        `backend=cpu&sampler=${sampler}&steps=10&n=200&seed=7`,
+      );
+      const deno = await denoRun(sampler, 10, 200, 7);
+      assert.equal(page.backend, "cpu");
+      assert.deepEqual([page.nfe, page.n, page.seed], [deno.nfe, 200, 7]);
+      const scale = Math.max(...deno.samples.map(Math.abs));
+      const diff = maxAbsDiff(page.samples, deno.samples);
+      const equalBits = page.samples.every((v, i) => Object.is(v, deno.samples[i]));
+      console.log(
+        `cpu ${sampler}: ${equalBits ? "bitwise equal" : `max |Δ| ${diff.toExponential(2)}`} ` +
+          `(scale ${scale.toFixed(3)}; Chromium's libm differs from Deno's on ${libm}/4000 probes)`,
+      );
+      if (libm === 0) assert.ok(equalBits, `same libm, yet the points differ by ${diff}`);
+      else assert.ok(diff <= 1e-12 * scale, `max |Δ| ${diff} > 1e-12 · ${scale}`);
+    }
+  } finally {
+    await browser.close();
+    await server.close();
+  }
+});
+
+Deno.test({
+  name: "web page without navigator.gpu falls back to cpu (backend=auto) and says so",
+  ...OPTIONS,
+}, async () => {
+  const server = await startServer();
+  const browser = await Chromium.launch(CHROMIUM!, NO_WEBGPU_FLAGS);
+  try {
+    assert.equal(await browser.evaluate("typeof navigator.gpu"), "undefined");
+    const page = await openPage(browser, server, "backend=auto&steps=5&n=50&seed=3");
+    assert.equal(page.backend, "cpu");
+    assert.match(page.warnings.join("\n"), /no WebGPU adapter found; using the cpu backend/);
+    const deno = await denoRun("dpmpp_2m", 5, 50, 3);
+    const scale = Math.max(...deno.samples.map(Math.abs));
+    assert.ok(maxAbsDiff(page.samples, deno.samples) <= 1e-12 * scale);
+    // the same page asked for webgpu says why it cannot
+    const text = await browser.pageResult(`${server.url}?backend=webgpu&n=50`);
+    const failed = JSON.parse(text) as PageResult;
+    assert.equal(failed.ok, false);
+    assert.match(
+      failed.error!.message,
+      /Cannot create the webgpu backend: navigator\.gpu gave no adapter/,
+    );
+  } finally {
+    await browser.close();
+    await server.close();
+  }
+});
+
+Deno.test({
+  name: "web page on WebGPU (Chromium's SwiftShader adapter) agrees with the Deno run within f32",
+  ...OPTIONS,
+}, async () => {
+  const server = await startServer();
+  const browser = await Chromium.launch(CHROMIUM!, WEBGPU_FLAGS);
+  try {
+    const steps = 10;
+    const page = await openPage(browser, server, `backend=auto&steps=${steps}&n=200&seed=7`);
+    if (page.backend !== "webgpu") {
+      console.warn(
+        `SKIP: this Chromium offers no WebGPU adapter (the page says: ${page.warnings})`,
+      );
+      return;
+    }
+    const deno = await denoRun("dpmpp_2m", steps, 200, 7);
+    assert.equal(page.nfe, deno.nfe);
+    assert.ok(page.adapter, "the page names its adapter");
+    const scale = Math.max(...deno.samples.map(Math.abs));
+    const diff = maxAbsDiff(page.samples, deno.samples);
+    console.log(
+      `webgpu (${page.adapter}) dpmpp_2m: max |Δ| to the ` +
+        `float64 Deno run ${diff.toExponential(2)}, scale ${scale.toFixed(3)}, bound ${
+          (2 * steps * 1e-4 * scale).toExponential(2)
+        }`,
+    );
+    assert.ok(diff > 0, "f32 results equal to float64 ones: the page did not run on webgpu");
+    assert.ok(diff <= 2 * steps * 1e-4 * scale, `max |Δ| ${diff}`);
+  } finally {
+    await browser.close();
+    await server.close();
+  }
+});
