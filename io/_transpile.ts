@@ -19,7 +19,16 @@
 
 import ts from "npm:typescript@6.0.3";
 
-/** The query that turns a text file into a JavaScript module (`export default "<text>"`). */
+/**
+ * The query that turns a text file into a JavaScript module (`export default "<text>"`).
+ *
+ * @example
+ * ```ts
+ * import { TEXT_MODULE_QUERY } from "./_transpile.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(TEXT_MODULE_QUERY, "as=js");
+ * ```
+ */
 export const TEXT_MODULE_QUERY = "as=js";
 
 /** The attribute value of `with { type: "text" }`, if the import has that attribute. */
@@ -58,6 +67,17 @@ const redirectTextImports: ts.TransformerFactory<ts.SourceFile> = (context) => {
  * @param fileName its name, for messages (e.g. `kernels/lincomb.ts`)
  * @returns the JavaScript
  * @throws {SyntaxError} naming the file, line and column of a syntax error
+ *
+ * @example Types go, a text import becomes a module URL
+ * ```ts
+ * import { transpileForBrowser } from "./_transpile.ts";
+ * import assert from "node:assert/strict";
+ * const js = transpileForBrowser(
+ *   'import K from "./k.wgsl" with { type: "text" };\nexport const n: number = K.length;',
+ *   "k.ts",
+ * );
+ * assert.equal(js, 'import K from "./k.wgsl?as=js";\nexport const n = K.length;\n');
+ * ```
  */
 export function transpileForBrowser(source: string, fileName: string): string {
   const out = ts.transpileModule(source, {
@@ -92,6 +112,13 @@ export function transpileForBrowser(source: string, fileName: string): string {
  *
  * @param text the file's text
  * @returns the module's source
+ *
+ * @example
+ * ```ts
+ * import { textModule } from "./_transpile.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(textModule("fn main() {}\n"), 'export default "fn main() {}\\n";\n');
+ * ```
  */
 export function textModule(text: string): string {
   return `export default ${JSON.stringify(text)};\n`;

@@ -18,16 +18,11 @@
 // predictions with weights of absolute sum about 2, so the bound is
 // 2 · NFE · 1e-4 of the scale.
 import assert from "node:assert/strict";
-import { decodeNpy } from "../../io/npy.ts";
-import { fillNormal, makeKey } from "../../kernels/philox.ts";
-import { CpuBackend } from "../../kernels/cpu_backend.ts";
-import { Mlp } from "../../models/mlp.ts";
-import { parseSamplerSpec, planBudget } from "../../solvers/diffusion/plan_budget.ts";
+import { denoRun } from "./_deno_run.ts";
 import {
   Chromium,
   findChromium,
   NO_WEBGPU_FLAGS,
-  ROOT,
   startServer,
   WEBGPU_FLAGS,
   type WebServer,
@@ -40,29 +35,6 @@ if (!CHROMIUM) {
       "chromium-browser, google-chrome is on PATH); on Debian: " +
       "apt-get install -y --no-install-recommends chromium",
   );
-}
-
-/** The Deno run: the shipped ring model, scripts/sample.ts's noise and grid conventions. */
-async function denoRun(sampler: string, steps: number, n: number, seed: number) {
-  const card = JSON.parse(await Deno.readTextFile(`${ROOT}models/shipped/ring.json`));
-  const weights = decodeNpy(await Deno.readFile(`${ROOT}models/shipped/ring.npy`));
-  const mlp = Mlp.fromCard(card, weights.data as Float32Array);
-  const spec = parseSamplerSpec(sampler);
-  const plan = planBudget(spec, {
-    schedule: mlp.schedule,
-    budget: steps,
-    sigmaMin: 0.002,
-    sigmaMax: 80,
-  });
-  const z = new Float64Array(n * 2);
-  fillNormal(z, makeKey(seed, 0));
-  const s0 = mlp.schedule.sigma(plan.grid[0]!);
-  const b = new CpuBackend();
-  const r = await spec.method.sample(mlp.denoiser(), b.upload(z.map((v) => v * s0)), plan.grid, {
-    ...plan.options,
-    key: makeKey(seed, 1),
-  });
-  return { nfe: r.nfe, samples: Array.from(await b.download(r.x)) };
 }
 
 /** How many of Math.sin, cos, exp and log's results on 1000 arguments each differ from Deno's. */
