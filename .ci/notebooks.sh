@@ -47,6 +47,7 @@ mkdir -p "$out"
 "$PYTHON" - "$kernel" "$out" "${notebooks[@]}" <<'PY'
 import os
 import queue
+import re
 import sys
 import time
 
@@ -86,6 +87,9 @@ kernel, out, paths = sys.argv[1], sys.argv[2], sys.argv[3:]
 # Outputs that must hold both a table and a plot, per notebook: the result objects' displays.
 DISPLAYS = {"sample_model.ipynb": 4, "ssa_cme.ipynb": 2}
 
+DECLARATION = re.compile(r"^\s*(const|let|var|import|export|function|async function|class|type|interface)\b|^\s*}")
+
+
 def has_plot(data):
     return "image/svg+xml" in data or "<svg" in str(data.get("text/html", ""))
 
@@ -114,8 +118,10 @@ for path in paths:
         continue
     code = [c for c in nb.cells if c.cell_type == "code"]
     datas = [o.get("data", {}) for c in code for o in c.get("outputs", [])]
-    # every cell that ends in an expression (not a statement or a comment) must show something
-    silent = [i for i, c in enumerate(code) if not c.get("outputs") and not c.source.rstrip().endswith(";")]
+    # every code cell must show something (Deno's kernel shows the last expression's value even
+    # after a semicolon), unless it ends in a declaration
+    silent = [i for i, c in enumerate(code) if not c.get("outputs") and not DECLARATION.match(
+        (c.source.rstrip().splitlines() or [""])[-1])]
     errors = [o for c in nb.cells for o in c.get("outputs", []) if o.get("output_type") == "error"]
     both = sum(1 for d in datas if has_plot(d) and has_table(d))
     plots = sum(1 for d in datas if has_plot(d))
