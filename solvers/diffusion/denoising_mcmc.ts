@@ -36,7 +36,7 @@
  * @module
  */
 
-import type { Backend, Key } from "../../kernels/mod.ts";
+import type { Backend, DeviceArray, Key } from "../../kernels/mod.ts";
 import {
   checkInteger,
   checkKey,
@@ -164,27 +164,13 @@ export async function denoisingMcmc(
       backend.release(out);
     }
   };
-  /** g_k(x̃) = |ε̂|² − α σ̃ tr(∂ε̂/∂x) per row (module doc) for every chain at level k. */
+  /** g_k(x̃) (module doc) for every chain at level k. */
   const levelGradient = async (k: number): Promise<Float64Array> => {
     const x = backend.upload(xt.map((v) => v * alpha[k]!));
-    const eps = backend.zeros(n * d), v = backend.zeros(n * d), out = backend.zeros(n * d);
     try {
-      await predictAs(denoiser, x, { t: times[k]!, kind: "eps", out: eps, conditioning });
+      const g = await noiseLevelScore(denoiser, x, times[k]!, { conditioning });
       nfe++;
-      const e = await backend.download(eps);
-      const g = new Float64Array(n);
-      for (let i = 0; i < n * d; i++) g[(i / d) | 0] = g[(i / d) | 0]! + e[i]! * e[i]!;
-      const basis = new Float64Array(n * d);
-      for (let j = 0; j < d; j++) {
-        basis.fill(0);
-        for (let i = 0; i < n; i++) basis[i * d + j] = 1;
-        await backend.write(v, basis);
-        await vjpAs(denoiser, x, { t: times[k]!, kind: "eps", v, out, conditioning });
-        vjps++;
-        const jt = await backend.download(out);
-        const f = alpha[k]! * sig[k]!;
-        for (let i = 0; i < n; i++) g[i] = g[i]! - f * jt[i * d + j]!;
-      }
+      vjps += d;
       for (let i = 0; i < n; i++) {
         if (!Number.isFinite(g[i]!)) {
           throw new NumericalError(
@@ -196,7 +182,7 @@ export async function denoisingMcmc(
       }
       return g;
     } finally {
-      for (const a of [x, eps, v, out]) backend.release(a);
+      backend.release(x);
     }
   };
 
@@ -247,6 +233,69 @@ export async function denoisingMcmc(
   const x = new Float64Array(n * d);
   for (let i = 0; i < n * d; i++) x[i] = alpha[level[(i / d) | 0]!]! * xt[i]!;
   return { x, level, times: [...times], nfe, vjps };
+}
+
+/**
+ * The noise-level score `∂_u log p̃_σ̃(x̃)` in u = log σ̃ = −λ, at the points
+ * `x` (schedule variables at time t, x̃ = x/α), from the heat equation
+ * `∂_{σ̃²} p̃ = ½ Δp̃` (module doc):
+ * `σ̃² (∇·s̃ + |s̃|²) = |ε̂|² − α σ̃ tr(∂ε̂/∂x)`, the trace by d exact
+ * vector-Jacobian products. One prediction and d vjps.
+ *
+ * @param denoiser the model (needs a `vjp`)
+ * @param x the points (n·d) at time t
+ * @param t the time
+ * @param options the calls' conditioning
+ * @returns one value per point
+ * @throws {SdenoTypeError} when the model has no `vjp`
+ *
+ * @example One Gaussian N(0, v): ∂_u log N(x̃; 0, v + σ̃²) = σ̃² (x̃² − v − σ̃²)/(v + σ̃²)²
+ * ```ts
+ * import { noiseLevelScore } from "./denoising_mcmc.ts";
+ * import { gaussianMixture } from "../../models/gaussian_mixture.ts";
+ * import { edmSchedule } from "../../processes/edm_schedule.ts";
+ * import { createBackend } from "../../kernels/mod.ts";
+ * import assert from "node:assert/strict";
+ * const gm = gaussianMixture({ weights: [1], means: [[0]], variances: [[1]] }, edmSchedule());
+ * const b = await createBackend("cpu");
+ * const [g] = await noiseLevelScore(gm, b.upload([3]), 2); // α = 1, σ̃ = 2
+ * assert.ok(Math.abs(g! - 4 * (9 - 5) / 25) < 1e-12);
+ * ```
+ */
+export async function noiseLevelScore(
+  denoiser: Denoiser,
+  x: DeviceArray,
+  t: number,
+  options: { conditioning?: Conditioning | undefined } = {},
+): Promise<Float64Array> {
+  if (typeof denoiser?.vjp !== "function") {
+    throw new SdenoTypeError(
+      "Cannot compute the noise-level score: it needs the model's vector-Jacobian product, and " +
+        "this denoiser has no vjp",
+    );
+  }
+  const b = x.backend, d = denoiser.dim, n = x.length / d, s = denoiser.schedule;
+  const conditioning = options.conditioning;
+  const eps = b.zeros(x.length), v = b.zeros(x.length), out = b.zeros(x.length);
+  try {
+    await predictAs(denoiser, x, { t, kind: "eps", out: eps, conditioning });
+    const e = await b.download(eps);
+    const g = new Float64Array(n);
+    for (let i = 0; i < n * d; i++) g[(i / d) | 0] = g[(i / d) | 0]! + e[i]! * e[i]!;
+    const f = s.sigma(t); // α σ̃ = σ
+    const basis = new Float64Array(n * d);
+    for (let j = 0; j < d; j++) {
+      basis.fill(0);
+      for (let i = 0; i < n; i++) basis[i * d + j] = 1;
+      await b.write(v, basis);
+      await vjpAs(denoiser, x, { t, kind: "eps", v, out, conditioning });
+      const jt = await b.download(out);
+      for (let i = 0; i < n; i++) g[i] = g[i]! - f * jt[i * d + j]!;
+    }
+    return g;
+  } finally {
+    for (const a of [eps, v, out]) b.release(a);
+  }
 }
 
 /** Options of {@linkcode denoisingMcmcSample}: the chain's, and the reverse solver's. */
