@@ -57,26 +57,6 @@ export interface SmcLayout {
   eta: number;
 }
 
-/** Checks the options object: a plain object whose keys are all known. */
-export function checkOptionKeys(
-  what: string,
-  options: unknown,
-  known: readonly string[],
-): Record<string, unknown> {
-  if (options === undefined) return {};
-  if (options === null || typeof options !== "object" || Array.isArray(options)) {
-    throw new SdenoTypeError(`${what}: options must be an object, got ${quote(options)}`);
-  }
-  for (const k of Object.keys(options)) {
-    if (!known.includes(k)) {
-      throw new SdenoTypeError(
-        `${what}: unknown option ${quote(k)} (known: ${known.join(", ")})`,
-      );
-    }
-  }
-  return options as Record<string, unknown>;
-}
-
 /** Checks the SMC options of a request and lays out its systems. */
 export function smcLayout(
   what: string,

@@ -40,9 +40,9 @@ import {
   type GuidanceResult,
 } from "./method.ts";
 import type { ResamplingScheme } from "./resampling.ts";
+import { optionsRecord } from "./_method_options.ts";
 import { alphaBar, ddimCoefficients } from "./vp.ts";
 import {
-  checkOptionKeys,
   ddimMean,
   gatherRows,
   hostNormals,
@@ -100,7 +100,7 @@ const INFO: GuidanceInfo = Object.freeze(
 async function run(request: GuidanceRequest<FpsSmcOptions>): Promise<GuidanceResult> {
   const what = "Cannot run fps-smc";
   const { grid, y } = checkGuidanceRequest(INFO, request);
-  const options = checkOptionKeys(what, request.options, OPTION_KEYS);
+  const options = optionsRecord(what, request.options, OPTION_KEYS);
   const layout = smcLayout(what, request, options, {
     resampling: "systematic",
     essThreshold: 0.5,

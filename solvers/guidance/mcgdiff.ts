@@ -43,9 +43,9 @@ import {
   type GuidanceResult,
 } from "./method.ts";
 import type { ResamplingScheme } from "./resampling.ts";
+import { optionsRecord } from "./_method_options.ts";
 import { alphaBar, ddimCoefficients } from "./vp.ts";
 import {
-  checkOptionKeys,
   ddimMean,
   gatherRows,
   hostNormals,
@@ -138,7 +138,7 @@ function mergeGrid(grid: Float64Array, taus: number[]): { grid: Float64Array; sn
 async function run(request: GuidanceRequest<McgdiffOptions>): Promise<GuidanceResult> {
   const what = "Cannot run mcgdiff";
   const { grid: requestGrid, y } = checkGuidanceRequest(INFO, request);
-  const options = checkOptionKeys(what, request.options, OPTION_KEYS);
+  const options = optionsRecord(what, request.options, OPTION_KEYS);
   if (options.eta === 0) {
     throw new SdenoRangeError(
       `${what}: options.eta must be > 0, got 0 (η = 0 gives c1 = 0, and the Kalman step toward the pinned coordinates does nothing)`,
