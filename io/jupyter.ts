@@ -810,7 +810,8 @@ export interface DisplayGuidanceOptions {
  * @param result the guidance result (its samples are `samples × dim`)
  * @param options dim, method, imageShape, reference
  * @returns the same result, displayable
- * @throws {SdenoTypeError} as {@linkcode sampleSet}
+ * @throws {SdenoTypeError} for a result without Float64Array samples, a missing dim, and as
+ *   {@linkcode sampleSet}
  *
  * @example An SMC result with an ESS trace
  * ```ts
@@ -827,8 +828,19 @@ export function displayGuidance<R extends GuidanceResult>(
   result: R,
   options: DisplayGuidanceOptions,
 ): R {
+  const what = "Cannot display the guidance result";
+  if (result === null || typeof result !== "object" || !(result.samples instanceof Float64Array)) {
+    throw new SdenoTypeError(
+      `${what}: result must be a GuidanceResult with Float64Array samples, got ${quote(result)}`,
+    );
+  }
+  if (options === null || typeof options !== "object" || !Number.isInteger(options.dim)) {
+    throw new SdenoTypeError(
+      `${what}: options.dim must be the samples' dimension, got ${quote(options?.dim)}`,
+    );
+  }
   const set = sampleSet(result.samples, {
-    dim: options?.dim,
+    dim: options.dim,
     nfe: result.nfe,
     method: options.method ?? "posterior",
     ...(options.imageShape ? { imageShape: options.imageShape } : {}),

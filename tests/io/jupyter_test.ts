@@ -238,6 +238,20 @@ Deno.test("displayGuidance() shows the posterior samples and the SMC effective s
   const ess = tableRows(b["text/html"].slice(b["text/html"].lastIndexOf("<table")));
   assert.deepEqual(ess, [["0", "8", "8", "1"], ["1", "19", "15", "0"]]);
   assert.equal(b["text/html"].match(/<svg /g)!.length, 2);
+  const samples = new Float64Array(4);
+  assert.throws(
+    () => displayGuidance({ samples, nfe: 1 }, {} as { dim: number }),
+    (e) =>
+      e instanceof SdenoTypeError && /options.dim must be the samples' dimension/.test(e.message),
+  );
+  assert.throws(
+    () =>
+      displayGuidance({ samples: [1, 2] } as unknown as { samples: Float64Array; nfe: number }, {
+        dim: 2,
+      }),
+    (e) => e instanceof SdenoTypeError && /Float64Array samples/.test(e.message),
+  );
+  assert.throws(() => displayGuidance({ samples, nfe: 1 }, { dim: 3 }), /multiple of dim = 3/);
 });
 
 Deno.test("displayTable() escapes its cells and lists every column", async () => {
