@@ -29,7 +29,7 @@ import {
 
 /** Options every SMC guidance method takes. */
 export interface SmcOptions {
-  /** Particles per system, N ≥ 1 (default: samples, at most 1000); samples must be a multiple. */
+  /** Particles per system, N ≥ 1 (default: samples up to 1000, else its largest divisor in [100, 1000]); samples must be a multiple. */
   particles?: number;
   /** Resampling scheme (default per method). */
   resampling?: ResamplingScheme;
@@ -57,6 +57,17 @@ export interface SmcLayout {
   eta: number;
 }
 
+/**
+ * The default system size: all samples up to 1000, else the largest divisor
+ * of the sample count in [100, 1000] (10000 → 1000, 1500 → 750, 4096 →
+ * 512), else 1000 (and the caller is told to pick `particles`).
+ */
+function defaultParticles(samples: number): number {
+  if (samples <= 1000) return samples;
+  for (let p = 1000; p >= 100; p--) if (samples % p === 0) return p;
+  return 1000;
+}
+
 /** Checks the SMC options of a request and lays out its systems. */
 export function smcLayout(
   what: string,
@@ -65,7 +76,7 @@ export function smcLayout(
   defaults: { resampling: ResamplingScheme; essThreshold: number },
 ): SmcLayout {
   const n = request.samples;
-  const particles = options.particles ?? Math.min(n, 1000);
+  const particles = options.particles ?? defaultParticles(n);
   if (typeof particles !== "number" || !Number.isInteger(particles) || particles < 1) {
     throw new SdenoRangeError(
       `${what}: options.particles must be an integer ≥ 1, got ${quote(particles)}`,

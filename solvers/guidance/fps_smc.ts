@@ -55,7 +55,10 @@ import {
 
 /** Options of {@linkcode fpsSmc}. */
 export interface FpsSmcOptions {
-  /** Particles per system (default: samples, at most 1000); samples must be a multiple. */
+  /**
+   * Particles per system (default: samples up to 1000, else the largest divisor of samples in
+   * [100, 1000]); samples must be a multiple.
+   */
   particles?: number;
   /** DDIM η in (0, 1] of the reverse kernel and of the measurement bridge (default 1). */
   eta?: number;

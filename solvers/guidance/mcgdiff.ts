@@ -58,7 +58,10 @@ import {
 
 /** Options of {@linkcode mcgdiff}. */
 export interface McgdiffOptions {
-  /** Particles per system (default: samples, at most 1000); samples must be a multiple. */
+  /**
+   * Particles per system (default: samples up to 1000, else the largest divisor of samples in
+   * [100, 1000]); samples must be a multiple.
+   */
   particles?: number;
   /** κ > 0, the variance left on a pinned coordinate (default 1e-4, the paper's `gaussian_var`). */
   kappa?: number;

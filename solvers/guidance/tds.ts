@@ -54,7 +54,10 @@ import {
 
 /** Options of {@linkcode tds}. */
 export interface TdsOptions {
-  /** Particles per system (default: samples, at most 1000); samples must be a multiple. */
+  /**
+   * Particles per system (default: samples up to 1000, else the largest divisor of samples in
+   * [100, 1000]); samples must be a multiple.
+   */
   particles?: number;
   /** DDIM η in (0, 1] (default 1). */
   eta?: number;

@@ -180,6 +180,21 @@ Deno.test("mcgdiff() inserts τ_j into the grid, calls onStep per step and repor
   assert.ok(r.resampledAt!.every((s) => s.length > 0));
 });
 
+Deno.test("mcgdiff() picks whole systems by default: all samples up to 1000, else a divisor", async () => {
+  const { model, problem } = gaussian2d(0.3, 0.7, quadraticGrid(4));
+  for (const [samples, systems] of [[8, 1], [1500, 2], [2000, 2]] as const) {
+    const r = await mcgdiff.run({
+      model,
+      problem,
+      grid: quadraticGrid(4),
+      samples,
+      key: makeKey(1),
+      backend: new CpuBackend(),
+    });
+    assert.equal(r.ess!.length, systems, `${samples} samples`);
+  }
+});
+
 Deno.test("mcgdiff() gives the same bits for any batch split or shard", async () => {
   await checkBatchSplit(mcgdiff as never, { resampling: "systematic" });
   await checkBatchSplit(mcgdiff as never);
@@ -212,6 +227,14 @@ Deno.test("mcgdiff() refuses bad input with typed errors before any work", async
   await bad({ particles: 0 }, SdenoRangeError, /particles must be an integer ≥ 1, got "?0/);
   await bad({ particles: 2.5 }, SdenoRangeError, /particles/);
   await bad({ particles: 3 }, SdenoRangeError, /samples \(20\) must be a whole number/);
+  await bad(
+    {},
+    SdenoRangeError,
+    /samples \(1009\) must be a whole number of particle systems of 1000/,
+    {
+      samples: 1009,
+    },
+  );
   await bad({ kappa: 0 }, SdenoRangeError, /kappa must be a finite number > 0/);
   await bad({ kappa: -1e-4 }, SdenoRangeError, /kappa/);
   await bad({ eta: 0 }, SdenoRangeError, /eta must be > 0.*Kalman step/);
