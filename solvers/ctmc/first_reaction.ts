@@ -22,6 +22,7 @@ import {
 } from "./_ssa_common.ts";
 import { PHILOX_PURPOSES } from "../../kernels/purposes.ts";
 import type { SsaPathMethod } from "./registry.ts";
+import { attachLazyDisplay } from "../../io/_jupyter_display.ts";
 
 /**
  * Exact stochastic simulation by the first-reaction method (Gillespie,
@@ -109,7 +110,7 @@ export function firstReaction(network: ReactionNetwork, options: SsaOptions): Ss
     res.steps[p] = m;
     if (rec) res.trajectories!.push(rec.done());
   }
-  return res;
+  return attachLazyDisplay(res);
 }
 
 /**

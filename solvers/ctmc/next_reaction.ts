@@ -22,6 +22,7 @@ import {
 } from "./_ssa_common.ts";
 import { PHILOX_PURPOSES } from "../../kernels/purposes.ts";
 import type { SsaPathMethod } from "./registry.ts";
+import { attachLazyDisplay } from "../../io/_jupyter_display.ts";
 
 /** An indexed binary min-heap of reaction times (Gibson & Bruck 2000, §3.3). */
 class _IndexedHeap {
@@ -188,7 +189,7 @@ export function nextReaction(network: ReactionNetwork, options: SsaOptions): Ssa
     res.steps[p] = m;
     if (rec) res.trajectories!.push(rec.done());
   }
-  return res;
+  return attachLazyDisplay(res);
 }
 
 /**

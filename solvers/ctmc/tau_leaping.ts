@@ -26,6 +26,7 @@ import {
 import { _poisson } from "./_poisson.ts";
 import { PHILOX_PURPOSES } from "../../kernels/purposes.ts";
 import type { SsaPathMethod } from "./registry.ts";
+import { attachLazyDisplay } from "../../io/_jupyter_display.ts";
 
 /** Options of {@linkcode tauLeaping}. */
 export interface TauLeapingOptions extends SsaOptions {
@@ -283,7 +284,7 @@ export function tauLeaping(network: ReactionNetwork, options: TauLeapingOptions)
     res.steps[p] = steps;
     if (rec) res.trajectories!.push(rec.done());
   }
-  return res;
+  return attachLazyDisplay(res);
 }
 
 /**
