@@ -100,7 +100,10 @@ export interface GuidanceResult {
   samples: Float64Array;
   /** Number of model evaluations per sample (network calls, with VJPs counted once more each). */
   nfe: number;
-  /** SMC methods: the effective sample size after each step, one trace per particle system. */
+  /**
+   * SMC methods: each particle system's effective sample size at each grid point (before the
+   * resampling decision there) and at the final decision.
+   */
   ess?: Float64Array[];
   /** SMC methods: the steps at which each particle system resampled. */
   resampledAt?: number[][];
@@ -205,7 +208,11 @@ export function checkGuidanceRequest(
   if (info.operators !== "any" && !isLinearOperator(op)) {
     throw new SdenoTypeError(`${what}: it needs a linear operator, got ${quote(op.name)}`);
   }
-  if (info.operators === "any" && typeof op.vjp !== "function" && info.needsVjp) {
+  // a linear operator's vjp is its transpose; only a nonlinear one must bring its own
+  if (
+    info.operators === "any" && info.needsVjp && !isLinearOperator(op) &&
+    typeof op.vjp !== "function"
+  ) {
     throw new SdenoTypeError(
       `${what}: it needs the operator's vjp, and ${quote(op.name)} has none`,
     );
