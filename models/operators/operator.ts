@@ -137,3 +137,37 @@ export function checkRows(
   }
   return n;
 }
+
+/**
+ * The vector–Jacobian product of any operator: its own `vjp`, or for a
+ * linear operator without one, `Aᵀ v`.
+ *
+ * @param op the operator
+ * @param x the points (n × inDim; unused by linear operators)
+ * @param v the cotangents (n × outDim)
+ * @param out the result (n × inDim)
+ * @throws {SdenoTypeError} for a nonlinear operator without a vjp
+ *
+ * @example A linear operator without its own vjp uses its transpose
+ * ```ts
+ * import { denseOperator } from "./dense.ts";
+ * import { operatorVjp, type LinearOperator } from "./operator.ts";
+ * import { CpuBackend } from "../../kernels/mod.ts";
+ * import assert from "node:assert/strict";
+ * const { vjp: _, ...rest } = denseOperator([[1, 2]]);
+ * const op: LinearOperator = rest;
+ * const b = new CpuBackend(), out = b.zeros(2);
+ * await operatorVjp(op, b.zeros(2), b.upload([3]), out);
+ * assert.deepEqual([...await b.download(out)], [3, 6]);
+ * ```
+ */
+export async function operatorVjp(
+  op: MeasurementOperator,
+  x: DeviceArray,
+  v: DeviceArray,
+  out: DeviceArray,
+): Promise<void> {
+  if (typeof op.vjp === "function") return await op.vjp(x, v, out);
+  if (isLinearOperator(op)) return await op.applyTranspose(v, out);
+  throw new SdenoTypeError(`${op.name}: a nonlinear operator needs a vjp`);
+}

@@ -30,7 +30,7 @@
 import { quote, SdenoRangeError, SdenoTypeError } from "../../kernels/errors.ts";
 import { PHILOX_PURPOSES } from "../../kernels/purposes.ts";
 import { predictAs, vjpAs } from "../../models/denoiser.ts";
-import { isLinearOperator } from "../../models/operators/operator.ts";
+import { isLinearOperator, operatorVjp } from "../../models/operators/operator.ts";
 import { RunContext } from "../run_context.ts";
 import {
   checkGuidanceRequest,
@@ -199,7 +199,7 @@ async function run(request: GuidanceRequest<TdsOptions>): Promise<GuidanceResult
             if (t === 0) return { lp, x0h: x, g: undefined };
             // ∇_x log p̃ = J_{x̂₀}ᵀ J_Aᵀ Σ⁻¹ (y − A x̂₀)
             if (isLinearOperator(op)) await op.applyTranspose(ryDev, vDev);
-            else await op.vjp!(x0Dev, ryDev, vDev);
+            else await operatorVjp(op, x0Dev, ryDev, vDev);
             await vjpAs(model, xDev, {
               t,
               kind: "x0",
