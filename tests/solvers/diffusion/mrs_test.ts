@@ -186,6 +186,105 @@ for (const prediction of ["data", "noise"] as const) {
   }
 }
 
+/** Coupled noise drawn on the fly: fine step k's normals are Philox step k (seed 12). */
+function coupledNoiseKeyed(clock: number[], m: number): NoiseSource {
+  return {
+    async sample(out, call) {
+      const xi = cpu.zeros(out.length);
+      await cpu.lincomb(out, []);
+      let total = 0;
+      for (let k = call.index * m; k < (call.index + 1) * m; k++) {
+        const dv = Math.abs(clock[k + 1]! - clock[k]!);
+        total += dv;
+        await cpu.fillNormal(xi, { seed: 12, stream: 0 }, {
+          step: k,
+          purpose: PHILOX_PURPOSES.diffusionNoise,
+        });
+        await cpu.lincomb(out, [[1, out], [Math.sqrt(dv), xi]]);
+      }
+      await cpu.lincomb(out, [[1 / Math.sqrt(total), out]]);
+      cpu.release(xi);
+    },
+  };
+}
+
+// Weak order on the mixture: E[x₁²] after N steps minus after the reference on the same Brownian
+// path, paired row by row (its SE from the paired differences). The noise forms are left out here:
+// at N ≤ 16 they are far from their asymptotic regime (MRS §5: noise prediction is unstable at few
+// steps; at N = 8 the order-2 noise form's error is ~10³ times the data form's), and beyond N = 64
+// their errors are below 4 SE. The exact Gaussian test below covers them. The order-2 data form
+// converges faster than second order over every range Monte Carlo resolves here: fitted 2.25 at
+// N = 32-128 with 131072 rows (errors 7.0e-2, 1.5e-2, 3.1e-3; local slopes 2.21, 2.28), ~2.2 at
+// N = 16-64, while on a Gaussian prior (below, no Monte Carlo) it is 2.03; so on the mixture the
+// test asserts "at least second order" (fitted > 1.8), not 2 ± 0.2.
+for (const [order, rows, ns] of [[1, 16384, [16, 32, 64]], [2, 32768, [16, 32, 64]]] as const) {
+  Deno.test(`mrsSde() data prediction, order ${order}: weak order ${order === 1 ? "1" : "≥ 2"} on the mixture (coupled paths, paired SE)`, async () => {
+    const nRef = 512;
+    const x = await startPoints(rows, 13);
+    const fine = grid(nRef);
+    const clock = fine.map((t) => Math.exp(2 * S.logSnr(t)));
+    const run = async (n: number) => {
+      const noise = coupledNoiseKeyed(clock, nRef / n);
+      return await get((await mrsSde(MODEL, cpu.upload(x), grid(n), { mu: MU, order, noise })).x);
+    };
+    const ref = await run(nRef);
+    const errs: number[] = [];
+    for (const n of ns) {
+      const xn = await run(n);
+      let s = 0, s2 = 0;
+      for (let i = 0; i < rows; i++) {
+        const d = xn[2 * i]! ** 2 - ref[2 * i]! ** 2;
+        s += d;
+        s2 += d * d;
+      }
+      const mean = s / rows, se = Math.sqrt((s2 / rows - mean * mean) / rows);
+      assert.ok(Math.abs(mean) > 4 * se, `N = ${n}: weak error ${mean} is not resolved (SE ${se})`);
+      errs.push(Math.abs(mean));
+    }
+    const p = fittedOrder([...ns], errs);
+    const ok = order === 1 ? Math.abs(p - 1) < 0.2 : p > 1.8;
+    assert.ok(ok, `fitted weak order ${p}, errors ${errs}`);
+  });
+}
+
+Deno.test("mrsSde(): exact weak orders on a Gaussian prior (the law of x_N in closed form)", async () => {
+  // x₀ ~ N(2, 0.3), μ = 0.5: every form is affine in (x_T, noise), so x_N = r + P (x_T − E x_T) +
+  // Σᵢ Qᵢ ξᵢ; one run gives r (row 0 at E x_T), P (row 1 one above it) and each Qᵢ (row 2 + i: ξᵢ = 1).
+  const mu = 0.5, m = 2, v = 0.3;
+  const model = meanRevertingMixture({ weights: [1], means: [[m]], variances: [[v]] }, S, [mu]);
+  const marg = (t: number) => [mu + S.alpha(t) * (m - mu), S.alpha(t) ** 2 * v + S.sigma(t) ** 2];
+  // the first-order noise form is left out: on a Gaussian prior its variance error cancels to
+  // second order (measured 2.0), on the mixture it is first order (1.0 at N = 16-256)
+  for (const [prediction, order] of [["data", 1], ["data", 2], ["noise", 2]] as const) {
+    const ns = [20, 40, 80, 160], errs: number[] = [];
+    for (const n of ns) {
+      const impulses: NoiseSource = {
+        async sample(out, call) {
+          const z = new Float64Array(out.length);
+          z[2 + call.index] = 1;
+          await cpu.write(out, z);
+        },
+      };
+      const [mT, vT] = marg(1);
+      const x0 = new Float64Array(n + 2).fill(mT!);
+      x0[1] = mT! + 1;
+      const r = await mrsSde(model, cpu.upload(x0), grid(n), {
+        mu: [mu],
+        order,
+        prediction,
+        noise: impulses,
+      });
+      const x = await get(r.x);
+      let va = (x[1]! - x[0]!) ** 2 * vT!;
+      for (let i = 0; i < n; i++) va += (x[2 + i]! - x[0]!) ** 2;
+      const [me, ve] = marg(T_END);
+      errs.push(Math.abs(x[0]! - me!) + Math.abs(va - ve!));
+    }
+    const p = fittedOrder(ns, errs);
+    assert.ok(Math.abs(p - order) < 0.2, `${prediction} ${order}: weak order ${p}, errors ${errs}`);
+  }
+});
+
 Deno.test("mrsSde() from the exact marginal at T keeps the exact marginal moments (|z| < 4)", async () => {
   const n = 4000, tEnd = 0.05;
   // exact samples of x_T: a component by a keyed uniform, then μ + α(x₀ − μ) + σ̄ ε
