@@ -191,3 +191,54 @@ console.log(JSON.stringify(out));`,
     await Deno.remove(tmp, { recursive: true });
   }
 });
+
+Deno.test({
+  name:
+    "import by URL: scripts/sample.ts runs from an http:// URL served as text/plain, with --allow-import",
+  sanitizeResources: false,
+  sanitizeOps: false,
+}, async () => {
+  // a plain static server, sending every file as text/plain as raw.githubusercontent.com does
+  const root = fileURLToPath(ROOT);
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (req) => {
+    const path = decodeURIComponent(new URL(req.url).pathname);
+    if (path.includes("..")) return new Response("no", { status: 403 });
+    try {
+      const body = await Deno.readFile(root + path.slice(1));
+      return new Response(body, { headers: { "content-type": "text/plain; charset=utf-8" } });
+    } catch {
+      return new Response("not found", { status: 404 });
+    }
+  });
+  const tmp = await Deno.makeTempDir();
+  try {
+    // a fresh module cache, sharing only Deno's npm cache (the plot packages; no network here)
+    const info = await new Deno.Command(Deno.execPath(), { args: ["info", "--json"] }).output();
+    const { npmCache } = JSON.parse(new TextDecoder().decode(info.stdout));
+    await Deno.mkdir(`${tmp}/deno_dir`);
+    await Deno.symlink(npmCache, `${tmp}/deno_dir/npm`);
+    const host = `127.0.0.1:${server.addr.port}`;
+    const { code, stderr } = await new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "--no-config",
+        "--no-lock",
+        `--allow-import=${host}`,
+        "--allow-read=out",
+        "--allow-write=out",
+        `http://${host}/scripts/sample.ts`,
+        ...["--n", "200", "--solver", "euler,dpmpp_2m", "--steps", "6", "--out", "out/sample"],
+      ],
+      cwd: tmp,
+      env: { DENO_DIR: `${tmp}/deno_dir`, NO_COLOR: "1" },
+      stdout: "null",
+      stderr: "piped",
+    }).output();
+    assert.equal(code, 0, new TextDecoder().decode(stderr));
+    const svg = await Deno.readTextFile(`${tmp}/out/sample/samples.svg`);
+    assert.match(svg, /dpmpp_2m \(NFE 6\)/);
+  } finally {
+    await server.shutdown();
+    await Deno.remove(tmp, { recursive: true });
+  }
+});
