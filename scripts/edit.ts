@@ -37,6 +37,7 @@ import {
   ddimInversion,
   dpmEncoder,
   editFriendlyInversion,
+  skipSteps,
 } from "../solvers/diffusion/inversion.ts";
 import { timeGrid } from "../solvers/diffusion/time_grids.ts";
 import {
@@ -62,6 +63,12 @@ const SPEC = {
       description: "inversion",
     },
     steps: { type: "integer", default: 50, min: 1, description: "sampler steps" },
+    skip: {
+      type: "integer",
+      default: 0,
+      min: 0,
+      description: "start the edit this many steps late (T_skip; noise inversions only)",
+    },
     eta: {
       type: "number",
       default: 1,
@@ -126,6 +133,13 @@ async function main({ values }: { values: Record<string, unknown> }) {
       flag: "--eta",
     });
   }
+  const skip = values.skip as number;
+  if (skip > 0 && (method === "ddim" || skip >= steps)) {
+    throw new CliUsageError(
+      `--skip needs a noise inversion and fewer than --steps (${steps}) steps, got "${skip}"`,
+      { flag: "--skip" },
+    );
+  }
   await checkOutDir(outDir, { outputs: OUTPUTS });
   const sourceSpec = await readSpec(values.source as string | undefined, ring(0));
   const targetSpec = await readSpec(values.target as string | undefined, ring(Math.PI / 8));
@@ -155,7 +169,9 @@ async function main({ values }: { values: Record<string, unknown> }) {
     const invert = method === "edit-friendly" ? editFriendlyInversion : dpmEncoder;
     const inv = await invert(source, cpu.upload(x0), grid, { eta, key });
     progress.tick(1);
-    const run = (model: typeof source) => ddim(model, inv.xT, grid, { eta, noise: inv.noise });
+    const late = skipSteps(inv, grid, skip);
+    const run = (model: typeof source) =>
+      ddim(model, cpu.upload(late.x), late.grid, { eta, noise: late.noise });
     recon = Float64Array.from(await cpu.download((await run(source)).x));
     progress.tick(1);
     edited = Float64Array.from(await cpu.download((await run(target)).x));
@@ -169,7 +185,11 @@ async function main({ values }: { values: Record<string, unknown> }) {
     for (let j = 0; j < d; j++) s += (edited[i * d + j]! - x0[i * d + j]!) ** 2;
     shift += Math.sqrt(s) / n;
   }
-  console.log(`${method}, ${steps} ${values.grid} steps${method === "ddim" ? "" : `, eta ${eta}`}`);
+  console.log(
+    `${method}, ${steps} ${values.grid} steps${
+      method === "ddim" ? "" : `, eta ${eta}, skip ${skip}`
+    }`,
+  );
   console.log(`reconstruction under the source model: max |error| ${reconErr.toExponential(2)}`);
   console.log(`edit under the target model: mean |moved| ${shift.toFixed(4)}`);
   const svg = scatterPlot([
@@ -182,6 +202,7 @@ async function main({ values }: { values: Record<string, unknown> }) {
     steps,
     grid: values.grid,
     eta: method === "ddim" ? 0 : eta,
+    skip,
     n,
     seed,
     reconstructionMaxError: reconErr,

@@ -110,6 +110,12 @@ export interface NoiseInversionOptions extends SamplerOptions {
 export interface NoiseInversionResult {
   /** The state at grid[0] (a new array on the backend of x₀). */
   xT: DeviceArray;
+  /**
+   * The states x_{t_i} the noise maps lead through, i = 0 … N−1 (whole
+   * batch, float64): `states[0]` is x_T; the sampler replaying the maps
+   * passes through each of them.
+   */
+  states: Float64Array[];
   /** The noise map z_i of step i (grid[i] → grid[i+1]), whole batch, float64. */
   noiseMaps: Float64Array[];
   /** Replays `noiseMaps` (draw i → z_i) for {@linkcode ddim} with the same η. */
@@ -267,6 +273,74 @@ export function replayNoise(maps: readonly ArrayLike<number>[], offset = 0): Noi
   });
 }
 
+/** What {@linkcode skipSteps} returns: a shorter run that resumes an inversion. */
+export interface ResumedInversion {
+  /** The state at `grid[skip]` (host float64, whole batch). */
+  x: Float64Array;
+  /** The grid from `grid[skip]` on. */
+  grid: number[];
+  /** Replays the noise maps of steps skip, skip + 1, … as draws 0, 1, …. */
+  noise: NoiseSource;
+}
+
+/**
+ * Starts the replay of a stochastic inversion `skip` steps late, at
+ * `x_{t_skip}` (Huberman-Spiegelglas et al. 2304.06140, §4: editing from
+ * T − T_skip keeps more of the input's structure). Sampling with
+ * {@linkcode ddim} (the inversion's η) from `x` along `grid` with `noise`
+ * reproduces x₀ under the source model.
+ *
+ * @param inversion the result of {@linkcode editFriendlyInversion} or {@linkcode dpmEncoder}
+ * @param grid the grid of the inversion
+ * @param skip steps to skip, in [0, N − 1]
+ * @param offset flat element index of the maps' first element (`pathOffset · dim`; default 0)
+ * @returns the start state, the remaining grid and the replay source
+ * @throws {SdenoRangeError} when skip is out of range or the grid does not fit the inversion
+ *
+ * @example
+ * ```ts
+ * import { editFriendlyInversion, skipSteps } from "./inversion.ts";
+ * import { ddim } from "./ddim.ts";
+ * import { timeGrid } from "./time_grids.ts";
+ * import { gaussianMixture } from "../../models/gaussian_mixture.ts";
+ * import { vpLinearSchedule } from "../../processes/vp_linear_schedule.ts";
+ * import { createBackend } from "../../kernels/mod.ts";
+ * import assert from "node:assert/strict";
+ * const s = vpLinearSchedule();
+ * const gm = gaussianMixture({ weights: [1], means: [[1]], variances: [[0.5]] }, s);
+ * const b = await createBackend("cpu");
+ * const grid = timeGrid(s, 10);
+ * const inv = await editFriendlyInversion(gm, b.upload([0.3]), grid);
+ * const late = skipSteps(inv, grid, 6);
+ * const r = await ddim(gm, b.upload(late.x), late.grid, { eta: 1, noise: late.noise });
+ * assert.ok(Math.abs((await b.download(r.x))[0]! - 0.3) < 1e-12);
+ * ```
+ */
+export function skipSteps(
+  inversion: NoiseInversionResult,
+  grid: ArrayLike<number>,
+  skip: number,
+  offset = 0,
+): ResumedInversion {
+  const what = "Cannot resume the inversion";
+  const n = inversion?.noiseMaps?.length;
+  if (typeof n !== "number" || grid?.length !== n + 1) {
+    throw new SdenoRangeError(
+      `${what}: the grid has ${quote(grid?.length)} points, the inversion ${quote(n)} steps`,
+    );
+  }
+  if (!Number.isInteger(skip) || skip < 0 || skip >= n) {
+    throw new SdenoRangeError(
+      `${what}: skip must be an integer in [0, ${n - 1}], got ${quote(skip)}`,
+    );
+  }
+  return {
+    x: Float64Array.from(inversion.states[skip]!),
+    grid: Array.from(grid).slice(skip),
+    noise: replayNoise(inversion.noiseMaps.slice(skip), offset),
+  };
+}
+
 type Chain = "independent" | "posterior";
 
 async function invertNoise(
@@ -291,10 +365,11 @@ async function invertNoise(
     await run.drawNoise(xi, { from: pts[0]!.t, to: pts[0]!.t });
     await run.lc(cur, [[pts[0]!.alpha, data], [pts[0]!.sigma, xi]]);
     const xT = run.keep(await run.copy(cur));
-    const noiseMaps: Float64Array[] = [];
+    const noiseMaps: Float64Array[] = [], states: Float64Array[] = [];
     for (let i = 0; i < n; i++) {
       const from = pts[i]!, to = pts[i + 1]!;
       const { cx, c0, std } = ddimCoefficients(s, from.t, to.t, eta);
+      states.push(Float64Array.from(await b.download(cur)));
       if (i === n - 1) await run.lc(next, [[1, data]]);
       else {
         await run.drawNoise(xi, { from: from.t, to: to.t });
@@ -312,6 +387,7 @@ async function invertNoise(
     return {
       xT,
       noiseMaps,
+      states,
       noise: replayNoise(noiseMaps, run.noise.pathOffset * run.dim),
       eta,
       nfe: run.nfe,

@@ -35,6 +35,14 @@ Deno.test({
       JSON.stringify(recon),
     );
     assert.ok(recon["ddim"]! > 1e-6, JSON.stringify(recon)); // first-order round trip, 20 steps
+    // T_skip: resuming 15 of 20 steps late still reconstructs, and the edit moves the points less
+    const dir = join(out, "skip");
+    const r = await run(["--n", "60", "--steps", "20", "--skip", "15", "--out", dir], out);
+    assert.equal(r.code, 0, r.stderr);
+    const late = JSON.parse(await Deno.readTextFile(join(dir, "results.json")));
+    const full = JSON.parse(await Deno.readTextFile(join(out, "edit-friendly", "results.json")));
+    assert.ok(late.reconstructionMaxError < 1e-10);
+    assert.ok(late.meanEditDistance < 0.5 * full.meanEditDistance, JSON.stringify([late, full]));
   } finally {
     await Deno.remove(out, { recursive: true });
   }
@@ -44,7 +52,14 @@ Deno.test("scripts/edit.ts exits 2 with usage on a bad flag and writes nothing",
   const out = await Deno.makeTempDir();
   try {
     for (
-      const args of [["--method", "null-text"], ["--steps", "0"], ["--eta", "0"], ["--frob"]]
+      const args of [
+        ["--method", "null-text"],
+        ["--steps", "0"],
+        ["--eta", "0"],
+        ["--frob"],
+        ["--skip", "50"],
+        ["--method", "ddim", "--skip", "3"],
+      ]
     ) {
       const r = await run([...args, "--out", out], out);
       assert.equal(r.code, 2, `${args.join(" ")}: ${r.stderr}`);

@@ -9,6 +9,7 @@ import {
   dpmEncoder,
   editFriendlyInversion,
   replayNoise,
+  skipSteps,
 } from "../../../solvers/diffusion/inversion.ts";
 import { timeGrid } from "../../../solvers/diffusion/time_grids.ts";
 import { LINEAR, NOISE, SPEC } from "./_fixture.ts";
@@ -159,22 +160,46 @@ Deno.test("editing: edit-friendly noise re-run under another class moves x0 by (
     noise: inv.noise,
     conditioning: { labels: [1] },
   });
-  const xe = await cpu.download(edit.x);
-  let g = 1;
-  for (let i = 0; i + 1 < grid.length; i++) {
-    const s = grid[i]!, t = grid[i + 1]!;
-    const h = LINEAR.logSnr(t) - LINEAR.logSnr(s), q = -Math.expm1(-2 * h);
-    const cx = LINEAR.sigma(t) * Math.sqrt(1 - eta * eta * q) / LINEAR.sigma(s);
-    const c0 = LINEAR.alpha(t) - cx * LINEAR.alpha(s);
-    const as = LINEAR.alpha(s), ss = LINEAR.sigma(s);
-    g *= cx + c0 * as * v / (as * as * v + ss * ss);
+  /** α_end − α_{t_k} G_k, G_k the product of the gap factors over steps k … N−1. */
+  const shrinkFrom = (k: number) => {
+    let g = 1;
+    for (let i = k; i + 1 < grid.length; i++) {
+      const s = grid[i]!, t = grid[i + 1]!;
+      const h = LINEAR.logSnr(t) - LINEAR.logSnr(s), q = -Math.expm1(-2 * h);
+      const cx = LINEAR.sigma(t) * Math.sqrt(1 - eta * eta * q) / LINEAR.sigma(s);
+      const c0 = LINEAR.alpha(t) - cx * LINEAR.alpha(s);
+      const as = LINEAR.alpha(s), ss = LINEAR.sigma(s);
+      g *= cx + c0 * as * v / (as * as * v + ss * ss);
+    }
+    return LINEAR.alpha(grid[20]!) - LINEAR.alpha(grid[k]!) * g;
+  };
+  const check = (xe: ArrayLike<number>, shrink: number, label: string) => {
+    for (let i = 0; i < x0.length; i++) {
+      const delta = mu[1]![i % 2]! - mu[0]![i % 2]!;
+      const got = xe[i]! - x0[i]!;
+      assert.ok(Math.abs(got - delta * shrink) < 1e-10, `${label} row ${i >> 1}: ${got}`);
+    }
+  };
+  check(await cpu.download(edit.x), shrinkFrom(0), "from x_T");
+  // T_skip (Huberman-Spiegelglas et al. §4): resumed at x_{t_k}, the source model still
+  // reconstructs exactly and the edit keeps more of the input: the gap −α_{t_k} Δ is larger
+  for (const k of [5, 12]) {
+    const late = skipSteps(inv, grid, k);
+    const back = await ddim(model, cpu.upload(late.x), late.grid, {
+      eta,
+      noise: late.noise,
+      conditioning: { labels: [0] },
+    });
+    assert.ok(maxAbs(await cpu.download(back.x), x0) < 1e-10);
+    const e = await ddim(model, cpu.upload(late.x), late.grid, {
+      eta,
+      noise: late.noise,
+      conditioning: { labels: [1] },
+    });
+    check(await cpu.download(e.x), shrinkFrom(k), `skip ${k}`);
   }
-  const shrink = LINEAR.alpha(grid[20]!) - LINEAR.alpha(grid[0]!) * g;
-  for (let i = 0; i < x0.length; i++) {
-    const delta = mu[1]![i % 2]! - mu[0]![i % 2]!;
-    const got = xe[i]! - x0[i]!;
-    assert.ok(Math.abs(got - delta * shrink) < 1e-10, `row ${i >> 1}: ${got} vs ${delta * shrink}`);
-  }
+  assert.throws(() => skipSteps(inv, grid, 20), { name: "SdenoRangeError" });
+  assert.throws(() => skipSteps(inv, grid.slice(1), 2), { name: "SdenoRangeError" });
 });
 
 Deno.test("inversions reject η outside (0, 1], bad grids, and replay with a longer grid", async () => {
