@@ -13,6 +13,7 @@ import { timeGrid } from "../../../solvers/diffusion/time_grids.ts";
 import { ksTest } from "../../../stats/kolmogorov_smirnov.ts";
 import { normalCdf } from "../../../stats/normal_cdf.ts";
 import { NOISE, SPEC } from "./_fixture.ts";
+import { GPU_TEST, gpuBackend } from "../../_gpu.ts";
 import { wasserstein1d } from "../../../stats/wasserstein_1d.ts";
 
 // A two-mode 1-D mixture: its noised marginal at σ̃ = σ/α is Σ w N(μ, v + σ̃²) in x̃ = x/α.
@@ -121,9 +122,19 @@ Deno.test("denoisingMcmc(): x̃ | t follows the exact noised marginal and t the 
 Deno.test("denoisingMcmc(): a shard of the chains (pathOffset) reproduces its rows bit for bit", async () => {
   const opts = { sweeps: 4, times: LEVELS, key: { seed: 4, stream: 2 } };
   const whole = await denoisingMcmc(GM, cpu, { ...opts, chains: 40 });
-  const part = await denoisingMcmc(GM, cpu, { ...opts, chains: 15, pathOffset: 25 });
+  const seen: number[] = [];
+  const part = await denoisingMcmc(GM, cpu, {
+    ...opts,
+    chains: 15,
+    pathOffset: 25,
+    onSweep: ({ sweep, level }) => {
+      seen.push(sweep);
+      assert.equal(level.length, 15);
+    },
+  });
   assert.deepEqual(part.x, whole.x.subarray(25));
   assert.deepEqual(part.level, whole.level.subarray(25));
+  assert.deepEqual(seen, [0, 1, 2, 3]);
 });
 
 Deno.test("denoisingMcmcSample(): MCMC then DPM-Solver++ samples the data mixture (SW within the exact-vs-exact band, KS)", async () => {
@@ -191,4 +202,22 @@ Deno.test("denoisingMcmc() rejects a model without vjp and bad options before an
     () => denoisingMcmcSample(GM, cpu, { chains: 2, method: {} as never }),
     { name: "SdenoTypeError", message: /method/ },
   );
+});
+
+Deno.test({
+  name: "noiseLevelScore() on webgpu (f32 model, host vjp) matches the cpu value",
+  ...GPU_TEST,
+  fn: async () => {
+    const gpu = await gpuBackend();
+    if (!gpu) return;
+    const ring = gaussianMixture(SPEC, S);
+    for (const t of [0.05, 0.5]) {
+      const x = Array.from(NOISE.subarray(0, 64), (v) => 2 * v * S.alpha(t));
+      const a = await noiseLevelScore(ring, cpu.upload(x), t);
+      const b = await noiseLevelScore(ring, gpu.upload(x), t);
+      for (let i = 0; i < 32; i++) {
+        assert.ok(Math.abs(a[i]! - b[i]!) < 1e-4 * Math.max(1, Math.abs(a[i]!)), `t ${t} row ${i}`);
+      }
+    }
+  },
 });
