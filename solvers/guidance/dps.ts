@@ -21,6 +21,7 @@
  */
 
 import type { DeviceArray } from "../../kernels/backend.ts";
+import { operatorVjp } from "../../models/operators/operator.ts";
 import type { GuidanceMethod } from "./method.ts";
 import { ddimCoefficients } from "./vp.ts";
 import {
@@ -44,8 +45,8 @@ export interface DpsOptions {
 /**
  * DPS: a DDPM step, then a step of size ζ/‖y − A(x̂₀)‖ down the gradient of
  * the data misfit with respect to x_t (two NFE per step: the model and its
- * VJP). Needs a model with a `vjp` and an operator with a `vjp`; handles
- * Gaussian and Poisson noise.
+ * VJP). Needs a model with a `vjp`, and a linear operator (its Aᵀ serves)
+ * or one with a `vjp`; handles Gaussian and Poisson noise.
  *
  * @example The samples' mean moves from the prior mean toward the measured value
  * ```ts
@@ -132,7 +133,7 @@ export const dps: GuidanceMethod<DpsOptions> = {
           for (let j = r * dy; j < (r + 1) * dy; j++) grad[j] = grad[j]! * scale;
         }
         await b.write(w, grad);
-        await op.vjp!(x0, w, g); // (∂A/∂x at x̂₀)ᵀ ζ_t ∂ℓ/∂A
+        await operatorVjp(op, x0, w, g); // (∂A/∂x at x̂₀)ᵀ ζ_t ∂ℓ/∂A
         await denoiserVjp(state, request, input.t, g, jg); // ζ_t ∇_{x_t} ℓ
         await ddimStep(state, input, ddimCoefficients(input.abT, input.abS, eta), x0, eps, [
           [-1, jg],

@@ -20,6 +20,7 @@
 
 import type { DeviceArray } from "../../kernels/backend.ts";
 import { SdenoTypeError } from "../../kernels/errors.ts";
+import { isLinearOperator, operatorVjp } from "../../models/operators/operator.ts";
 import type { GuidanceMethod } from "./method.ts";
 import { ddimCoefficients } from "./vp.ts";
 import { ddimStep, denoise, numberOption, readOptions, runGuidanceLoop } from "./_step.ts";
@@ -34,8 +35,8 @@ export interface MpgdOptions {
 
 /**
  * MPGD: a clean-space gradient step on x̂₀, then a DDIM step (one NFE per
- * step, no model VJP). Needs an operator with a `vjp` (linear operators
- * have Aᵀ); Gaussian or no noise.
+ * step, no model VJP). Needs a linear operator (its Aᵀ serves) or one
+ * with a `vjp`; Gaussian or no noise.
  *
  * @example The samples' mean moves toward the measured value
  * ```ts
@@ -84,7 +85,9 @@ export const mpgd: GuidanceMethod<MpgdOptions> = {
     const c = numberOption(what, "stepSize", o.stepSize, 0.5, { min: 0, minOpen: true });
     const eta = numberOption(what, "eta", o.eta, 1, { min: 0 });
     const op = request?.problem?.operator;
-    if (op !== null && typeof op === "object" && typeof op.vjp !== "function") {
+    if (
+      op !== null && typeof op === "object" && !isLinearOperator(op) && typeof op.vjp !== "function"
+    ) {
       throw new SdenoTypeError(
         `${what}: it needs the operator's vjp, and "${op.name}" has none`,
       );
@@ -105,7 +108,7 @@ export const mpgd: GuidanceMethod<MpgdOptions> = {
         await denoise(state, request, input.t, input.abT, x0, eps);
         await op.apply(x0, res);
         await b.lincomb(res, [[1, state.y], [-1, res]]); // y − A(x̂₀)
-        await op.vjp!(x0, res, g); // −½ ∇_{x̂₀}‖y − A(x̂₀)‖²
+        await operatorVjp(op, x0, res, g); // −½ ∇_{x̂₀}‖y − A(x̂₀)‖²
         await b.lincomb(x0, [[1, x0], [2 * c, g]]);
         await ddimStep(state, input, ddimCoefficients(input.abT, input.abS, eta), x0, eps);
       },

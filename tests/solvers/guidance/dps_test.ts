@@ -19,6 +19,7 @@ import {
   imageLevel,
   runOn,
   SLOW,
+  withoutFactorisations,
   withoutVjp,
 } from "./_ddim_checks.ts";
 import { GPU_TEST } from "../../_gpu.ts";
@@ -246,4 +247,18 @@ Deno.test("dps() stops with a NumericalError when the Poisson intensity A(x̂₀
     (e) => e instanceof NumericalError && /step 0/.test(e.message),
   );
   assert.equal(backend.liveArrays, before);
+});
+
+Deno.test("dps() and mpgd() serve a linear operator without a vjp through its transpose", async () => {
+  const { mpgd } = await import("../../../solvers/guidance/mpgd.ts");
+  const inst = loadGmmInstance("gmm_d8_dy4");
+  const bare = {
+    ...inst,
+    problem: { ...inst.problem, operator: withoutFactorisations(inst.operator) },
+  };
+  for (const m of [dps, mpgd]) {
+    const a = await runOn(m, inst, { samples: 8, steps: 15 });
+    const b = await runOn(m, bare, { samples: 8, steps: 15 });
+    assert.deepEqual(b.samples, a.samples, m.info.name);
+  }
 });
