@@ -9,6 +9,7 @@ import { mixtureInterpolant } from "../../../models/mixture_interpolant.ts";
 import { interpolantOde, interpolantSde } from "../../../solvers/diffusion/interpolant_samplers.ts";
 import type { NoiseSource } from "../../../solvers/diffusion/types.ts";
 import { NumericalError, SdenoRangeError, SdenoTypeError } from "../../../kernels/errors.ts";
+import { GPU_TEST, gpuBackend, maxAbsDiff } from "../../_gpu.ts";
 
 const cpu = await createBackend("cpu");
 const get = async (a: Parameters<typeof cpu.download>[0]) =>
@@ -330,4 +331,59 @@ Deno.test("interpolantOde()/interpolantSde(): onStep, NFE and typed errors", asy
       await cpu.write(out, [NaN, 0, 0, 0]),
   };
   await assert.rejects(() => interpolantOde(bad, x, [0, 1]), NumericalError);
+});
+
+Deno.test("interpolantOde()/interpolantSde(): from a mixture x₀ (not Gaussian) to the mixture x₁, exact marginal moments at t = 1 (|z| < 4)", async () => {
+  const x0Spec = {
+    weights: [0.6, 0.4],
+    means: [[-0.5, 0], [1, 0.5]],
+    variances: [[0.8, 1], [0.5, 0.7]],
+  };
+  const model = mixtureInterpolant(x0Spec, X1, linearInterpolant({ latentScale: 0.5 }));
+  const n = 4000, u = cpu.zeros(n);
+  await cpu.fillUniform(u, { seed: 7, stream: 0 }, { purpose: PHILOX_PURPOSES.datasetPoints });
+  const uh = await get(u), z = await normals(n, 23), x0 = new Float64Array(n * D);
+  for (let i = 0; i < n; i++) {
+    const k = uh[i]! < 0.6 ? 0 : 1;
+    for (let j = 0; j < D; j++) {
+      x0[i * D + j] = x0Spec.means[k]![j]! + Math.sqrt(x0Spec.variances[k]![j]!) * z[i * D + j]!;
+    }
+  }
+  for (
+    const r of [
+      await interpolantOde(model, cpu.upload(x0), uniform(50)),
+      await interpolantSde(model, cpu.upload(x0), uniform(100), { epsilon: 1 }),
+    ]
+  ) {
+    const x = await get(r.x);
+    for (let j = 0; j < D; j++) {
+      const [z1, z2] = momentZ(x, model.marginal(1), j);
+      assert.ok(Math.abs(z1!) < 4 && Math.abs(z2!) < 4, `dim ${j}: z ${z1}, ${z2}`);
+    }
+  }
+});
+
+Deno.test({
+  name: "interpolantOde()/interpolantSde() on webgpu match the cpu run",
+  ...GPU_TEST,
+}, async () => {
+  const gpu = await gpuBackend();
+  if (!gpu) return;
+  const model = mixtureInterpolant(GAUSS, X1, trigonometricInterpolant({ latentScale: 1 }));
+  const grid = uniform(10), key = { seed: 2, stream: 0 };
+  const pairs = [
+    [
+      await interpolantOde(model, cpu.upload(X0), grid),
+      await interpolantOde(model, gpu.upload(X0), grid),
+    ],
+    [
+      await interpolantSde(model, cpu.upload(X0), grid, { key }),
+      await interpolantSde(model, gpu.upload(X0), grid, { key }),
+    ],
+  ] as const;
+  for (const [a, b] of pairs) {
+    const d = maxAbsDiff(await get(a.x), await gpu.download(b.x));
+    gpu.release(b.x);
+    assert.ok(d < 1e-5, `cpu vs webgpu: ${d}`);
+  }
 });

@@ -14,6 +14,7 @@ import { timeGrid } from "../../../solvers/diffusion/time_grids.ts";
 import { diffusionMethodProblems } from "../../../solvers/diffusion/diffusion_method.ts";
 import type { NoiseSource } from "../../../solvers/diffusion/types.ts";
 import { SdenoRangeError, SdenoTypeError } from "../../../kernels/errors.ts";
+import { GPU_TEST, gpuBackend, maxAbsDiff } from "../../_gpu.ts";
 
 const cpu = await createBackend("cpu");
 const get = async (a: Parameters<typeof cpu.download>[0]) =>
@@ -285,7 +286,7 @@ Deno.test("mrsSde(): exact weak orders on a Gaussian prior (the law of x_N in cl
   }
 });
 
-Deno.test("mrsSde() from the exact marginal at T keeps the exact marginal moments (|z| < 4)", async () => {
+Deno.test("mrsSde() and mrsOde() from the exact marginal at T keep the exact marginal moments (|z| < 4)", async () => {
   const n = 4000, tEnd = 0.05;
   // exact samples of x_T: a component by a keyed uniform, then μ + α(x₀ − μ) + σ̄ ε
   const u = cpu.zeros(n), z = cpu.zeros(2 * n * D);
@@ -303,12 +304,10 @@ Deno.test("mrsSde() from the exact marginal at T keeps the exact marginal moment
   }
   const g = timeGrid(S, 400, { kind: "logSNR", tStart: 1, tEnd });
   const a = S.alpha(tEnd), sg = S.sigma(tEnd);
-  for (const prediction of ["data", "noise"] as const) {
-    const r = await mrsSde(MODEL, cpu.upload(xT), g, {
-      mu: MU,
-      prediction,
-      key: { seed: 5, stream: 0 },
-    });
+  for (const [name, prediction] of [["sde", "data"], ["sde", "noise"], ["ode", "data"]] as const) {
+    const r = name === "sde"
+      ? await mrsSde(MODEL, cpu.upload(xT), g, { mu: MU, prediction, key: { seed: 5, stream: 0 } })
+      : await mrsOde(MODEL, cpu.upload(xT), g, { mu: MU, prediction });
     const x = await get(r.x);
     for (let j = 0; j < D; j++) {
       // exact first and second moments of coordinate j of the mixture marginal at tEnd
@@ -327,7 +326,10 @@ Deno.test("mrsSde() from the exact marginal at T keeps the exact marginal moment
       }
       const z1 = (s1m / n - m1) / Math.sqrt((m2 - m1 * m1) / n);
       const z2 = (s2m / n - m2) / Math.sqrt((m4 - m2 * m2) / n);
-      assert.ok(Math.abs(z1) < 4 && Math.abs(z2) < 4, `${prediction} dim ${j}: z = ${z1}, ${z2}`);
+      assert.ok(
+        Math.abs(z1) < 4 && Math.abs(z2) < 4,
+        `${name} ${prediction} dim ${j}: z = ${z1}, ${z2}`,
+      );
     }
   }
 });
@@ -369,5 +371,21 @@ Deno.test("meanRevertingSchedule(): λ_s = 1, θ = β/2 is the VP linear schedul
     const dv = (v(t + e) - v(t - e)) / (2 * e);
     assert.ok(Math.abs(dv - 2 * S.drift(t) * v(t) - S.diffusion2(t)) < 1e-7);
     assert.ok(Math.abs(S.tOfLogSnr(S.logSnr(t)) - t) < 1e-12);
+  }
+});
+
+Deno.test({
+  name: "mrsOde()/mrsSde() on webgpu (float32 model) match the cpu run",
+  ...GPU_TEST,
+}, async () => {
+  const gpu = await gpuBackend();
+  if (!gpu) return;
+  const g = grid(10), key = { seed: 2, stream: 0 };
+  for (const f of [mrsOde, mrsSde]) {
+    const a = await get((await f(MODEL, cpu.upload(X_T), g, { mu: MU, key })).x);
+    const r = await f(MODEL, gpu.upload(X_T), g, { mu: MU, key });
+    const b = await gpu.download(r.x);
+    gpu.release(r.x);
+    assert.ok(maxAbsDiff(a, b) < 1e-5, `${f.name}: ${maxAbsDiff(a, b)}`); // measured 1.3e-6, 1.7e-6
   }
 });
