@@ -122,7 +122,8 @@ Deno.test("odeSdeGap(): exact score within the exact-vs-exact band, a biased x̂
   // DPM-Solver++ (50 log-SNR steps) against DDPM (200) from the same 4000 normals on the ring.
   // Band: SW2 between independent exact samples of the ring (sizes 4000), 10 replicates, mean +
   // 4 sd. A biased model (x̂0 + 0.1) moves the ODE and the SDE differently (the SDE's drift
-  // carries the score error twice, the ODE's once): measured gap 0.29 against a band of ~0.08.
+  // carries the score error twice, the ODE's once). Measured: null 0.064 ± 0.020, band 0.14; exact
+  // gap 0.077, biased gap 0.29.
   const n = 4000;
   const exact = (seed: number) => {
     const u = new Float64Array(n), z = new Float64Array(2 * n), out = new Float64Array(2 * n);
