@@ -226,7 +226,7 @@ function momentZ(
   ];
 }
 
-Deno.test("interpolantOde()/interpolantSde(): the ODE and SDEs with ε = 0.5, 2 reach the exact marginals at t = 0.5 and 1 (|z| < 4)", async () => {
+Deno.test("interpolantOde()/interpolantSde(): the ODE and SDEs with ε = 0.5, 2, 4t(1 − t) reach the exact marginals at t = 0.5 and 1 (|z| < 4)", async () => {
   const model = mixtureInterpolant(GAUSS, X1, trigonometricInterpolant({ latentScale: 1 }));
   const n = 4000, x0 = await normals(n, 21);
   for (const tEnd of [0.5, 1]) {
@@ -240,6 +240,14 @@ Deno.test("interpolantOde()/interpolantSde(): the ODE and SDEs with ε = 0.5, 2 
       [
         "sde ε 2",
         interpolantSde(model, cpu.upload(x0), grid, { epsilon: 2, key: { seed: 4, stream: 1 } }),
+      ],
+      [
+        "sde ε(t) = 4t(1 − t)",
+        interpolantSde(model, cpu.upload(x0), grid, {
+          epsilon: (t) => 4 * t * (1 - t),
+          method: "euler-maruyama",
+          key: { seed: 4, stream: 2 },
+        }),
       ],
     ];
     for (const [name, r] of runs) {

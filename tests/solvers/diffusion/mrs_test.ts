@@ -389,3 +389,14 @@ Deno.test({
     assert.ok(maxAbsDiff(a, b) < 1e-5, `${f.name}: ${maxAbsDiff(a, b)}`); // measured 1.3e-6, 1.7e-6
   }
 });
+
+Deno.test("mrsSde(): a shard (pathOffset) reproduces its rows of the whole run", async () => {
+  const g = grid(8), key = { seed: 3, stream: 0 };
+  const whole = await get((await mrsSde(MODEL, cpu.upload(X_T), g, { mu: MU, key })).x);
+  const tail = await mrsSde(MODEL, cpu.upload(X_T.subarray(10 * D)), g, {
+    mu: MU,
+    key,
+    pathOffset: 10,
+  });
+  assert.deepEqual(await get(tail.x), whole.subarray(10 * D));
+});
