@@ -139,7 +139,7 @@ Deno.test("deno task doc, when present, builds the API reference of every deno.j
 const CONTENT_TYPES: Record<string, boolean> = {
   "application/typescript": true,
   "text/typescript": true,
-  "video/mp2t": true, // what many static servers (GitHub Pages, nginx's mime.types) send for .ts
+  "video/mp2t": true, // what many static servers (nginx's default mime.types) send for .ts
   "text/plain": true, // what raw.githubusercontent.com sends: Deno goes by the .ts extension
   "application/octet-stream": true,
   "": true, // no content-type header at all: by extension
