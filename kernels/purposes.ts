@@ -71,6 +71,8 @@ export interface PhiloxPurposes {
   readonly shard: number;
   /** Measurement operators and measurements: random masks, projections, noisy y ("MEAS"). */
   readonly measurement: number;
+  /** Denoising MCMC: the chains' Langevin normals and level uniforms ("DMCC"). */
+  readonly denoisingMcmc: number;
 }
 
 /**
@@ -116,6 +118,7 @@ export const PHILOX_PURPOSES: PhiloxPurposes = Object.freeze({
   msmBayes: 0x4d534d42,
   shard: 0x53485244,
   measurement: 0x4d454153,
+  denoisingMcmc: 0x444d4343,
 });
 
 /** The name of a registered purpose. */

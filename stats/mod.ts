@@ -40,3 +40,4 @@ export * from "./sliced_wasserstein.ts";
 export * from "./wasserstein_1d.ts";
 export * from "./z_score.ts";
 export * from "./partial_moments.ts";
+export * from "./diffusion_diagnostics.ts";

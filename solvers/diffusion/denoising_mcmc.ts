@@ -51,10 +51,9 @@ import type { DiffusionMethod } from "./diffusion_method.ts";
 import { timeGrid, type TimeGridKind } from "./time_grids.ts";
 import type { SamplerOptions } from "./types.ts";
 
-// The MCMC's Philox draws. TODO(lead): a purpose word of its own in kernels/purposes.ts
-// (e.g. `denoisingMcmc`); until then the diffusion-noise word, with the solver keyed on another
-// stream by default so the two never share a counter.
-const PURPOSE = PHILOX_PURPOSES.diffusionNoise;
+// The MCMC's Philox draws: a purpose word of its own, so the chains never share a counter with
+// the reverse solver that follows them.
+const PURPOSE = PHILOX_PURPOSES.denoisingMcmc;
 
 /** Options of {@linkcode denoisingMcmc}. */
 export interface DenoisingMcmcOptions {

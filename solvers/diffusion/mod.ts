@@ -50,3 +50,6 @@ export * from "./dpm_solver_v3.ts";
 export * from "./dpm_solver_v3_statistics.ts";
 export * from "./schedule_search.ts";
 export * from "./schedule_search_multistep.ts";
+export * from "./inversion.ts";
+export * from "./denoising_mcmc.ts";
+export * from "./diagnostics.ts";
