@@ -15,3 +15,4 @@ export * from "./parse_gaussian_mixture_spec.ts";
 export * from "./mlp.ts";
 export * from "./exact_posterior.ts";
 export * from "./rescheduled.ts";
+export * from "./mixture_interpolant.ts";

@@ -38,3 +38,6 @@ export * from "./reaction_network_json.ts";
 export * from "./reaction_network_library.ts";
 export * from "./reaction_network_cme.ts";
 export * from "./fractional_noise.ts";
+export * from "./mean_reverting_schedule.ts";
+export * from "./interpolant.ts";
+export * from "./interpolant_model.ts";

@@ -53,3 +53,6 @@ export * from "./schedule_search_multistep.ts";
 export * from "./inversion.ts";
 export * from "./denoising_mcmc.ts";
 export * from "./diagnostics.ts";
+export * from "./mrs.ts";
+export * from "./mrs_mixture.ts";
+export * from "./interpolant_samplers.ts";

@@ -35,6 +35,7 @@ import { flowEulerMethod, flowHeunMethod } from "./flow_match.ts";
 import { saSolverMethod } from "./sa_solver.ts";
 import { dpmSolverV3Method } from "./dpm_solver_v3.ts";
 import { multistepWithOrdersMethod } from "./schedule_search_multistep.ts";
+import { mrsOdeMethod, mrsSdeMethod } from "./mrs.ts";
 
 /**
  * A registry of diffusion methods, each checked by
@@ -109,4 +110,6 @@ export const diffusionMethods: MethodRegistry<DiffusionMethod> = diffusionRegist
   saSolverMethod,
   dpmSolverV3Method,
   multistepWithOrdersMethod,
+  mrsOdeMethod,
+  mrsSdeMethod,
 ]);
