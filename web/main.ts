@@ -14,37 +14,11 @@ import type { Backend } from "../kernels/backend.ts";
 import { createBackend } from "../kernels/create_backend.ts";
 import { WebGpuBackend } from "../kernels/webgpu_backend.ts";
 import { pageOptions } from "./page_options.ts";
+import { pageDocument, showError, showState } from "./_page.ts";
 import { loadShippedModel, sampleShipped } from "./sample_shipped.ts";
 
-/**
- * The little of the DOM this page uses, typed here so that the module
- * checks with Deno's own types (a `lib="dom"` reference would replace
- * Deno's globals for every file checked with it).
- */
-interface PageElement {
-  textContent: string | null;
-  setAttribute(name: string, value: string): void;
-  append(...nodes: PageElement[]): void;
-  replaceChildren(...nodes: PageElement[]): void;
-}
-
-const document = (globalThis as unknown as {
-  document: {
-    body: { dataset: Record<string, string | undefined> };
-    getElementById(id: string): PageElement | null;
-    createElementNS(namespace: string, name: string): PageElement;
-  };
-}).document;
-
-const resultEl = document.getElementById("result")!;
-const statusEl = document.getElementById("status")!;
-const plotEl = document.getElementById("plot")!;
-
-function show(state: "running" | "done" | "error", status: string, result?: unknown): void {
-  document.body.dataset.state = state;
-  statusEl.textContent = status;
-  if (result !== undefined) resultEl.textContent = JSON.stringify(result, null, 1);
-}
+const plotEl = pageDocument.getElementById("plot")!;
+const show = showState;
 
 /** Fetches one file of the checkout, relative to this module. */
 async function fetchBytes(path: string): Promise<Uint8Array> {
@@ -61,7 +35,7 @@ function drawScatter(points: readonly number[], dim: number): void {
   const size = 320, half = 4;
   const px = (v: number) => ((v + half) / (2 * half)) * size;
   for (let i = 0; i + dim <= points.length; i += dim) {
-    const c = document.createElementNS(ns, "circle");
+    const c = pageDocument.createElementNS(ns, "circle");
     c.setAttribute("cx", px(points[i]!).toFixed(2));
     c.setAttribute("cy", (size - px(points[i + 1]!)).toFixed(2));
     c.setAttribute("r", "1.6");
@@ -108,10 +82,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((e: unknown) => {
-  const err = e instanceof Error ? e : new Error(String(e));
-  show("error", `${err.name}: ${err.message}`, {
-    ok: false,
-    error: { name: err.name, message: err.message },
-  });
-});
+main().catch(showError);

@@ -1,6 +1,7 @@
 /**
- * The browser page's settings, read from its query string
- * (`?backend=auto&model=ring&sampler=dpmpp_2m&steps=10&n=256&seed=0`), each
+ * The browser pages' settings, read from their query strings
+ * (`web/index.html?backend=auto&model=ring&sampler=dpmpp_2m&steps=10&n=256&seed=0`,
+ * `web/ssa.html?backend=auto&network=schlogl&paths=4096&tEnd=5&seed=0`), each
  * checked before any work: an unknown name or a value that is not a whole
  * number in range is a typed error naming the parameter and the value.
  *
@@ -9,6 +10,7 @@
 
 import { quote, SdenoRangeError } from "../kernels/errors.ts";
 import type { ShippedSampleOptions } from "./sample_shipped.ts";
+import type { SsaRunOptions } from "./ssa_ensemble_run.ts";
 
 /** The shipped 2-D models the page can sample (`models/shipped/<name>.json`). */
 export const PAGE_MODELS: readonly string[] = Object.freeze(["ring", "checkerboard"]);
@@ -38,7 +40,43 @@ export const PAGE_DEFAULTS: Readonly<PageOptions> = Object.freeze({
   seed: 0,
 });
 
-const INTEGERS = { steps: [1, 1000], n: [1, 1 << 16], seed: [0, 0xffffffff] } as const;
+const INTEGERS = {
+  steps: [1, 1000],
+  n: [1, 1 << 16],
+  seed: [0, 0xffffffff],
+  paths: [1, 1 << 22],
+} as const;
+
+const WHAT = "Cannot read the page's settings";
+
+/** A whole number in the range of `name`, from its text. */
+function wholeNumber(name: keyof typeof INTEGERS, value: string): number {
+  const [lo, hi] = INTEGERS[name];
+  const v = /^\d+$/.test(value) ? Number(value) : NaN;
+  if (!Number.isSafeInteger(v) || v < lo || v > hi) {
+    throw new SdenoRangeError(
+      `${WHAT}: ${name} must be a whole number in [${lo}, ${hi}], got ${quote(value)}`,
+    );
+  }
+  return v;
+}
+
+/** The backend named by `value`. */
+function backendOf(value: string): PageOptions["backend"] {
+  const b = PAGE_BACKENDS.find((x) => x === value);
+  if (!b) {
+    throw new SdenoRangeError(
+      `${WHAT}: backend must be one of ${PAGE_BACKENDS.join(", ")}, got ${quote(value)}`,
+    );
+  }
+  return b;
+}
+
+function unknown(name: string, known: object): never {
+  throw new SdenoRangeError(
+    `${WHAT}: unknown parameter ${quote(name)}; known: ${Object.keys(known).join(", ")}`,
+  );
+}
 
 /**
  * The page's settings from a query string, defaults filled in.
@@ -58,42 +96,71 @@ const INTEGERS = { steps: [1, 1000], n: [1, 1 << 16], seed: [0, 0xffffffff] } as
  * ```
  */
 export function pageOptions(search: string): PageOptions {
-  const what = "Cannot read the page's settings";
   const out: PageOptions = { ...PAGE_DEFAULTS };
   for (const [name, value] of new URLSearchParams(search)) {
-    if (name === "backend") {
-      const b = PAGE_BACKENDS.find((x) => x === value);
-      if (!b) {
-        throw new SdenoRangeError(
-          `${what}: backend must be one of ${PAGE_BACKENDS.join(", ")}, got ${quote(value)}`,
-        );
-      }
-      out.backend = b;
-    } else if (name === "model") {
+    if (name === "backend") out.backend = backendOf(value);
+    else if (name === "model") {
       if (!PAGE_MODELS.includes(value)) {
         throw new SdenoRangeError(
-          `${what}: model must be one of ${PAGE_MODELS.join(", ")}, got ${quote(value)}`,
+          `${WHAT}: model must be one of ${PAGE_MODELS.join(", ")}, got ${quote(value)}`,
         );
       }
       out.model = value;
-    } else if (name === "sampler") {
-      out.sampler = value;
-    } else if (name === "steps" || name === "n" || name === "seed") {
-      const [lo, hi] = INTEGERS[name];
-      const v = /^\d+$/.test(value) ? Number(value) : NaN;
-      if (!Number.isSafeInteger(v) || v < lo || v > hi) {
-        throw new SdenoRangeError(
-          `${what}: ${name} must be a whole number in [${lo}, ${hi}], got ${quote(value)}`,
-        );
+    } else if (name === "sampler") out.sampler = value;
+    else if (name === "steps" || name === "n" || name === "seed") {
+      out[name] = wholeNumber(name, value);
+    } else unknown(name, PAGE_DEFAULTS);
+  }
+  return out;
+}
+
+/** The SSA page's settings. */
+export interface SsaPageOptions extends Required<SsaRunOptions> {
+  /** Where to run. */
+  backend: "auto" | "cpu" | "webgpu";
+}
+
+/** The defaults of every parameter of the SSA page. */
+export const SSA_PAGE_DEFAULTS: Readonly<SsaPageOptions> = Object.freeze({
+  backend: "auto",
+  network: "schlogl",
+  paths: 4096,
+  tEnd: 5,
+  seed: 0,
+});
+
+/**
+ * The SSA page's settings from a query string, defaults filled in (the
+ * network's name is checked by the run).
+ *
+ * @param search the query string (`location.search`, with or without `?`)
+ * @returns the settings
+ * @throws {SdenoRangeError} naming an unknown parameter or backend, a count
+ *   that is not a whole number in range, or an end time that is not a
+ *   positive number
+ *
+ * @example
+ * ```ts
+ * import { ssaPageOptions } from "./page_options.ts";
+ * import assert from "node:assert/strict";
+ * const o = ssaPageOptions("?network=birth_death&paths=640&tEnd=2.5");
+ * assert.deepEqual(o, { backend: "auto", network: "birth_death", paths: 640, tEnd: 2.5, seed: 0 });
+ * assert.throws(() => ssaPageOptions("?tEnd=-1"), /tEnd must be a positive number, got "-1"/);
+ * ```
+ */
+export function ssaPageOptions(search: string): SsaPageOptions {
+  const out: SsaPageOptions = { ...SSA_PAGE_DEFAULTS };
+  for (const [name, value] of new URLSearchParams(search)) {
+    if (name === "backend") out.backend = backendOf(value);
+    else if (name === "network") out.network = value;
+    else if (name === "paths" || name === "seed") out[name] = wholeNumber(name, value);
+    else if (name === "tEnd") {
+      const v = value.trim() === "" ? NaN : Number(value);
+      if (!(v > 0) || !Number.isFinite(v)) {
+        throw new SdenoRangeError(`${WHAT}: tEnd must be a positive number, got ${quote(value)}`);
       }
-      out[name] = v;
-    } else {
-      throw new SdenoRangeError(
-        `${what}: unknown parameter ${quote(name)}; known: ${
-          Object.keys(PAGE_DEFAULTS).join(", ")
-        }`,
-      );
-    }
+      out.tEnd = v;
+    } else unknown(name, SSA_PAGE_DEFAULTS);
   }
   return out;
 }
