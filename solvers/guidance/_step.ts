@@ -2,7 +2,7 @@
 // the loop over batches of samples and over a plan of transitions on the
 // time grid (denoising steps, and re-noising jumps for time travel), the
 // denoiser call that gives x̂₀ and ε̂, the keyed DDIM step, per-column affine
-// maps for spectral (SVD) updates, and option readers.
+// maps for spectral (SVD) updates, and the data-fit gradient of DPS.
 //
 // Randomness: sample r of a run draws at counter element (pathOffset + r)·d + j
 // (purpose guidanceInit for x_T ~ N(0, I); guidanceStep for the step noise of
@@ -11,7 +11,7 @@
 // depend on how the rows are batched.
 
 import type { Backend, DeviceArray, Term } from "../../kernels/backend.ts";
-import { NumericalError, quote, SdenoRangeError, SdenoTypeError } from "../../kernels/errors.ts";
+import { NumericalError, SdenoTypeError } from "../../kernels/errors.ts";
 import { defineMap, type MapKernel } from "../../kernels/map.ts";
 import { PHILOX_PURPOSES } from "../../kernels/purposes.ts";
 import { predictAs, vjpAs } from "../../models/denoiser.ts";
@@ -445,84 +445,6 @@ export async function withScratch<T>(
   } finally {
     for (const a of arrays) backend.release(a);
   }
-}
-
-/** Reads an options object: unknown keys are refused (a typo would otherwise be ignored). */
-export function readOptions<O extends object>(
-  what: string,
-  options: unknown,
-  known: readonly (keyof O & string)[],
-): Partial<O> {
-  if (options === undefined) return {};
-  if (options === null || typeof options !== "object" || Array.isArray(options)) {
-    throw new SdenoTypeError(`${what}: options must be an object, got ${quote(options)}`);
-  }
-  for (const k of Object.keys(options)) {
-    if (!(known as readonly string[]).includes(k)) {
-      throw new SdenoTypeError(
-        `${what}: unknown option ${quote(k)} (known: ${known.join(", ") || "none"})`,
-      );
-    }
-  }
-  return options as Partial<O>;
-}
-
-/**
- * A number option in [min, max] (inclusive unless `open` says otherwise), or its default.
- *
- * @param what the error prefix
- * @param name the option name
- * @param value the given value (undefined: the default)
- * @param fallback the default
- * @param range the allowed range
- * @returns the value
- */
-export function numberOption(
-  what: string,
-  name: string,
-  value: unknown,
-  fallback: number,
-  range: { min: number; max?: number; minOpen?: boolean },
-): number {
-  if (value === undefined) return fallback;
-  const max = range.max ?? Infinity;
-  const low = range.minOpen ? (value as number) > range.min : (value as number) >= range.min;
-  if (typeof value !== "number" || !Number.isFinite(value) || !low || value > max) {
-    const lo = range.minOpen ? `> ${range.min}` : `≥ ${range.min}`;
-    const hi = Number.isFinite(max) ? ` and ≤ ${max}` : "";
-    throw new SdenoRangeError(
-      `${what}: ${name} must be a finite number ${lo}${hi}, got ${quote(value)}`,
-    );
-  }
-  return value;
-}
-
-/**
- * An integer option in [min, max], or its default.
- *
- * @param what the error prefix
- * @param name the option name
- * @param value the given value (undefined: the default)
- * @param fallback the default
- * @param min the smallest allowed
- * @param max the largest allowed
- * @returns the value
- */
-export function integerOption(
-  what: string,
-  name: string,
-  value: unknown,
-  fallback: number,
-  min: number,
-  max = 1e9,
-): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== "number" || !Number.isInteger(value) || value < min || value > max) {
-    throw new SdenoRangeError(
-      `${what}: ${name} must be an integer in [${min}, ${max}], got ${quote(value)}`,
-    );
-  }
-  return value;
 }
 
 /**

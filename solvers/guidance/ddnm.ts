@@ -36,15 +36,13 @@ import type { DeviceArray } from "../../kernels/backend.ts";
 import type { LinearOperator } from "../../models/operators/operator.ts";
 import type { GuidanceInfo, GuidanceMethod, GuidanceRequest, GuidanceResult } from "./method.ts";
 import { ddimCoefficients } from "./vp.ts";
+import { numberOption, optionsRecord } from "./_method_options.ts";
 import { applyPseudoInverse } from "./_pseudo_inverse.ts";
 import {
   type BatchState,
   columnAffine,
   denoise,
   hasSvd,
-  integerOption,
-  numberOption,
-  readOptions,
   runGuidanceLoop,
   type Spectrum,
   spectrum,
@@ -88,10 +86,10 @@ function makeDdnm(plus: boolean): GuidanceMethod<DdnmOptions> {
   );
   async function run(request: GuidanceRequest<DdnmOptions>): Promise<GuidanceResult> {
     const what = `Cannot run ${name}`;
-    const o = readOptions<DdnmOptions>(what, request?.options, [...KNOWN]);
-    const eta = numberOption(what, "eta", o.eta, 0.85, { min: 0 });
-    const length = integerOption(what, "travelLength", o.travelLength, 1, 1);
-    const repeats = integerOption(what, "travelRepeats", o.travelRepeats, 1, 1, 1000);
+    const o = optionsRecord(what, request?.options, KNOWN);
+    const eta = numberOption(what, o, "eta", 0.85, { min: 0 });
+    const length = numberOption(what, o, "travelLength", 1, { min: 1, integer: true });
+    const repeats = numberOption(what, o, "travelRepeats", 1, { min: 1, max: 1000, integer: true });
     const op = request?.problem?.operator as LinearOperator;
     const noise = request?.problem?.noise;
     const sigmaY = noise?.kind === "gaussian" ? noise.sigma : 0;

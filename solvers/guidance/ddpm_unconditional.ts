@@ -18,7 +18,8 @@
 
 import type { GuidanceMethod } from "./method.ts";
 import { ddimCoefficients } from "./vp.ts";
-import { ddimStep, denoise, numberOption, readOptions, runGuidanceLoop } from "./_step.ts";
+import { numberOption, optionsRecord } from "./_method_options.ts";
+import { ddimStep, denoise, runGuidanceLoop } from "./_step.ts";
 
 /** Options of {@linkcode ddpmUnconditional}. */
 export interface DdpmUnconditionalOptions {
@@ -72,8 +73,8 @@ export const ddpmUnconditional: GuidanceMethod<DdpmUnconditionalOptions> = {
   ),
   async run(request) {
     const what = "Cannot run ddpm";
-    const o = readOptions<DdpmUnconditionalOptions>(what, request?.options, ["eta"]);
-    const eta = numberOption(what, "eta", o.eta, 1, { min: 0 });
+    const o = optionsRecord(what, request?.options, ["eta"]);
+    const eta = numberOption(what, o, "eta", 1, { min: 0 });
     let x0: ReturnType<typeof request.backend.zeros>, eps: typeof x0;
     return await runGuidanceLoop(ddpmUnconditional.info, request, {
       prepare(state) {

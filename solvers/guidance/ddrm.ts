@@ -22,11 +22,10 @@
 
 import type { DeviceArray } from "../../kernels/backend.ts";
 import type { GuidanceMethod } from "./method.ts";
+import { numberOption, optionsRecord } from "./_method_options.ts";
 import {
   columnAffine,
   denoise,
-  numberOption,
-  readOptions,
   runGuidanceLoop,
   type Spectrum,
   spectrum,
@@ -88,10 +87,10 @@ export const ddrm: GuidanceMethod<DdrmOptions> = {
   ),
   async run(request) {
     const what = "Cannot run ddrm";
-    const o = readOptions<DdrmOptions>(what, request?.options, ["eta", "etaB", "etaC"]);
-    const etaA = numberOption(what, "eta", o.eta, 0.85, { min: 0, max: 1 });
-    const etaB = numberOption(what, "etaB", o.etaB, 1, { min: 0, max: 1 });
-    const etaC = numberOption(what, "etaC", o.etaC, 1, { min: 0, max: 1 });
+    const o = optionsRecord(what, request?.options, ["eta", "etaB", "etaC"]);
+    const etaA = numberOption(what, o, "eta", 0.85, { min: 0, max: 1 });
+    const etaB = numberOption(what, o, "etaB", 1, { min: 0, max: 1 });
+    const etaC = numberOption(what, o, "etaC", 1, { min: 0, max: 1 });
     const noise = request?.problem?.noise;
     const sigmaY = noise?.kind === "gaussian" ? noise.sigma : 0;
     let sp: Spectrum;

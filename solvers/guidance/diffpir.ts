@@ -25,15 +25,13 @@
 import type { DeviceArray } from "../../kernels/backend.ts";
 import type { LinearOperator } from "../../models/operators/operator.ts";
 import type { GuidanceMethod } from "./method.ts";
+import { numberOption, optionsRecord } from "./_method_options.ts";
 import { conjugateGradient } from "./_cg.ts";
 import {
   type BatchState,
   columnAffine,
   denoise,
   hasSvd,
-  integerOption,
-  numberOption,
-  readOptions,
   runGuidanceLoop,
   type Spectrum,
   spectrum,
@@ -100,19 +98,19 @@ export const diffpir: GuidanceMethod<DiffpirOptions> = {
   ),
   async run(request) {
     const what = "Cannot run diffpir";
-    const o = readOptions<DiffpirOptions>(what, request?.options, [
+    const o = optionsRecord(what, request?.options, [
       "lambda",
       "zeta",
       "cgIterations",
       "cgTolerance",
     ]);
-    const lambda = numberOption(what, "lambda", o.lambda, 7, { min: 0, minOpen: true });
-    const zeta = numberOption(what, "zeta", o.zeta, 0.3, { min: 0, max: 1 });
+    const lambda = numberOption(what, o, "lambda", 7, { min: 0, minExclusive: true });
+    const zeta = numberOption(what, o, "zeta", 0.3, { min: 0, max: 1 });
     const cg = {
-      iterations: integerOption(what, "cgIterations", o.cgIterations, 50, 1),
-      tolerance: numberOption(what, "cgTolerance", o.cgTolerance, 1e-8, {
+      iterations: numberOption(what, o, "cgIterations", 50, { min: 1, integer: true }),
+      tolerance: numberOption(what, o, "cgTolerance", 1e-8, {
         min: 0,
-        minOpen: true,
+        minExclusive: true,
         max: 1,
       }),
     };

@@ -24,15 +24,8 @@ import type { DeviceArray } from "../../kernels/backend.ts";
 import { operatorVjp } from "../../models/operators/operator.ts";
 import type { GuidanceMethod } from "./method.ts";
 import { ddimCoefficients } from "./vp.ts";
-import {
-  dataFitGradient,
-  ddimStep,
-  denoise,
-  denoiserVjp,
-  numberOption,
-  readOptions,
-  runGuidanceLoop,
-} from "./_step.ts";
+import { numberOption, optionsRecord } from "./_method_options.ts";
+import { dataFitGradient, ddimStep, denoise, denoiserVjp, runGuidanceLoop } from "./_step.ts";
 
 /** Options of {@linkcode dps}. */
 export interface DpsOptions {
@@ -92,9 +85,9 @@ export const dps: GuidanceMethod<DpsOptions> = {
   ),
   async run(request) {
     const what = "Cannot run dps";
-    const o = readOptions<DpsOptions>(what, request?.options, ["zeta", "eta"]);
-    const zeta = numberOption(what, "zeta", o.zeta, 0.3, { min: 0, minOpen: true });
-    const eta = numberOption(what, "eta", o.eta, 1, { min: 0 });
+    const o = optionsRecord(what, request?.options, ["zeta", "eta"]);
+    const zeta = numberOption(what, o, "zeta", 0.3, { min: 0, minExclusive: true });
+    const eta = numberOption(what, o, "eta", 1, { min: 0 });
     const op = request?.problem?.operator;
     let y: Float64Array;
     let x0: DeviceArray, eps: DeviceArray, ax: DeviceArray, w: DeviceArray;

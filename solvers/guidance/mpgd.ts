@@ -23,7 +23,8 @@ import { SdenoTypeError } from "../../kernels/errors.ts";
 import { isLinearOperator, operatorVjp } from "../../models/operators/operator.ts";
 import type { GuidanceMethod } from "./method.ts";
 import { ddimCoefficients } from "./vp.ts";
-import { ddimStep, denoise, numberOption, readOptions, runGuidanceLoop } from "./_step.ts";
+import { numberOption, optionsRecord } from "./_method_options.ts";
+import { ddimStep, denoise, runGuidanceLoop } from "./_step.ts";
 
 /** Options of {@linkcode mpgd}. */
 export interface MpgdOptions {
@@ -81,9 +82,9 @@ export const mpgd: GuidanceMethod<MpgdOptions> = {
   ),
   async run(request) {
     const what = "Cannot run mpgd";
-    const o = readOptions<MpgdOptions>(what, request?.options, ["stepSize", "eta"]);
-    const c = numberOption(what, "stepSize", o.stepSize, 0.5, { min: 0, minOpen: true });
-    const eta = numberOption(what, "eta", o.eta, 1, { min: 0 });
+    const o = optionsRecord(what, request?.options, ["stepSize", "eta"]);
+    const c = numberOption(what, o, "stepSize", 0.5, { min: 0, minExclusive: true });
+    const eta = numberOption(what, o, "eta", 1, { min: 0 });
     const op = request?.problem?.operator;
     if (
       op !== null && typeof op === "object" && !isLinearOperator(op) && typeof op.vjp !== "function"

@@ -29,20 +29,17 @@
  */
 
 import type { DeviceArray } from "../../kernels/backend.ts";
-import { quote, SdenoRangeError } from "../../kernels/errors.ts";
 import type { LinearOperator } from "../../models/operators/operator.ts";
 import type { GuidanceMethod } from "./method.ts";
 import { conjugateGradient } from "./_cg.ts";
 import { ddimCoefficients } from "./vp.ts";
+import { choiceOption, numberOption, optionsRecord } from "./_method_options.ts";
 import {
   type BatchState,
   ddimStep,
   denoise,
   denoiserVjp,
   hasSvd,
-  integerOption,
-  numberOption,
-  readOptions,
   runGuidanceLoop,
   type Spectrum,
   spectrum,
@@ -118,25 +115,20 @@ export const pigdm: GuidanceMethod<PigdmOptions> = {
   ),
   async run(request) {
     const what = "Cannot run pigdm";
-    const o = readOptions<PigdmOptions>(what, request?.options, [
+    const o = optionsRecord(what, request?.options, [
       "coef",
       "w",
       "eta",
       "cgIterations",
       "cgTolerance",
     ]);
-    const coef = o.coef ?? "rt2";
-    if (!COEFFICIENTS.includes(coef)) {
-      throw new SdenoRangeError(
-        `${what}: coef must be one of ${COEFFICIENTS.join(", ")}, got ${quote(coef)}`,
-      );
-    }
-    const w = numberOption(what, "w", o.w, 1, { min: 0 });
-    const eta = numberOption(what, "eta", o.eta, 1, { min: 0 });
-    const cgIterations = integerOption(what, "cgIterations", o.cgIterations, 50, 1);
-    const cgTolerance = numberOption(what, "cgTolerance", o.cgTolerance, 1e-8, {
+    const coef = choiceOption(what, o, "coef", COEFFICIENTS, "rt2");
+    const w = numberOption(what, o, "w", 1, { min: 0 });
+    const eta = numberOption(what, o, "eta", 1, { min: 0 });
+    const cgIterations = numberOption(what, o, "cgIterations", 50, { min: 1, integer: true });
+    const cgTolerance = numberOption(what, o, "cgTolerance", 1e-8, {
       min: 0,
-      minOpen: true,
+      minExclusive: true,
       max: 1,
     });
     const op = request?.problem?.operator as LinearOperator;

@@ -67,7 +67,11 @@ Deno.test("mpgd() refuses an operator without a VJP and bad options, before any 
     () => runOn(mpgd, { ...inst, problem: noVjp }, { samples: 2, steps: 5 }),
     (e) => e instanceof SdenoTypeError && /operator's vjp/.test(e.message),
   );
-  for (const options of [{ stepSize: 0 }, { stepSize: -1 }, { eta: -1 }, { stepSize: NaN }]) {
+  await assert.rejects(
+    () => runOn(mpgd, inst, { samples: 2, steps: 5, options: { stepSize: NaN } }),
+    SdenoTypeError,
+  );
+  for (const options of [{ stepSize: 0 }, { stepSize: -1 }, { eta: -1 }]) {
     await assert.rejects(
       () => runOn(mpgd, inst, { samples: 2, steps: 5, options }),
       SdenoRangeError,
