@@ -1,7 +1,9 @@
 // Private helpers shared by the SMC guidance methods (mcgdiff.ts, tds.ts,
 // fps_smc.ts): the particle-system layout and its option checks, the
 // per-system log-weights with the ESS trace and the resampling decisions,
-// keyed host normals, row gathers, and the batch loop over whole systems.
+// keyed host normals, row gathers, the DDIM coefficients of each step, the
+// batch loop over whole systems (SmcBatch), and the device side of a state
+// held in SVD coordinates (SpectralState).
 //
 // Layout: a run's `samples` rows are `samples / particles` independent
 // particle systems of `particles` rows each, and every row is output (the
@@ -15,7 +17,12 @@
 import type { Backend, DeviceArray } from "../../kernels/backend.ts";
 import { NumericalError, quote, SdenoRangeError, SdenoTypeError } from "../../kernels/errors.ts";
 import { fillNormal, type Key } from "../../kernels/philox.ts";
+import { PHILOX_PURPOSES } from "../../kernels/purposes.ts";
+import { predictAs } from "../../models/denoiser.ts";
+import type { OperatorSvd } from "../../models/operators/operator.ts";
+import { RunContext } from "../run_context.ts";
 import type { GuidanceRequest, GuidanceResult } from "./method.ts";
+import { alphaBar, ddimCoefficients } from "./vp.ts";
 import {
   essFromLogWeights,
   type EssPolicy,
@@ -273,6 +280,51 @@ export function ddimMean(
   return { a: c.x0 - b * Math.sqrt(abT), b, c1: c.noise };
 }
 
+/** The per-step coefficients of the DDIM kernel: mean `a·x̂₀ + b·x_t`, noise std c1, and c2. */
+export interface DdimStep {
+  /** Coefficient of x̂₀ in the mean. */
+  a: number;
+  /** Coefficient of x_t in the mean. */
+  b: number;
+  /** The step's noise std. */
+  c1: number;
+  /** The DDIM coefficient of ε̂. */
+  c2: number;
+}
+
+/**
+ * ᾱ at each grid time and the DDIM kernel of each step t_k → t_{k+1} with
+ * the layout's η (../shared/refs/inverse §1.1).
+ */
+export function ddimSteps(
+  schedule: GuidanceRequest["model"]["schedule"],
+  grid: Float64Array,
+  eta: number,
+): { ab: number[]; ddim: DdimStep[] } {
+  const ab = Array.from(grid, (t) => alphaBar(schedule, t));
+  const ddim = Array.from({ length: grid.length - 1 }, (_, k) => {
+    const c = ddimCoefficients(ab[k]!, ab[k + 1]!, eta);
+    return { ...ddimMean(ab[k]!, ab[k + 1]!, c), c2: c.eps };
+  });
+  return { ab, ddim };
+}
+
+/** `Uᵀy` on the host: the measurement in the operator's SVD coordinates. */
+export async function measurementInU(
+  backend: Backend,
+  svd: OperatorSvd,
+  y: Float64Array,
+): Promise<Float64Array> {
+  const yDev = backend.upload(y), ybDev = backend.zeros(y.length);
+  try {
+    await svd.applyUt(yDev, ybDev);
+    return await toHost(backend, ybDev);
+  } finally {
+    backend.release(yDev);
+    backend.release(ybDev);
+  }
+}
+
 /** What one batch of systems returns. */
 export interface BatchResult {
   /** The batch's rows × d, output order. */
@@ -283,28 +335,195 @@ export interface BatchResult {
   resampledAt: number[][];
 }
 
+/** One batch of whole particle systems: its run context, rows, weights and keyed normals. */
+export class SmcBatch {
+  /** The batch's run context (device arrays, finiteness checks). */
+  readonly ctx: RunContext;
+  /** Global index of the batch's first system. */
+  readonly firstSystem: number;
+  /** Systems in the batch. */
+  readonly systems: number;
+  /** Rows in the batch (systems × particles). */
+  readonly rows: number;
+  /** Output row of the batch's first row (for onStep). */
+  readonly firstRow: number;
+  /** The batch's log-weights, ESS traces and resampling steps. */
+  readonly weights: SystemWeights;
+  readonly #key: Key;
+  readonly #d: number;
+  readonly #grid: Float64Array;
+  readonly #firstParticle: number;
+
+  /**
+   * @param ctx the batch's run context
+   * @param layout the run's layout
+   * @param at global first system, system count and first output row
+   * @param run the key, row width and grid of the run
+   */
+  constructor(
+    ctx: RunContext,
+    layout: SmcLayout,
+    at: { firstSystem: number; systems: number; firstRow: number },
+    run: { key: Key; d: number; grid: Float64Array },
+  ) {
+    this.ctx = ctx;
+    this.firstSystem = at.firstSystem;
+    this.systems = at.systems;
+    this.rows = at.systems * layout.particles;
+    this.firstRow = at.firstRow;
+    this.#key = run.key;
+    this.#d = run.d;
+    this.#grid = run.grid;
+    this.#firstParticle = at.firstSystem * layout.particles;
+    const steps = run.grid.length - 1;
+    this.weights = new SystemWeights(layout, at.firstSystem, at.systems, steps + 1, run.key);
+  }
+
+  /** The normals of x_T (rows × d; purpose guidanceInit, step 0). */
+  initNormals(): Float64Array {
+    return hostNormals(this.#key, this.rows * this.#d, {
+      step: 0,
+      purpose: PHILOX_PURPOSES.guidanceInit,
+      offset: this.#firstParticle * this.#d,
+    });
+  }
+
+  /** The normals of step k (rows × d; purpose guidanceStep). */
+  stepNormals(k: number): Float64Array {
+    return hostNormals(this.#key, this.rows * this.#d, {
+      step: k,
+      purpose: PHILOX_PURPOSES.guidanceStep,
+      offset: this.#firstParticle * this.#d,
+    });
+  }
+
+  /**
+   * The last decision (every system with unequal weights resamples), the
+   * output rows (`toSamples` maps the state to x), checked finite.
+   */
+  async finish(
+    state: Float64Array,
+    toSamples: (state: Float64Array) => Promise<Float64Array> = (x) => Promise.resolve(x),
+  ): Promise<BatchResult> {
+    const steps = this.#grid.length - 1;
+    const ancestors = this.weights.decide(steps, true);
+    if (ancestors !== undefined) state = gatherRows(state, this.#d, ancestors);
+    const samples = await toSamples(state);
+    await this.ctx.checkFinite(samples, {
+      step: steps,
+      time: this.#grid[steps]!,
+      quantity: "a sample",
+    });
+    return { samples, ess: this.weights.ess, resampledAt: this.weights.resampledAt };
+  }
+}
+
 /**
- * Runs the systems batch by batch and joins the rows and traces in order.
+ * Runs the systems batch by batch, each in its own run context, and joins
+ * the rows and traces in order.
  *
+ * @param what the error prefix
+ * @param request the request (backend, key, pathOffset)
  * @param layout the run's layout
- * @param d the row width
- * @param nfe model evaluations per sample (for the result)
- * @param body runs one batch: global first system and system count
+ * @param run the row width, the grid the systems step along, and the model
+ *   evaluations per sample (for the result)
+ * @param body runs one batch
  */
-export async function runSystemBatches(
+export async function runSmcBatches(
+  what: string,
+  request: GuidanceRequest<unknown>,
   layout: SmcLayout,
-  d: number,
-  nfe: number,
-  body: (firstSystem: number, systems: number, firstRow: number) => Promise<BatchResult>,
+  run: { d: number; grid: Float64Array; nfe: number },
+  body: (batch: SmcBatch) => Promise<BatchResult>,
 ): Promise<GuidanceResult> {
+  const { backend, key } = request;
+  const d = run.d;
   const samples = new Float64Array(layout.systems * layout.particles * d);
   const ess: Float64Array[] = [], resampledAt: number[][] = [];
   for (let s0 = 0; s0 < layout.systems; s0 += layout.batchSystems) {
     const m = Math.min(layout.batchSystems, layout.systems - s0);
-    const r = await body(layout.firstSystem + s0, m, s0 * layout.particles);
+    const at = {
+      firstSystem: layout.firstSystem + s0,
+      systems: m,
+      firstRow: s0 * layout.particles,
+    };
+    const r = await new RunContext(what, backend, { key, pathOffset: request.pathOffset ?? 0 }).use(
+      (ctx) => body(new SmcBatch(ctx, layout, at, { key, d, grid: run.grid })),
+    );
     samples.set(r.samples, s0 * layout.particles * d);
     ess.push(...r.ess);
     resampledAt.push(...r.resampledAt);
   }
-  return { samples, nfe, ess, resampledAt };
+  return { samples, nfe: run.nfe, ess, resampledAt };
+}
+
+/** The device side of a batch whose state is held in SVD coordinates `x̄ = Vᵀx` (MCGdiff, FPS-SMC). */
+export class SpectralState {
+  readonly #batch: SmcBatch;
+  readonly #request: GuidanceRequest<unknown>;
+  readonly #svd: OperatorSvd;
+  readonly #xb: DeviceArray;
+  readonly #x: DeviceArray;
+  readonly #x0: DeviceArray;
+  readonly #m: DeviceArray;
+
+  /**
+   * @param batch the batch (its context owns the arrays)
+   * @param request the request (model, backend, conditioning, onStep)
+   * @param svd the operator's SVD
+   */
+  constructor(batch: SmcBatch, request: GuidanceRequest<unknown>, svd: OperatorSvd) {
+    this.#batch = batch;
+    this.#request = request;
+    this.#svd = svd;
+    const n = batch.rows * request.model.dim;
+    this.#xb = batch.ctx.alloc(n);
+    this.#x = batch.ctx.alloc(n);
+    this.#x0 = batch.ctx.alloc(n);
+    this.#m = batch.ctx.alloc(n);
+  }
+
+  async #toX(xb: Float64Array): Promise<void> {
+    await this.#request.backend.write(this.#xb, xb);
+    await this.#svd.applyV(this.#xb, this.#x);
+  }
+
+  /** x = V x̄ on the host. */
+  async toX(xb: Float64Array): Promise<Float64Array> {
+    await this.#toX(xb);
+    return await toHost(this.#request.backend, this.#x);
+  }
+
+  /**
+   * The DDIM mean `Vᵀ(a x̂₀(x) + b x)` of the state x̄ at grid step k (time
+   * t), checked finite.
+   */
+  async ddimMean(
+    xb: Float64Array,
+    k: number,
+    t: number,
+    a: number,
+    b: number,
+  ): Promise<Float64Array> {
+    const { model, backend } = this.#request;
+    await this.#toX(xb);
+    await predictAs(model, this.#x, {
+      t,
+      kind: "x0",
+      out: this.#x0,
+      conditioning: this.#request.conditioning,
+    });
+    await backend.lincomb(this.#m, [[a, this.#x0], [b, this.#x]]);
+    await this.#svd.applyVt(this.#m, this.#xb);
+    const mb = await toHost(backend, this.#xb);
+    await this.#batch.ctx.checkFinite(mb, { step: k, time: t, quantity: "the DDIM mean" });
+    return mb;
+  }
+
+  /** Calls the request's onStep, if any, with the state mapped to x. */
+  async report(xb: Float64Array, step: number, t: number, tNext: number): Promise<void> {
+    if (!this.#request.onStep) return;
+    const x = await this.toX(xb);
+    await this.#request.onStep({ step, t, tNext, x, row: this.#batch.firstRow });
+  }
 }

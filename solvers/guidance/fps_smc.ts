@@ -29,9 +29,7 @@
 
 import { quote, SdenoRangeError, SdenoTypeError } from "../../kernels/errors.ts";
 import { PHILOX_PURPOSES } from "../../kernels/purposes.ts";
-import { predictAs } from "../../models/denoiser.ts";
 import type { LinearOperator } from "../../models/operators/operator.ts";
-import { RunContext } from "../run_context.ts";
 import {
   checkGuidanceRequest,
   type GuidanceInfo,
@@ -41,16 +39,15 @@ import {
 } from "./method.ts";
 import type { ResamplingScheme } from "./resampling.ts";
 import { optionsRecord } from "./_method_options.ts";
-import { alphaBar, ddimCoefficients } from "./vp.ts";
 import {
-  ddimMean,
+  ddimSteps,
   gatherRows,
   hostNormals,
   logNormal,
-  runSystemBatches,
+  measurementInU,
+  runSmcBatches,
   smcLayout,
-  SystemWeights,
-  toHost,
+  SpectralState,
 } from "./_smc.ts";
 
 /** Options of {@linkcode fpsSmc}. */
@@ -125,161 +122,102 @@ async function run(request: GuidanceRequest<FpsSmcOptions>): Promise<GuidanceRes
   const { model, backend, key } = request;
   const svd = (request.problem.operator as LinearOperator).svd!;
   const d = model.dim, sv = svd.singularValues, rank = sv.length;
-
-  const yDev = backend.upload(y), ybDev = backend.zeros(y.length);
-  let yb: Float64Array;
-  try {
-    await svd.applyUt(yDev, ybDev);
-    yb = await toHost(backend, ybDev);
-  } finally {
-    backend.release(yDev);
-    backend.release(ybDev);
-  }
+  const yb = await measurementInU(backend, svd, y);
   const steps = grid.length - 1;
-  const ab = Array.from(grid, (t) => alphaBar(model.schedule, t));
-  const ddim = Array.from({ length: steps }, (_, k) => {
-    const c = ddimCoefficients(ab[k]!, ab[k + 1]!, layout.eta);
-    return { ...ddimMean(ab[k]!, ab[k + 1]!, c), c2: c.eps };
+  const { ab, ddim } = ddimSteps(model.schedule, grid, layout.eta);
+
+  return await runSmcBatches(what, request, layout, { d, grid, nfe: steps }, async (batch) => {
+    const n = layout.particles;
+    const { rows, systems, firstSystem, weights } = batch;
+    const spectral = new SpectralState(batch, request, svd);
+    // the measurement path of each system, in U coordinates (rank entries); aux normals
+    // at grid index k, elements system·rank + j
+    const bridgeNoise = (k: number) =>
+      hostNormals(key, systems * rank, {
+        step: k,
+        purpose: PHILOX_PURPOSES.guidanceAux,
+        offset: firstSystem * rank,
+      });
+    let yPath = new Float64Array(systems * rank);
+    {
+      const z = bridgeNoise(0), sa = Math.sqrt(ab[0]!), sn = Math.sqrt(1 - ab[0]!);
+      for (let q = 0; q < systems; q++) {
+        for (let j = 0; j < rank; j++) {
+          yPath[q * rank + j] = sa * yb[j]! + sn * sv[j]! * z[q * rank + j]!;
+        }
+      }
+    }
+
+    // x_T exactly from N(0, I)·N(ȳ_T; s x̄, ᾱ_T σ²)
+    const xb = batch.initNormals();
+    {
+      const v = ab[0]! * sigma * sigma;
+      for (let j = 0; j < rank; j++) {
+        const prec = 1 + sv[j]! * sv[j]! / v;
+        for (let r = 0; r < rows; r++) {
+          const q = Math.floor(r / n), i = r * d + j;
+          xb[i] = sv[j]! * yPath[q * rank + j]! / v / prec + xb[i]! / Math.sqrt(prec);
+        }
+      }
+    }
+
+    let state = xb;
+    for (let k = 0; k < steps; k++) {
+      const t = grid[k]!, s = grid[k + 1]!;
+      const { a, b, c1, c2 } = ddim[k]!;
+      // the bridge y_t → y_s
+      const next = new Float64Array(systems * rank);
+      {
+        const z = bridgeNoise(k + 1), saS = Math.sqrt(ab[k + 1]!), saT = Math.sqrt(ab[k]!);
+        const back = c2 / Math.sqrt(1 - ab[k]!);
+        for (let q = 0; q < systems; q++) {
+          for (let j = 0; j < rank; j++) {
+            const i = q * rank + j;
+            next[i] = saS * yb[j]! + back * (yPath[i]! - saT * yb[j]!) + c1 * sv[j]! * z[i]!;
+          }
+        }
+      }
+      const yPrev = yPath;
+      yPath = next;
+
+      let mb = await spectral.ddimMean(state, k, t, a, b);
+
+      // weights: the normaliser of the Gaussian product, then resampling
+      const vy = ab[k + 1]! * sigma * sigma, vyPrev = ab[k]! * sigma * sigma;
+      const inc = new Float64Array(rows);
+      for (let r = 0; r < rows; r++) {
+        const q = Math.floor(r / n);
+        let lw = 0;
+        for (let j = 0; j < rank; j++) {
+          const sj = sv[j]!;
+          lw += logNormal(yPath[q * rank + j]!, sj * mb[r * d + j]!, sj * sj * c1 * c1 + vy);
+          if (twisted) lw -= logNormal(yPrev[q * rank + j]!, sj * state[r * d + j]!, vyPrev);
+        }
+        inc[r] = lw;
+      }
+      weights.add(inc, { what, step: k, time: t });
+      const ancestors = weights.decide(k);
+      if (ancestors !== undefined) mb = gatherRows(mb, d, ancestors);
+
+      // the Gaussian product step
+      const z = batch.stepNormals(k);
+      const moved = new Float64Array(rows * d);
+      for (let i = 0; i < rows * d; i++) moved[i] = mb[i]! + c1 * z[i]!;
+      if (c1 > 0) {
+        for (let j = 0; j < rank; j++) {
+          const sj = sv[j]!, prec = 1 / (c1 * c1) + sj * sj / vy, sd = 1 / Math.sqrt(prec);
+          for (let r = 0; r < rows; r++) {
+            const q = Math.floor(r / n), i = r * d + j;
+            const mean = (mb[i]! / (c1 * c1) + sj * yPath[q * rank + j]! / vy) / prec;
+            moved[i] = mean + sd * z[i]!;
+          }
+        }
+      }
+      state = moved;
+      await spectral.report(state, k, t, s);
+    }
+    return await batch.finish(state, (xbFinal) => spectral.toX(xbFinal));
   });
-
-  return await runSystemBatches(
-    layout,
-    d,
-    steps,
-    (firstSystem, systems, firstRow) =>
-      new RunContext(what, backend, { key, pathOffset: request.pathOffset ?? 0 }).use(
-        async (ctx) => {
-          const n = layout.particles, rows = systems * n;
-          const firstParticle = firstSystem * n;
-          const weights = new SystemWeights(layout, firstSystem, systems, steps + 1, key);
-          const xbDev = ctx.alloc(rows * d), xDev = ctx.alloc(rows * d);
-          const x0Dev = ctx.alloc(rows * d), mDev = ctx.alloc(rows * d);
-          const toX = async (xb: Float64Array) => {
-            await backend.write(xbDev, xb);
-            await svd.applyV(xbDev, xDev);
-          };
-          // the measurement path of each system, in U coordinates (rank entries); aux normals
-          // at grid index k, elements system·rank + j
-          const bridgeNoise = (k: number) =>
-            hostNormals(key, systems * rank, {
-              step: k,
-              purpose: PHILOX_PURPOSES.guidanceAux,
-              offset: firstSystem * rank,
-            });
-          let yPath = new Float64Array(systems * rank);
-          {
-            const z = bridgeNoise(0), sa = Math.sqrt(ab[0]!), sn = Math.sqrt(1 - ab[0]!);
-            for (let q = 0; q < systems; q++) {
-              for (let j = 0; j < rank; j++) {
-                yPath[q * rank + j] = sa * yb[j]! + sn * sv[j]! * z[q * rank + j]!;
-              }
-            }
-          }
-
-          // x_T exactly from N(0, I)·N(ȳ_T; s x̄, ᾱ_T σ²)
-          const xb = hostNormals(key, rows * d, {
-            step: 0,
-            purpose: PHILOX_PURPOSES.guidanceInit,
-            offset: firstParticle * d,
-          });
-          {
-            const v = ab[0]! * sigma * sigma;
-            for (let j = 0; j < rank; j++) {
-              const prec = 1 + sv[j]! * sv[j]! / v;
-              for (let r = 0; r < rows; r++) {
-                const q = Math.floor(r / n), i = r * d + j;
-                xb[i] = sv[j]! * yPath[q * rank + j]! / v / prec + xb[i]! / Math.sqrt(prec);
-              }
-            }
-          }
-
-          let state = xb;
-          for (let k = 0; k < steps; k++) {
-            const t = grid[k]!, s = grid[k + 1]!;
-            const { a, b, c1, c2 } = ddim[k]!;
-            // the bridge y_t → y_s
-            const next = new Float64Array(systems * rank);
-            {
-              const z = bridgeNoise(k + 1), saS = Math.sqrt(ab[k + 1]!), saT = Math.sqrt(ab[k]!);
-              const back = c2 / Math.sqrt(1 - ab[k]!);
-              for (let q = 0; q < systems; q++) {
-                for (let j = 0; j < rank; j++) {
-                  const i = q * rank + j;
-                  next[i] = saS * yb[j]! + back * (yPath[i]! - saT * yb[j]!) + c1 * sv[j]! * z[i]!;
-                }
-              }
-            }
-            const yPrev = yPath;
-            yPath = next;
-
-            await toX(state);
-            await predictAs(model, xDev, {
-              t,
-              kind: "x0",
-              out: x0Dev,
-              conditioning: request.conditioning,
-            });
-            await backend.lincomb(mDev, [[a, x0Dev], [b, xDev]]);
-            await svd.applyVt(mDev, xbDev);
-            let mb = await toHost(backend, xbDev);
-            await ctx.checkFinite(mb, { step: k, time: t, quantity: "the DDIM mean" });
-
-            // weights: the normaliser of the Gaussian product, then resampling
-            const vy = ab[k + 1]! * sigma * sigma, vyPrev = ab[k]! * sigma * sigma;
-            const inc = new Float64Array(rows);
-            for (let r = 0; r < rows; r++) {
-              const q = Math.floor(r / n);
-              let lw = 0;
-              for (let j = 0; j < rank; j++) {
-                const sj = sv[j]!;
-                lw += logNormal(yPath[q * rank + j]!, sj * mb[r * d + j]!, sj * sj * c1 * c1 + vy);
-                if (twisted) lw -= logNormal(yPrev[q * rank + j]!, sj * state[r * d + j]!, vyPrev);
-              }
-              inc[r] = lw;
-            }
-            weights.add(inc, { what, step: k, time: t });
-            const ancestors = weights.decide(k);
-            if (ancestors !== undefined) mb = gatherRows(mb, d, ancestors);
-
-            // the Gaussian product step
-            const z = hostNormals(key, rows * d, {
-              step: k,
-              purpose: PHILOX_PURPOSES.guidanceStep,
-              offset: firstParticle * d,
-            });
-            const moved = new Float64Array(rows * d);
-            for (let i = 0; i < rows * d; i++) moved[i] = mb[i]! + c1 * z[i]!;
-            if (c1 > 0) {
-              for (let j = 0; j < rank; j++) {
-                const sj = sv[j]!, prec = 1 / (c1 * c1) + sj * sj / vy, sd = 1 / Math.sqrt(prec);
-                for (let r = 0; r < rows; r++) {
-                  const q = Math.floor(r / n), i = r * d + j;
-                  const mean = (mb[i]! / (c1 * c1) + sj * yPath[q * rank + j]! / vy) / prec;
-                  moved[i] = mean + sd * z[i]!;
-                }
-              }
-            }
-            state = moved;
-            if (request.onStep) {
-              await toX(state);
-              await request.onStep({
-                step: k,
-                t,
-                tNext: s,
-                x: await toHost(backend, xDev),
-                row: firstRow,
-              });
-            }
-          }
-          const ancestors = weights.decide(steps, true);
-          if (ancestors !== undefined) state = gatherRows(state, d, ancestors);
-          await toX(state);
-          const samples = await toHost(backend, xDev);
-          await ctx.checkFinite(samples, { step: steps, time: grid[steps]!, quantity: "a sample" });
-          return { samples, ess: weights.ess, resampledAt: weights.resampledAt };
-        },
-      ),
-  );
 }
 
 /**

@@ -31,10 +31,7 @@
  */
 
 import { quote, SdenoRangeError } from "../../kernels/errors.ts";
-import { PHILOX_PURPOSES } from "../../kernels/purposes.ts";
-import { predictAs } from "../../models/denoiser.ts";
 import type { LinearOperator } from "../../models/operators/operator.ts";
-import { RunContext } from "../run_context.ts";
 import {
   checkGuidanceRequest,
   type GuidanceInfo,
@@ -44,16 +41,15 @@ import {
 } from "./method.ts";
 import type { ResamplingScheme } from "./resampling.ts";
 import { optionsRecord } from "./_method_options.ts";
-import { alphaBar, ddimCoefficients } from "./vp.ts";
+import { alphaBar } from "./vp.ts";
 import {
-  ddimMean,
+  ddimSteps,
   gatherRows,
-  hostNormals,
   logNormal,
-  runSystemBatches,
+  measurementInU,
+  runSmcBatches,
   smcLayout,
-  SystemWeights,
-  toHost,
+  SpectralState,
 } from "./_smc.ts";
 
 /** Options of {@linkcode mcgdiff}. */
@@ -157,7 +153,7 @@ async function run(request: GuidanceRequest<McgdiffOptions>): Promise<GuidanceRe
       `${what}: options.kappa must be a finite number > 0, got ${quote(kappa)}`,
     );
   }
-  const { model, backend, key } = request;
+  const { model, backend } = request;
   const op = request.problem.operator as LinearOperator;
   const svd = op.svd!;
   const noise = request.problem.noise;
@@ -166,15 +162,7 @@ async function run(request: GuidanceRequest<McgdiffOptions>): Promise<GuidanceRe
   const schedule = model.schedule;
 
   // ȳ = Uᵀy, τ_j and ỹ_j (refs §1.4 step 1)
-  const yDev = backend.upload(y), ybDev = backend.zeros(y.length);
-  let yb: Float64Array;
-  try {
-    await svd.applyUt(yDev, ybDev);
-    yb = await toHost(backend, ybDev);
-  } finally {
-    backend.release(yDev);
-    backend.release(ybDev);
-  }
+  const yb = await measurementInU(backend, svd, y);
   const end = requestGrid[requestGrid.length - 1]!;
   const lo = Math.max(end, schedule.tMin), hi = requestGrid[0]!;
   const taus = Array.from(sv, (s) => sigma === 0 ? end : matchTime(schedule, s, sigma, lo, hi));
@@ -184,112 +172,61 @@ async function run(request: GuidanceRequest<McgdiffOptions>): Promise<GuidanceRe
     return { j, tau: snapped[j]!, abTau, yt: Math.sqrt(abTau) * yb[j]! / s };
   });
   const steps = grid.length - 1;
-  const ab = Array.from(grid, (t) => alphaBar(schedule, t));
-  const coefs = Array.from({ length: steps }, (_, k) => {
-    const c = ddimCoefficients(ab[k]!, ab[k + 1]!, layout.eta);
-    return ddimMean(ab[k]!, ab[k + 1]!, c);
-  });
+  const { ab, ddim } = ddimSteps(schedule, grid, layout.eta);
   // pin parameters at grid time k: a = √(ᾱ_t/ᾱ_τ), v = 1 − (1 − κ)ᾱ_t/ᾱ_τ, for t ≥ τ
   const pinA = (p: Pin, k: number) => Math.sqrt(ab[k]! / p.abTau);
   const pinV = (p: Pin, k: number) => 1 - (1 - kappa) * ab[k]! / p.abTau;
   const activeAt = (k: number) => pins.filter((p) => grid[k]! >= p.tau);
 
-  return await runSystemBatches(
-    layout,
-    d,
-    steps,
-    (firstSystem, systems, firstRow) =>
-      new RunContext(what, backend, { key, pathOffset: request.pathOffset ?? 0 }).use(
-        async (ctx) => {
-          const rows = systems * layout.particles;
-          const firstParticle = firstSystem * layout.particles;
-          const weights = new SystemWeights(layout, firstSystem, systems, steps + 1, key);
-          const xbDev = ctx.alloc(rows * d), xDev = ctx.alloc(rows * d);
-          const x0Dev = ctx.alloc(rows * d), mDev = ctx.alloc(rows * d);
-          const toX = async (xb: Float64Array) => {
-            await backend.write(xbDev, xb);
-            await svd.applyV(xbDev, xDev);
-          };
+  return await runSmcBatches(what, request, layout, { d, grid, nfe: steps }, async (batch) => {
+    const { rows, weights } = batch;
+    const spectral = new SpectralState(batch, request, svd);
 
-          // exact initialisation from N(0, I)·Π_j g_{T,j} (refs §1.4 step 3)
-          const xb = hostNormals(key, rows * d, {
-            step: 0,
-            purpose: PHILOX_PURPOSES.guidanceInit,
-            offset: firstParticle * d,
-          });
-          for (const p of activeAt(0)) {
-            const a = pinA(p, 0), v = pinV(p, 0);
-            const mean = a * p.yt / (1 + v), sd = Math.sqrt(v / (1 + v));
-            for (let r = 0; r < rows; r++) xb[r * d + p.j] = mean + sd * xb[r * d + p.j]!;
-          }
+    // exact initialisation from N(0, I)·Π_j g_{T,j} (refs §1.4 step 3)
+    const xb = batch.initNormals();
+    for (const p of activeAt(0)) {
+      const a = pinA(p, 0), v = pinV(p, 0);
+      const mean = a * p.yt / (1 + v), sd = Math.sqrt(v / (1 + v));
+      for (let r = 0; r < rows; r++) xb[r * d + p.j] = mean + sd * xb[r * d + p.j]!;
+    }
 
-          let state = xb;
-          for (let k = 0; k < steps; k++) {
-            const t = grid[k]!, s = grid[k + 1]!;
-            const { a, b, c1 } = coefs[k]!;
-            await toX(state);
-            await predictAs(model, xDev, {
-              t,
-              kind: "x0",
-              out: x0Dev,
-              conditioning: request.conditioning,
-            });
-            await backend.lincomb(mDev, [[a, x0Dev], [b, xDev]]);
-            await svd.applyVt(mDev, xbDev);
-            let mb = await toHost(backend, xbDev);
-            await ctx.checkFinite(mb, { step: k, time: t, quantity: "the DDIM mean" });
+    let state = xb;
+    for (let k = 0; k < steps; k++) {
+      const t = grid[k]!, s = grid[k + 1]!;
+      const { a, b, c1 } = ddim[k]!;
+      let mb = await spectral.ddimMean(state, k, t, a, b);
 
-            // weights (refs §1.4 step 4), then resampling
-            const active = activeAt(k + 1);
-            const inc = new Float64Array(rows);
-            for (const p of active) {
-              const aS = pinA(p, k + 1), vS = pinV(p, k + 1), aT = pinA(p, k), vT = pinV(p, k);
-              for (let r = 0; r < rows; r++) {
-                inc[r] = inc[r]! + logNormal(aS * p.yt, mb[r * d + p.j]!, c1 * c1 + vS) -
-                  logNormal(state[r * d + p.j]!, aT * p.yt, vT);
-              }
-            }
-            weights.add(inc, { what, step: k, time: t });
-            const ancestors = weights.decide(k);
-            if (ancestors !== undefined) mb = gatherRows(mb, d, ancestors);
+      // weights (refs §1.4 step 4), then resampling
+      const active = activeAt(k + 1);
+      const inc = new Float64Array(rows);
+      for (const p of active) {
+        const aS = pinA(p, k + 1), vS = pinV(p, k + 1), aT = pinA(p, k), vT = pinV(p, k);
+        for (let r = 0; r < rows; r++) {
+          inc[r] = inc[r]! + logNormal(aS * p.yt, mb[r * d + p.j]!, c1 * c1 + vS) -
+            logNormal(state[r * d + p.j]!, aT * p.yt, vT);
+        }
+      }
+      weights.add(inc, { what, step: k, time: t });
+      const ancestors = weights.decide(k);
+      if (ancestors !== undefined) mb = gatherRows(mb, d, ancestors);
 
-            // propagation: Kalman product on the active coordinates, N(m, c1²) elsewhere
-            const z = hostNormals(key, rows * d, {
-              step: k,
-              purpose: PHILOX_PURPOSES.guidanceStep,
-              offset: firstParticle * d,
-            });
-            const next = new Float64Array(rows * d);
-            for (let i = 0; i < rows * d; i++) next[i] = mb[i]! + c1 * z[i]!;
-            for (const p of active) {
-              const aS = pinA(p, k + 1), vS = pinV(p, k + 1);
-              const gain = c1 * c1 / (c1 * c1 + vS), sd = Math.sqrt(vS * gain);
-              for (let r = 0; r < rows; r++) {
-                const i = r * d + p.j;
-                next[i] = gain * aS * p.yt + (1 - gain) * mb[i]! + sd * z[i]!;
-              }
-            }
-            state = next;
-            if (request.onStep) {
-              await toX(state);
-              await request.onStep({
-                step: k,
-                t,
-                tNext: s,
-                x: await toHost(backend, xDev),
-                row: firstRow,
-              });
-            }
-          }
-          const ancestors = weights.decide(steps, true);
-          if (ancestors !== undefined) state = gatherRows(state, d, ancestors);
-          await toX(state);
-          const samples = await toHost(backend, xDev);
-          await ctx.checkFinite(samples, { step: steps, time: grid[steps]!, quantity: "a sample" });
-          return { samples, ess: weights.ess, resampledAt: weights.resampledAt };
-        },
-      ),
-  );
+      // propagation: Kalman product on the active coordinates, N(m, c1²) elsewhere
+      const z = batch.stepNormals(k);
+      const next = new Float64Array(rows * d);
+      for (let i = 0; i < rows * d; i++) next[i] = mb[i]! + c1 * z[i]!;
+      for (const p of active) {
+        const aS = pinA(p, k + 1), vS = pinV(p, k + 1);
+        const gain = c1 * c1 / (c1 * c1 + vS), sd = Math.sqrt(vS * gain);
+        for (let r = 0; r < rows; r++) {
+          const i = r * d + p.j;
+          next[i] = gain * aS * p.yt + (1 - gain) * mb[i]! + sd * z[i]!;
+        }
+      }
+      state = next;
+      await spectral.report(state, k, t, s);
+    }
+    return await batch.finish(state, (xbFinal) => spectral.toX(xbFinal));
+  });
 }
 
 /**

@@ -28,10 +28,8 @@
  */
 
 import { quote, SdenoRangeError, SdenoTypeError } from "../../kernels/errors.ts";
-import { PHILOX_PURPOSES } from "../../kernels/purposes.ts";
 import { predictAs, vjpAs } from "../../models/denoiser.ts";
 import { isLinearOperator, operatorVjp } from "../../models/operators/operator.ts";
-import { RunContext } from "../run_context.ts";
 import {
   checkGuidanceRequest,
   type GuidanceInfo,
@@ -41,16 +39,7 @@ import {
 } from "./method.ts";
 import type { ResamplingScheme } from "./resampling.ts";
 import { optionsRecord } from "./_method_options.ts";
-import { alphaBar, ddimCoefficients } from "./vp.ts";
-import {
-  ddimMean,
-  gatherRows,
-  hostNormals,
-  runSystemBatches,
-  smcLayout,
-  SystemWeights,
-  toHost,
-} from "./_smc.ts";
+import { ddimSteps, gatherRows, runSmcBatches, smcLayout, toHost } from "./_smc.ts";
 
 /** Options of {@linkcode tds}. */
 export interface TdsOptions {
@@ -124,143 +113,120 @@ async function run(request: GuidanceRequest<TdsOptions>): Promise<GuidanceResult
       } has none`,
     );
   }
-  const { model, backend, key } = request;
+  const { model, backend } = request;
   const d = model.dim, dy = op.outDim;
   const steps = grid.length - 1;
-  const ab = Array.from(grid, (t) => alphaBar(model.schedule, t));
-  const coefs = Array.from({ length: steps }, (_, k) => {
-    const c = ddimCoefficients(ab[k]!, ab[k + 1]!, layout.eta);
-    return ddimMean(ab[k]!, ab[k + 1]!, c);
-  });
+  const { ab, ddim } = ddimSteps(model.schedule, grid, layout.eta);
   // Σ_t⁻¹ in U coordinates: 1/(σ² + r_t² s_j²) (s_j = 0 past the rank)
   const sv = svd?.singularValues ?? new Float64Array(0);
   const nfe = 2 * grid.filter((t) => t > 0).length;
 
-  return await runSystemBatches(
-    layout,
-    d,
-    nfe,
-    (firstSystem, systems, firstRow) =>
-      new RunContext(what, backend, { key, pathOffset: request.pathOffset ?? 0 }).use(
-        async (ctx) => {
-          const rows = systems * layout.particles;
-          const firstParticle = firstSystem * layout.particles;
-          const weights = new SystemWeights(layout, firstSystem, systems, steps + 1, key);
-          const xDev = ctx.alloc(rows * d), x0Dev = ctx.alloc(rows * d);
-          const vDev = ctx.alloc(rows * d), gDev = ctx.alloc(rows * d);
-          const ayDev = ctx.alloc(rows * dy), ryDev = ctx.alloc(rows * dy);
+  return await runSmcBatches(what, request, layout, { d, grid, nfe }, async (batch) => {
+    const { ctx, rows, weights } = batch;
+    const xDev = ctx.alloc(rows * d), x0Dev = ctx.alloc(rows * d);
+    const vDev = ctx.alloc(rows * d), gDev = ctx.alloc(rows * d);
+    const ayDev = ctx.alloc(rows * dy), ryDev = ctx.alloc(rows * dy);
 
-          /** log p̃_t(y | x) (up to a constant of t) and, for t > 0, x̂₀ and ∇_x log p̃_t. */
-          const twist = async (x: Float64Array, k: number) => {
-            const t = grid[k]!;
-            await backend.write(xDev, x);
-            const x0 = t > 0 ? x0Dev : xDev;
-            if (t > 0) {
-              await predictAs(model, xDev, {
-                t,
-                kind: "x0",
-                out: x0Dev,
-                conditioning: request.conditioning,
-              });
-            }
-            await op.apply(x0, ayDev);
-            const ay = await toHost(backend, ayDev);
-            const res = new Float64Array(rows * dy);
-            for (let r = 0; r < rows; r++) {
-              for (let i = 0; i < dy; i++) res[r * dy + i] = y[i]! - ay[r * dy + i]!;
-            }
-            const lp = new Float64Array(rows);
-            const r2 = variance === "data+rt2" ? 1 - ab[k]! : 0;
-            if (r2 > 0) {
-              // Σ⁻¹ res = U diag(1/(σ² + r² s²)) Uᵀ res
-              await backend.write(ryDev, res);
-              await svd!.applyUt(ryDev, ayDev);
-              const ru = await toHost(backend, ayDev);
-              for (let r = 0; r < rows; r++) {
-                let q = 0;
-                for (let j = 0; j < dy; j++) {
-                  const s = j < sv.length ? sv[j]! : 0, lam = sigma * sigma + r2 * s * s;
-                  q += ru[r * dy + j]! * ru[r * dy + j]! / lam;
-                  ru[r * dy + j] = ru[r * dy + j]! / lam;
-                }
-                lp[r] = -0.5 * q;
-              }
-              await backend.write(ayDev, ru);
-              await svd!.applyU(ayDev, ryDev);
-            } else {
-              for (let r = 0; r < rows; r++) {
-                let q = 0;
-                for (let i = 0; i < dy; i++) q += res[r * dy + i]! * res[r * dy + i]!;
-                lp[r] = -0.5 * q / (sigma * sigma);
-              }
-              for (let i = 0; i < res.length; i++) res[i] = res[i]! / (sigma * sigma);
-              await backend.write(ryDev, res);
-            }
-            if (t === 0) return { lp, x0h: x, g: undefined };
-            // ∇_x log p̃ = J_{x̂₀}ᵀ J_Aᵀ Σ⁻¹ (y − A x̂₀)
-            if (isLinearOperator(op)) await op.applyTranspose(ryDev, vDev);
-            else await operatorVjp(op, x0Dev, ryDev, vDev);
-            await vjpAs(model, xDev, {
-              t,
-              kind: "x0",
-              v: vDev,
-              out: gDev,
-              conditioning: request.conditioning,
-            });
-            const g = await toHost(backend, gDev), x0h = await toHost(backend, x0Dev);
-            await ctx.checkFinite(g, { step: k, time: t, quantity: "the twisted gradient" });
-            return { lp, x0h, g };
-          };
-
-          let x = hostNormals(key, rows * d, {
-            step: 0,
-            purpose: PHILOX_PURPOSES.guidanceInit,
-            offset: firstParticle * d,
-          });
-          let cur = await twist(x, 0);
-          weights.add(cur.lp, { what, step: 0, time: grid[0]! });
-          for (let k = 0; k < steps; k++) {
-            const t = grid[k]!, s = grid[k + 1]!;
-            const ancestors = weights.decide(k);
-            let lp: Float64Array = cur.lp, x0h: Float64Array = cur.x0h, g = cur.g;
-            if (ancestors !== undefined) {
-              x = gatherRows(x, d, ancestors);
-              x0h = gatherRows(x0h, d, ancestors);
-              g = gatherRows(g!, d, ancestors);
-              lp = gatherRows(lp, 1, ancestors);
-            }
-            const { a, b, c1 } = coefs[k]!;
-            const z = hostNormals(key, rows * d, {
-              step: k,
-              purpose: PHILOX_PURPOSES.guidanceStep,
-              offset: firstParticle * d,
-            });
-            const next = new Float64Array(rows * d);
-            const logRatio = new Float64Array(rows);
-            for (let r = 0; r < rows; r++) {
-              let gg = 0, gz = 0;
-              for (let j = 0; j < d; j++) {
-                const i = r * d + j, gi = g![i]!;
-                next[i] = a * x0h[i]! + b * x[i]! + c1 * c1 * gi + c1 * z[i]!;
-                gg += gi * gi;
-                gz += gi * z[i]!;
-              }
-              logRatio[r] = -0.5 * c1 * c1 * gg - c1 * gz;
-            }
-            x = next;
-            cur = await twist(x, k + 1);
-            const inc = new Float64Array(rows);
-            for (let r = 0; r < rows; r++) inc[r] = cur.lp[r]! - lp[r]! + logRatio[r]!;
-            weights.add(inc, { what, step: k, time: t });
-            if (request.onStep) await request.onStep({ step: k, t, tNext: s, x, row: firstRow });
+    /** log p̃_t(y | x) (up to a constant of t) and, for t > 0, x̂₀ and ∇_x log p̃_t. */
+    const twist = async (x: Float64Array, k: number) => {
+      const t = grid[k]!;
+      await backend.write(xDev, x);
+      const x0 = t > 0 ? x0Dev : xDev;
+      if (t > 0) {
+        await predictAs(model, xDev, {
+          t,
+          kind: "x0",
+          out: x0Dev,
+          conditioning: request.conditioning,
+        });
+      }
+      await op.apply(x0, ayDev);
+      const ay = await toHost(backend, ayDev);
+      const res = new Float64Array(rows * dy);
+      for (let r = 0; r < rows; r++) {
+        for (let i = 0; i < dy; i++) res[r * dy + i] = y[i]! - ay[r * dy + i]!;
+      }
+      const lp = new Float64Array(rows);
+      const r2 = variance === "data+rt2" ? 1 - ab[k]! : 0;
+      if (r2 > 0) {
+        // Σ⁻¹ res = U diag(1/(σ² + r² s²)) Uᵀ res
+        await backend.write(ryDev, res);
+        await svd!.applyUt(ryDev, ayDev);
+        const ru = await toHost(backend, ayDev);
+        for (let r = 0; r < rows; r++) {
+          let q = 0;
+          for (let j = 0; j < dy; j++) {
+            const s = j < sv.length ? sv[j]! : 0, lam = sigma * sigma + r2 * s * s;
+            q += ru[r * dy + j]! * ru[r * dy + j]! / lam;
+            ru[r * dy + j] = ru[r * dy + j]! / lam;
           }
-          const ancestors = weights.decide(steps, true);
-          if (ancestors !== undefined) x = gatherRows(x, d, ancestors);
-          await ctx.checkFinite(x, { step: steps, time: grid[steps]!, quantity: "a sample" });
-          return { samples: x, ess: weights.ess, resampledAt: weights.resampledAt };
-        },
-      ),
-  );
+          lp[r] = -0.5 * q;
+        }
+        await backend.write(ayDev, ru);
+        await svd!.applyU(ayDev, ryDev);
+      } else {
+        for (let r = 0; r < rows; r++) {
+          let q = 0;
+          for (let i = 0; i < dy; i++) q += res[r * dy + i]! * res[r * dy + i]!;
+          lp[r] = -0.5 * q / (sigma * sigma);
+        }
+        for (let i = 0; i < res.length; i++) res[i] = res[i]! / (sigma * sigma);
+        await backend.write(ryDev, res);
+      }
+      if (t === 0) return { lp, x0h: x, g: undefined };
+      // ∇_x log p̃ = J_{x̂₀}ᵀ J_Aᵀ Σ⁻¹ (y − A x̂₀)
+      if (isLinearOperator(op)) await op.applyTranspose(ryDev, vDev);
+      else await operatorVjp(op, x0Dev, ryDev, vDev);
+      await vjpAs(model, xDev, {
+        t,
+        kind: "x0",
+        v: vDev,
+        out: gDev,
+        conditioning: request.conditioning,
+      });
+      const g = await toHost(backend, gDev), x0h = await toHost(backend, x0Dev);
+      await ctx.checkFinite(g, { step: k, time: t, quantity: "the twisted gradient" });
+      return { lp, x0h, g };
+    };
+
+    let x = batch.initNormals();
+    let cur = await twist(x, 0);
+    weights.add(cur.lp, { what, step: 0, time: grid[0]! });
+    for (let k = 0; k < steps; k++) {
+      const t = grid[k]!, s = grid[k + 1]!;
+      const ancestors = weights.decide(k);
+      let lp: Float64Array = cur.lp, x0h: Float64Array = cur.x0h, g = cur.g;
+      if (ancestors !== undefined) {
+        x = gatherRows(x, d, ancestors);
+        x0h = gatherRows(x0h, d, ancestors);
+        g = gatherRows(g!, d, ancestors);
+        lp = gatherRows(lp, 1, ancestors);
+      }
+      const { a, b, c1 } = ddim[k]!;
+      const z = batch.stepNormals(k);
+      const next = new Float64Array(rows * d);
+      const logRatio = new Float64Array(rows);
+      for (let r = 0; r < rows; r++) {
+        let gg = 0, gz = 0;
+        for (let j = 0; j < d; j++) {
+          const i = r * d + j, gi = g![i]!;
+          next[i] = a * x0h[i]! + b * x[i]! + c1 * c1 * gi + c1 * z[i]!;
+          gg += gi * gi;
+          gz += gi * z[i]!;
+        }
+        logRatio[r] = -0.5 * c1 * c1 * gg - c1 * gz;
+      }
+      x = next;
+      cur = await twist(x, k + 1);
+      const inc = new Float64Array(rows);
+      for (let r = 0; r < rows; r++) inc[r] = cur.lp[r]! - lp[r]! + logRatio[r]!;
+      weights.add(inc, { what, step: k, time: t });
+      if (request.onStep) {
+        await request.onStep({ step: k, t, tNext: s, x, row: batch.firstRow });
+      }
+    }
+    return await batch.finish(x);
+  });
 }
 
 /**
