@@ -127,6 +127,105 @@ Deno.test({
   }
 });
 
+Deno.test({
+  name:
+    "simulateEnsemble() on webgpu: paths grouped per invocation (4/gcd(m, 4)) keep the twin's noise with an unaligned pathOffset, a partial last group and m = 1, 2, 3, 4",
+  ...GPU_TEST,
+}, async () => {
+  const gpu = await gpuBackend();
+  if (!gpu) return;
+  // m = 3 and 4: a 2-d OU driven by a 2×m matrix (general noise); paths 1001 and offsets 77
+  // and 1022 leave invocations whose first element is not a block's first (the element by
+  // element branch), a last invocation with fewer than 4 live paths, and chunks of 512 paths
+  const matrixOu = (m: number) => {
+    const sigma = Array.from({ length: 2 * m }, (_, e) => 0.3 + 0.1 * e);
+    const row = (r: number) =>
+      sigma.slice(r * m, (r + 1) * m).map((v, k) => `${v.toFixed(1)} * dw[${k}]`).join(" + ");
+    return defineSde({
+      name: `ou-2x${m}`,
+      dim: 2,
+      noiseDim: m,
+      noise: "additive",
+      drift: (_t, x, out, n) => {
+        for (let e = 0; e < 2 * n; e++) out[e] = -x[e]!;
+      },
+      diffusion: (_t, _x, out, n) => {
+        for (let i = 0; i < n; i++) out.set(sigma, i * 2 * m);
+      },
+      wgsl: {
+        drift:
+          "fn sde_drift(t: f32, x: SdState) -> SdState { var v = x; return SdState(-v[0], -v[1]); }",
+        diffusion: `fn sde_diffusion(t: f32, x: SdState, dw: SdNoise) -> SdState { return SdState(${
+          row(0)
+        }, ${row(1)}); }`,
+      },
+    });
+  };
+  const cases: Array<[string, Sde, SdeSolver, number[]]> = [
+    ["OU, EM (m = 1)", ornsteinUhlenbeck({ theta: 1, mu: 0.5, sigma: 1 }), eulerMaruyama, [1]],
+    ["Lotka–Volterra, EM (m = 2)", stochasticLotkaVolterra({ sigmaPrey: 0.3 }), eulerMaruyama, [
+      1.2,
+      0.8,
+    ]],
+    ["OU 2×3, EM (m = 3)", matrixOu(3), eulerMaruyama, [1, 0]],
+    ["OU 2×4, EM (m = 4)", matrixOu(4), eulerMaruyama, [1, 0]],
+    ["OU 2-d, SRA1 (two streams)", CASES[0]![1], sra1, [2, 0]],
+  ];
+  for (const [name, sde, solver, x0] of cases) {
+    for (const pathOffset of [0, 77, 1022]) {
+      const opts = {
+        solver,
+        x0,
+        paths: 1001,
+        pathOffset,
+        t1: 0.5,
+        dt: 1 / 64,
+        saveAt: [0.25, 0.5],
+        key,
+        returnFinal: true,
+        keepPaths: 5,
+        quantiles: [0.5],
+        stepsPerDispatch: 10,
+        chunkPaths: 600,
+      };
+      const g = await simulateEnsemble(sde, { ...opts, backend: gpu });
+      const c = await simulateEnsemble(sde, { ...opts, backend: cpu });
+      const what = `${name}, offset ${pathOffset}`;
+      relClose(g.final, c.final, 1e-4, `${what} final`);
+      relClose(g.samples, c.samples, 1e-4, `${what} samples`);
+      relClose(g.mean, c.mean, 1e-4, `${what} mean`);
+      relClose(g.covariance, c.covariance, 1e-3, `${what} covariance`);
+    }
+  }
+  // a bad path is reported by its global index, the smallest of its group's bad paths
+  const blowFrom = defineSde({
+    name: "blow-up from x > 1",
+    dim: 1,
+    noise: "diagonal",
+    drift: (_t, x, out, n) => {
+      for (let i = 0; i < n; i++) out[i] = x[i]! > 1 ? 1e30 * x[i]! * x[i]! : 0;
+    },
+    diffusion: (_t, _x, out, n) => out.fill(0, 0, n),
+    wgsl: {
+      drift:
+        "fn sde_drift(t: f32, x: SdState) -> SdState { var v = x; return SdState(select(0.0, 1e30 * v[0] * v[0], v[0] > 1.0)); }",
+      diffusion:
+        "fn sde_diffusion(t: f32, x: SdState, dw: SdNoise) -> SdState { return SdState(0.0); }",
+    },
+  });
+  // paths 0 … 9 start at 0 (stay finite), paths 10 and 11 at 2 (blow up): path 10 is the
+  // third of its invocation's four
+  const x0 = Array.from({ length: 12 }, (_, i) => (i >= 10 ? 2 : 0));
+  const base = { x0, paths: 12, t1: 1, dt: 0.1, key };
+  for (const backend of [cpu, gpu]) {
+    await assert.rejects(
+      simulateEnsemble(blowFrom, { ...base, backend }),
+      (e: Error) => e instanceof NumericalError && e.index === 10,
+      backend.name,
+    );
+  }
+});
+
 /** Checks means and variances against the exact ones within 4 standard errors. */
 function checkExact(
   r: Awaited<ReturnType<typeof simulateEnsemble>>,
