@@ -59,3 +59,20 @@ export function _checkGammaPrior(
   }
   return { alpha, beta };
 }
+
+/** The allowed jumps as an n × n 0/1 mask (all allowed when absent). */
+export function _checkAllowed(
+  what: string,
+  allowed: ArrayLike<boolean | number> | undefined,
+  n: number,
+): Uint8Array {
+  const out = new Uint8Array(n * n).fill(1);
+  if (allowed === undefined) return out;
+  if (allowed === null || typeof allowed !== "object" || allowed.length !== n * n) {
+    throw new SdenoTypeError(
+      `${what}: allowed must have n² = ${n * n} entries, got ${quote(allowed?.length)}`,
+    );
+  }
+  for (let k = 0; k < n * n; k++) out[k] = allowed[k] ? 1 : 0;
+  return out;
+}

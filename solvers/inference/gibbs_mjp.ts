@@ -24,7 +24,7 @@ import {
   type _PathStats,
   _resamplePath,
 } from "./_ffbs.ts";
-import { _checkGammaPrior } from "./_msm_checks.ts";
+import { _checkAllowed, _checkGammaPrior } from "./_msm_checks.ts";
 import type { GammaRatePrior } from "./msm_posterior.ts";
 import {
   checkMjpObservations,
@@ -191,7 +191,7 @@ export function gibbsMjp(
       }`,
     );
   }
-  const allowed = _allowed(options.allowed, n);
+  const allowed = _checkAllowed(WHAT, options.allowed, n);
   const fixedInitial = options.initial === undefined
     ? undefined
     : _distribution("initial", options.initial, n);
@@ -296,18 +296,6 @@ function _omega(q: Float64Array, n: number, factor: number): number {
   let m = 0;
   for (let i = 0; i < n; i++) m = Math.max(m, -q[i * n + i]!);
   return m > 0 ? factor * m : 1;
-}
-
-function _allowed(allowed: ArrayLike<boolean | number> | undefined, n: number): Uint8Array {
-  const out = new Uint8Array(n * n).fill(1);
-  if (allowed === undefined) return out;
-  if (allowed === null || typeof allowed !== "object" || allowed.length !== n * n) {
-    throw new SdenoTypeError(
-      `${WHAT}: allowed must have n² = ${n * n} entries, got ${quote(allowed?.length)}`,
-    );
-  }
-  for (let k = 0; k < n * n; k++) out[k] = allowed[k] ? 1 : 0;
-  return out;
 }
 
 function _distribution(name: string, p: ArrayLike<number>, n: number): Float64Array {

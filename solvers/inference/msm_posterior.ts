@@ -18,7 +18,7 @@ import type { CtmcPath } from "../../processes/ctmc_path.ts";
 import { RateMatrix } from "../../processes/rate_matrix.ts";
 import { _DrawStream } from "./_gamma_sampler.ts";
 import { _gammaQuantile } from "./_gamma_quantile.ts";
-import { _checkCounts, _checkGammaPrior } from "./_msm_checks.ts";
+import { _checkAllowed, _checkCounts, _checkGammaPrior } from "./_msm_checks.ts";
 import { type MsmCounts, msmCounts } from "./msm_counts.ts";
 
 /** Independent Gamma(shape, rate) priors on the off-diagonal rates (mean shape/rate). */
@@ -188,20 +188,4 @@ export function msmPosterior(
       return out;
     },
   };
-}
-
-function _checkAllowed(
-  what: string,
-  allowed: ArrayLike<boolean | number> | undefined,
-  n: number,
-): Uint8Array {
-  const out = new Uint8Array(n * n).fill(1);
-  if (allowed === undefined) return out;
-  if (allowed === null || typeof allowed !== "object" || allowed.length !== n * n) {
-    throw new SdenoTypeError(
-      `${what}: allowed must have n² = ${n * n} entries, got ${quote(allowed?.length)}`,
-    );
-  }
-  for (let k = 0; k < n * n; k++) out[k] = allowed[k] ? 1 : 0;
-  return out;
 }
