@@ -242,6 +242,34 @@ export class Chromium {
     }
   }
 
+  /**
+   * Opens `url`, waits for its load event, evaluates an expression there
+   * (awaiting a promise) and returns its value.
+   */
+  async evaluateAt(url: string, expression: string): Promise<unknown> {
+    const { targetId } = await this.send("Target.createTarget", { url: "about:blank" });
+    const { sessionId } = await this.send("Target.attachToTarget", { targetId, flatten: true });
+    try {
+      await this.send("Page.enable", {}, sessionId);
+      const loaded = new Promise<void>((resolve) =>
+        this.#listeners.push((m, _p, s) => {
+          if (m === "Page.loadEventFired" && s === sessionId) resolve();
+        })
+      );
+      await this.send("Page.navigate", { url }, sessionId);
+      await loaded;
+      const r = await this.send("Runtime.evaluate", {
+        expression,
+        awaitPromise: true,
+        returnByValue: true,
+      }, sessionId);
+      if (r.exceptionDetails) throw new Error(r.exceptionDetails.text);
+      return r.result.value;
+    } finally {
+      await this.send("Target.closeTarget", { targetId }).catch(() => {});
+    }
+  }
+
   /** Evaluates an expression in a fresh blank tab and returns its value. */
   async evaluate(expression: string): Promise<unknown> {
     const { targetId } = await this.send("Target.createTarget", { url: "about:blank" });

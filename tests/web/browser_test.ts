@@ -82,6 +82,37 @@ function maxAbsDiff(a: readonly number[], b: readonly number[]): number {
   return a.reduce((m, v, i) => Math.max(m, Math.abs(v - b[i]!)), 0);
 }
 
+/**
+ * The entry points whose modules need no npm package import in the browser
+ * through the server; the others (./io and ./io/jupyter: Observable Plot and
+ * linkedom; ./models/operators: ndarray; the ONNX ones: onnxruntime) need an
+ * import map there, and are only listed.
+ */
+async function entryPointsImport(browser: Chromium, server: WebServer): Promise<void> {
+  const config = JSON.parse(await Deno.readTextFile(`${ROOT}deno.json`));
+  const entries = Object.entries(config.exports as Record<string, string>);
+  const expression = `Promise.all(${
+    JSON.stringify(entries.map(([, path]) => path.replace(/^\.\//, "/")))
+  }.map((p) => import(p).then((m) => Object.keys(m).length, (e) => e.message)))`;
+  const counts = await browser.evaluateAt(`${server.url}?n=1&backend=cpu`, expression) as (
+    | number
+    | string
+  )[];
+  const loaded = entries.filter((_, i) => typeof counts[i] === "number").map(([name]) => name);
+  console.log(`entry points that import in Chromium: ${loaded.join(", ")}`);
+  const browserReady = [
+    ".",
+    "./kernels",
+    "./processes",
+    "./models",
+    "./solvers/diffusion",
+    "./solvers/sde",
+    "./solvers/ctmc",
+    "./stats",
+  ];
+  assert.deepEqual(browserReady.filter((name) => !loaded.includes(name)), []);
+}
+
 const OPTIONS = { sanitizeResources: false, sanitizeOps: false, ignore: !CHROMIUM } as const;
 
 Deno.test({
@@ -118,7 +149,7 @@ Deno.test({
 });
 
 Deno.test({
-  name: "web page without navigator.gpu falls back to cpu (backend=auto) and says so",
+  name: "web page without navigator.gpu falls back to cpu and says so; the entry points import",
   ...OPTIONS,
 }, async () => {
   const server = await startServer();
@@ -139,6 +170,7 @@ Deno.test({
       failed.error!.message,
       /Cannot create the webgpu backend: navigator\.gpu gave no adapter/,
     );
+    await entryPointsImport(browser, server);
   } finally {
     await browser.close();
     await server.close();
