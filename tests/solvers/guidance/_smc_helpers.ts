@@ -1,12 +1,14 @@
 // Shared by the SMC guidance tests (mcgdiff, tds, fps_smc): small Gaussian
 // problems with closed-form posteriors, a z-score of a sample mean whose
 // standard error comes from the spread between independent particle systems
-// (particles within a system are correlated; systems are i.i.d.), and the
-// batch-split and cpu-vs-webgpu checks every method runs.
+// (particles within a system are correlated; systems are i.i.d.), the
+// batch-split and cpu-vs-webgpu checks every method runs, the SW sweep over
+// particle counts on the GMM instances, and the typed-error harness.
 
 import assert from "node:assert/strict";
 import { gaussian } from "../../../models/gaussian.ts";
 import { denseOperator } from "../../../models/operators/dense.ts";
+import type { LinearOperator } from "../../../models/operators/operator.ts";
 import { gaussianNoise } from "../../../models/operators/noise.ts";
 import { CpuBackend } from "../../../kernels/mod.ts";
 import { makeKey } from "../../../kernels/philox.ts";
@@ -18,7 +20,7 @@ import type {
 import { alphaBar, ddimCoefficients, quadraticGrid } from "../../../solvers/guidance/vp.ts";
 import { ddimMean } from "../../../solvers/guidance/_smc.ts";
 import { gpuBackend, maxAbsDiff } from "../../_gpu.ts";
-import { loadGmmInstance, referenceSchedule } from "./_benchmark.ts";
+import { loadGmmInstance, modeTv, referenceSchedule, sw1 } from "./_benchmark.ts";
 
 /**
  * Prior N(0, [[1, ρ], [ρ, 1]]) in 2-D, y = x₁ + σ n, reversed by the DDIM
@@ -175,4 +177,74 @@ export async function checkCpuVsGpu(
   const diff = maxAbsDiff(cpu.samples, g.samples);
   console.log(`cpu vs webgpu (${gpu.description}): max |Δ| = ${diff.toExponential(2)}`);
   assert.ok(diff < tol, `cpu vs webgpu max |Δ| = ${diff}`);
+}
+
+/**
+ * SW of `method` on a d = 8 GMM instance at 10, 100 and 1000 particles per
+ * system (10000 samples, quadraticGrid(100), key 1), printed with modeTV.
+ */
+export async function gmmSwByParticles(
+  method: GuidanceMethod<Record<string, unknown>>,
+  name: string,
+  backend: GuidanceRequest["backend"],
+): Promise<number[]> {
+  const inst = loadGmmInstance(name);
+  const sw: number[] = [];
+  for (const particles of [10, 100, 1000]) {
+    const r = await method.run({
+      model: inst.model,
+      problem: inst.problem,
+      grid: quadraticGrid(100),
+      samples: 10000,
+      key: makeKey(1),
+      backend,
+      options: { particles },
+    });
+    sw.push(sw1(inst, r.samples));
+    console.log(
+      `${name} N = ${particles}: SW ${sw.at(-1)!.toFixed(3)} modeTV ${
+        modeTv(inst, r.samples).toFixed(3)
+      }`,
+    );
+  }
+  return sw;
+}
+
+/**
+ * The 2-D problem of {@linkcode gaussian2d} (σ_y = 0.3, y = 0.7) and
+ * `bad(options, class, message, extra)`, which asserts that `method` refuses
+ * that request (20 samples, quadraticGrid(10), `extra` merged in) with an
+ * error of the class whose message matches.
+ */
+export function refusals(method: GuidanceMethod<Record<string, unknown>>) {
+  const { model, problem } = gaussian2d(0.3, 0.7, quadraticGrid(10));
+  const base = {
+    model,
+    problem,
+    grid: quadraticGrid(10),
+    samples: 20,
+    key: makeKey(1),
+    backend: new CpuBackend(),
+  };
+  const bad = async (options: Record<string, unknown>, cls: unknown, re: RegExp, extra = {}) => {
+    await assert.rejects(
+      method.run({ ...base, ...extra, options } as never),
+      (e) => e instanceof (cls as typeof Error) && re.test((e as Error).message),
+    );
+  };
+  return { model, problem, bad };
+}
+
+/** The operator x ↦ x₁ on 2-D without an SVD (with its VJP when `vjp`). */
+export function noSvdOperator(vjp = false): LinearOperator {
+  const dense = denseOperator([[1, 0]]);
+  return {
+    name: "no-svd",
+    inDim: 2,
+    outDim: 1,
+    linear: true,
+    apply: (x, out) => dense.apply(x, out),
+    applyTranspose: (v, out) => dense.applyTranspose(v, out),
+    ...(vjp ? { vjp: (_x, v, out) => dense.applyTranspose(v, out) } : {}),
+  };
 }

@@ -11,11 +11,16 @@ import { CpuBackend } from "../../../kernels/mod.ts";
 import { makeKey } from "../../../kernels/philox.ts";
 import { SdenoRangeError, SdenoTypeError } from "../../../kernels/errors.ts";
 import { gaussianNoise } from "../../../models/operators/noise.ts";
-import { denseOperator } from "../../../models/operators/dense.ts";
-import type { LinearOperator } from "../../../models/operators/operator.ts";
 import { GPU_TEST } from "../../_gpu.ts";
-import { loadGmmInstance, modeTv, sw1 } from "./_benchmark.ts";
-import { checkBatchSplit, checkCpuVsGpu, gaussian2d, systemStatZ } from "./_smc_helpers.ts";
+import {
+  checkBatchSplit,
+  checkCpuVsGpu,
+  gaussian2d,
+  gmmSwByParticles,
+  noSvdOperator,
+  refusals,
+  systemStatZ,
+} from "./_smc_helpers.ts";
 
 const SLOW = !Deno.env.get("SDENO_SLOW");
 
@@ -60,25 +65,7 @@ Deno.test({
   async fn() {
     const backend = new CpuBackend();
     for (const name of ["gmm_d8_dy1", "gmm_d8_dy2", "gmm_d8_dy4"]) {
-      const inst = loadGmmInstance(name);
-      const sw: number[] = [];
-      for (const particles of [10, 100, 1000]) {
-        const r = await fpsSmc.run({
-          model: inst.model,
-          problem: inst.problem,
-          grid: quadraticGrid(100),
-          samples: 10000,
-          key: makeKey(1),
-          backend,
-          options: { particles },
-        });
-        sw.push(sw1(inst, r.samples));
-        console.log(
-          `${name} N = ${particles}: SW ${sw.at(-1)!.toFixed(3)} modeTV ${
-            modeTv(inst, r.samples).toFixed(3)
-          }`,
-        );
-      }
+      const sw = await gmmSwByParticles(fpsSmc as never, name, backend);
       // dy1 improves at each step (seeds 1, 2, 3: 4.14/2.69/1.87, 4.13/2.64/1.26,
       // 4.09/3.14/0.75); dy2 and dy4 are printed: at 1000 particles their systems still
       // degenerate (dy2 seed 1: 6.95/4.94/6.19; seeds 2, 3 decrease)
@@ -100,21 +87,7 @@ Deno.test({
 });
 
 Deno.test("fpsSmc() refuses bad input with typed errors before any work", async () => {
-  const { model, problem } = gaussian2d(0.3, 0.7, quadraticGrid(10));
-  const base = {
-    model,
-    problem,
-    grid: quadraticGrid(10),
-    samples: 20,
-    key: makeKey(1),
-    backend: new CpuBackend(),
-  };
-  const bad = async (options: Record<string, unknown>, cls: unknown, re: RegExp, extra = {}) => {
-    await assert.rejects(
-      fpsSmc.run({ ...base, ...extra, options } as never),
-      (e) => e instanceof (cls as typeof Error) && re.test((e as Error).message),
-    );
-  };
+  const { problem, bad } = refusals(fpsSmc as never);
   await bad({ particles: 0 }, SdenoRangeError, /particles must be an integer ≥ 1/);
   await bad({ particles: -3 }, SdenoRangeError, /particles/);
   await bad({ essThreshold: 0 }, SdenoRangeError, /essThreshold must be a number in \(0, 1\]/);
@@ -126,14 +99,6 @@ Deno.test("fpsSmc() refuses bad input with typed errors before any work", async 
   await bad({}, SdenoRangeError, /σ_y > 0/, {
     problem: { ...problem, noise: gaussianNoise(0) },
   });
-  const dense = denseOperator([[1, 0]]);
-  const noSvd: LinearOperator = {
-    name: "no-svd",
-    inDim: 2,
-    outDim: 1,
-    linear: true,
-    apply: (x, out) => dense.apply(x, out),
-    applyTranspose: (v, out) => dense.applyTranspose(v, out),
-  };
+  const noSvd = noSvdOperator();
   await bad({}, SdenoTypeError, /SVD/, { problem: { ...problem, operator: noSvd } });
 });

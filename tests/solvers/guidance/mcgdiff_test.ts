@@ -13,8 +13,6 @@ import { CpuBackend } from "../../../kernels/mod.ts";
 import { makeKey } from "../../../kernels/philox.ts";
 import { NumericalError, SdenoRangeError, SdenoTypeError } from "../../../kernels/errors.ts";
 import { gaussianNoise, poissonNoise } from "../../../models/operators/noise.ts";
-import { denseOperator } from "../../../models/operators/dense.ts";
-import type { LinearOperator } from "../../../models/operators/operator.ts";
 import { GPU_TEST } from "../../_gpu.ts";
 import { gaussianW2, loadGmmInstance, loadImageInstance, modeTv, sw1 } from "./_benchmark.ts";
 import {
@@ -22,6 +20,8 @@ import {
   checkCpuVsGpu,
   gaussian2d,
   moments,
+  noSvdOperator,
+  refusals,
   systemStatZ,
 } from "./_smc_helpers.ts";
 
@@ -209,21 +209,7 @@ Deno.test({
 });
 
 Deno.test("mcgdiff() refuses bad input with typed errors before any work", async () => {
-  const { model, problem } = gaussian2d(0.3, 0.7, quadraticGrid(10));
-  const base = {
-    model,
-    problem,
-    grid: quadraticGrid(10),
-    samples: 20,
-    key: makeKey(1),
-    backend: new CpuBackend(),
-  };
-  const bad = async (options: Record<string, unknown>, cls: unknown, re: RegExp, extra = {}) => {
-    await assert.rejects(
-      mcgdiff.run({ ...base, ...extra, options } as never),
-      (e) => e instanceof (cls as typeof Error) && re.test((e as Error).message),
-    );
-  };
+  const { problem, bad } = refusals(mcgdiff as never);
   await bad({ particles: 0 }, SdenoRangeError, /particles must be an integer ≥ 1, got "?0/);
   await bad({ particles: 2.5 }, SdenoRangeError, /particles/);
   await bad({ particles: 3 }, SdenoRangeError, /samples \(20\) must be a whole number/);
@@ -248,15 +234,7 @@ Deno.test("mcgdiff() refuses bad input with typed errors before any work", async
   });
   await bad({ particles: 10 }, SdenoRangeError, /batch \(15\) must be a multiple/, { batch: 15 });
   // an operator without an SVD, a nonlinear operator, Poisson noise
-  const dense = denseOperator([[1, 0]]);
-  const noSvd: LinearOperator = {
-    name: "no-svd",
-    inDim: 2,
-    outDim: 1,
-    linear: true,
-    apply: (x, out) => dense.apply(x, out),
-    applyTranspose: (v, out) => dense.applyTranspose(v, out),
-  };
+  const noSvd = noSvdOperator();
   await bad({}, SdenoTypeError, /SVD/, { problem: { ...problem, operator: noSvd } });
   await bad({}, SdenoTypeError, /linear operator/, {
     problem: { ...problem, operator: { ...noSvd, linear: false, name: "nonlinear" } },

@@ -12,11 +12,17 @@ import { CpuBackend } from "../../../kernels/mod.ts";
 import { makeKey } from "../../../kernels/philox.ts";
 import { SdenoRangeError, SdenoTypeError } from "../../../kernels/errors.ts";
 import { gaussianNoise } from "../../../models/operators/noise.ts";
-import { denseOperator } from "../../../models/operators/dense.ts";
 import type { LinearOperator, MeasurementOperator } from "../../../models/operators/operator.ts";
 import { GPU_TEST } from "../../_gpu.ts";
-import { loadGmmInstance, modeTv, sw1 } from "./_benchmark.ts";
-import { checkBatchSplit, checkCpuVsGpu, gaussian2d, systemStatZ } from "./_smc_helpers.ts";
+import {
+  checkBatchSplit,
+  checkCpuVsGpu,
+  gaussian2d,
+  gmmSwByParticles,
+  noSvdOperator,
+  refusals,
+  systemStatZ,
+} from "./_smc_helpers.ts";
 
 const SLOW = !Deno.env.get("SDENO_SLOW");
 
@@ -63,25 +69,7 @@ Deno.test({
   async fn() {
     const backend = new CpuBackend();
     for (const name of ["gmm_d8_dy4", "gmm_d8_dy1", "gmm_d8_dy2"]) {
-      const inst = loadGmmInstance(name);
-      const sw: number[] = [];
-      for (const particles of [10, 100, 1000]) {
-        const r = await tds.run({
-          model: inst.model,
-          problem: inst.problem,
-          grid: quadraticGrid(100),
-          samples: 10000,
-          key: makeKey(1),
-          backend,
-          options: { particles },
-        });
-        sw.push(sw1(inst, r.samples));
-        console.log(
-          `${name} N = ${particles}: SW ${sw.at(-1)!.toFixed(3)} modeTV ${
-            modeTv(inst, r.samples).toFixed(3)
-          }`,
-        );
-      }
+      const sw = await gmmSwByParticles(tds as never, name, backend);
       // dy4 (σ_y = 0.79) improves at each step; dy1 and dy2 are reported (see the report)
       if (name === "gmm_d8_dy4") assert.ok(sw[0]! > sw[1]! && sw[1]! > sw[2]!, `${sw}`);
     }
@@ -133,21 +121,7 @@ Deno.test({
 });
 
 Deno.test("tds() refuses bad input with typed errors before any work", async () => {
-  const { model, problem } = gaussian2d(0.3, 0.7, quadraticGrid(10));
-  const base = {
-    model,
-    problem,
-    grid: quadraticGrid(10),
-    samples: 20,
-    key: makeKey(1),
-    backend: new CpuBackend(),
-  };
-  const bad = async (options: Record<string, unknown>, cls: unknown, re: RegExp, extra = {}) => {
-    await assert.rejects(
-      tds.run({ ...base, ...extra, options } as never),
-      (e) => e instanceof (cls as typeof Error) && re.test((e as Error).message),
-    );
-  };
+  const { model, problem, bad } = refusals(tds as never);
   await bad({ particles: 0 }, SdenoRangeError, /particles must be an integer ≥ 1/);
   await bad({ particles: -3 }, SdenoRangeError, /particles/);
   await bad({ essThreshold: 0 }, SdenoRangeError, /essThreshold must be a number in \(0, 1\]/);
@@ -158,16 +132,7 @@ Deno.test("tds() refuses bad input with typed errors before any work", async () 
   await bad({}, SdenoRangeError, /σ_y > 0/, {
     problem: { ...problem, noise: gaussianNoise(0) },
   });
-  const dense = denseOperator([[1, 0]]);
-  const noSvd: LinearOperator = {
-    name: "no-svd",
-    inDim: 2,
-    outDim: 1,
-    linear: true,
-    apply: (x, out) => dense.apply(x, out),
-    applyTranspose: (v, out) => dense.applyTranspose(v, out),
-    vjp: (_x, v, out) => dense.applyTranspose(v, out),
-  };
+  const noSvd = noSvdOperator(true);
   await bad({ twistVariance: "data+rt2" }, SdenoTypeError, /needs a linear operator with an SVD/, {
     problem: { ...problem, operator: noSvd },
   });
