@@ -90,7 +90,7 @@ const SD_NR: u32 = {{NR}}u;
 const SD_SW: u32 = {{SW}}u;
 const SD_WG_CELLS: u32 = 64u;
 const SD_BATCHES: u32 = 64u;
-const SD_F32_MAX: f32 = 3.40282347e38;
+const SD_F32_MAX: f32 = 0x1.fffffep+127f; // the largest f32 (in hex: some compilers refuse the decimal form)
 
 var<workgroup> wsum: array<atomic<u32>, 261>; // 64 cells x 4, steps lo/hi, steps^2 lo/hi, absorbed
 var<private> batch_base: u32;
