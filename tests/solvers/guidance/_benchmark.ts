@@ -56,15 +56,30 @@ export interface GmmInstance {
 }
 
 // deno-lint-ignore no-explicit-any
-let gmmJson: any, gmmRefs: any;
+const jsonFiles = new Map<string, any>();
+
+/** A JSON file of the fixtures, parsed once. */
+// deno-lint-ignore no-explicit-any
+function readJson(name: string): any {
+  if (!jsonFiles.has(name)) {
+    jsonFiles.set(name, JSON.parse(Deno.readTextFileSync(new URL(name, DIR))));
+  }
+  return jsonFiles.get(name);
+}
+
+/** The entry `name` of an instances file's `instances` list. */
+// deno-lint-ignore no-explicit-any
+function findInstance(file: string, name: string): any {
+  // deno-lint-ignore no-explicit-any
+  const inst = readJson(file).instances.find((i: any) => i.name === name);
+  if (inst === undefined) throw new Error(`no instance ${name}`);
+  return inst;
+}
 
 /** Loads `gmm_d8_dy1`, `gmm_d8_dy2` or `gmm_d8_dy4`. */
 export function loadGmmInstance(name: string): GmmInstance {
-  gmmJson ??= JSON.parse(Deno.readTextFileSync(new URL("gmm/instances.json", DIR)));
-  gmmRefs ??= JSON.parse(Deno.readTextFileSync(new URL("gmm/reference_results.json", DIR)));
-  // deno-lint-ignore no-explicit-any
-  const inst = gmmJson.instances.find((i: any) => i.name === name);
-  if (inst === undefined) throw new Error(`no instance ${name}`);
+  const inst = findInstance("gmm/instances.json", name);
+  const gmmRefs = readJson("gmm/reference_results.json");
   const schedule = referenceSchedule();
   const d = inst.d as number;
   const model = gaussianMixture({
@@ -155,16 +170,11 @@ export interface ImageInstance {
   levels: { w2Floor: number; w2Prior: number; runs: Map<string, { w2: number; tr: number }> };
 }
 
-// deno-lint-ignore no-explicit-any
-let imgJson: any, imgRefs: any;
-
 /** Loads `img8_inpaint_box`, `img8_sr2` or `img8_blur`. */
 export function loadImageInstance(name: string): ImageInstance {
-  imgJson ??= JSON.parse(Deno.readTextFileSync(new URL("images/instances.json", DIR)));
-  imgRefs ??= JSON.parse(Deno.readTextFileSync(new URL("images/reference_results.json", DIR)));
-  // deno-lint-ignore no-explicit-any
-  const inst = imgJson.instances.find((i: any) => i.name === name);
-  if (inst === undefined) throw new Error(`no instance ${name}`);
+  const imgJson = readJson("images/instances.json");
+  const inst = findInstance("images/instances.json", name);
+  const imgRefs = readJson("images/reference_results.json");
   const f = (key: string) => readF64(`images/${inst[key].file}`);
   const d = inst.d as number, dy = inst.d_y as number;
   const schedule = referenceSchedule();
