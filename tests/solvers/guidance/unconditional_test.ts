@@ -156,9 +156,9 @@ Deno.test("ddpmUnconditional() calls onStep after every step with the batch's ro
   assert.ok(r.samples.every(Number.isFinite));
 });
 
-Deno.test("the DDIM-style guidance methods declare well-formed metadata with distinct names", async () => {
-  const { methodInfoProblems } = await import("../../../solvers/method_registry.ts");
-  const methods = [
+/** The eight methods on the shared DDIM loop (_step.ts). */
+async function ddimStyleMethods() {
+  return [
     ddpmUnconditional,
     (await import("../../../solvers/guidance/dps.ts")).dps,
     (await import("../../../solvers/guidance/pigdm.ts")).pigdm,
@@ -168,6 +168,11 @@ Deno.test("the DDIM-style guidance methods declare well-formed metadata with dis
     (await import("../../../solvers/guidance/diffpir.ts")).diffpir,
     (await import("../../../solvers/guidance/mpgd.ts")).mpgd,
   ];
+}
+
+Deno.test("the DDIM-style guidance methods declare well-formed metadata with distinct names", async () => {
+  const { methodInfoProblems } = await import("../../../solvers/method_registry.ts");
+  const methods = await ddimStyleMethods();
   const names = new Set<string>();
   for (const m of methods) {
     assert.deepEqual(methodInfoProblems(m.info, "guidance"), [], m.info.name);
@@ -180,16 +185,7 @@ Deno.test("the DDIM-style guidance methods declare well-formed metadata with dis
 
 Deno.test("the DDIM-style guidance methods refuse a missing request or problem with a typed error", async () => {
   const inst = loadGmmInstance("gmm_d8_dy2");
-  const methods = [
-    ddpmUnconditional,
-    (await import("../../../solvers/guidance/dps.ts")).dps,
-    (await import("../../../solvers/guidance/pigdm.ts")).pigdm,
-    (await import("../../../solvers/guidance/ddrm.ts")).ddrm,
-    (await import("../../../solvers/guidance/ddnm.ts")).ddnm,
-    (await import("../../../solvers/guidance/ddnm.ts")).ddnmPlus,
-    (await import("../../../solvers/guidance/diffpir.ts")).diffpir,
-    (await import("../../../solvers/guidance/mpgd.ts")).mpgd,
-  ];
+  const methods = await ddimStyleMethods();
   for (const m of methods) {
     const base = {
       model: inst.model,
