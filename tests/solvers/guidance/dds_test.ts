@@ -21,7 +21,8 @@ import {
   seedsOf,
   withinBand,
 } from "./_levels.ts";
-import { GPU_TEST, gpuBackend, maxAbsDiff } from "../../_gpu.ts";
+import { GPU_TEST } from "../../_gpu.ts";
+import { assertCpuGpuAgree } from "./_cpu_gpu.ts";
 
 const SLOW = Deno.env.get("SDENO_SLOW") !== undefined;
 const cpu = new CpuBackend();
@@ -155,19 +156,13 @@ Deno.test({
   name: "dds() on webgpu agrees with cpu within float32 tolerance",
   ...GPU_TEST,
   async fn() {
-    const gpu = await gpuBackend();
-    if (!gpu) return;
     const inst = loadImageInstance("img8_blur");
-    const req = {
+    await assertCpuGpuAgree(dds, {
       model: inst.model,
       problem: inst.problem,
       grid: quadraticGrid(10),
       samples: 8,
       key: makeKey(3),
-    };
-    const a = await dds.run({ ...req, backend: cpu });
-    const b = await dds.run({ ...req, backend: gpu });
-    const diff = maxAbsDiff(a.samples, b.samples);
-    assert.ok(diff < 2e-3, `max diff ${diff}`);
+    });
   },
 });

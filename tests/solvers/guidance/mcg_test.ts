@@ -22,7 +22,8 @@ import {
   seedsOf,
   withinBand,
 } from "./_levels.ts";
-import { GPU_TEST, gpuBackend, maxAbsDiff } from "../../_gpu.ts";
+import { GPU_TEST } from "../../_gpu.ts";
+import { assertCpuGpuAgree } from "./_cpu_gpu.ts";
 
 const SLOW = Deno.env.get("SDENO_SLOW") !== undefined;
 const cpu = new CpuBackend();
@@ -126,19 +127,13 @@ Deno.test({
   name: "mcg() on webgpu agrees with cpu within float32 tolerance",
   ...GPU_TEST,
   async fn() {
-    const gpu = await gpuBackend();
-    if (!gpu) return;
     const { inst, problem } = noiseless("img8_sr2");
-    const req = {
+    await assertCpuGpuAgree(mcg, {
       model: inst.model,
       problem,
       grid: quadraticGrid(10),
       samples: 8,
       key: makeKey(3),
-    };
-    const a = await mcg.run({ ...req, backend: cpu });
-    const b = await mcg.run({ ...req, backend: gpu });
-    const diff = maxAbsDiff(a.samples, b.samples);
-    assert.ok(diff < 2e-3, `max diff ${diff}`);
+    });
   },
 });

@@ -19,7 +19,8 @@ import {
   modeTv,
   sw1,
 } from "./_benchmark.ts";
-import { GPU_TEST, gpuBackend, maxAbsDiff } from "../../_gpu.ts";
+import { GPU_TEST, maxAbsDiff } from "../../_gpu.ts";
+import { cpuAndGpuRuns } from "./_cpu_gpu.ts";
 
 const SLOW = Deno.env.get("SDENO_SLOW") !== undefined;
 const cpu = new CpuBackend();
@@ -195,18 +196,16 @@ Deno.test({
   name: "redDiff() on webgpu agrees with cpu within float32 tolerance",
   ...GPU_TEST,
   async fn() {
-    const gpu = await gpuBackend();
-    if (!gpu) return;
     const inst = loadImageInstance("img8_sr2");
-    const req = {
+    const runs = await cpuAndGpuRuns(redDiff, {
       model: inst.model,
       problem: inst.problem,
       grid: quadraticGrid(10),
       samples: 16,
       key: makeKey(3),
-    };
-    const a = await redDiff.run({ ...req, backend: cpu });
-    const b = await redDiff.run({ ...req, backend: gpu });
+    });
+    if (!runs) return;
+    const { cpu: a, gpu: b } = runs;
     // Adam normalises each step to ≈ lr, so an f32 rounding of a near-zero
     // gradient can flip a step's sign: compare with 10 steps × lr 0.1 in mind
     // by the mean, and the bulk elementwise.

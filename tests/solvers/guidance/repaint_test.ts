@@ -22,7 +22,8 @@ import { repaint, repaintSchedule } from "../../../solvers/guidance/repaint.ts";
 import { quadraticGrid } from "../../../solvers/guidance/vp.ts";
 import { gaussianW2, loadImageInstance, meanCov } from "./_benchmark.ts";
 import { distance, level, noiselessPosterior, seedsOf, withinBand } from "./_levels.ts";
-import { GPU_TEST, gpuBackend, maxAbsDiff } from "../../_gpu.ts";
+import { GPU_TEST } from "../../_gpu.ts";
+import { assertCpuGpuAgree } from "./_cpu_gpu.ts";
 
 const SLOW = Deno.env.get("SDENO_SLOW") !== undefined;
 const cpu = new CpuBackend();
@@ -180,20 +181,14 @@ Deno.test({
   name: "repaint() on webgpu agrees with cpu within float32 tolerance",
   ...GPU_TEST,
   async fn() {
-    const gpu = await gpuBackend();
-    if (!gpu) return;
     const { inst, op } = boxInstance();
-    const req = {
+    await assertCpuGpuAgree(repaint, {
       model: inst.model,
       problem: { ...inst.problem, operator: op },
       grid: quadraticGrid(12),
       samples: 6,
       key: makeKey(3),
       options: { jumpLength: 3, resamplings: 2 },
-    };
-    const a = await repaint.run({ ...req, backend: cpu });
-    const b = await repaint.run({ ...req, backend: gpu });
-    const diff = maxAbsDiff(a.samples, b.samples);
-    assert.ok(diff < 2e-3, `max diff ${diff}`);
+    });
   },
 });
