@@ -8,8 +8,8 @@
  * @module
  */
 
-import { PHILOX_PURPOSES } from "../../kernels/purposes.ts";
 import type { DiscreteMethod, DiscreteStepRule } from "./discrete_method.ts";
+import { discreteMethod } from "./_method_info.ts";
 import { reverseRates } from "./_reverse_rates.ts";
 
 const rule: DiscreteStepRule = (out, o, current, model, m, ctx) => {
@@ -32,20 +32,14 @@ const rule: DiscreteStepRule = (out, o, current, model, m, ctx) => {
  * assert.deepEqual(eulerDiscrete.info.processes, ["uniform", "masked"]);
  * ```
  */
-export const eulerDiscrete: DiscreteMethod = Object.freeze({
-  info: Object.freeze(
-    {
-      family: "discrete",
-      name: "euler",
-      aliases: ["euler-ctmc"],
-      summary: "Euler step of the reverse CTMC, renormalised when h·ΣR > 1 (Campbell et al. 2022)",
-      stochastic: true,
-      backends: ["cpu"],
-      processes: ["uniform", "masked"],
-      needs: "ratios",
-      finalDenoise: false,
-      purpose: PHILOX_PURPOSES.discreteStep,
-    } as const,
-  ),
+export const eulerDiscrete: DiscreteMethod = discreteMethod(
+  {
+    name: "euler",
+    aliases: ["euler-ctmc"],
+    summary: "Euler step of the reverse CTMC, renormalised when h·ΣR > 1 (Campbell et al. 2022)",
+    processes: ["uniform", "masked"],
+    needs: "ratios",
+    finalDenoise: false,
+  },
   rule,
-});
+);

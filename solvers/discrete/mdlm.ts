@@ -9,8 +9,8 @@
  * @module
  */
 
-import { PHILOX_PURPOSES } from "../../kernels/purposes.ts";
 import type { DiscreteMethod, DiscreteStepRule } from "./discrete_method.ts";
+import { discreteMethod } from "./_method_info.ts";
 
 const rule: DiscreteStepRule = (out, o, current, x0, m, ctx) => {
   const { process, alphaT, alphaS } = ctx;
@@ -37,21 +37,15 @@ const rule: DiscreteStepRule = (out, o, current, x0, m, ctx) => {
  * assert.equal(mdlmDiscrete.info.needs, "x0");
  * ```
  */
-export const mdlmDiscrete: DiscreteMethod = Object.freeze({
-  info: Object.freeze(
-    {
-      family: "discrete",
-      name: "mdlm",
-      aliases: ["ancestral", "mdlm-ancestral"],
-      summary:
-        "MDLM ancestral step: unmask with (α_s − α_t)/(1 − α_t)·p_0(b | z_UM) (Sahoo et al. 2024)",
-      stochastic: true,
-      backends: ["cpu"],
-      processes: ["masked"],
-      needs: "x0",
-      finalDenoise: false,
-      purpose: PHILOX_PURPOSES.discreteStep,
-    } as const,
-  ),
+export const mdlmDiscrete: DiscreteMethod = discreteMethod(
+  {
+    name: "mdlm",
+    aliases: ["ancestral", "mdlm-ancestral"],
+    summary:
+      "MDLM ancestral step: unmask with (α_s − α_t)/(1 − α_t)·p_0(b | z_UM) (Sahoo et al. 2024)",
+    processes: ["masked"],
+    needs: "x0",
+    finalDenoise: false,
+  },
   rule,
-});
+);

@@ -19,8 +19,8 @@
  * @module
  */
 
-import { PHILOX_PURPOSES } from "../../kernels/purposes.ts";
 import type { DiscreteMethod, DiscreteStepRule } from "./discrete_method.ts";
+import { discreteMethod } from "./_method_info.ts";
 
 /**
  * ReMDM's σ_t for a step t → s.
@@ -76,20 +76,14 @@ const rule: DiscreteStepRule = (out, o, current, x0, m, ctx) => {
  * assert.equal(DISCRETE_METHODS.get("remasking"), remdmDiscrete);
  * ```
  */
-export const remdmDiscrete: DiscreteMethod = Object.freeze({
-  info: Object.freeze(
-    {
-      family: "discrete",
-      name: "remdm",
-      aliases: ["remasking"],
-      summary: "ReMDM remasking step, cap or rescale σ_t schedule (Wang et al. 2025)",
-      stochastic: true,
-      backends: ["cpu"],
-      processes: ["masked"],
-      needs: "x0",
-      finalDenoise: false,
-      purpose: PHILOX_PURPOSES.discreteStep,
-    } as const,
-  ),
+export const remdmDiscrete: DiscreteMethod = discreteMethod(
+  {
+    name: "remdm",
+    aliases: ["remasking"],
+    summary: "ReMDM remasking step, cap or rescale σ_t schedule (Wang et al. 2025)",
+    processes: ["masked"],
+    needs: "x0",
+    finalDenoise: false,
+  },
   rule,
-});
+);

@@ -22,8 +22,8 @@
  * @module
  */
 
-import { PHILOX_PURPOSES } from "../../kernels/purposes.ts";
 import type { DiscreteMethod, DiscreteStepRule } from "./discrete_method.ts";
+import { discreteMethod } from "./_method_info.ts";
 
 const rule: DiscreteStepRule = (out, o, current, r, m, ctx) => {
   const { process, alphaT, alphaS } = ctx;
@@ -70,21 +70,15 @@ const rule: DiscreteStepRule = (out, o, current, r, m, ctx) => {
  * assert.equal(DISCRETE_METHODS.get("tweedie"), seddAnalyticDiscrete);
  * ```
  */
-export const seddAnalyticDiscrete: DiscreteMethod = Object.freeze({
-  info: Object.freeze(
-    {
-      family: "discrete",
-      name: "sedd_analytic",
-      aliases: ["analytic", "tweedie", "tweedie-tauleap"],
-      summary:
-        "SEDD analytic (Tweedie τ-leaping) step from exp(±Δσ̄·Q) and the ratios (Lou et al. 2023)",
-      stochastic: true,
-      backends: ["cpu"],
-      processes: ["uniform", "masked"],
-      needs: "ratios",
-      finalDenoise: false,
-      purpose: PHILOX_PURPOSES.discreteStep,
-    } as const,
-  ),
+export const seddAnalyticDiscrete: DiscreteMethod = discreteMethod(
+  {
+    name: "sedd_analytic",
+    aliases: ["analytic", "tweedie", "tweedie-tauleap"],
+    summary:
+      "SEDD analytic (Tweedie τ-leaping) step from exp(±Δσ̄·Q) and the ratios (Lou et al. 2023)",
+    processes: ["uniform", "masked"],
+    needs: "ratios",
+    finalDenoise: false,
+  },
   rule,
-});
+);

@@ -9,8 +9,8 @@
  * @module
  */
 
-import { PHILOX_PURPOSES } from "../../kernels/purposes.ts";
 import type { DiscreteMethod, DiscreteStepRule } from "./discrete_method.ts";
+import { discreteMethod } from "./_method_info.ts";
 import { reverseRates } from "./_reverse_rates.ts";
 
 /**
@@ -60,21 +60,15 @@ export const tauLeapingRule: DiscreteStepRule = (out, o, current, model, m, ctx)
  * assert.equal(DISCRETE_METHODS.get("tau-leaping"), tauLeapingDiscrete);
  * ```
  */
-export const tauLeapingDiscrete: DiscreteMethod = Object.freeze({
-  info: Object.freeze(
-    {
-      family: "discrete",
-      name: "tauleap",
-      aliases: ["tau-leaping", "tau_leaping"],
-      summary:
-        "τ-leaping, jump only on exactly one event: P(b) = h·R̂_b·exp(−h·ΣR̂) (Campbell et al. 2022)",
-      stochastic: true,
-      backends: ["cpu"],
-      processes: ["uniform", "masked"],
-      needs: "ratios",
-      finalDenoise: false,
-      purpose: PHILOX_PURPOSES.discreteStep,
-    } as const,
-  ),
-  rule: tauLeapingRule,
-});
+export const tauLeapingDiscrete: DiscreteMethod = discreteMethod(
+  {
+    name: "tauleap",
+    aliases: ["tau-leaping", "tau_leaping"],
+    summary:
+      "τ-leaping, jump only on exactly one event: P(b) = h·R̂_b·exp(−h·ΣR̂) (Campbell et al. 2022)",
+    processes: ["uniform", "masked"],
+    needs: "ratios",
+    finalDenoise: false,
+  },
+  tauLeapingRule,
+);

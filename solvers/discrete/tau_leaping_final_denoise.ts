@@ -8,8 +8,8 @@
  * @module
  */
 
-import { PHILOX_PURPOSES } from "../../kernels/purposes.ts";
 import type { DiscreteMethod } from "./discrete_method.ts";
+import { discreteMethod } from "./_method_info.ts";
 import { tauLeapingRule } from "./tau_leaping.ts";
 
 /**
@@ -22,20 +22,14 @@ import { tauLeapingRule } from "./tau_leaping.ts";
  * assert.equal(DISCRETE_METHODS.get("tauleap_fd").info.finalDenoise, true);
  * ```
  */
-export const tauLeapingFinalDenoiseDiscrete: DiscreteMethod = Object.freeze({
-  info: Object.freeze(
-    {
-      family: "discrete",
-      name: "tauleap_fd",
-      aliases: ["tau-leaping-fd", "tauleap-denoise"],
-      summary: "τ-leaping, then the masks left filled from p_0(x_i | z_UM) (Lou et al. 2023)",
-      stochastic: true,
-      backends: ["cpu"],
-      processes: ["masked"],
-      needs: "ratios",
-      finalDenoise: true,
-      purpose: PHILOX_PURPOSES.discreteStep,
-    } as const,
-  ),
-  rule: tauLeapingRule,
-});
+export const tauLeapingFinalDenoiseDiscrete: DiscreteMethod = discreteMethod(
+  {
+    name: "tauleap_fd",
+    aliases: ["tau-leaping-fd", "tauleap-denoise"],
+    summary: "τ-leaping, then the masks left filled from p_0(x_i | z_UM) (Lou et al. 2023)",
+    processes: ["masked"],
+    needs: "ratios",
+    finalDenoise: true,
+  },
+  tauLeapingRule,
+);
