@@ -1,9 +1,14 @@
 // Checks of guidance-method options (RED-diff, RePaint, MCG, DDS, ADMM-TV):
 // an options object with known keys only, numbers in range, integers, and a
 // choice from a list. Each throws a typed error naming the option, the value
-// and what was expected, before any work.
+// and what was expected, before any work. Also the row-batch loop those
+// methods share: batches of rows each in its own run context, the
+// measurement tiled over a batch's rows, and the onStep report.
 
+import type { Backend, DeviceArray } from "../../kernels/backend.ts";
 import { quote, SdenoRangeError, SdenoTypeError } from "../../kernels/errors.ts";
+import { RunContext } from "../run_context.ts";
+import type { GuidanceRequest } from "./method.ts";
 
 /**
  * The options object (or `{}`), with every key among `known`.
@@ -122,4 +127,57 @@ export function batches(samples: number, batch?: number): [number, number][] {
   const out: [number, number][] = [];
   for (let r = 0; r < samples; r += size) out.push([r, Math.min(size, samples - r)]);
   return out;
+}
+
+/**
+ * Runs the rows of a request batch by batch, each batch in its own run
+ * context, and joins the rows.
+ *
+ * @param what the error prefix
+ * @param request the request (samples, batch, backend, key, pathOffset)
+ * @param d the row width
+ * @param body runs one batch (`row` its first row, `n` its rows) and
+ *   returns its final state, n × d on the device
+ * @returns the samples, samples × d
+ */
+export async function runRowBatches(
+  what: string,
+  request: GuidanceRequest<unknown>,
+  d: number,
+  body: (run: RunContext, row: number, n: number) => Promise<DeviceArray>,
+): Promise<Float64Array> {
+  const b = request.backend;
+  const out = new Float64Array(request.samples * d);
+  for (const [row, n] of batches(request.samples, request.batch)) {
+    const ctx = new RunContext(what, b, { key: request.key, pathOffset: request.pathOffset ?? 0 });
+    await ctx.use(async (run) => {
+      const x = await body(run, row, n);
+      out.set(await b.download(x), row * d);
+    });
+  }
+  return out;
+}
+
+/** `v` repeated over n rows. */
+export function tileRows(v: Float64Array, n: number): Float64Array {
+  const out = new Float64Array(n * v.length);
+  for (let r = 0; r < n; r++) out.set(v, r * v.length);
+  return out;
+}
+
+/** Calls the request's onStep, if any, with the batch's state x downloaded. */
+export async function reportStep(
+  request: GuidanceRequest<unknown>,
+  backend: Backend,
+  x: DeviceArray,
+  at: { step: number; t: number; tNext: number; row: number },
+): Promise<void> {
+  if (!request.onStep) return;
+  await request.onStep({
+    step: at.step,
+    t: at.t,
+    tNext: at.tNext,
+    x: Float64Array.from(await backend.download(x)),
+    row: at.row,
+  });
 }

@@ -20,7 +20,6 @@
 import { PHILOX_PURPOSES } from "../../kernels/purposes.ts";
 import { predictAs } from "../../models/denoiser.ts";
 import type { LinearOperator } from "../../models/operators/operator.ts";
-import { RunContext } from "../run_context.ts";
 import {
   checkGuidanceRequest,
   type GuidanceInfo,
@@ -30,7 +29,13 @@ import {
 } from "./method.ts";
 import { alphaBar } from "./vp.ts";
 import { conjugateGradient } from "./_cg.ts";
-import { batches, numberOption, optionsRecord } from "./_method_options.ts";
+import {
+  numberOption,
+  optionsRecord,
+  reportStep,
+  runRowBatches,
+  tileRows,
+} from "./_method_options.ts";
 import { admmTvSettings, AdmmTvState, admmTvStep } from "./admm_tv.ts";
 import { quote, SdenoRangeError } from "../../kernels/errors.ts";
 
@@ -136,86 +141,72 @@ export const dds: GuidanceMethod<DdsOptions> = Object.freeze({
     }
     const noiseless = problem.noise.kind === "gaussian" && problem.noise.sigma === 0;
     const pathOffset = request.pathOffset ?? 0;
-    const out = new Float64Array(request.samples * d);
     const steps = grid.length - 1;
-    for (const [row, n] of batches(request.samples, request.batch)) {
-      const ctx = new RunContext(what, b, { key: request.key, pathOffset });
-      await ctx.use(async (run) => {
-        const x = run.alloc(n * d), eps = run.alloc(n * d), x0 = run.alloc(n * d);
-        const aty = run.alloc(n * d), yRows = run.alloc(n * dy), rhs = run.alloc(n * d);
-        const ax = run.alloc(n * dy), ata = run.alloc(n * d);
-        const tile = new Float64Array(n * dy);
-        for (let r = 0; r < n; r++) tile.set(y, r * dy);
-        await b.write(yRows, tile);
-        await op.applyTranspose(yRows, aty);
-        const offset = (pathOffset + row) * d;
-        await b.fillNormal(x, request.key, { purpose: PHILOX_PURPOSES.guidanceInit, offset });
-        const state = slices > 1
-          ? new AdmmTvState(b, { volumes: n, slices, dim: d / slices })
-          : undefined;
-        // M p: AᵀA p (noiseless) or p + γAᵀA p (noisy).
-        const system = {
-          dim: d,
-          apply: async (p: typeof x, q: typeof x) => {
-            await op.apply(p, ax);
-            await op.applyTranspose(ax, ata);
-            if (noiseless) await b.lincomb(q, [[1, ata]]);
-            else await b.lincomb(q, [[1, p], [gamma, ata]]);
-          },
-        };
-        try {
-          for (let k = 0; k < steps; k++) {
-            const t = grid[k]!, s = grid[k + 1]!;
-            const abT = alphaBar(model.schedule, t), abS = alphaBar(model.schedule, s);
-            await predictAs(model, x, {
-              t,
-              kind: "eps",
-              out: eps,
-              conditioning: request.conditioning,
-            });
-            // 1. Tweedie
-            await b.lincomb(x0, [[1 / Math.sqrt(abT), x], [-Math.sqrt((1 - abT) / abT), eps]]);
-            // 2. data consistency from x̂₀
-            if (state !== undefined) {
-              if (noiseless) await admmTvStep(state, x0, { operator: op, aty }, admm);
-              else {
-                await b.lincomb(rhs, [[1, x0]]);
-                await admmTvStep(state, x0, { operator: op, aty, gamma, center: rhs }, admm);
-              }
-            } else {
-              if (noiseless) await b.lincomb(rhs, [[1, aty]]);
-              else await b.lincomb(rhs, [[1, x0], [gamma, aty]]);
-              await conjugateGradient(system, rhs, x0, { iterations: cgIterations });
-            }
-            // 3. re-noise (DDS's η), or return x̂₀' at the clean end
-            if (s === 0) await b.lincomb(x, [[1, x0]]);
+    const samples = await runRowBatches(what, request, d, async (run, row, n) => {
+      const x = run.alloc(n * d), eps = run.alloc(n * d), x0 = run.alloc(n * d);
+      const aty = run.alloc(n * d), yRows = run.alloc(n * dy), rhs = run.alloc(n * d);
+      const ax = run.alloc(n * dy), ata = run.alloc(n * d);
+      await b.write(yRows, tileRows(y, n));
+      await op.applyTranspose(yRows, aty);
+      const offset = (pathOffset + row) * d;
+      await b.fillNormal(x, request.key, { purpose: PHILOX_PURPOSES.guidanceInit, offset });
+      const state = slices > 1
+        ? new AdmmTvState(b, { volumes: n, slices, dim: d / slices })
+        : undefined;
+      // M p: AᵀA p (noiseless) or p + γAᵀA p (noisy).
+      const system = {
+        dim: d,
+        apply: async (p: typeof x, q: typeof x) => {
+          await op.apply(p, ax);
+          await op.applyTranspose(ax, ata);
+          if (noiseless) await b.lincomb(q, [[1, ata]]);
+          else await b.lincomb(q, [[1, p], [gamma, ata]]);
+        },
+      };
+      try {
+        for (let k = 0; k < steps; k++) {
+          const t = grid[k]!, s = grid[k + 1]!;
+          const abT = alphaBar(model.schedule, t), abS = alphaBar(model.schedule, s);
+          await predictAs(model, x, {
+            t,
+            kind: "eps",
+            out: eps,
+            conditioning: request.conditioning,
+          });
+          // 1. Tweedie
+          await b.lincomb(x0, [[1 / Math.sqrt(abT), x], [-Math.sqrt((1 - abT) / abT), eps]]);
+          // 2. data consistency from x̂₀
+          if (state !== undefined) {
+            if (noiseless) await admmTvStep(state, x0, { operator: op, aty }, admm);
             else {
-              const sd = Math.sqrt(1 - abS);
-              await b.lincomb(x, [[Math.sqrt(abS), x0], [sd * Math.sqrt(1 - eta * eta), eps]], {
-                scale: sd * eta,
-                key: request.key,
-                step: k,
-                purpose: PHILOX_PURPOSES.guidanceStep,
-                offset,
-              });
+              await b.lincomb(rhs, [[1, x0]]);
+              await admmTvStep(state, x0, { operator: op, aty, gamma, center: rhs }, admm);
             }
-            await run.checkFinite(x, { step: k, time: s, quantity: "x" });
-            if (request.onStep) {
-              await request.onStep({
-                step: k,
-                t,
-                tNext: s,
-                x: Float64Array.from(await b.download(x)),
-                row,
-              });
-            }
+          } else {
+            if (noiseless) await b.lincomb(rhs, [[1, aty]]);
+            else await b.lincomb(rhs, [[1, x0], [gamma, aty]]);
+            await conjugateGradient(system, rhs, x0, { iterations: cgIterations });
           }
-        } finally {
-          state?.release();
+          // 3. re-noise (DDS's η), or return x̂₀' at the clean end
+          if (s === 0) await b.lincomb(x, [[1, x0]]);
+          else {
+            const sd = Math.sqrt(1 - abS);
+            await b.lincomb(x, [[Math.sqrt(abS), x0], [sd * Math.sqrt(1 - eta * eta), eps]], {
+              scale: sd * eta,
+              key: request.key,
+              step: k,
+              purpose: PHILOX_PURPOSES.guidanceStep,
+              offset,
+            });
+          }
+          await run.checkFinite(x, { step: k, time: s, quantity: "x" });
+          await reportStep(request, b, x, { step: k, t, tNext: s, row });
         }
-        out.set(await b.download(x), row * d);
-      });
-    }
-    return { samples: out, nfe: steps };
+      } finally {
+        state?.release();
+      }
+      return x;
+    });
+    return { samples, nfe: steps };
   },
 });

@@ -25,7 +25,6 @@ import { defineMap } from "../../kernels/map.ts";
 import { PHILOX_PURPOSES } from "../../kernels/purposes.ts";
 import { predictAs, vjpAs } from "../../models/denoiser.ts";
 import type { LinearOperator } from "../../models/operators/operator.ts";
-import { RunContext } from "../run_context.ts";
 import {
   checkGuidanceRequest,
   type GuidanceInfo,
@@ -36,7 +35,13 @@ import {
 import { alphaBar, ddimCoefficients } from "./vp.ts";
 import { RowOps } from "./_cg.ts";
 import { applyPseudoInverse } from "./_pseudo_inverse.ts";
-import { batches, numberOption, optionsRecord } from "./_method_options.ts";
+import {
+  numberOption,
+  optionsRecord,
+  reportStep,
+  runRowBatches,
+  tileRows,
+} from "./_method_options.ts";
 import { quote, SdenoTypeError } from "../../kernels/errors.ts";
 
 /** Options of {@linkcode mcg}. */
@@ -127,85 +132,71 @@ export const mcg: GuidanceMethod<McgOptions> = Object.freeze({
     const op = problem.operator as LinearOperator;
     const d = model.dim, dy = op.outDim;
     const pathOffset = request.pathOffset ?? 0;
-    const out = new Float64Array(request.samples * d);
     const steps = grid.length - 1;
-    for (const [row, n] of batches(request.samples, request.batch)) {
-      const ctx = new RunContext(what, b, { key: request.key, pathOffset });
-      await ctx.use(async (run) => {
-        const x = run.alloc(n * d), x0 = run.alloc(n * d), next = run.alloc(n * d);
-        const g = run.alloc(n * d), v = run.alloc(n * d), noise = run.alloc(n * d);
-        const yRows = run.alloc(n * dy), r = run.alloc(n * dy), ys = run.alloc(n * dy);
-        const rr = run.alloc(n), inv = run.alloc(n), scale = run.alloc(n * d);
-        const tile = new Float64Array(n * dy);
-        for (let i = 0; i < n; i++) tile.set(y, i * dy);
-        await b.write(yRows, tile);
-        const offset = (pathOffset + row) * d;
-        await b.fillNormal(x, request.key, { purpose: PHILOX_PURPOSES.guidanceInit, offset });
-        const rows = squared ? undefined : new RowOps(b, n, dy);
-        const rowsD = squared ? undefined : new RowOps(b, n, d);
-        try {
-          for (let k = 0; k < steps; k++) {
-            const t = grid[k]!, s = grid[k + 1]!;
-            const abT = alphaBar(model.schedule, t), abS = alphaBar(model.schedule, s);
-            const c = ddimCoefficients(abT, abS, eta);
-            await predictAs(model, x, {
-              t,
-              kind: "x0",
-              out: x0,
-              conditioning: request.conditioning,
-            });
-            // 1. ancestral step; ε̂ = (x_t − √ᾱ_t x̂₀)/√(1 − ᾱ_t) folded in
-            const e = c.eps / Math.sqrt(1 - abT);
-            await b.lincomb(next, [[c.x0 - e * Math.sqrt(abT), x0], [e, x]], {
-              scale: c.noise,
-              key: request.key,
-              step: k,
-              purpose: PHILOX_PURPOSES.guidanceStep,
-              offset,
-            });
-            // 2. ∇_{x_t}‖y − A x̂₀‖² = −2 Jᵀ Aᵀ (y − A x̂₀)
-            await op.apply(x0, r);
-            await b.lincomb(r, [[1, yRows], [-1, r]]);
-            await op.applyTranspose(r, v);
-            await vjpAs(model, x, { t, kind: "x0", v, out: g, conditioning: request.conditioning });
-            if (squared) await b.lincomb(next, [[1, next], [2 * alpha, g]]);
-            else {
-              // ∇‖r‖ = ∇‖r‖²/(2‖r‖) = −JᵀAᵀr/‖r‖
-              await rows!.dot(r, r, rr);
-              await b.map(INV_SQRT, inv, [rr]); // (maps never write what they read)
-              await rowsD!.broadcast(inv, scale);
-              await b.map(SCALE_ROWS, v, [g, scale]);
-              await b.lincomb(next, [[1, next], [alpha, v]]);
-            }
-            // 3. projection onto A x = y_s, y_s = √ᾱ_s y + √(1 − ᾱ_s) A ε
-            await b.fillNormal(noise, request.key, {
-              step: k,
-              purpose: PHILOX_PURPOSES.guidanceAux,
-              offset,
-            });
-            await op.apply(noise, ys);
-            await op.apply(next, r);
-            await b.lincomb(r, [[1, r], [-Math.sqrt(abS), yRows], [-Math.sqrt(1 - abS), ys]]);
-            await applyPseudoInverse(op, r, v);
-            await b.lincomb(x, [[1, next], [-1, v]]);
-            await run.checkFinite(x, { step: k, time: s, quantity: "x" });
-            if (request.onStep) {
-              await request.onStep({
-                step: k,
-                t,
-                tNext: s,
-                x: Float64Array.from(await b.download(x)),
-                row,
-              });
-            }
+    const samples = await runRowBatches(what, request, d, async (run, row, n) => {
+      const x = run.alloc(n * d), x0 = run.alloc(n * d), next = run.alloc(n * d);
+      const g = run.alloc(n * d), v = run.alloc(n * d), noise = run.alloc(n * d);
+      const yRows = run.alloc(n * dy), r = run.alloc(n * dy), ys = run.alloc(n * dy);
+      const rr = run.alloc(n), inv = run.alloc(n), scale = run.alloc(n * d);
+      await b.write(yRows, tileRows(y, n));
+      const offset = (pathOffset + row) * d;
+      await b.fillNormal(x, request.key, { purpose: PHILOX_PURPOSES.guidanceInit, offset });
+      const rows = squared ? undefined : new RowOps(b, n, dy);
+      const rowsD = squared ? undefined : new RowOps(b, n, d);
+      try {
+        for (let k = 0; k < steps; k++) {
+          const t = grid[k]!, s = grid[k + 1]!;
+          const abT = alphaBar(model.schedule, t), abS = alphaBar(model.schedule, s);
+          const c = ddimCoefficients(abT, abS, eta);
+          await predictAs(model, x, {
+            t,
+            kind: "x0",
+            out: x0,
+            conditioning: request.conditioning,
+          });
+          // 1. ancestral step; ε̂ = (x_t − √ᾱ_t x̂₀)/√(1 − ᾱ_t) folded in
+          const e = c.eps / Math.sqrt(1 - abT);
+          await b.lincomb(next, [[c.x0 - e * Math.sqrt(abT), x0], [e, x]], {
+            scale: c.noise,
+            key: request.key,
+            step: k,
+            purpose: PHILOX_PURPOSES.guidanceStep,
+            offset,
+          });
+          // 2. ∇_{x_t}‖y − A x̂₀‖² = −2 Jᵀ Aᵀ (y − A x̂₀)
+          await op.apply(x0, r);
+          await b.lincomb(r, [[1, yRows], [-1, r]]);
+          await op.applyTranspose(r, v);
+          await vjpAs(model, x, { t, kind: "x0", v, out: g, conditioning: request.conditioning });
+          if (squared) await b.lincomb(next, [[1, next], [2 * alpha, g]]);
+          else {
+            // ∇‖r‖ = ∇‖r‖²/(2‖r‖) = −JᵀAᵀr/‖r‖
+            await rows!.dot(r, r, rr);
+            await b.map(INV_SQRT, inv, [rr]); // (maps never write what they read)
+            await rowsD!.broadcast(inv, scale);
+            await b.map(SCALE_ROWS, v, [g, scale]);
+            await b.lincomb(next, [[1, next], [alpha, v]]);
           }
-        } finally {
-          rows?.release();
-          rowsD?.release();
+          // 3. projection onto A x = y_s, y_s = √ᾱ_s y + √(1 − ᾱ_s) A ε
+          await b.fillNormal(noise, request.key, {
+            step: k,
+            purpose: PHILOX_PURPOSES.guidanceAux,
+            offset,
+          });
+          await op.apply(noise, ys);
+          await op.apply(next, r);
+          await b.lincomb(r, [[1, r], [-Math.sqrt(abS), yRows], [-Math.sqrt(1 - abS), ys]]);
+          await applyPseudoInverse(op, r, v);
+          await b.lincomb(x, [[1, next], [-1, v]]);
+          await run.checkFinite(x, { step: k, time: s, quantity: "x" });
+          await reportStep(request, b, x, { step: k, t, tNext: s, row });
         }
-        out.set(await b.download(x), row * d);
-      });
-    }
-    return { samples: out, nfe: 2 * steps };
+      } finally {
+        rows?.release();
+        rowsD?.release();
+      }
+      return x;
+    });
+    return { samples, nfe: 2 * steps };
   },
 });

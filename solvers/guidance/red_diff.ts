@@ -37,7 +37,6 @@ import { PHILOX_PURPOSES } from "../../kernels/purposes.ts";
 import { predictAs } from "../../models/denoiser.ts";
 import { isLinearOperator } from "../../models/operators/operator.ts";
 import { Adam } from "../training/adam.ts";
-import { RunContext } from "../run_context.ts";
 import {
   checkGuidanceRequest,
   type GuidanceInfo,
@@ -47,7 +46,14 @@ import {
 } from "./method.ts";
 import { alphaBar } from "./vp.ts";
 import { applyPseudoInverse, hasPseudoInverse } from "./_pseudo_inverse.ts";
-import { batches, choiceOption, numberOption, optionsRecord } from "./_method_options.ts";
+import {
+  choiceOption,
+  numberOption,
+  optionsRecord,
+  reportStep,
+  runRowBatches,
+  tileRows,
+} from "./_method_options.ts";
 
 /** The weightings f(snr_inv) of the regulariser (the reference's `denoise_term_weight`). */
 export type RedDiffWeighting = "linear" | "sqrt" | "square" | "log" | "clip" | "const" | "pow23";
@@ -222,67 +228,49 @@ export const redDiff: GuidanceMethod<RedDiffOptions> = Object.freeze({
     }
     const times = Array.from(grid).filter((t) => t > 0);
     const pathOffset = request.pathOffset ?? 0;
-    const out = new Float64Array(request.samples * d);
     const mu0 = await startingPoint(request, y, o.start, o.initCutoff);
-    for (const [row, n] of batches(request.samples, request.batch)) {
-      const ctx = new RunContext(what, b, { key: request.key, pathOffset });
-      await ctx.use(async (run) => {
-        const mu = run.alloc(n * d), eps = run.alloc(n * d), xt = run.alloc(n * d);
-        const epsHat = run.alloc(n * d), grad = run.alloc(n * d);
-        const resid = run.alloc(n * dy), yRows = run.alloc(n * dy), back = run.alloc(n * d);
-        await b.write(mu, tile(mu0, n));
-        await b.write(yRows, tile(y, n));
-        const adam = new Adam(b, n * d, { learningRate: o.lr, beta1: o.beta1, beta2: o.beta2 });
-        try {
-          for (let k = 0; k < times.length; k++) {
-            const t = times[k]!, ab = alphaBar(model.schedule, t);
-            const draw = {
-              step: k,
-              purpose: PHILOX_PURPOSES.guidanceAux,
-              offset: (pathOffset + row) * d,
-            };
-            await b.fillNormal(eps, request.key, draw);
-            await b.lincomb(xt, [[Math.sqrt(ab), mu], [Math.sqrt(1 - ab), eps]]);
-            await predictAs(model, xt, {
-              t,
-              kind: "eps",
-              out: epsHat,
-              conditioning: request.conditioning,
-            });
-            // ∇ = w_t (ε̂ − ε)/d − v A'(μ)ᵀ(y − A(μ))/d_y
-            await op.apply(mu, resid);
-            await b.lincomb(resid, [[1, yRows], [-1, resid]]);
-            if (isLinearOperator(op)) await op.applyTranspose(resid, back);
-            else await op.vjp!(mu, resid, back);
-            const w = o.lambda * redDiffWeight(o.weighting, Math.sqrt((1 - ab) / ab));
-            await b.lincomb(grad, [[w / d, epsHat], [-w / d, eps], [-o.obsWeight / dy, back]]);
-            await adam.step(mu, grad);
-            await run.checkFinite(mu, { step: k, time: t, quantity: "μ" });
-            if (request.onStep) {
-              await request.onStep({
-                step: k,
-                t,
-                tNext: times[k + 1] ?? 0,
-                x: Float64Array.from(await b.download(mu)),
-                row,
-              });
-            }
-          }
-        } finally {
-          adam.release();
+    const samples = await runRowBatches(what, request, d, async (run, row, n) => {
+      const mu = run.alloc(n * d), eps = run.alloc(n * d), xt = run.alloc(n * d);
+      const epsHat = run.alloc(n * d), grad = run.alloc(n * d);
+      const resid = run.alloc(n * dy), yRows = run.alloc(n * dy), back = run.alloc(n * d);
+      await b.write(mu, tileRows(mu0, n));
+      await b.write(yRows, tileRows(y, n));
+      const adam = new Adam(b, n * d, { learningRate: o.lr, beta1: o.beta1, beta2: o.beta2 });
+      try {
+        for (let k = 0; k < times.length; k++) {
+          const t = times[k]!, ab = alphaBar(model.schedule, t);
+          const draw = {
+            step: k,
+            purpose: PHILOX_PURPOSES.guidanceAux,
+            offset: (pathOffset + row) * d,
+          };
+          await b.fillNormal(eps, request.key, draw);
+          await b.lincomb(xt, [[Math.sqrt(ab), mu], [Math.sqrt(1 - ab), eps]]);
+          await predictAs(model, xt, {
+            t,
+            kind: "eps",
+            out: epsHat,
+            conditioning: request.conditioning,
+          });
+          // ∇ = w_t (ε̂ − ε)/d − v A'(μ)ᵀ(y − A(μ))/d_y
+          await op.apply(mu, resid);
+          await b.lincomb(resid, [[1, yRows], [-1, resid]]);
+          if (isLinearOperator(op)) await op.applyTranspose(resid, back);
+          else await op.vjp!(mu, resid, back);
+          const w = o.lambda * redDiffWeight(o.weighting, Math.sqrt((1 - ab) / ab));
+          await b.lincomb(grad, [[w / d, epsHat], [-w / d, eps], [-o.obsWeight / dy, back]]);
+          await adam.step(mu, grad);
+          await run.checkFinite(mu, { step: k, time: t, quantity: "μ" });
+          await reportStep(request, b, mu, { step: k, t, tNext: times[k + 1] ?? 0, row });
         }
-        out.set(await b.download(mu), row * d);
-      });
-    }
-    return { samples: out, nfe: times.length };
+      } finally {
+        adam.release();
+      }
+      return mu;
+    });
+    return { samples, nfe: times.length };
   },
 });
-
-function tile(v: Float64Array, n: number): Float64Array {
-  const out = new Float64Array(n * v.length);
-  for (let r = 0; r < n; r++) out.set(v, r * v.length);
-  return out;
-}
 
 // μ₀: the user's start, A⁺y, c·Aᵀy (linear without A⁺), or 0 (nonlinear).
 async function startingPoint(

@@ -31,7 +31,6 @@ import { defineMap } from "../../kernels/map.ts";
 import { PHILOX_PURPOSES } from "../../kernels/purposes.ts";
 import { predictAs } from "../../models/denoiser.ts";
 import { isMaskOperator } from "../../models/operators/mask.ts";
-import { RunContext } from "../run_context.ts";
 import {
   checkGuidanceRequest,
   type GuidanceInfo,
@@ -40,7 +39,13 @@ import {
   type GuidanceResult,
 } from "./method.ts";
 import { alphaBar, ddimCoefficients } from "./vp.ts";
-import { batches, numberOption, optionsRecord } from "./_method_options.ts";
+import {
+  numberOption,
+  optionsRecord,
+  reportStep,
+  runRowBatches,
+  tileRows,
+} from "./_method_options.ts";
 
 /** Options of {@linkcode repaint}. */
 export interface RepaintOptions {
@@ -196,72 +201,55 @@ export const repaint: GuidanceMethod<RepaintOptions> = Object.freeze({
     op.observed.forEach((p, i) => (known[p] = y[i]!));
     const mask = Float64Array.from(op.mask);
     const pathOffset = request.pathOffset ?? 0;
-    const out = new Float64Array(request.samples * d);
     let nfe = 0;
-    for (const [row, n] of batches(request.samples, request.batch)) {
-      const ctx = new RunContext(what, b, { key: request.key, pathOffset });
+    const samples = await runRowBatches(what, request, d, async (run, row, n) => {
       nfe = 0;
-      await ctx.use(async (run) => {
-        const x = run.alloc(n * d), x0 = run.alloc(n * d), kn = run.alloc(n * d);
-        const unk = run.alloc(n * d), yRows = run.alloc(n * d), m = run.alloc(n * d);
-        const tile = (v: Float64Array) => {
-          const a = new Float64Array(n * d);
-          for (let r = 0; r < n; r++) a.set(v, r * d);
-          return a;
-        };
-        await b.write(yRows, tile(known));
-        await b.write(m, tile(mask));
-        const offset = (pathOffset + row) * d;
-        await b.fillNormal(x, request.key, { purpose: PHILOX_PURPOSES.guidanceInit, offset });
-        for (let c = 0; c < events.length; c++) {
-          const ev = events[c]!;
-          const t = time(ev.from), s = time(ev.to);
-          const abT = alphaBar(model.schedule, t), abS = alphaBar(model.schedule, s);
-          if (ev.kind === "jump") {
-            // forward kernel from t up to s > t
-            const ratio = abS / abT;
-            await b.lincomb(x, [[Math.sqrt(ratio), x]], {
-              scale: Math.sqrt(1 - ratio),
-              key: request.key,
-              step: c,
-              purpose: PHILOX_PURPOSES.guidanceAux,
-              offset,
-            });
-            continue;
-          }
-          nfe++;
-          await predictAs(model, x, { t, kind: "x0", out: x0, conditioning: request.conditioning });
-          const co = ddimCoefficients(abT, abS, eta);
-          const e = co.eps / Math.sqrt(1 - abT);
-          await b.lincomb(unk, [[co.x0 - e * Math.sqrt(abT), x0], [e, x]], {
-            scale: co.noise,
-            key: request.key,
-            step: c,
-            purpose: PHILOX_PURPOSES.guidanceStep,
-            offset,
-          });
-          await b.lincomb(kn, [[Math.sqrt(abS), yRows]], {
-            scale: Math.sqrt(1 - abS),
+      const x = run.alloc(n * d), x0 = run.alloc(n * d), kn = run.alloc(n * d);
+      const unk = run.alloc(n * d), yRows = run.alloc(n * d), m = run.alloc(n * d);
+      await b.write(yRows, tileRows(known, n));
+      await b.write(m, tileRows(mask, n));
+      const offset = (pathOffset + row) * d;
+      await b.fillNormal(x, request.key, { purpose: PHILOX_PURPOSES.guidanceInit, offset });
+      for (let c = 0; c < events.length; c++) {
+        const ev = events[c]!;
+        const t = time(ev.from), s = time(ev.to);
+        const abT = alphaBar(model.schedule, t), abS = alphaBar(model.schedule, s);
+        if (ev.kind === "jump") {
+          // forward kernel from t up to s > t
+          const ratio = abS / abT;
+          await b.lincomb(x, [[Math.sqrt(ratio), x]], {
+            scale: Math.sqrt(1 - ratio),
             key: request.key,
             step: c,
             purpose: PHILOX_PURPOSES.guidanceAux,
             offset,
           });
-          await b.map(MASK_SELECT, x, [m, kn, unk]);
-          await run.checkFinite(x, { step: c, time: s, quantity: "x" });
-          if (request.onStep) {
-            await request.onStep({
-              step: c,
-              t,
-              tNext: s,
-              x: Float64Array.from(await b.download(x)),
-              row,
-            });
-          }
+          continue;
         }
-        out.set(await b.download(x), row * d);
-      });
-    }
-    return { samples: out, nfe };
+        nfe++;
+        await predictAs(model, x, { t, kind: "x0", out: x0, conditioning: request.conditioning });
+        const co = ddimCoefficients(abT, abS, eta);
+        const e = co.eps / Math.sqrt(1 - abT);
+        await b.lincomb(unk, [[co.x0 - e * Math.sqrt(abT), x0], [e, x]], {
+          scale: co.noise,
+          key: request.key,
+          step: c,
+          purpose: PHILOX_PURPOSES.guidanceStep,
+          offset,
+        });
+        await b.lincomb(kn, [[Math.sqrt(abS), yRows]], {
+          scale: Math.sqrt(1 - abS),
+          key: request.key,
+          step: c,
+          purpose: PHILOX_PURPOSES.guidanceAux,
+          offset,
+        });
+        await b.map(MASK_SELECT, x, [m, kn, unk]);
+        await run.checkFinite(x, { step: c, time: s, quantity: "x" });
+        await reportStep(request, b, x, { step: c, t, tNext: s, row });
+      }
+      return x;
+    });
+    return { samples, nfe };
   },
 });
