@@ -22,7 +22,7 @@ import {
   withinBand,
 } from "./_levels.ts";
 import { GPU_TEST } from "../../_gpu.ts";
-import { assertCpuGpuAgree } from "./_cpu_gpu.ts";
+import { assertCpuGpuAgree, assertSplitInvariant } from "./_invariance.ts";
 
 const SLOW = Deno.env.get("SDENO_SLOW") !== undefined;
 const cpu = new CpuBackend();
@@ -111,11 +111,7 @@ Deno.test("dds() gives the same bits for any batch split and shard", async () =>
     key: makeKey(5),
     backend: cpu,
   };
-  const whole = await dds.run({ ...base, samples: 7 });
-  const split = await dds.run({ ...base, samples: 7, batch: 2 });
-  assert.deepEqual([...split.samples], [...whole.samples]);
-  const shard = await dds.run({ ...base, samples: 3, pathOffset: 4 });
-  assert.deepEqual([...shard.samples], [...whole.samples.subarray(4 * 64)]);
+  await assertSplitInvariant(dds, base, { samples: 7, batch: 2, shardFrom: 4 });
 });
 
 Deno.test("dds() refuses bad options and problems with typed errors", async () => {

@@ -23,7 +23,7 @@ import {
   withinBand,
 } from "./_levels.ts";
 import { GPU_TEST } from "../../_gpu.ts";
-import { assertCpuGpuAgree } from "./_cpu_gpu.ts";
+import { assertCpuGpuAgree, assertSplitInvariant } from "./_invariance.ts";
 
 const SLOW = Deno.env.get("SDENO_SLOW") !== undefined;
 const cpu = new CpuBackend();
@@ -113,9 +113,7 @@ Deno.test("mcg() gives the same bits for any batch split; squared form also fits
     key: makeKey(5),
     backend: cpu,
   };
-  const whole = await mcg.run({ ...base, samples: 5 });
-  const split = await mcg.run({ ...base, samples: 5, batch: 2 });
-  assert.deepEqual([...split.samples], [...whole.samples]);
+  await assertSplitInvariant(mcg, base, { samples: 5, batch: 2 });
   const sq = await mcg.run({ ...base, samples: 3, options: { squared: true, alpha: 0.5 } });
   for (let r = 0; r < 3; r++) {
     const ax = applyMatrix(inst.operator.matrix, sq.samples.subarray(r * 64, (r + 1) * 64), 48);

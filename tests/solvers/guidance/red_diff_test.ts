@@ -20,7 +20,7 @@ import {
   sw1,
 } from "./_benchmark.ts";
 import { GPU_TEST, maxAbsDiff } from "../../_gpu.ts";
-import { cpuAndGpuRuns } from "./_cpu_gpu.ts";
+import { assertSplitInvariant, cpuAndGpuRuns } from "./_invariance.ts";
 
 const SLOW = Deno.env.get("SDENO_SLOW") !== undefined;
 const cpu = new CpuBackend();
@@ -135,12 +135,8 @@ Deno.test("redDiff() gives the same bits for any batch split", async () => {
     key: makeKey(5),
     backend: cpu,
   };
-  const whole = await redDiff.run({ ...base, samples: 10 });
-  const split = await redDiff.run({ ...base, samples: 10, batch: 3 });
-  assert.deepEqual([...split.samples], [...whole.samples]);
   // A shard: rows 4… of the run, drawn as rows 4… of the whole.
-  const shard = await redDiff.run({ ...base, samples: 6, pathOffset: 4 });
-  assert.deepEqual([...shard.samples], [...whole.samples.subarray(4 * 8)]);
+  await assertSplitInvariant(redDiff, base, { samples: 10, batch: 3, shardFrom: 4 });
 });
 
 Deno.test("redDiff() weightings follow the reference's denoise_term_weight", () => {

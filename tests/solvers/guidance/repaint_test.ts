@@ -23,7 +23,7 @@ import { quadraticGrid } from "../../../solvers/guidance/vp.ts";
 import { gaussianW2, loadImageInstance, meanCov } from "./_benchmark.ts";
 import { distance, level, noiselessPosterior, seedsOf, withinBand } from "./_levels.ts";
 import { GPU_TEST } from "../../_gpu.ts";
-import { assertCpuGpuAgree } from "./_cpu_gpu.ts";
+import { assertCpuGpuAgree, assertSplitInvariant } from "./_invariance.ts";
 
 const SLOW = Deno.env.get("SDENO_SLOW") !== undefined;
 const cpu = new CpuBackend();
@@ -170,11 +170,7 @@ Deno.test("repaint() gives the same bits for any batch split", async () => {
     backend: cpu,
     options: { jumpLength: 3, resamplings: 3 },
   };
-  const whole = await repaint.run({ ...base, samples: 5 });
-  const split = await repaint.run({ ...base, samples: 5, batch: 2 });
-  assert.deepEqual([...split.samples], [...whole.samples]);
-  const shard = await repaint.run({ ...base, samples: 2, pathOffset: 3 });
-  assert.deepEqual([...shard.samples], [...whole.samples.subarray(3 * 64)]);
+  await assertSplitInvariant(repaint, base, { samples: 5, batch: 2, shardFrom: 3 });
 });
 
 Deno.test({

@@ -1,6 +1,7 @@
-// The cpu-vs-webgpu agreement check of the guidance tests (DDS, RED-diff,
-// MCG, RePaint): one request run on the cpu backend (f64) and on webgpu
-// (f32), skipped where no adapter is found.
+// The invariance checks of the row-batched guidance tests (DDS, RED-diff,
+// MCG, RePaint): the same bits whatever the batch split or shard, and one
+// request run on the cpu backend (f64) and on webgpu (f32), skipped where no
+// adapter is found.
 
 import assert from "node:assert/strict";
 import { CpuBackend } from "../../../kernels/mod.ts";
@@ -36,4 +37,30 @@ export async function assertCpuGpuAgree<O>(
   if (!runs) return;
   const diff = maxAbsDiff(runs.cpu.samples, runs.gpu.samples);
   assert.ok(diff < tol, `max diff ${diff}`);
+}
+
+/**
+ * Asserts that `request` run on `samples` rows gives the same bits in
+ * batches of `batch` rows and, with `shardFrom`, as a shard of the rows
+ * from `shardFrom` on (pathOffset).
+ *
+ * @returns the whole run
+ */
+export async function assertSplitInvariant<O>(
+  method: GuidanceMethod<O>,
+  request: Omit<GuidanceRequest<O>, "samples">,
+  split: { samples: number; batch: number; shardFrom?: number },
+): Promise<GuidanceResult> {
+  const { samples, batch, shardFrom } = split;
+  const whole = await method.run({ ...request, samples } as GuidanceRequest<O>);
+  const parts = await method.run({ ...request, samples, batch } as GuidanceRequest<O>);
+  assert.deepEqual([...parts.samples], [...whole.samples]);
+  if (shardFrom !== undefined) {
+    const d = whole.samples.length / samples;
+    const shard = await method.run(
+      { ...request, samples: samples - shardFrom, pathOffset: shardFrom } as GuidanceRequest<O>,
+    );
+    assert.deepEqual([...shard.samples], [...whole.samples.subarray(shardFrom * d)]);
+  }
+  return whole;
 }
