@@ -5,6 +5,7 @@
 // over datasets).
 import assert from "node:assert/strict";
 import { RateMatrix } from "../../../processes/rate_matrix.ts";
+import { PI, S } from "./_reversible5.ts";
 import { type CtmcPath, sampleCtmcPath } from "../../../processes/ctmc_path.ts";
 import { estimateMsm } from "../../../solvers/inference/msm_estimate.ts";
 import { msmCounts } from "../../../solvers/inference/msm_counts.ts";
@@ -18,18 +19,7 @@ const Q5 = [
   [0.7, 0, 0.2, 0, 0.9],
   [1.3, 0.5, 0, 0.4, 0],
 ];
-// A reversible one: q_ij = s_ij / π_i with s symmetric.
-const PI = [0.3, 0.25, 0.2, 0.15, 0.1];
-const S: [number, number, number][] = [
-  [0, 1, 0.3],
-  [0, 2, 0.1],
-  [1, 2, 0.2],
-  [1, 3, 0.12],
-  [2, 3, 0.15],
-  [2, 4, 0.08],
-  [3, 4, 0.1],
-  [0, 4, 0.05],
-];
+// A reversible one: q_ij = s_ij / π_i with s symmetric (PI, S from _reversible5.ts).
 
 function dense(rates: number[][]): RateMatrix {
   const n = rates.length;

@@ -8,19 +8,9 @@ import assert from "node:assert/strict";
 import { estimateMsmLagged } from "../../../solvers/inference/msm_lagged.ts";
 import { reversibleRateModel } from "../../../solvers/inference/msm_reversible_model.ts";
 import { RateMatrix } from "../../../processes/rate_matrix.ts";
+import { PI, S } from "./_reversible5.ts";
 import { sampleCtmcPath } from "../../../processes/ctmc_path.ts";
 
-const PI = [0.3, 0.25, 0.2, 0.15, 0.1];
-const S: [number, number, number][] = [
-  [0, 1, 0.3],
-  [0, 2, 0.1],
-  [1, 2, 0.2],
-  [1, 3, 0.12],
-  [2, 3, 0.15],
-  [2, 4, 0.08],
-  [3, 4, 0.1],
-  [0, 4, 0.05],
-];
 const TRUTH = RateMatrix.fromRates(
   5,
   S.flatMap(([i, j, s]) => [[i, j, s / PI[i]!], [j, i, s / PI[j]!]] as const),
