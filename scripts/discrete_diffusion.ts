@@ -31,6 +31,18 @@
  * [methods, steps, n, L]; MASK = V), and `summary.json` with `--json`.
  * A bad flag or data file exits with 2 and the usage.
  *
+ * Shards: with `--shard i/N` (or the job-array variables: Slurm
+ * `SLURM_ARRAY_TASK_ID`/`SLURM_ARRAY_TASK_COUNT`, Kubernetes
+ * `JOB_COMPLETION_INDEX` with `--shard-count` or `SDENO_SHARD_COUNT`; they
+ * need `--allow-env` for their names) the run samples only the sequences of
+ * shard i's whole blocks of `--block-paths`, with the whole run's draws
+ * (`pathOffset`, and the start draws' offset), computes the exact output
+ * laws as every shard does, and writes `partial-i-of-N.json`;
+ * `scripts/merge.ts` writes the outputs above from the N partials, the same
+ * bytes as one run. The empirical laws are histograms of the merged
+ * sequences (integer counts: exact in any order); a run's NFE counts the
+ * final denoise when any shard took it.
+ *
  * @module
  */
 
@@ -50,19 +62,27 @@ import {
 import { sampleDiscrete } from "../solvers/discrete/sample_discrete.ts";
 import { DISCRETE_METHODS } from "../solvers/discrete/registry.ts";
 import type { DiscreteMethod } from "../solvers/discrete/discrete_method.ts";
-import { sequenceCount, sequenceIndex } from "../solvers/discrete/sequence_space.ts";
-import { chiSquareTest } from "../stats/chi_square.ts";
-import {
-  checkInputFile,
-  checkOutDir,
-  CliUsageError,
-  encodeNpy,
-  linePlot,
-  PALETTE,
-  runScript,
-  writeOutputs,
-} from "../io/mod.ts";
+import { sequenceCount } from "../solvers/discrete/sequence_space.ts";
+import { checkInputFile, checkOutDir, CliUsageError, runScript, writeOutputs } from "../io/mod.ts";
 import { SdenoError } from "../kernels/errors.ts";
+import { readShardEnv, resolveShard, type Shard, shardBlocks } from "../io/shard.ts";
+import {
+  blockCountOf,
+  encodePartial,
+  makePartial,
+  mergePartials,
+  partialFileName,
+  type PartialSamples,
+  sha256Hex,
+} from "../io/partial.ts";
+import {
+  DISCRETE_OUTPUTS,
+  discreteOutputs,
+  type DiscreteRunShared,
+  discreteSampleKey,
+  type DiscreteShared,
+  halfL1,
+} from "./_discrete_outputs.ts";
 
 const METHOD_LINES = DISCRETE_METHODS.methods.map((m) => {
   const i = m.info;
@@ -110,10 +130,27 @@ const SPEC = {
     seed: { type: "integer", default: 0, min: 0, max: 0xffffffff, description: "Philox seed" },
     out: { type: "string", default: "out/discrete", description: "output folder" },
     json: { type: "boolean", description: "also write summary.json" },
+    blockPaths: {
+      type: "integer",
+      default: 4096,
+      min: 1,
+      max: 0xffffffff,
+      description: "sequences per block: a shard runs whole blocks (part of the run)",
+    },
+    shard: {
+      type: "string",
+      description: "run shard i of N (whole blocks) and write partial-i-of-N.json " +
+        "(default: SLURM_ARRAY_TASK_ID/COUNT or JOB_COMPLETION_INDEX when set)",
+    },
+    shardCount: {
+      type: "integer",
+      min: 1,
+      description: "the shard count with JOB_COMPLETION_INDEX (or SDENO_SHARD_COUNT)",
+    },
   },
 } as const;
 
-const OUTPUTS = ["tv.svg", "tv.npy", "samples.npy", "summary.json"];
+const OUTPUTS = DISCRETE_OUTPUTS;
 
 function benchmarkLaw(): { length: number; vocabSize: number; p0: Float64Array } {
   const w = new Float64Array(81);
@@ -191,15 +228,29 @@ function pickMethods(text: string | undefined, process: DiscreteProcess): Discre
   });
 }
 
-/** n sequences drawn from a law over all S^L sequences (counter (sequence, 1, discreteInit)). */
-function drawFromLaw(law: Float64Array, n: number, length: number, states: number, seed: number) {
-  const u = new Float64Array(n);
-  fillUniform(u, makeKey(seed, 0), { step: 1, purpose: PHILOX_PURPOSES.discreteInit });
+/**
+ * Sequences `first` to `first + count − 1` of a run's draws from a law over all S^L sequences
+ * (sequence j's uniform at counter (j, 1, discreteInit)), so a shard draws its rows' starts.
+ */
+function drawFromLaw(
+  law: Float64Array,
+  first: number,
+  count: number,
+  length: number,
+  states: number,
+  seed: number,
+) {
+  const u = new Float64Array(count);
+  fillUniform(u, makeKey(seed, 0), {
+    step: 1,
+    purpose: PHILOX_PURPOSES.discreteInit,
+    offset: first,
+  });
   const cdf = new Float64Array(law.length);
   let c = 0;
   law.forEach((p, j) => cdf[j] = c += p);
-  const x = new Int32Array(n * length);
-  for (let r = 0; r < n; r++) {
+  const x = new Int32Array(count * length);
+  for (let r = 0; r < count; r++) {
     let lo = 0, hi = law.length - 1;
     const target = u[r]! * c;
     while (lo < hi) {
@@ -213,12 +264,6 @@ function drawFromLaw(law: Float64Array, n: number, length: number, states: numbe
   }
   return x;
 }
-
-const half = (a: ArrayLike<number>, b: ArrayLike<number>, extra = 0) => {
-  let s = extra;
-  for (let j = 0; j < a.length; j++) s += Math.abs(a[j]! - b[j]!);
-  return s / 2;
-};
 
 async function main({ values }: { values: Record<string, unknown> }) {
   const outDir = values.out as string;
@@ -248,124 +293,141 @@ async function main({ values }: { values: Record<string, unknown> }) {
     }
     throw err;
   }
-  await checkOutDir(outDir, { outputs: OUTPUTS });
+  let shard: Shard | undefined;
+  try {
+    shard = resolveShard({
+      shard: values.shard as string | undefined,
+      shardCount: values.shardCount as number | undefined,
+      env: readShardEnv(),
+    });
+  } catch (err) {
+    if (err instanceof SdenoError) {
+      throw new CliUsageError((err as Error).message, { flag: "--shard" });
+    }
+    throw err;
+  }
+  await checkOutDir(outDir, { outputs: shard ? [partialFileName(shard)] : OUTPUTS });
+  const t0 = performance.now();
   const remask = {
     schedule: values.remaskSchedule as "cap" | "rescale",
     eta: values.remaskEta as number,
   };
+  // this run's sequences: all of them, or the shard's whole blocks
+  const blockSize = values.blockPaths as number;
+  const own = shardBlocks(shard ?? { index: 0, count: 1 }, blockCountOf(n, blockSize));
+  const first = own.start * blockSize;
+  const count = Math.max(0, Math.min(n, own.end * blockSize) - first);
   const startLaw = values.start === "exact" ? models.ratios.marginal(schedule.tMax) : undefined;
-  const init = startLaw && drawFromLaw(startLaw, n, L, S, seed);
+  const init = startLaw && count > 0 ? drawFromLaw(startLaw, first, count, L, S, seed) : undefined;
   const key = makeKey(seed, 0);
 
-  const tv = new Float64Array(methods.length * steps.length * 3);
-  const samples = new Int32Array(methods.length * steps.length * n * L);
-  const rows: Array<Record<string, unknown>> = [];
-  console.log(
-    `${process.kind} process, V = ${law.vocabSize}, L = ${L}, ${values.data}, start ${values.start}, ` +
-      `n = ${n}, seed ${seed}\n`,
-  );
-  console.log(
-    "method          steps  TV(exact,p0)  TV(samples,p0)  TV(samples,exact)  bound    chi2 p    masks left",
-  );
-  for (const [a, method] of methods.entries()) {
+  const runs: DiscreteRunShared[] = [];
+  const samples: Record<string, PartialSamples> = {};
+  const indices = Array.from({ length: count }, (_, i) => first + i);
+  // per run: 1 when this shard's sequences still held a MASK and took the final denoise step
+  const finalDenoise = new Float64Array(methods.length * steps.length);
+  for (const method of methods) {
     const model = models[method.info.needs];
-    for (const [b, st] of steps.entries()) {
-      const t0 = performance.now();
+    for (const st of steps) {
+      const k = runs.length;
+      const t = performance.now();
       const exact = await exactOutputDistribution(method, model, {
         steps: st,
         remask,
         ...(startLaw ? { start: startLaw } : {}),
       });
-      const r = await sampleDiscrete(method, model, {
-        steps: st,
-        key,
-        remask,
-        ...(init ? { init } : { n }),
-      });
-      const counts = new Float64Array(S ** L);
-      for (let k = 0; k < n; k++) counts[sequenceIndex(r.x, k * L, L, S)]! += 1;
-      const freq = counts.map((c) => c / n);
       const ex = unmaskedPart(process, L, exact.distribution);
-      const em = unmaskedPart(process, L, freq);
-      const tvExact = half(ex.data, law.p0, ex.masked);
-      const tvSampled = half(em.data, law.p0, em.masked);
-      const tvToExact = half(freq, exact.distribution);
-      let mean = 0;
-      for (const p of exact.distribution) mean += Math.sqrt(p * (1 - p) / n) / 2;
-      const bound = mean + Math.sqrt(Math.log(1e4) / (2 * n));
-      const chi = chiSquareTest(counts, exact.distribution, { minExpected: 5 });
-      tv.set([tvExact, tvSampled, tvToExact], (a * steps.length + b) * 3);
-      samples.set(r.x, (a * steps.length + b) * n * L);
-      rows.push({
+      runs.push({
         method: method.info.name,
         steps: st,
-        tvExactToP0: tvExact,
-        tvSampledToP0: tvSampled,
-        tvSampledToExact: tvToExact,
-        bound,
-        chiSquareP: chi.pValue,
-        masksLeft: r.masksLeft,
-        nfe: r.nfe,
+        tvExact: halfL1(ex.data, law.p0, ex.masked),
+        exact: exact.distribution,
       });
-      console.log(
-        `${method.info.name.padEnd(15)} ${String(st).padStart(5)}  ${
-          tvExact.toFixed(6).padStart(12)
-        }  ${tvSampled.toFixed(6).padStart(14)}  ${tvToExact.toFixed(6).padStart(17)}  ${
-          bound.toFixed(4)
-        }  ${chi.pValue.toExponential(2).padStart(8)}  ${r.masksLeft}`,
-      );
+      let rows = new Float64Array(0);
+      if (count > 0) {
+        const r = await sampleDiscrete(method, model, {
+          steps: st,
+          key,
+          remask,
+          pathOffset: first,
+          ...(init ? { init } : { n: count }),
+        });
+        const extra = r.nfe - st;
+        if (extra !== 0 && extra !== 1) {
+          throw new SdenoError(
+            `${method.info.name} at ${st} steps made ${r.nfe} model evaluations, expected ` +
+              `${st} or ${st + 1} (one per step and a final denoise)`,
+          );
+        }
+        finalDenoise[k] = extra;
+        rows = Float64Array.from(r.x);
+      }
+      samples[discreteSampleKey(k)] = { rowLength: L, total: n, indices, data: rows };
       Deno.stderr.writeSync(
         new TextEncoder().encode(
-          `${method.info.name} at ${st} steps: ${((performance.now() - t0) / 1000).toFixed(2)} s\n`,
+          `${method.info.name} at ${st} steps: ${((performance.now() - t) / 1000).toFixed(2)} s\n`,
         ),
       );
     }
   }
-  const xs = Float64Array.from(steps);
-  // one colour per method: the exact TV solid with dots, the sampled TV dashed and unlabelled
-  const series = methods.flatMap((m, a) => {
-    const pick = (c: number) =>
-      Float64Array.from(steps, (_, b) => Math.max(tv[(a * steps.length + b) * 3 + c]!, 1e-6));
-    const color = PALETTE[a % PALETTE.length]!;
-    return [
-      { x: xs, y: pick(0), label: m.info.name, markers: true, color },
-      { x: xs, y: pick(1), dash: true, width: 1, color },
-    ];
-  });
-  // the TV of n exact draws to their own law is about this (the sampled lines' floor)
-  let floor = 0;
-  for (const p of law.p0) floor += Math.sqrt(p * (1 - p) / n) / 2;
-  const svg = linePlot(series, {
-    title: `TV to p0, ${process.kind} process, start ${values.start} (dashed: ${n} samples)`,
-    xLabel: "steps",
-    yLabel: "total variation",
-    xScale: "log",
-    yScale: "log",
-    width: 640,
-    height: 440,
-    legend: "bottom-left",
-    referenceLines: [{ y: floor, label: `≈ TV of ${n} draws from p0` }],
-  });
-  const files: Array<[string, Uint8Array | string]> = [
-    ["tv.svg", svg],
-    ["tv.npy", encodeNpy({ data: tv, shape: [methods.length, steps.length, 3] })],
-    ["samples.npy", encodeNpy({ data: samples, shape: [methods.length, steps.length, n, L] })],
-  ];
-  if (values.json) {
-    const summary = {
-      process: process.kind,
-      data: values.data,
-      length: L,
-      vocabSize: law.vocabSize,
-      eps,
-      start: values.start,
-      n,
-      seed,
-      remask,
-      runs: rows,
-    };
-    files.push(["summary.json", JSON.stringify(summary, null, 2) + "\n"]);
+  const shared: DiscreteShared = {
+    process: process.kind,
+    data: values.data as string,
+    length: L,
+    vocabSize: law.vocabSize,
+    eps,
+    start: values.start as string,
+    seed,
+    remask,
+    p0: law.p0,
+    methods: methods.map((m) => m.info.name),
+    steps,
+    runs,
+  };
+  const partial = await makePartial(
+    {
+      script: "discrete_diffusion",
+      paths: n,
+      blockSize,
+      config: {
+        data: values.data as string,
+        ...(values.data !== "benchmark"
+          ? { dataSha256: await sha256Hex(await Deno.readTextFile(values.data as string)) }
+          : {}),
+        process: process.kind,
+        methods: methods.map((m) => m.info.name),
+        steps,
+        eps,
+        start: values.start as string,
+        remask,
+        seed,
+      },
+    },
+    shard ?? { index: 0, count: 1 },
+    {
+      samples,
+      shared,
+      // the final-denoise flags ride on the shard's first block, so the merge adds them up
+      block: (b) => ({ moments: {}, sums: b === own.start ? { finalDenoise } : {} }),
+      seconds: (performance.now() - t0) / 1000,
+    },
+  );
+  if (shard) {
+    const file = partialFileName(shard);
+    await writeOutputs(outDir, [[file, encodePartial(partial)]]);
+    console.log(
+      `discrete_diffusion: shard ${shard.index}/${shard.count}, ${
+        count > 0
+          ? `blocks ${own.start} to ${own.end - 1} (sequences ${first} to ${first + count - 1})`
+          : "no blocks"
+      } of ${partial.blockCount} (${blockSize} sequences each) in ${partial.seconds.toFixed(3)} s`,
+    );
+    console.log(`wrote ${outDir}/${file}; merge the shards with scripts/merge.ts`);
+    return;
   }
+  const merged = mergePartials([{ name: "this run", partial }]);
+  const { lines, files } = discreteOutputs(merged, { json: values.json as boolean });
+  for (const line of lines) console.log(line);
   await writeOutputs(outDir, files, { outputs: OUTPUTS });
   console.log(`\nwrote ${files.map(([name]) => `${outDir}/${name}`).join(", ")}`);
 }

@@ -28,36 +28,63 @@
  * Outputs in `--out`: `inverse.svg` (the image grid), `samples_<method>.npy`
  * ([samples, 1, 8, 8] in pixel units [0, 1]), `results.json` (the table,
  * the truth, y and the settings). A bad flag exits with 2 and the usage;
- * outputs are written as one unit.
+ * outputs are written as one unit. The SMC methods (mcgdiff, tds, fps-smc)
+ * run `--samples / --particles` independent particle systems.
+ *
+ * Shards: with `--shard i/N` (or the job-array variables: Slurm
+ * `SLURM_ARRAY_TASK_ID`/`SLURM_ARRAY_TASK_COUNT`, Kubernetes
+ * `JOB_COMPLETION_INDEX` with `--shard-count` or `SDENO_SHARD_COUNT`; they
+ * need `--allow-env` for their names) the run draws only the samples of
+ * shard i's whole blocks of `--block-paths` samples, each method's request
+ * starting at the block's global index (`pathOffset`), so every sample has
+ * the bits it has in one run, and writes `partial-i-of-N.json`;
+ * `scripts/merge.ts` writes the outputs above from the N partials, the same
+ * bytes as one run (the table recomputed on all samples; the times added
+ * over the shards). The SMC methods shard by whole particle systems: the
+ * blocks default to the system size, and a split that would cut a system
+ * (blocks that are not a multiple of it) is refused, naming the cut.
  *
  * @module
  */
 
-import { type BackendName, makeKey, withBackend } from "../kernels/mod.ts";
+import { type BackendName, makeKey, SdenoError, withBackend } from "../kernels/mod.ts";
 import { Mlp } from "../models/mlp.ts";
 import { rescheduled } from "../models/rescheduled.ts";
-import type { LinearOperator, MeasurementOperator } from "../models/operators/operator.ts";
-import { boxMask, randomPixelMask } from "../models/operators/mask.ts";
-import { avgPoolOperator } from "../models/operators/avgpool.ts";
-import { gaussianBlurOperator } from "../models/operators/blur.ts";
-import { gaussianProjection } from "../models/operators/projection.ts";
+import type { LinearOperator } from "../models/operators/operator.ts";
 import { gaussianNoise, sampleMeasurement } from "../models/operators/noise.ts";
 import { ddpmLinearBetas, vpDiscreteSchedule } from "../processes/vp_discrete_schedule.ts";
 import { quadraticGrid } from "../solvers/guidance/vp.ts";
 import { guidanceMethods } from "../solvers/guidance/registry.ts";
-import type { GuidanceMethod } from "../solvers/guidance/method.ts";
+import { checkGuidanceRequest, type GuidanceMethod } from "../solvers/guidance/method.ts";
 import {
   checkInputFile,
   checkOutDir,
   CliUsageError,
-  encodeNpy,
-  imageGrid,
   readNpy,
   runScript,
   writeOutputs,
 } from "../io/mod.ts";
-
-const OPERATORS = ["inpaint-box", "inpaint-random", "avgpool2", "blur", "projection"] as const;
+import { readShardEnv, resolveShard, type Shard, shardBlocks } from "../io/shard.ts";
+import {
+  blockCountOf,
+  encodePartial,
+  makePartial,
+  mergePartials,
+  partialFileName,
+  type PartialSamples,
+  sha256Hex,
+} from "../io/partial.ts";
+import {
+  INVERSE_OPERATORS,
+  type InverseOperatorName,
+  inverseOutputFiles,
+  inverseOutputs,
+  inverseSampleKey,
+  type InverseShared,
+  makeOperator,
+  toModel,
+  toPixel,
+} from "./_inverse_outputs.ts";
 
 const SPEC = {
   name: "scripts/inverse.ts",
@@ -71,7 +98,7 @@ const SPEC = {
     },
     operator: {
       type: "choice",
-      choices: OPERATORS,
+      choices: INVERSE_OPERATORS,
       default: "inpaint-box",
       description: "the measurement",
     },
@@ -105,27 +132,46 @@ const SPEC = {
       description: "where to run",
     },
     out: { type: "string", default: "out/inverse", description: "output folder" },
+    particles: {
+      type: "integer",
+      min: 1,
+      max: 4096,
+      description: "particles per system of the SMC methods (mcgdiff, tds, fps-smc; default: " +
+        "all samples up to 1000, else the largest divisor of --samples in [100, 1000])",
+    },
+    blockPaths: {
+      type: "integer",
+      min: 1,
+      max: 4096,
+      description: "samples per block: a shard runs whole blocks (default: the SMC methods' " +
+        "system size, else 1000; part of the run)",
+    },
+    shard: {
+      type: "string",
+      description: "run shard i of N (whole blocks) and write partial-i-of-N.json " +
+        "(default: SLURM_ARRAY_TASK_ID/COUNT or JOB_COMPLETION_INDEX when set)",
+    },
+    shardCount: {
+      type: "integer",
+      min: 1,
+      description: "the shard count with JOB_COMPLETION_INDEX (or SDENO_SHARD_COUNT)",
+    },
   },
 } as const;
 
-/** Pixel p ∈ [0, 1] ↔ model x = 2p − 1 (the digits card's transform). */
-const toModel = (p: number) => 2 * p - 1;
-const toPixel = (x: number) => (x + 1) / 2;
-
-function makeOperator(name: (typeof OPERATORS)[number], seed: number): MeasurementOperator {
-  switch (name) {
-    case "inpaint-box":
-      return boxMask(8, 8);
-    case "inpaint-random":
-      return randomPixelMask(8, 8, 0.3, makeKey(seed, 1));
-    case "avgpool2":
-      return avgPoolOperator(8, 8, 2);
-    case "blur":
-      return gaussianBlurOperator(8, 8, { sigma: 1 });
-    case "projection":
-      return gaussianProjection(64, 16, makeKey(seed, 1));
-  }
+/**
+ * The SMC methods' default particle-system size (solvers/guidance/_smc.ts) for the whole run's
+ * sample count: all samples up to 1000, else the largest divisor of the count in [100, 1000],
+ * else 1000. A shard's request holds fewer samples, so the script passes the size explicitly.
+ */
+function defaultParticles(samples: number): number {
+  if (samples <= 1000) return samples;
+  for (let p = 1000; p >= 100; p--) if (samples % p === 0) return p;
+  return 1000;
 }
+
+/** The SMC methods (particle systems): the asymptotically exact ones of the registry. */
+const isSmc = (m: GuidanceMethod) => m.info.asymptoticallyExact;
 
 async function main({ values }: { values: Record<string, unknown> }) {
   const outDir = values.out as string;
@@ -142,19 +188,71 @@ async function main({ values }: { values: Record<string, unknown> }) {
     }
     methods.push(m as GuidanceMethod);
   }
+  const samples = values.samples as number;
+  const smc = methods.filter(isSmc).map((m) => m.info.name);
+  if (values.particles !== undefined && smc.length === 0) {
+    throw new CliUsageError(
+      `--particles sets the particle systems of the SMC methods (${
+        guidanceMethods.methods.filter(isSmc).map((m) => m.info.name).join(", ")
+      }); none is among --methods`,
+      { flag: "--particles" },
+    );
+  }
+  const particles = smc.length > 0
+    ? (values.particles as number | undefined) ?? defaultParticles(samples)
+    : undefined;
+  if (particles !== undefined && samples % particles !== 0) {
+    throw new CliUsageError(
+      `--samples ${samples} is not a whole number of particle systems of ${particles} ` +
+        `(${smc.join(", ")}): give --particles a divisor of --samples`,
+      { flag: "--particles" },
+    );
+  }
+  let shard: Shard | undefined;
+  try {
+    shard = resolveShard({
+      shard: values.shard as string | undefined,
+      shardCount: values.shardCount as number | undefined,
+      env: readShardEnv(),
+    });
+  } catch (err) {
+    if (err instanceof SdenoError) {
+      throw new CliUsageError((err as Error).message, { flag: "--shard" });
+    }
+    throw err;
+  }
+  // rows per block: whole particle systems when an SMC method runs
+  const blockSize = (values.blockPaths as number | undefined) ?? particles ?? 1000;
+  const blockCount = blockCountOf(samples, blockSize);
+  if (shard && particles !== undefined) {
+    // every shard refuses a split that cuts a particle system, naming the first cut
+    for (let i = 1; i < shard.count; i++) {
+      const row = shardBlocks({ index: i, count: shard.count }, blockCount).start * blockSize;
+      if (row % particles === 0) continue;
+      const system = Math.floor(row / particles);
+      throw new CliUsageError(
+        `--shard ${shard.index}/${shard.count}: ${smc.join(", ")} run${
+          smc.length > 1 ? "" : "s"
+        } particle systems of ${particles} samples, and shard ${i} of ${shard.count} would start ` +
+          `at sample ${row}, inside system ${system} (samples ${system * particles} to ${
+            (system + 1) * particles - 1
+          }); a shard holds whole systems: leave --block-paths out (it is then the system size) ` +
+          `or make it a multiple of ${particles}`,
+        { flag: "--shard" },
+      );
+    }
+  }
   const cardPath = values.model as string;
   await checkInputFile("--model", cardPath);
   const weightsPath = cardPath.replace(/\.json$/, ".npy");
   await checkInputFile("--model (weights)", weightsPath);
-  const outputs = [
-    "inverse.svg",
-    "results.json",
-    ...methods.map((m) => `samples_${m.info.name}.npy`),
-  ];
-  await checkOutDir(outDir, { outputs });
+  const outputs = inverseOutputFiles(methods.map((m) => m.info.name));
+  await checkOutDir(outDir, { outputs: shard ? [partialFileName(shard)] : outputs });
+  const t0 = performance.now();
 
-  const card = JSON.parse(await Deno.readTextFile(cardPath));
-  const mlp = Mlp.fromCard(card, (await readNpy(weightsPath)).data as Float32Array);
+  const cardText = await Deno.readTextFile(cardPath);
+  const weightsBytes = await Deno.readFile(weightsPath);
+  const mlp = Mlp.fromCard(JSON.parse(cardText), (await readNpy(weightsPath)).data as Float32Array);
   const schedule = vpDiscreteSchedule({ betas: ddpmLinearBetas() });
   const model = rescheduled(mlp.denoiser(), schedule);
   const sigmaMax = mlp.denoiser().schedule.tMax;
@@ -168,30 +266,25 @@ async function main({ values }: { values: Record<string, unknown> }) {
     (images.data as Float32Array).subarray(index * 64, index * 64 + 64),
   );
   const truth = truthPixels.map(toModel);
-  const operator = makeOperator(
-    values.operator as (typeof OPERATORS)[number],
-    values.seed as number,
-  );
-  const sigmaY = values["sigma-y"] as number;
-  // y = A x* + σ_y n, with n keyed by the seed.
+  const operatorName = values.operator as InverseOperatorName;
   const seed = values.seed as number;
+  const operator = makeOperator(operatorName, seed);
+  const sigmaY = values["sigma-y"] as number;
   const label = values.label as number;
   const conditioning = { labels: [label < 0 ? mlp.nullLabel : label] };
-  const samples = values.samples as number;
 
-  const rows: Array<Record<string, number | string>> = [];
-  const files: Array<[string, Uint8Array | string]> = [];
-  const gridImages: number[] = [];
-  const captions: string[] = [];
+  // this run's rows: all of them, or the shard's whole blocks
+  const own = shardBlocks(shard ?? { index: 0, count: 1 }, blockCount);
+  const first = own.start * blockSize;
+  const count = Math.max(0, Math.min(samples, own.end * blockSize) - first);
+  const indices = Array.from({ length: count }, (_, i) => first + i);
+  const partialSamples: Record<string, PartialSamples> = {};
+  const seconds = new Float64Array(methods.length);
   let y = new Float64Array(0), backProjected = new Float64Array(0), baselinePsnr = NaN;
-  // Each row of the figure is 6 images wide; a short row is padded with grey.
-  const padRow = () => {
-    while (captions.length % 6 !== 0) {
-      gridImages.push(...new Array(64).fill(0.5));
-      captions.push("");
-    }
-  };
+  let backendName = "";
   await withBackend(values.backend as BackendName, async (backend) => {
+    backendName = backend.name;
+    // y = A x* + σ_y n, with n keyed by the seed.
     const xTrue = backend.upload(truth), yDev = backend.zeros(operator.outDim);
     await operator.apply(xTrue, yDev);
     await sampleMeasurement(gaussianNoise(sigmaY), yDev, yDev, {
@@ -207,95 +300,100 @@ async function main({ values }: { values: Record<string, unknown> }) {
     let bpMse = 0;
     for (let i = 0; i < 64; i++) bpMse += (toPixel(backProjected[i]!) - truthPixels[i]!) ** 2 / 64;
     baselinePsnr = -10 * Math.log10(bpMse);
-    gridImages.push(...truthPixels, ...backProjected.map(toPixel));
-    captions.push("truth", "A⁺y");
-    padRow();
     const problem = { operator, y, noise: gaussianNoise(sigmaY) };
-    console.log(
-      `digit ${index} (held out), ${operator.name}: d_y = ${operator.outDim}, σ_y = ${sigmaY}; ` +
-        `${samples} samples per method on ${backend.name}, ${grid.length - 1} steps from t = ${
-          grid[0]
-        }`,
-    );
-    console.log("method        PSNR(mean)  misfit  spread   time");
-    for (const m of methods) {
-      const t0 = performance.now();
-      const result = await m.run({
+    for (const [k, m] of methods.entries()) {
+      const request = {
         model,
         problem,
         grid,
-        samples,
+        samples: count,
+        // sample r of the run is row first + r: it draws what it draws in the whole run
+        pathOffset: first,
         key: makeKey(seed, 0),
         backend,
         conditioning,
-      });
-      const seconds = (performance.now() - t0) / 1000;
-      const x = result.samples;
-      const n = x.length / 64;
-      const mean = new Float64Array(64);
-      for (let r = 0; r < n; r++) {
-        for (let i = 0; i < 64; i++) mean[i] = mean[i]! + x[r * 64 + i]! / n;
-      }
-      let spread = 0;
-      for (let r = 0; r < n; r++) {
-        for (let i = 0; i < 64; i++) {
-          spread += (toPixel(x[r * 64 + i]!) - toPixel(mean[i]!)) ** 2 / (n * 64);
-        }
-      }
-      let mse = 0;
-      for (let i = 0; i < 64; i++) mse += (toPixel(mean[i]!) - truthPixels[i]!) ** 2 / 64;
-      const am = backend.zeros(operator.outDim);
-      await operator.apply(backend.upload(mean), am);
-      const amh = await backend.download(am);
-      let misfit = 0;
-      for (let i = 0; i < y.length; i++) misfit += (y[i]! - amh[i]!) ** 2;
-      misfit = Math.sqrt(misfit) / (Math.max(sigmaY, 1e-12) * Math.sqrt(y.length));
-      const psnr = -10 * Math.log10(mse);
-      rows.push({ method: m.info.name, psnr, misfit, spread: Math.sqrt(spread), seconds });
-      console.log(
-        `${m.info.name.padEnd(12)} ${psnr.toFixed(2).padStart(10)} ${
-          misfit.toFixed(2).padStart(7)
-        } ${Math.sqrt(spread).toFixed(3).padStart(7)} ${seconds.toFixed(2).padStart(6)} s`,
+        ...(isSmc(m) ? { options: { particles } } : {}),
+      };
+      const t = performance.now();
+      let x: Float64Array = new Float64Array(0);
+      // a shard without rows still refuses what the method cannot serve
+      if (count === 0) checkGuidanceRequest(m.info, { ...request, samples: 1 });
+      else x = (await m.run(request)).samples;
+      seconds[k] = (performance.now() - t) / 1000;
+      partialSamples[inverseSampleKey(m.info.name)] = {
+        rowLength: 64,
+        total: samples,
+        indices,
+        data: x,
+      };
+      Deno.stderr.writeSync(
+        new TextEncoder().encode(`${m.info.name}: ${seconds[k]!.toFixed(2)} s\n`),
       );
-      const pixels = x.map(toPixel);
-      files.push([`samples_${m.info.name}.npy`, encodeNpy({ data: pixels, shape: [n, 1, 8, 8] })]);
-      gridImages.push(...mean.map(toPixel));
-      captions.push(`${m.info.name} mean`);
-      const shown = Math.min(n, 5);
-      gridImages.push(...pixels.subarray(0, shown * 64));
-      for (let s = 0; s < shown; s++) captions.push(`${m.info.name} #${s + 1}`);
-      padRow();
     }
   });
-  const svg = imageGrid(
-    { data: Float64Array.from(gridImages), shape: [captions.length, 1, 8, 8] },
+  const shared: InverseShared = {
+    image: index,
+    operator: operatorName,
+    sigmaY,
+    steps: values.steps as number,
+    seed,
+    backend: backendName,
+    gridSteps: grid.length - 1,
+    gridStart: grid[0]!,
+    truth: truthPixels,
+    y,
+    backProjected,
+    baselinePsnr,
+    methods: methods.map((m) => m.info.name),
+  };
+  const partial = await makePartial(
     {
-      cols: 6,
-      range: [0, 1],
-      title: `digit ${index}: ${operator.name}, σ_y = ${sigmaY}`,
-      captions,
+      script: "inverse",
+      paths: samples,
+      blockSize,
+      config: {
+        model: cardPath,
+        modelSha256: await sha256Hex(cardText),
+        weightsSha256: await sha256Hex(weightsBytes),
+        operator: operatorName,
+        sigmaY,
+        methods: methods.map((m) => m.info.name),
+        particles: particles ?? null,
+        steps: values.steps as number,
+        image: index,
+        label,
+        seed,
+        backend: backendName,
+      },
+    },
+    shard ?? { index: 0, count: 1 },
+    {
+      samples: partialSamples,
+      shared,
+      // the methods' seconds ride on the shard's first block, so the merge adds them up
+      block: (b) => ({ moments: {}, sums: b === own.start ? { methodSeconds: seconds } : {} }),
+      seconds: (performance.now() - t0) / 1000,
     },
   );
-  files.push(["inverse.svg", svg]);
-  files.push([
-    "results.json",
-    JSON.stringify(
-      {
-        image: index,
-        operator: operator.name,
-        sigmaY,
-        samples,
-        steps: values.steps,
-        seed,
-        truth: Array.from(truthPixels),
-        y: Array.from(y),
-        baselinePsnr,
-        results: rows,
-      },
-      null,
-      2,
-    ) + "\n",
-  ]);
+  if (shard) {
+    const file = partialFileName(shard);
+    await writeOutputs(outDir, [[file, encodePartial(partial)]]);
+    console.log(
+      `inverse: shard ${shard.index}/${shard.count}, ${
+        count > 0
+          ? `blocks ${own.start} to ${own.end - 1} (samples ${first} to ${first + count - 1})`
+          : "no blocks"
+      } of ${partial.blockCount} (${blockSize} samples each) in ${partial.seconds.toFixed(3)} s`,
+    );
+    console.log(`wrote ${outDir}/${file}; merge the shards with scripts/merge.ts`);
+    return;
+  }
+  const merged = mergePartials([{ name: "this run", partial }]);
+  const { lines, files } = await inverseOutputs(merged, {
+    json: true,
+    seconds: partial.seconds,
+  });
+  for (const line of lines) console.log(line);
   await writeOutputs(outDir, files, { outputs });
   console.log(`\nwrote ${outDir}/inverse.svg, results.json and ${methods.length} sample files`);
 }

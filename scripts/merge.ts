@@ -1,7 +1,7 @@
 /**
  * Merges the partial results of a sharded run (scripts/simulate.ts,
- * scripts/ssa.ts `--method ensemble` or scripts/sample.ts with
- * `--shard i/N`, or run as a Slurm
+ * scripts/ssa.ts `--method ensemble`, scripts/sample.ts, scripts/inverse.ts
+ * or scripts/discrete_diffusion.ts with `--shard i/N`, or run as a Slurm
  * job array or a Kubernetes Indexed Job) into the outputs one unsharded run
  * writes, bit for bit: the blocks' moments are folded by Chan, Golub &
  * LeVeque's update and their histogram counts and integer sums added, in
@@ -19,18 +19,43 @@
  *
  * Permissions: `--allow-read` on the partials and on `--out`,
  * `--allow-write` on `--out`. Outputs in `--out`: those of the script that
- * wrote the partials (see scripts/simulate.ts and scripts/ssa.ts), and
- * `moments.json` with `--json`.
+ * wrote the partials (see each script), and with `--json` its JSON file
+ * (`moments.json`, `metrics.json`, `summary.json`; scripts/inverse.ts
+ * always writes `results.json`).
  *
  * @module
  */
 
 import { SdenoRangeError } from "../kernels/errors.ts";
 import { checkOutDir, CliUsageError, runScript, writeOutputs } from "../io/mod.ts";
-import { mergePartials, type NamedPartial, readPartialFile } from "../io/partial.ts";
+import {
+  type MergedPartial,
+  mergePartials,
+  type NamedPartial,
+  readPartialFile,
+} from "../io/partial.ts";
 import { SIMULATE_OUTPUTS, simulateOutputs } from "./_simulate_outputs.ts";
 import { SSA_OUTPUTS, ssaOutputs } from "./_ssa_outputs.ts";
 import { SAMPLE_OUTPUTS, sampleOutputs } from "./_sample_outputs.ts";
+import { inverseOutputNames, inverseOutputs } from "./_inverse_outputs.ts";
+import { DISCRETE_OUTPUTS, discreteOutputs } from "./_discrete_outputs.ts";
+
+type Rendered = { lines: string[]; files: Array<[string, Uint8Array | string]> };
+
+/** Each script's outputs from its merged partials: the files it may write, and how. */
+const RENDERERS: Record<string, {
+  outputs: (merged: MergedPartial) => string[];
+  make: (
+    merged: MergedPartial,
+    options: { json: boolean; seconds: number },
+  ) => Rendered | Promise<Rendered>;
+}> = {
+  simulate: { outputs: () => SIMULATE_OUTPUTS, make: simulateOutputs },
+  ssa: { outputs: () => SSA_OUTPUTS, make: ssaOutputs },
+  sample: { outputs: () => SAMPLE_OUTPUTS, make: sampleOutputs },
+  inverse: { outputs: inverseOutputNames, make: inverseOutputs },
+  discrete_diffusion: { outputs: () => DISCRETE_OUTPUTS, make: discreteOutputs },
+};
 
 const SPEC = {
   name: "scripts/merge.ts",
@@ -102,30 +127,27 @@ async function main(
   }
   const merged = mergePartials(named);
   const script = merged.run.script;
-  const render = script === "simulate"
-    ? { outputs: SIMULATE_OUTPUTS, make: simulateOutputs }
-    : script === "ssa"
-    ? { outputs: SSA_OUTPUTS, make: ssaOutputs }
-    : script === "sample"
-    ? { outputs: SAMPLE_OUTPUTS, make: sampleOutputs }
-    : undefined;
+  const render = Object.hasOwn(RENDERERS, script) ? RENDERERS[script] : undefined;
   if (render === undefined) {
     throw new SdenoRangeError(
       `Cannot merge: the partials were written by ${JSON.stringify(script)}, which this merge ` +
-        `does not know (it knows simulate, ssa and sample)`,
+        `does not know (it knows ${Object.keys(RENDERERS).join(", ")})`,
     );
   }
-  await checkOutDir(outDir, { outputs: render.outputs });
-  const { lines, files: outputs } = render.make(merged, {
+  const outputNames = render.outputs(merged);
+  await checkOutDir(outDir, { outputs: outputNames });
+  const { lines, files: outputs } = await render.make(merged, {
     json: values.json as boolean,
     seconds: merged.seconds,
   });
   console.log(
-    `merged ${merged.shards} shard${merged.shards > 1 ? "s" : ""} of a ${script} run ` +
+    `merged ${merged.shards} shard${merged.shards > 1 ? "s" : ""} of ${
+      /^[aeiou]/.test(script) ? "an" : "a"
+    } ${script} run ` +
       `(run SHA-256 ${merged.runHash.slice(0, 16)}…)\n`,
   );
   for (const line of lines) console.log(line);
-  await writeOutputs(outDir, outputs, { outputs: render.outputs });
+  await writeOutputs(outDir, outputs, { outputs: outputNames });
   console.log(`\nwrote ${outDir}/${outputs.map(([f]) => f).join(", ")}`);
 }
 

@@ -49,14 +49,14 @@ Deno.test({
     const bad = await run(["--methods", "ddrm,nope", "--out", out], out);
     assert.equal(bad.code, 2);
     assert.match(bad.stderr, /unknown method "nope"; known: .*ddrm/);
-    assert.doesNotMatch(bad.stderr, /    at /);
+    assert.doesNotMatch(bad.stderr, /\n\s+at /);
     const noisy = await run(
       ["--methods", "ddnm", "--samples", "2", "--steps", "4", "--out", out],
       out,
     );
     assert.notEqual(noisy.code, 0);
     assert.match(noisy.stderr, /ddnm/);
-    assert.doesNotMatch(noisy.stderr, /    at /);
+    assert.doesNotMatch(noisy.stderr, /\n\s+at /);
   } finally {
     await Deno.remove(out, { recursive: true });
   }
