@@ -115,6 +115,35 @@ export function moments(samples: Float64Array, d: number, j: number): [number, n
 }
 
 /**
+ * Asserts that coordinate j's sample mean and variance are within |z| < 4
+ * of the exact `mean` and `variance` (z from the between-system standard
+ * error of {@linkcode systemStatZ}, systems of `particles` rows of width 2),
+ * and prints them after `label`.
+ */
+export function assertMomentsZ(
+  label: string,
+  samples: Float64Array,
+  particles: number,
+  j: number,
+  mean: number,
+  variance: number,
+): void {
+  const stats: [string, (x: number) => number, number][] = [
+    ["mean", (x) => x, mean],
+    ["variance", (x) => (x - mean) ** 2, variance],
+  ];
+  for (const [stat, f, exact] of stats) {
+    const { value, se, z } = systemStatZ(samples, 2, j, particles, f, exact);
+    console.log(
+      `${label}: x${j + 1} ${stat} ${value.toFixed(4)} ± ${se.toFixed(4)} (exact ${
+        exact.toFixed(4)
+      }), z ${z.toFixed(2)}`,
+    );
+    assert.ok(Math.abs(z) < 4, `x${j + 1} ${stat} ${value}, z ${z}`);
+  }
+}
+
+/**
  * Runs a small problem (gmm_d8_dy2, 40 samples = 4 systems of 10, 20 steps)
  * whole, in batches of 10 and 20, and as two shards by pathOffset, and
  * checks that every split gives the same bits, ESS traces and resampling steps.

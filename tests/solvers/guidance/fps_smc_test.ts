@@ -13,6 +13,7 @@ import { SdenoRangeError, SdenoTypeError } from "../../../kernels/errors.ts";
 import { gaussianNoise } from "../../../models/operators/noise.ts";
 import { GPU_TEST } from "../../_gpu.ts";
 import {
+  assertMomentsZ,
   checkBatchSplit,
   checkCpuVsGpu,
   gaussian2d,
@@ -38,18 +39,7 @@ Deno.test("fpsSmc() converges to a Gaussian posterior; the paper's weighting doe
       options: { particles: 200, ...options },
     });
   const r = await run({});
-  for (const j of [0, 1]) {
-    const m = systemStatZ(r.samples, 2, j, 200, (x) => x, mean[j]!);
-    const v = systemStatZ(r.samples, 2, j, 200, (x) => (x - mean[j]!) ** 2, variance[j]!);
-    console.log(
-      `twisted: x${j + 1} mean ${m.value.toFixed(3)} ± ${m.se.toFixed(3)} (exact ${
-        mean[j]!.toFixed(3)
-      }), ` +
-        `variance ${v.value.toFixed(3)} ± ${v.se.toFixed(3)} (exact ${variance[j]!.toFixed(3)})`,
-    );
-    assert.ok(Math.abs(m.z) < 4, `x${j + 1} mean z ${m.z}`);
-    assert.ok(Math.abs(v.z) < 4, `x${j + 1} variance z ${v.z}`);
-  }
+  for (const j of [0, 1]) assertMomentsZ("twisted", r.samples, 200, j, mean[j]!, variance[j]!);
   assert.equal(r.nfe, quadraticGrid(100).length - 1);
   assert.equal(r.ess!.length, 20);
   // the official code's weight multiplies every step's likelihood: x₁ collapses toward y

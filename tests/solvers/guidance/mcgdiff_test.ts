@@ -16,13 +16,13 @@ import { gaussianNoise, poissonNoise } from "../../../models/operators/noise.ts"
 import { GPU_TEST } from "../../_gpu.ts";
 import { gaussianW2, loadGmmInstance, loadImageInstance, modeTv, sw1 } from "./_benchmark.ts";
 import {
+  assertMomentsZ,
   checkBatchSplit,
   checkCpuVsGpu,
   gaussian2d,
   moments,
   noSvdOperator,
   refusals,
-  systemStatZ,
 } from "./_smc_helpers.ts";
 
 const GMM = ["gmm_d8_dy1", "gmm_d8_dy2", "gmm_d8_dy4"];
@@ -138,17 +138,7 @@ Deno.test("mcgdiff() noiseless: the observed coordinate is pinned, the other fol
   const [m1, v1] = moments(r.samples, 2, 0);
   assert.ok(Math.abs(m1 - 1) < 0.01 && v1 < 1e-3, `x1 ${m1} ${v1}`);
   // x₂'s mean and variance over 20 systems, |z| < 4 with the between-system standard error
-  const stats = [
-    ["mean", (x: number) => x, mean[1]!],
-    ["variance", (x: number) => (x - mean[1]!) ** 2, variance[1]!],
-  ];
-  for (const [stat, f, exact] of stats as [string, (x: number) => number, number][]) {
-    const { value, se, z } = systemStatZ(r.samples, 2, 1, 200, f, exact);
-    console.log(
-      `x2 ${stat} ${value.toFixed(4)} ± ${se.toFixed(4)} (exact ${exact}), z ${z.toFixed(2)}`,
-    );
-    assert.ok(Math.abs(z) < 4, `x2 ${stat} ${value}, z ${z}`);
-  }
+  assertMomentsZ("noiseless", r.samples, 200, 1, mean[1]!, variance[1]!);
 });
 
 Deno.test("mcgdiff() inserts τ_j into the grid, calls onStep per step and reports the ESS trace", async () => {
