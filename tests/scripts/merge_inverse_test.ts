@@ -2,13 +2,15 @@
 // with Slurm's or Kubernetes' variables set and merged by scripts/merge.ts, give the unsharded
 // run's bytes (samples_<method>.npy, inverse.svg, results.json but its timings, the printed
 // table but its time column) for row-wise methods (DDRM, DPS, RED-diff) and the SMC methods
-// (MCGdiff, TDS, FPS-SMC) sharded by whole particle systems; a split that cuts a system, and
-// partials of another configuration, are refused.
+// (MCGdiff, TDS, FPS-SMC) sharded by whole particle systems, on cpu and on webgpu (where an
+// adapter exists); a split that cuts a system, and partials of another configuration, are
+// refused.
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { checkShardedEqualsWhole, refused, runIn } from "./_shard_runs.ts";
 import { readPartialFile } from "../../io/partial.ts";
+import { GPU_TEST, gpuBackend } from "../_gpu.ts";
 
 const METHODS = "ddrm,dps,red-diff,mcgdiff,tds,fps-smc";
 // 6 samples in particle systems of 2 (3 blocks of one system each); a keyed operator (random
@@ -54,6 +56,33 @@ Deno.test({
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test({
+  name: "scripts/inverse.ts --shard on webgpu (f32): 2 shards merge to the unsharded webgpu bytes",
+  ...GPU_TEST,
+  fn: async () => {
+    if (!(await gpuBackend())) return;
+    const dir = await Deno.makeTempDir();
+    try {
+      // the network's f32 rows do not depend on the batch they run in
+      const args = ["--methods", "ddrm,dps,mcgdiff", "--samples", "4", "--particles", "2"]
+        .concat(["--steps", "5", "--backend", "webgpu"]);
+      await checkShardedEqualsWhole(dir, {
+        script: "inverse.ts",
+        args,
+        bytes: ["samples_ddrm.npy", "samples_dps.npy", "samples_mcgdiff.npy", "inverse.svg"],
+        untimed: { "results.json": untimedResults },
+        table: (s) => {
+          assert.match(s, /samples per method on webgpu/);
+          return untimedTable(s);
+        },
+        counts: [[2, "slurm"]],
+      });
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
 });
 
 Deno.test({
