@@ -33,7 +33,8 @@ function readF64(name: string): Float64Array {
   );
 }
 
-export interface GmmInstance {
+/** What every benchmark instance holds: its prior model, operator and measurement. */
+export interface BenchmarkInstance {
   name: string;
   d: number;
   dy: number;
@@ -42,6 +43,9 @@ export interface GmmInstance {
   operator: DenseOperator;
   sigma: number;
   problem: InverseProblem;
+}
+
+export interface GmmInstance extends BenchmarkInstance {
   posterior: { weights: number[]; means: number[][]; cov: number[][] };
   /** 10000 × d exact posterior samples. */
   exactSamples: Float64Array;
@@ -152,15 +156,7 @@ export function modeTv(inst: GmmInstance, samples: Float64Array): number {
   return tv / 2;
 }
 
-export interface ImageInstance {
-  name: string;
-  d: number;
-  dy: number;
-  schedule: NoiseSchedule;
-  model: Denoiser;
-  operator: DenseOperator;
-  sigma: number;
-  problem: InverseProblem;
+export interface ImageInstance extends BenchmarkInstance {
   priorMean: Float64Array;
   priorCov: Float64Array;
   postMean: Float64Array;
