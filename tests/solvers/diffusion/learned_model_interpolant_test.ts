@@ -1,0 +1,215 @@
+// Issue 14, items 2, 3 and 5 of "Deliver" (MRS, stochastic interpolants, denoising MCMC) on a
+// shipped learned model: the ring MLP of
+// models/shipped (EDM schedule, x₀ prediction, float32 weights evaluated in float64 on cpu).
+// Quality is SW2 to the exact data law (the ring of 8 Gaussians, std 0.2, radius 2, whose
+// projections are 1-D mixtures with exact quantiles), so only the samples carry Monte Carlo
+// noise; it is measured over G independent groups of points (standard error of the mean).
+//
+// MRS (item 2) needs a mean-reverting model (IR-SDE / MR diffusion: dx = θ(μ − x)dt + σ dW with
+// a model of the noise or data under that forward process); no shipped model was trained on one
+// and the EDM denoiser cannot be turned into one (its forward process has no drift towards a
+// mean μ that depends on the input), so MRS is not run here.
+import assert from "node:assert/strict";
+import { createBackend, type DeviceArray, fillNormal } from "../../../kernels/mod.ts";
+import { Mlp } from "../../../models/mlp.ts";
+import { readNpy } from "../../../io/mod.ts";
+import { normalCdf } from "../../../stats/normal_cdf.ts";
+import { slicedWassersteinToQuantiles } from "../../../stats/sliced_wasserstein.ts";
+import { predictAs } from "../../../models/denoiser.ts";
+import { linearInterpolant } from "../../../processes/interpolant.ts";
+import { interpolantModel } from "../../../processes/interpolant_model.ts";
+import { diffusionMethods } from "../../../solvers/diffusion/registry.ts";
+import { ddpm } from "../../../solvers/diffusion/ddpm.ts";
+import { karrasSigmas } from "../../../solvers/diffusion/k_sigmas.ts";
+import { denoisingMcmcSample } from "../../../solvers/diffusion/denoising_mcmc.ts";
+import { interpolantOde, interpolantSde } from "../../../solvers/diffusion/interpolant_samplers.ts";
+import { timeGrid } from "../../../solvers/diffusion/time_grids.ts";
+
+const DIR = new URL("../../../models/shipped/", import.meta.url);
+const card = JSON.parse(await Deno.readTextFile(new URL("ring.json", DIR)));
+const weights = await readNpy(new URL(card.weights.file, DIR));
+const MODEL = Mlp.fromCard(card, weights.data as Float32Array).denoiser();
+const S = MODEL.schedule;
+const cpu = await createBackend("cpu");
+
+/** Samples: N = 4096 points, SW2 over G = 8 groups of 512 (one SW2 of 512 points is ~0.12). */
+const N = 4096, G = 8;
+
+// SW2 to the exact ring along 64 fixed directions, from its exact projected quantiles: the
+// projection of the ring on θ is the 1-D mixture of N(θ·μ_k, 0.2²), inverted by bisection
+const L = 64;
+const DIRECTIONS = new Float64Array(2 * L).map((_, i) => {
+  const a = Math.PI * ((i >> 1) + 0.5) / L;
+  return i % 2 === 0 ? Math.cos(a) : Math.sin(a);
+});
+const quantileCache = new Map<number, Float64Array>();
+function ringQuantiles(m: number): Float64Array {
+  const cached = quantileCache.get(m);
+  if (cached) return cached;
+  const q = new Float64Array(L * m);
+  for (let l = 0; l < L; l++) {
+    const c = DIRECTIONS[2 * l]!, s = DIRECTIONS[2 * l + 1]!;
+    const mu = Array.from(
+      { length: 8 },
+      (_, k) => 2 * (c * Math.cos(2 * Math.PI * k / 8) + s * Math.sin(2 * Math.PI * k / 8)),
+    );
+    const cdf = (y: number) => mu.reduce((p, v) => p + normalCdf((y - v) / 0.2), 0) / 8;
+    for (let j = 0; j < m; j++) {
+      const level = (j + 0.5) / m;
+      let lo = -4, hi = 4;
+      for (let it = 0; it < 50; it++) {
+        const mid = (lo + hi) / 2;
+        if (cdf(mid) < level) lo = mid;
+        else hi = mid;
+      }
+      q[l * m + j] = (lo + hi) / 2;
+    }
+  }
+  quantileCache.set(m, q);
+  return q;
+}
+
+interface Sw2 {
+  mean: number;
+  se: number;
+}
+
+/** Mean SW2 to the exact ring over G equal groups of the points, and its standard error. */
+function sw2(x: ArrayLike<number>): Sw2 {
+  const m = x.length / 2 / G, quantiles = ringQuantiles(m);
+  const v = Array.from(
+    { length: G },
+    (_, g) =>
+      slicedWassersteinToQuantiles(Float64Array.from(x).subarray(2 * g * m, 2 * (g + 1) * m), {
+        d: 2,
+        directions: DIRECTIONS,
+        quantiles,
+      }),
+  );
+  const mean = v.reduce((p, q) => p + q, 0) / G;
+  const sd = Math.sqrt(v.reduce((p, q) => p + (q - mean) ** 2, 0) / (G - 1));
+  return { mean, se: sd / Math.sqrt(G) };
+}
+
+/** z of a sampler's mean SW2 above the reference's (independent samples). */
+const zAbove = (a: Sw2, ref: Sw2) => (a.mean - ref.mean) / Math.hypot(a.se, ref.se);
+const show = (a: Sw2) => `${a.mean.toFixed(4)} ± ${a.se.toFixed(4)}`;
+
+/** σ_max z for n keyed normals (the same first rows for every n). */
+function startNoise(n: number, stream: number): Float64Array {
+  const z = new Float64Array(2 * n);
+  fillNormal(z, { seed: 14, stream });
+  return z.map((v) => S.tMax * v);
+}
+
+let reference: { x: Float64Array; sw2: Sw2 } | undefined;
+/** The model's own ancestral DDPM samples: 100 Karras steps (σ 80 → 0.002). */
+async function ddpmReference() {
+  if (reference) return reference;
+  const r = await ddpm(
+    MODEL,
+    cpu.upload(startNoise(N, 1)),
+    karrasSigmas(101, { appendZero: false }),
+    {
+      key: { seed: 14, stream: 2 },
+    },
+  );
+  const x = Float64Array.from(await cpu.download(r.x));
+  reference = { x, sw2: sw2(x) };
+  return reference;
+}
+
+/**
+ * The shipped EDM denoiser as a velocity/score model of the linear interpolant
+ * x_t = (1 − t) z + t x₁ (z ~ N(0, I) at t = 0, data x₁ at t = 1, γ = 0; arXiv:2303.08797 §2).
+ * Then x_t/t = x₁ + σ z with σ = (1 − t)/t, so x̂₁ = D(x_t/t; σ) and
+ * E[z | x_t] = (x_t − t x̂₁)/(1 − t); hence
+ *   b(t, x) = E[x₁ − z | x_t = x] = (x̂₁ − x)/(1 − t),
+ *   s(t, x) = ∇ log ρ_t(x) = −E[z | x_t = x]/(1 − t) = −(x − t x̂₁)/(1 − t)²
+ * (ρ_t is the data law scaled by t convolved with N(0, (1 − t)² I); Tweedie).
+ */
+function learnedInterpolant() {
+  const x1Hat = async (x: DeviceArray, t: number) => {
+    const b = x.backend, scaled = b.zeros(x.length), out = b.zeros(x.length);
+    await b.lincomb(scaled, [[1 / t, x]]);
+    await predictAs(MODEL, scaled, { t: (1 - t) / t, kind: "x0", out });
+    b.release(scaled);
+    return out;
+  };
+  // b + c·s = (1/(1 − t) + c t/(1 − t)²) x̂₁ − (1/(1 − t) + c/(1 − t)²) x: one model call
+  const drift = async (x: DeviceArray, t: number, c: number, out: DeviceArray) => {
+    const h = await x1Hat(x, t), u = 1 - t;
+    await x.backend.lincomb(out, [[1 / u + c * t / (u * u), h], [-(1 / u + c / (u * u)), x]]);
+    x.backend.release(h);
+  };
+  return interpolantModel({
+    dim: 2,
+    interpolant: linearInterpolant(),
+    velocity: (x, t, out) => drift(x, t, 0, out),
+    async score(x, t, out) {
+      const h = await x1Hat(x, t), u = 1 - t;
+      await x.backend.lincomb(out, [[t / (u * u), h], [-1 / (u * u), x]]);
+      x.backend.release(h);
+    },
+    drift,
+  });
+}
+
+Deno.test("interpolant ODE and SDE samplers with a velocity from the shipped ring MLP reach the DDPM reference's SW2 within its Monte Carlo band", async () => {
+  const ref = (await ddpmReference()).sw2;
+  const model = learnedInterpolant();
+  // the EDM σ range on Karras spacing, in interpolant time t = 1/(1 + σ); x_{t0} = t0·(80 z)
+  const grid = karrasSigmas(21, { appendZero: false }).map((s) => 1 / (1 + s));
+  const x0 = startNoise(N, 1).map((v) => v * grid[0]!);
+  const rows = [`ddpm (100 steps)    ${show(ref)}`];
+  const ode = await interpolantOde(model, cpu.upload(x0), grid, { method: "heun" });
+  const qo = sw2(await cpu.download(ode.x));
+  rows.push(`interpolant ODE (heun, NFE ${ode.nfe})  ${show(qo)}  z ${zAbove(qo, ref).toFixed(1)}`);
+  const sde = await interpolantSde(
+    model,
+    cpu.upload(x0),
+    karrasSigmas(41, { appendZero: false }).map((s) => 1 / (1 + s)),
+    {
+      epsilon: (t) => 4 * t * (1 - t),
+      method: "euler-maruyama",
+      key: { seed: 14, stream: 4 },
+    },
+  );
+  const qs = sw2(await cpu.download(sde.x));
+  rows.push(
+    `interpolant SDE (EM, ε = 4t(1 − t), NFE ${sde.nfe})  ${show(qs)}  z ${
+      zAbove(qs, ref).toFixed(1)
+    }`,
+  );
+  console.log(rows.join("\n"));
+  // measured: DDPM-100 0.118 ± 0.008, ODE (Heun, NFE 40) 0.117 ± 0.016, SDE (EM, NFE 40)
+  // 0.142 ± 0.022
+  assert.ok(Math.abs(zAbove(qo, ref)) < 4, rows.join("\n"));
+  assert.ok(Math.abs(zAbove(qs, ref)) < 4, rows.join("\n"));
+});
+
+Deno.test("denoising MCMC on the shipped ring MLP followed by DPM-Solver++ reaches the plain sampler's SW2 within its Monte Carlo band", async () => {
+  const n = 1024;
+  // the plain sampler: the same solver from σ_max noise, on the same number of points
+  const solver = diffusionMethods.get("dpmsolver++");
+  const grid = timeGrid(S, 20, { kind: "logSNR" });
+  const plain = await solver.sample(MODEL, cpu.upload(startNoise(n, 5)), grid, {});
+  const qp = sw2(await cpu.download(plain.x));
+  const r = await denoisingMcmcSample(MODEL, cpu, {
+    chains: n,
+    sweeps: 8,
+    times: timeGrid(S, 11, { kind: "logSNR" }),
+    key: { seed: 14, stream: 6 },
+    method: solver,
+    steps: 20,
+  });
+  const qm = sw2(r.x);
+  const z = (qm.mean - qp.mean) / Math.hypot(qm.se, qp.se);
+  console.log(
+    `plain dpmsolver++ (20 steps) ${show(qp)}; MCMC (8 sweeps, 12 levels) then dpmsolver++ ${
+      show(qm)
+    } (z ${z.toFixed(1)}, NFE ${r.chains.nfe} + ${r.solverNfe}, vjps ${r.chains.vjps})`,
+  );
+  // measured: plain 0.224 ± 0.024, MCMC then solver 0.201 ± 0.011 (1024 points, groups of 128)
+  assert.ok(Math.abs(z) < 4);
+});
