@@ -55,6 +55,7 @@ import { gaussianNoise, sampleMeasurement } from "../models/operators/noise.ts";
 import { ddpmLinearBetas, vpDiscreteSchedule } from "../processes/vp_discrete_schedule.ts";
 import { quadraticGrid } from "../solvers/guidance/vp.ts";
 import { guidanceMethods } from "../solvers/guidance/registry.ts";
+import { smcDefaultParticles } from "../solvers/guidance/resampling.ts";
 import { checkGuidanceRequest, type GuidanceMethod } from "../solvers/guidance/method.ts";
 import {
   checkInputFile,
@@ -159,17 +160,6 @@ const SPEC = {
   },
 } as const;
 
-/**
- * The SMC methods' default particle-system size (solvers/guidance/_smc.ts) for the whole run's
- * sample count: all samples up to 1000, else the largest divisor of the count in [100, 1000],
- * else 1000. A shard's request holds fewer samples, so the script passes the size explicitly.
- */
-function defaultParticles(samples: number): number {
-  if (samples <= 1000) return samples;
-  for (let p = 1000; p >= 100; p--) if (samples % p === 0) return p;
-  return 1000;
-}
-
 /** The SMC methods (particle systems): the asymptotically exact ones of the registry. */
 const isSmc = (m: GuidanceMethod) => m.info.asymptoticallyExact;
 
@@ -199,7 +189,7 @@ async function main({ values }: { values: Record<string, unknown> }) {
     );
   }
   const particles = smc.length > 0
-    ? (values.particles as number | undefined) ?? defaultParticles(samples)
+    ? (values.particles as number | undefined) ?? smcDefaultParticles(samples)
     : undefined;
   if (particles !== undefined && samples % particles !== 0) {
     throw new CliUsageError(

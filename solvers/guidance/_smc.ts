@@ -65,11 +65,24 @@ export interface SmcLayout {
 }
 
 /**
- * The default system size: all samples up to 1000, else the largest divisor
- * of the sample count in [100, 1000] (10000 → 1000, 1500 → 750, 4096 →
- * 512), else 1000 (and the caller is told to pick `particles`).
+ * The SMC methods' default particle-system size for a run of `samples`:
+ * all samples up to 1000, else the largest divisor of the sample count in
+ * [100, 1000] (10000 → 1000, 1500 → 750, 4096 → 512), else 1000 (and the
+ * caller is told to pick `particles`). A shard of a larger run passes the
+ * whole run's size as `particles`, since its own request holds fewer samples.
+ *
+ * @param samples the whole run's sample count
+ * @returns the system size
+ *
+ * @example
+ * ```ts
+ * import { smcDefaultParticles } from "./mod.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(smcDefaultParticles(1500), 750);
+ * assert.equal(smcDefaultParticles(64), 64);
+ * ```
  */
-function defaultParticles(samples: number): number {
+export function smcDefaultParticles(samples: number): number {
   if (samples <= 1000) return samples;
   for (let p = 1000; p >= 100; p--) if (samples % p === 0) return p;
   return 1000;
@@ -83,7 +96,7 @@ export function smcLayout(
   defaults: { resampling: ResamplingScheme; essThreshold: number },
 ): SmcLayout {
   const n = request.samples;
-  const particles = options.particles ?? defaultParticles(n);
+  const particles = options.particles ?? smcDefaultParticles(n);
   if (typeof particles !== "number" || !Number.isInteger(particles) || particles < 1) {
     throw new SdenoRangeError(
       `${what}: options.particles must be an integer ≥ 1, got ${quote(particles)}`,

@@ -425,3 +425,5 @@ export function essPolicy(threshold: number): EssPolicy {
     shouldResample: (ess: number, particles: number) => ess < threshold * particles * (1 - 1e-12),
   });
 }
+
+export { smcDefaultParticles } from "./_smc.ts";
