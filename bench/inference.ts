@@ -1,10 +1,10 @@
 // MJP inference benchmark: EM for the full 6×6 rate matrix on the flashing-ratchet data set S1
 // (300 paths × 50 clean observations, tests/fixtures/inference/dfr_seed0.json), sdeno's emMjp
 // against a vectorised numpy implementation of the same algorithm (bench/peers/inference_peer.py),
-// the same data passed by file, the same start (all rates 1, π₀ uniform) and the same number of
+// the same data file, the same start (all rates 1, π₀ uniform) and the same number of
 // iterations, in one run. Reports EM iterations per second, the ratio, and how far the two
 // log-likelihood traces and final rate matrices are apart.
-// Run: deno run --allow-read --allow-write --allow-run=python3 --allow-env bench/inference.ts
+// Run: deno run --allow-read --allow-run=python3 bench/inference.ts
 import { emMjp } from "../solvers/inference/em_mjp.ts";
 import { exactEmission, type MjpObservations } from "../solvers/inference/observations.ts";
 import { type BenchRow, runPeer, table, timeIt } from "./_peer.ts";
@@ -31,19 +31,14 @@ export async function benchInference(): Promise<string> {
   const seconds = await timeIt(() => {
     result = emMjp(observations, { emission, tolerance: 0, maxIterations: ITERATIONS });
   }, REPEATS);
-  const file = await Deno.makeTempFile({ suffix: ".json" });
-  let peer;
-  try {
-    await Deno.writeTextFile(
-      file,
-      JSON.stringify({ n: 6, times: raw.times, labels: raw.true_states }),
-    );
-    peer = await runPeer("inference_peer.py", [file, String(ITERATIONS), String(REPEATS)], {
-      threads: 1,
-    });
-  } finally {
-    await Deno.remove(file);
-  }
+  // the peer reads the same fixture file (times and true states)
+  const peer = await runPeer("inference_peer.py", [
+    url.pathname,
+    String(ITERATIONS),
+    String(REPEATS),
+  ], {
+    threads: 1,
+  });
   const intervals = observations.paths.reduce((s, p) => s + p.times.length - 1, 0);
   const rows: BenchRow[] = [{
     name: "sdeno emMjp (eigen closed form)",
