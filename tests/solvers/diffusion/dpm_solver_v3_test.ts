@@ -254,6 +254,40 @@ Deno.test("dpmSolverV3() with sdeno's statistics has a smaller median error than
   }
 });
 
+// On the time-quadratic grid (the official sampler's `time_quadratic`, DDIM's for low-resolution
+// data; the same grid for both), v3 with the full-order corrector beats 3M at every NFE: measured
+// RMSE/median at NFE 5/6/8/10 0.103/0.030, 0.093/0.021, 0.059/0.008, 0.045/0.005 against 3M's
+// 0.129/0.074, 0.123/0.081, 0.083/0.063, 0.171/0.139; v3 is closer on 794, 860, 949, 1002 of the
+// 1024 rows and the paired MSE difference has z = 4.3, 4.2, 3.7, 18.2. (The default pseudo-order
+// corrector: RMSE 0.127, 0.117, 0.081, 0.061, paired z 0.4, 1.0, 0.3, 16.6: a win only at NFE 10.)
+Deno.test("dpmSolverV3() with the full-order corrector beats DPM-Solver++(3M) on the 2-D ring's time-quadratic grid at NFE 5, 6, 8, 10 (RMSE, median, sign test)", async () => {
+  const cpu = await createBackend("cpu");
+  const gm = gaussianMixture(SPEC, LINEAR);
+  const n = RING_NOISE.length / 2;
+  for (const nfe of [5, 6, 8, 10]) {
+    const grid = timeGrid(LINEAR, nfe, { kind: "quadratic" });
+    const a = await run3M(cpu, gm, RING_NOISE, grid);
+    const r = await dpmSolverV3(gm, cpu.upload(RING_NOISE), grid, {
+      statistics: RING_STATS,
+      correctorPseudo: false,
+    });
+    const b = await cpu.download(r.x);
+    const e3m = errors(a, RING_ODE, 2), ev3 = errors(b, RING_ODE, 2);
+    assert.ok(ev3.rmse < e3m.rmse, `NFE ${nfe}: v3 RMSE ${ev3.rmse} vs 3M ${e3m.rmse}`);
+    assert.ok(ev3.median < e3m.median, `NFE ${nfe}: v3 median ${ev3.median} vs 3M ${e3m.median}`);
+    // sign test over rows: under "no difference" the count of rows where v3 is closer is
+    // Binomial(n, 1/2), z = (count − n/2)/(√n/2)
+    let closer = 0;
+    for (let i = 0; i < n; i++) {
+      const d3 = (a[2 * i]! - RING_ODE[2 * i]!) ** 2 + (a[2 * i + 1]! - RING_ODE[2 * i + 1]!) ** 2;
+      const dv = (b[2 * i]! - RING_ODE[2 * i]!) ** 2 + (b[2 * i + 1]! - RING_ODE[2 * i + 1]!) ** 2;
+      if (dv < d3) closer++;
+    }
+    const z = (closer - n / 2) / (Math.sqrt(n) / 2);
+    assert.ok(z > 4, `NFE ${nfe}: v3 closer on ${closer} of ${n} rows (z = ${z})`);
+  }
+});
+
 // Measured on the first 64 of these rows: predictor only 8.5e-4, 1.07e-4, 1.35e-5 at 80, 160, 320 steps
 // (order 2.99); with the full-order corrector 8.1e-5, 3.1e-6, 1.2e-6 (order ~4 between 40 and
 // 120 steps, then a floor near 1e-6); with the default pseudo-order corrector the order is about 2
