@@ -1,8 +1,7 @@
 /**
  * Ensembles of SDE paths with streaming statistics: `sde_ensemble.wgsl` runs
- * 4 / gcd(m, 4) consecutive paths per invocation (so that their normals use
- * every lane of each Philox block) with the states in registers across many
- * steps of one dispatch; {@linkcode sdeEnsembleCpu} is its float64 twin, on the same
+ * one path per invocation with the state in registers across many steps of
+ * one dispatch; {@linkcode sdeEnsembleCpu} is its float64 twin, on the same
  * Philox noise; {@linkcode launchSdeEnsemble} drives the GPU kernel.
  *
  * The integrator is not part of this module: a run carries an
@@ -192,10 +191,7 @@ export interface EnsemblePlan {
   final: boolean;
   /** GPU only: steps per dispatch (default 256). */
   stepsPerDispatch?: number;
-  /**
-   * GPU only: paths per chunk (default 2²⁰), rounded down to a multiple of 64 · 4/gcd(m, 4)
-   * (whole workgroups), and at least that.
-   */
+  /** GPU only: paths per chunk (default 2²⁰). */
   chunkPaths?: number;
   /** Called with the number of paths finished so far (after each batch or chunk). */
   onProgress?: ((pathsDone: number) => void) | undefined;
@@ -232,14 +228,6 @@ export function ensembleStatCount(d: number): number {
 }
 
 const WG = 64;
-
-/**
- * Paths per invocation of the kernel for m Brownian components: 4 / gcd(m, 4), the fewest
- * consecutive paths whose m normals each fill whole Philox blocks (4 normals a block).
- */
-function pathsPerInvocation(m: number): number {
-  return m % 2 === 1 ? 4 : m % 4 === 2 ? 2 : 1;
-}
 const MILSTEIN_STUB = "fn sde_milstein(t: f32, x: SdState) -> SdState { return SdState(); }";
 
 /**
@@ -292,7 +280,6 @@ export function sdeEnsembleSource(model: EnsembleModel, step: EnsembleStep): str
     .replace("{{DIM}}", String(model.dim))
     .replace("{{NOISE_DIM}}", String(model.noiseDim))
     .replace("{{STREAMS}}", String(step.streams))
-    .replace("{{GROUP}}", String(pathsPerInvocation(model.noiseDim)))
     .replace("{{MODEL}}", () => modelSrc)
     .replace("{{STEP}}", () => step.wgsl);
   return joinWgsl(PHILOX_WGSL, body);
@@ -707,18 +694,10 @@ export async function launchSdeEnsemble(
   );
   const n = plan.paths, offset = plan.pathOffset ?? 0;
   const S = plan.saveSteps.length, NS = ensembleStatCount(d);
-  // paths per workgroup; chunks are whole workgroups (but for the last), so every invocation's
-  // paths start at a multiple of its group size past the plan's offset
-  const G = pathsPerInvocation(model.noiseDim), WGP = WG * G;
-  const chunk = Math.max(
-    WGP,
-    Math.floor(
-      Math.min(
-        plan.chunkPaths ?? 1 << 20,
-        WGP * 65535,
-        Math.floor(ctx.maxBindingBytes / (4 * Math.max(d, S * NS / WGP))),
-      ) / WGP,
-    ) * WGP,
+  const chunk = Math.min(
+    plan.chunkPaths ?? 1 << 20,
+    WG * 65535,
+    Math.floor(ctx.maxBindingBytes / (4 * Math.max(d, S * NS / WG))),
   );
   const spd = plan.stepsPerDispatch ?? 256;
   const sums = new Float64Array(S * NS);
@@ -745,14 +724,14 @@ export async function launchSdeEnsemble(
   const final = new Float32Array(plan.final ? n * d : 0);
   const x0 = plan.x0, perPath = x0.length !== d;
   const stateBuf = ctx.acquire(Math.min(chunk, n) * d * 4);
-  const groupsMax = Math.ceil(Math.min(chunk, n) / WGP);
+  const groupsMax = Math.ceil(Math.min(chunk, n) / WG);
   const partBuf = ctx.acquire(S * groupsMax * NS * 4);
   const raw = new ArrayBuffer(64);
   const u = new Uint32Array(raw), fl = new Float32Array(raw);
   try {
     for (let start = 0; start < n; start += chunk) {
       const nc = Math.min(chunk, n - start);
-      const groups = Math.ceil(nc / WGP);
+      const groups = Math.ceil(nc / WG);
       const init = new Float32Array(nc * d);
       for (let e = 0; e < nc * d; e++) init[e] = perPath ? x0[start * d + e]! : x0[e % d]!;
       ctx.write(stateBuf, 0, init);

@@ -129,14 +129,14 @@ Deno.test({
 
 Deno.test({
   name:
-    "simulateEnsemble() on webgpu: paths grouped per invocation (4/gcd(m, 4)) keep the twin's noise with an unaligned pathOffset, a partial last group and m = 1, 2, 3, 4",
+    "simulateEnsemble() on webgpu keeps the twin's noise for m = 1, 2, 3, 4 and two streams with a pathOffset off the Philox blocks, a path count off the workgroups, and reports a bad path by its global index",
   ...GPU_TEST,
 }, async () => {
   const gpu = await gpuBackend();
   if (!gpu) return;
-  // m = 3 and 4: a 2-d OU driven by a 2×m matrix (general noise); paths 1001 and offsets 77
-  // and 1022 leave invocations whose first element is not a block's first (the element by
-  // element branch), a last invocation with fewer than 4 live paths, and chunks of 512 paths
+  // m = 3 and 4: a 2-d OU driven by a 2×m matrix (additive noise); paths 1001 and offsets 77
+  // and 1022 put paths' first elements off a Philox block's first lane, with chunks of 600
+  // paths and a partial last workgroup
   const matrixOu = (m: number) => {
     const sigma = Array.from({ length: 2 * m }, (_, e) => 0.3 + 0.1 * e);
     const row = (r: number) =>
@@ -213,8 +213,7 @@ Deno.test({
         "fn sde_diffusion(t: f32, x: SdState, dw: SdNoise) -> SdState { return SdState(0.0); }",
     },
   });
-  // paths 0 … 9 start at 0 (stay finite), paths 10 and 11 at 2 (blow up): path 10 is the
-  // third of its invocation's four
+  // paths 0 … 9 start at 0 (stay finite), paths 10 and 11 at 2 (blow up): the error names 10
   const x0 = Array.from({ length: 12 }, (_, i) => (i >= 10 ? 2 : 0));
   const base = { x0, paths: 12, t1: 1, dt: 0.1, key };
   for (const backend of [cpu, gpu]) {
