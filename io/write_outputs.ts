@@ -9,15 +9,100 @@
 import { quote, SdenoRangeError, SdenoTypeError } from "../kernels/errors.ts";
 import { type AtomicData, writeFileAtomic } from "./atomic.ts";
 import { fsMessage } from "./_fs_message.ts";
+import { type PngOptions, pngsFor, readFonts } from "./svg/png.ts";
 
 /** Options for {@linkcode writeOutputs}. */
 export interface WriteOutputsOptions {
   /**
    * Every file name a run of this kind may write: those of them that this run
    * does not write are removed after the renames (stale outputs of an earlier
-   * run). Default: none removed.
+   * run). The PNG twin `name.png` of each `name.svg` among them counts too
+   * (see `png`), so a run without `png` removes an earlier run's PNGs.
+   * Default: none removed.
    */
   outputs?: readonly string[];
+  /**
+   * Also write a PNG beside each SVG file (`name.svg` with string data →
+   * `name.png`, through resvg: see {@linkcode pngFiles}). `true` draws the
+   * text with a system font ({@linkcode readFonts}); options give the fonts
+   * yourself. Needs `--allow-read` on Deno's npm cache (resvg's `.wasm`) and,
+   * with `true`, on the font folder (`/usr/share/fonts` on Linux). Default `false`.
+   */
+  png?: boolean | PngOptions;
+}
+
+/**
+ * The names a run may write with PNG output: `names` and, after them, the
+ * `.png` twin of each `.svg` among them (for `checkOutDir`'s `outputs`).
+ *
+ * @param names output file names
+ * @returns `names` followed by the PNG twins not already among them
+ *
+ * @example
+ * ```ts
+ * import { withPngTwins } from "./write_outputs.ts";
+ * import assert from "node:assert/strict";
+ * assert.deepEqual(withPngTwins(["a.svg", "b.npy"]), ["a.svg", "b.npy", "a.png"]);
+ * ```
+ */
+export function withPngTwins(names: readonly string[]): string[] {
+  const out = [...names];
+  for (const name of names) {
+    const twin = name.endsWith(".svg") ? `${name.slice(0, -4)}.png` : undefined;
+    if (twin !== undefined && !out.includes(twin)) out.push(twin);
+  }
+  return out;
+}
+
+/**
+ * The PNG twins of a run's SVG files, for scripts' `--png`: `[]` when `png`
+ * is `false`; with `true`, the text is drawn with the first system font
+ * {@linkcode readFonts} finds, and when there is none a warning goes to
+ * stderr and the PNGs have no text.
+ *
+ * Needs `--allow-read` on Deno's npm cache and, with `true`, on the font
+ * folder (`/usr/share/fonts` on Linux).
+ *
+ * @param files `[name, data]` pairs (names may be paths); `.svg` ones with string data are rasterised
+ * @param png `false`, `true` (system font) or {@linkcode PngOptions}
+ * @returns `[name.png, bytes]` pairs in the order of their SVGs
+ * @throws {SdenoTypeError} when `png` is neither a boolean nor an options object
+ *
+ * @example
+ * ```ts
+ * import { pngFiles } from "./write_outputs.ts";
+ * import assert from "node:assert/strict";
+ * const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="3" height="2"></svg>`;
+ * assert.deepEqual(await pngFiles([["a.svg", svg]], false), []);
+ * const pngs = await pngFiles([["a.svg", svg], ["b.txt", "x"]], { fonts: [] });
+ * assert.deepEqual(pngs.map(([name]) => name), ["a.png"]);
+ * assert.deepEqual([...pngs[0]![1].subarray(1, 4)], [0x50, 0x4e, 0x47]); // "PNG"
+ * ```
+ */
+export async function pngFiles(
+  files: ReadonlyArray<readonly [string, AtomicData]>,
+  png: boolean | PngOptions,
+): Promise<[string, Uint8Array][]> {
+  if (png === false) return [];
+  if (png !== true && (typeof png !== "object" || png === null || Array.isArray(png))) {
+    throw new SdenoTypeError(
+      `pngFiles: png must be a boolean or an options object ({ fonts, width }), got ${quote(png)}`,
+    );
+  }
+  const svgs = files.filter(([name, data]) =>
+    name.endsWith(".svg") && typeof data === "string"
+  ) as [
+    string,
+    string,
+  ][];
+  if (svgs.length === 0) return [];
+  let options: PngOptions = png === true ? {} : png;
+  if (png === true) {
+    const font = await readFonts();
+    if (font) options = { fonts: font.fonts };
+    else console.error("no system font found (readFonts): the PNGs have no text");
+  }
+  return await pngsFor(svgs, options);
 }
 
 /** Staging folders of writes in progress, removed on SIGINT. */
@@ -83,9 +168,9 @@ function checkName(name: unknown, what: string): void {
  *
  * @param outDir the output folder
  * @param files `[name, data]` pairs: plain file names (unique) and their contents
- * @param options `outputs`: every name a run may write, for removing stale ones
+ * @param options `outputs`: every name a run may write, for removing stale ones; `png`: a PNG beside each SVG
  * @returns once every file is in place
- * @throws {SdenoRangeError} a name that is not a plain file name, or repeated
+ * @throws {SdenoRangeError} a name that is not a plain file name, or repeated (a PNG twin included)
  * @throws {SdenoTypeError} a file-system failure (permission, a folder in the way, …)
  *
  * @example Two outputs replace a run's three
@@ -115,6 +200,16 @@ export async function writeOutputs(
   if (!Array.isArray(files)) {
     throw new SdenoTypeError(`writeOutputs: files must be an array of [name, data] pairs`);
   }
+  const png = options.png ?? false;
+  if (typeof png !== "boolean" && (typeof png !== "object" || png === null || Array.isArray(png))) {
+    throw new SdenoTypeError(
+      `writeOutputs: options.png must be a boolean or an options object ({ fonts, width }), ` +
+        `got ${quote(png)}`,
+    );
+  }
+  for (const entry of files) checkName(entry?.[0], "a file's name");
+  // PNGs are made before anything is written: a rasterising failure leaves outDir as it was
+  files = [...files, ...await pngFiles(files, png)];
   const written = new Set<string>();
   for (const entry of files) {
     checkName(entry?.[0], "a file's name");
@@ -124,6 +219,7 @@ export async function writeOutputs(
     written.add(entry[0]);
   }
   for (const name of options.outputs ?? []) checkName(name, "each of options.outputs");
+  const outputs = withPngTwins(options.outputs ?? []);
   const stage = `${outDir}/.stage-${crypto.randomUUID().slice(0, 8)}`;
   let made = false;
   try {
@@ -142,7 +238,7 @@ export async function writeOutputs(
       }
     }
     for (const [name] of files) await Deno.rename(`${stage}/${name}`, `${outDir}/${name}`);
-    for (const name of options.outputs ?? []) {
+    for (const name of outputs) {
       if (!written.has(name)) await Deno.remove(`${outDir}/${name}`).catch(() => {});
     }
   } catch (err) {
