@@ -10,6 +10,7 @@ import { quote, SdenoRangeError, SdenoTypeError } from "../kernels/errors.ts";
 import { type AtomicData, writeFileAtomic } from "./atomic.ts";
 import { fsMessage } from "./_fs_message.ts";
 import { type PngOptions, pngsFor, readFonts } from "./svg/png.ts";
+import { CliUsageError } from "./cli.ts";
 
 /** Options for {@linkcode writeOutputs}. */
 export interface WriteOutputsOptions {
@@ -96,13 +97,57 @@ export async function pngFiles(
     string,
   ][];
   if (svgs.length === 0) return [];
-  let options: PngOptions = png === true ? {} : png;
-  if (png === true) {
-    const font = await readFonts();
-    if (font) options = { fonts: font.fonts };
-    else console.error("no system font found (readFonts): the PNGs have no text");
-  }
+  const options: PngOptions = png === true ? await systemFontOptions() : png;
   return await pngsFor(svgs, options);
+}
+
+/** The system font, read once per process (a missing one is reported once). */
+let systemFont: Promise<PngOptions> | undefined;
+
+function systemFontOptions(): Promise<PngOptions> {
+  systemFont ??= readFonts().then((font) => {
+    if (font) return { fonts: font.fonts };
+    console.error("no system font found (readFonts): the PNGs have no text");
+    return {};
+  });
+  // a failed read (e.g. no permission) is not cached: the next call reports it again
+  systemFont.catch(() => (systemFont = undefined));
+  return systemFont;
+}
+
+/**
+ * Checks, before a script's work, that its `--png` output can be made:
+ * loads resvg's WebAssembly and reads the system font (as `png: true` in
+ * {@linkcode writeOutputs} will), so a missing read permission is a usage
+ * error now rather than a failure after the run.
+ *
+ * @param flag the flag asking for PNGs, for the message. Default `"--png"`
+ * @returns once resvg is loaded and the font read
+ * @throws {CliUsageError} when Deno's npm cache or the font folder may not be read
+ *
+ * @example
+ * ```ts
+ * import { checkPng } from "./write_outputs.ts";
+ * const granted = (path: string) =>
+ *   Deno.permissions.querySync({ name: "read", path }).state === "granted";
+ * if (granted("/")) await checkPng(); // resolves: PNGs can be made
+ * ```
+ */
+export async function checkPng(flag = "--png"): Promise<void> {
+  const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="1" height="1"></svg>`;
+  try {
+    await pngFiles([["check.svg", svg]], true);
+  } catch (err) {
+    if (err instanceof Deno.errors.NotCapable || err instanceof Deno.errors.PermissionDenied) {
+      throw new CliUsageError(
+        `${flag}: ${err.message}. PNG output reads resvg's .wasm from Deno's npm cache and a ` +
+          `system font: run with --allow-read=<npm cache>,/usr/share/fonts (\`deno info\` ` +
+          `prints the npm cache folder)`,
+        { flag },
+      );
+    }
+    throw err;
+  }
 }
 
 /** Staging folders of writes in progress, removed on SIGINT. */

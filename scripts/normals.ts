@@ -7,8 +7,11 @@
  * deno run --allow-read=out --allow-write=out scripts/normals.ts --n 1000000 --backend auto --out out/normals
  * ```
  *
- * Permissions: read and write access to the output folder only (`--out`).
- * Outputs, in `--out`: `histogram.svg`, `normals.npy`, and `moments.json` with `--json`.
+ * Permissions: read and write access to the output folder only (`--out`);
+ * with `--png`, also `--allow-read` on Deno's npm cache (resvg's `.wasm`;
+ * `deno info` prints the folder) and on `/usr/share/fonts` (the font).
+ * Outputs, in `--out`: `histogram.svg`, `normals.npy`, `moments.json` with
+ * `--json`, and `histogram.png` with `--png`.
  * Draw `e` is the Philox normal of element `e` at (seed, stream 0, step 0):
  * the numbers do not depend on the backend (beyond f32 rounding) or the chunk size.
  *
@@ -19,10 +22,12 @@ import { type Backend, type BackendName, makeKey, withBackend } from "../kernels
 import { histogram, moments, zScore } from "../stats/mod.ts";
 import {
   checkOutDir,
+  checkPng,
   encodeNpy,
   histogramPlot,
   Progress,
   runScript,
+  withPngTwins,
   writeOutputs,
 } from "../io/mod.ts";
 
@@ -41,6 +46,11 @@ const SPEC = {
     bins: { type: "integer", default: 80, min: 1, description: "histogram bins on [-5, 5]" },
     out: { type: "string", default: "out/normals", description: "output folder" },
     json: { type: "boolean", description: "also write moments.json" },
+    png: {
+      type: "boolean",
+      description: "also write a PNG beside each SVG; needs --allow-read on Deno's npm cache " +
+        "and /usr/share/fonts",
+    },
   },
 } as const;
 
@@ -115,7 +125,9 @@ async function main({ values }: { values: Record<string, unknown> }) {
   const seed = values.seed as number;
   const outDir = values.out as string;
   const bins = values.bins as number;
-  await checkOutDir(outDir, { outputs: OUTPUTS });
+  const png = values.png as boolean;
+  await checkOutDir(outDir, { outputs: withPngTwins(OUTPUTS) });
+  if (png) await checkPng();
 
   let backendName = "";
   let description = "";
@@ -157,11 +169,10 @@ async function main({ values }: { values: Record<string, unknown> }) {
     files.push(["moments.json", JSON.stringify(json, null, 2) + "\n"]);
   }
   // one unit: staged, renamed in together; an earlier run's moments.json goes if not written
-  await writeOutputs(outDir, files, { outputs: OUTPUTS });
+  await writeOutputs(outDir, files, { outputs: OUTPUTS, png });
   console.log(
-    `\nwrote ${outDir}/histogram.svg, ${outDir}/normals.npy${
-      values.json ? `, ${outDir}/moments.json` : ""
-    }`,
+    `\nwrote ${outDir}/histogram.svg${png ? `, ${outDir}/histogram.png` : ""}, ` +
+      `${outDir}/normals.npy${values.json ? `, ${outDir}/moments.json` : ""}`,
   );
 }
 

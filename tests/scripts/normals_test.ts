@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { runScriptProcess, type ScriptRun } from "./_run.ts";
+import { pngReadAccess, pngSize, svgSize } from "./_png.ts";
 import { join } from "node:path";
 import { decodeNpy } from "../../io/mod.ts";
 import { fillNormal, makeKey } from "../../kernels/mod.ts";
@@ -108,5 +109,42 @@ Deno.test("scripts/normals.ts refuses an unusable --out with a line and the usag
   } finally {
     await Deno.remove(dir, { recursive: true });
     await Deno.remove(other, { recursive: true });
+  }
+});
+
+Deno.test({
+  name:
+    "scripts/normals.ts --png writes histogram.png (the SVG's size); a run without --png removes it; without read access to the npm cache and fonts it is a usage error",
+  sanitizeResources: false,
+}, async () => {
+  const out = await Deno.makeTempDir();
+  try {
+    const args = ["--n", "2000", "--backend", "cpu", "--out", out];
+    const access = { read: [out, ...await pngReadAccess()], write: [out] };
+    const r = await runScriptProcess("normals.ts", [...args, "--png"], access);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /histogram\.png/);
+    assert.deepEqual([...Deno.readDirSync(out)].map((e) => e.name).sort(), [
+      "histogram.png",
+      "histogram.svg",
+      "normals.npy",
+    ]);
+    const png = await Deno.readFile(join(out, "histogram.png"));
+    assert.deepEqual(pngSize(png), svgSize(await Deno.readTextFile(join(out, "histogram.svg"))));
+    assert.ok(png.length > 5000, `a plot's PNG, got ${png.length} bytes`);
+
+    const denied = await run([...args, "--png"], out);
+    assert.equal(denied.code, 2, denied.stderr);
+    assert.match(denied.stderr, /^error: --png: .*--allow-read=<npm cache>,\/usr\/share\/fonts/);
+    assert.ok(Deno.statSync(join(out, "histogram.png")).isFile, "a refused run keeps the outputs");
+
+    const plain = await run(args, out);
+    assert.equal(plain.code, 0, plain.stderr);
+    assert.deepEqual([...Deno.readDirSync(out)].map((e) => e.name).sort(), [
+      "histogram.svg",
+      "normals.npy",
+    ]);
+  } finally {
+    await Deno.remove(out, { recursive: true });
   }
 });
