@@ -142,38 +142,40 @@ export interface SamplerNameEntry {
  * ComfyUI's KSampler `sampler_name` values that sdeno runs, with the sdeno
  * method and options (the `_gpu` variants differ only in where the noise is drawn).
  */
-export const COMFYUI_SAMPLERS: Readonly<Record<string, Readonly<SamplerNameEntry>>> = Object.freeze({
-  euler: { method: "euler" },
-  euler_ancestral: { method: "euler_ancestral" },
-  heun: { method: "heun" },
-  dpm_2: { method: "dpm_2" },
-  dpm_2_ancestral: { method: "dpm_2_ancestral" },
-  lms: { method: "lms" },
-  dpm_fast: { method: "dpm_fast" },
-  dpm_adaptive: { method: "dpm_adaptive" },
-  dpmpp_2s_ancestral: { method: "dpmpp_2s_ancestral" },
-  dpmpp_sde: { method: "dpmpp_sde" },
-  dpmpp_sde_gpu: { method: "dpmpp_sde" },
-  dpmpp_2m: { method: "dpmpp_2m" },
-  dpmpp_2m_sde: { method: "dpmpp_2m_sde" },
-  dpmpp_2m_sde_gpu: { method: "dpmpp_2m_sde" },
-  dpmpp_2m_sde_heun: { method: "dpmpp_2m_sde_heun" },
-  dpmpp_2m_sde_heun_gpu: { method: "dpmpp_2m_sde_heun" },
-  dpmpp_3m_sde: { method: "dpmpp_3m_sde" },
-  dpmpp_3m_sde_gpu: { method: "dpmpp_3m_sde" },
-  ddpm: { method: "ddpm", note: "sdeno's DDPM steps on a time grid (ComfyUI's on σ)" },
-  lcm: { method: "lcm" },
-  ipndm: { method: "ipndm" },
-  deis: { method: "deis", note: "sdeno's DEIS steps on a time grid (ComfyUI's on σ)" },
-  ddim: { method: "euler", note: "ComfyUI's ddim runs k-diffusion's Euler" },
-  uni_pc: { method: "unipc", options: { variant: "bh1" } },
-  uni_pc_bh2: { method: "unipc", options: { variant: "bh2" } },
-  restart: { method: "restart" },
-  sa_solver: {
-    method: "sa_solver",
-    note: "sdeno's SA-Solver steps on a time grid with diffusers' τ rule (ComfyUI's on σ)",
+export const COMFYUI_SAMPLERS: Readonly<Record<string, Readonly<SamplerNameEntry>>> = Object.freeze(
+  {
+    euler: { method: "euler" },
+    euler_ancestral: { method: "euler_ancestral" },
+    heun: { method: "heun" },
+    dpm_2: { method: "dpm_2" },
+    dpm_2_ancestral: { method: "dpm_2_ancestral" },
+    lms: { method: "lms" },
+    dpm_fast: { method: "dpm_fast" },
+    dpm_adaptive: { method: "dpm_adaptive" },
+    dpmpp_2s_ancestral: { method: "dpmpp_2s_ancestral" },
+    dpmpp_sde: { method: "dpmpp_sde" },
+    dpmpp_sde_gpu: { method: "dpmpp_sde" },
+    dpmpp_2m: { method: "dpmpp_2m" },
+    dpmpp_2m_sde: { method: "dpmpp_2m_sde" },
+    dpmpp_2m_sde_gpu: { method: "dpmpp_2m_sde" },
+    dpmpp_2m_sde_heun: { method: "dpmpp_2m_sde_heun" },
+    dpmpp_2m_sde_heun_gpu: { method: "dpmpp_2m_sde_heun" },
+    dpmpp_3m_sde: { method: "dpmpp_3m_sde" },
+    dpmpp_3m_sde_gpu: { method: "dpmpp_3m_sde" },
+    ddpm: { method: "ddpm", note: "sdeno's DDPM steps on a time grid (ComfyUI's on σ)" },
+    lcm: { method: "lcm" },
+    ipndm: { method: "ipndm" },
+    deis: { method: "deis", note: "sdeno's DEIS steps on a time grid (ComfyUI's on σ)" },
+    ddim: { method: "euler", note: "ComfyUI's ddim runs k-diffusion's Euler" },
+    uni_pc: { method: "unipc", options: { variant: "bh1" } },
+    uni_pc_bh2: { method: "unipc", options: { variant: "bh2" } },
+    restart: { method: "restart" },
+    sa_solver: {
+      method: "sa_solver",
+      note: "sdeno's SA-Solver steps on a time grid with diffusers' τ rule (ComfyUI's on σ)",
+    },
   },
-});
+);
 
 /** ComfyUI's KSampler `scheduler` values (all supported). */
 export const COMFYUI_SCHEDULERS: readonly string[] = Object.freeze([
@@ -208,7 +210,10 @@ const COMFYUI_MISSING = [
   "sa_solver_pece",
 ];
 
-function resolved(e: Readonly<SamplerNameEntry>, extra: Record<string, unknown> = {}): ResolvedSampler {
+function resolved(
+  e: Readonly<SamplerNameEntry>,
+  extra: Record<string, unknown> = {},
+): ResolvedSampler {
   return {
     method: diffusionMethods.get(e.method),
     options: { ...e.options, ...extra },
