@@ -15,7 +15,9 @@
  * Permissions: `--allow-write=<out>` and `--allow-read=<out>` (the atomic
  * writes), plus `--allow-read=<file>` when `--data` names a JSON file
  * `{ "length": L, "vocabSize": V, "p0": [V^L probabilities, lexicographic] }`
- * (at most 2^20 noisy sequences).
+ * (at most 2^20 noisy sequences). With `--png`, also `--allow-read` on
+ * Deno's npm cache (resvg's `.wasm`; `deno info` prints the folder) and on
+ * `/usr/share/fonts` (the font).
  *
  * `--start prior` (default) starts every sampler where a sampler without
  * p_0 would (all MASK, or uniform symbols); `--start exact` starts from the
@@ -28,7 +30,8 @@
  * the number of steps, log–log, one line per sampler, sampled TVs as dots),
  * `tv.npy` (shape [methods, steps, 3]: exact TV to p_0, sampled TV to p_0,
  * sampled TV to the exact output law), `samples.npy` (int32, shape
- * [methods, steps, n, L]; MASK = V), and `summary.json` with `--json`.
+ * [methods, steps, n, L]; MASK = V), `summary.json` with `--json`, and
+ * `tv.png` with `--png`.
  * A bad flag or data file exits with 2 and the usage.
  *
  * Shards: with `--shard i/N` (or the job-array variables: Slurm
@@ -63,7 +66,15 @@ import { sampleDiscrete } from "../solvers/discrete/sample_discrete.ts";
 import { DISCRETE_METHODS } from "../solvers/discrete/registry.ts";
 import type { DiscreteMethod } from "../solvers/discrete/discrete_method.ts";
 import { sequenceCount } from "../solvers/discrete/sequence_space.ts";
-import { checkInputFile, checkOutDir, CliUsageError, runScript, writeOutputs } from "../io/mod.ts";
+import {
+  checkInputFile,
+  checkOutDir,
+  checkPng,
+  CliUsageError,
+  runScript,
+  withPngTwins,
+  writeOutputs,
+} from "../io/mod.ts";
 import { SdenoError } from "../kernels/errors.ts";
 import { readShardEnv, resolveShard, type Shard, shardBlocks } from "../io/shard.ts";
 import {
@@ -130,6 +141,11 @@ const SPEC = {
     seed: { type: "integer", default: 0, min: 0, max: 0xffffffff, description: "Philox seed" },
     out: { type: "string", default: "out/discrete", description: "output folder" },
     json: { type: "boolean", description: "also write summary.json" },
+    png: {
+      type: "boolean",
+      description: "also write a PNG beside each SVG; needs --allow-read on Deno's npm cache " +
+        "and /usr/share/fonts",
+    },
     blockPaths: {
       type: "integer",
       default: 4096,
@@ -306,7 +322,9 @@ async function main({ values }: { values: Record<string, unknown> }) {
     }
     throw err;
   }
-  await checkOutDir(outDir, { outputs: shard ? [partialFileName(shard)] : OUTPUTS });
+  await checkOutDir(outDir, { outputs: shard ? [partialFileName(shard)] : withPngTwins(OUTPUTS) });
+  const png = values.png as boolean;
+  if (png) await checkPng();
   const t0 = performance.now();
   const remask = {
     schedule: values.remaskSchedule as "cap" | "rescale",
@@ -428,8 +446,12 @@ async function main({ values }: { values: Record<string, unknown> }) {
   const merged = mergePartials([{ name: "this run", partial }]);
   const { lines, files } = discreteOutputs(merged, { json: values.json as boolean });
   for (const line of lines) console.log(line);
-  await writeOutputs(outDir, files, { outputs: OUTPUTS });
-  console.log(`\nwrote ${files.map(([name]) => `${outDir}/${name}`).join(", ")}`);
+  await writeOutputs(outDir, files, { outputs: OUTPUTS, png });
+  console.log(
+    `\nwrote ${files.map(([name]) => `${outDir}/${name}`).join(", ")}${
+      png ? ` and ${outDir}/tv.png` : ""
+    }`,
+  );
 }
 
 if (import.meta.main) await runScript(main, SPEC);

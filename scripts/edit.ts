@@ -14,10 +14,12 @@
  *
  * Permissions: write access to `--out`, read access to it and to the
  * `--source` / `--target` spec files (JSON as tests/fixtures/diffusion/gmm_spec.json).
+ * With `--png`, also `--allow-read` on Deno's npm cache (resvg's `.wasm`;
+ * `deno info` prints the folder) and on `/usr/share/fonts` (the font).
  * Without spec files the source is a ring of 8 Gaussians (radius 2, sd 0.2,
  * equal weights) and the target the same ring turned by 22.5°.
  * Outputs, in `--out`: `source.npy`, `edited.npy`, `reconstructed.npy`
- * (n × d), `results.json`, `edit.svg`.
+ * (n × d), `results.json`, `edit.svg`, and `edit.png` with `--png`.
  *
  * @module
  */
@@ -42,11 +44,13 @@ import {
 import { timeGrid } from "../solvers/diffusion/time_grids.ts";
 import {
   checkOutDir,
+  checkPng,
   CliUsageError,
   encodeNpy,
   Progress,
   runScript,
   scatterPlot,
+  withPngTwins,
   writeOutputs,
 } from "../io/mod.ts";
 
@@ -87,6 +91,11 @@ const SPEC = {
       description: "target mixture spec (JSON; default: the ring turned by 22.5°)",
     },
     out: { type: "string", default: "out/edit", description: "output folder" },
+    png: {
+      type: "boolean",
+      description: "also write a PNG beside each SVG; needs --allow-read on Deno's npm cache " +
+        "and /usr/share/fonts",
+    },
   },
 } as const;
 
@@ -140,7 +149,9 @@ async function main({ values }: { values: Record<string, unknown> }) {
       { flag: "--skip" },
     );
   }
-  await checkOutDir(outDir, { outputs: OUTPUTS });
+  await checkOutDir(outDir, { outputs: withPngTwins(OUTPUTS) });
+  const png = values.png as boolean;
+  if (png) await checkPng();
   const sourceSpec = await readSpec(values.source as string | undefined, ring(0));
   const targetSpec = await readSpec(values.target as string | undefined, ring(Math.PI / 8));
   const d = sourceSpec.means[0]!.length;
@@ -214,8 +225,9 @@ async function main({ values }: { values: Record<string, unknown> }) {
     ["reconstructed.npy", encodeNpy({ data: recon, shape: [n, d] })],
     ["results.json", JSON.stringify(results, null, 2) + "\n"],
     ["edit.svg", svg],
-  ], { outputs: OUTPUTS });
-  console.log(`wrote ${OUTPUTS.map((f) => `${outDir}/${f}`).join(", ")}`);
+  ], { outputs: OUTPUTS, png });
+  const written = png ? [...OUTPUTS, "edit.png"] : OUTPUTS;
+  console.log(`wrote ${written.map((f) => `${outDir}/${f}`).join(", ")}`);
 }
 
 if (import.meta.main) await runScript(main, SPEC);

@@ -17,7 +17,9 @@
  * Permissions: `--allow-read` on the model card and weights (default
  * models/shipped/digits.json and .npy), on data/digits/heldout_*.npy and on
  * `--out`; `--allow-write` on `--out`. No network, no FFI: the network runs
- * as sdeno's own MLP on cpu or webgpu.
+ * as sdeno's own MLP on cpu or webgpu. With `--png`, also `--allow-read` on
+ * Deno's npm cache (resvg's `.wasm`; `deno info` prints the folder) and on
+ * `/usr/share/fonts` (the font).
  *
  * The network was trained on EDM's σ-time (models/shipped/README.md); the
  * methods work in VP notation on the DDPM schedule (β from 1e-4 to 0.02 over
@@ -27,7 +29,7 @@
  *
  * Outputs in `--out`: `inverse.svg` (the image grid), `samples_<method>.npy`
  * ([samples, 1, 8, 8] in pixel units [0, 1]), `results.json` (the table,
- * the truth, y and the settings). A bad flag exits with 2 and the usage;
+ * the truth, y and the settings), and `inverse.png` with `--png`. A bad flag exits with 2 and the usage;
  * outputs are written as one unit. The SMC methods (mcgdiff, tds, fps-smc)
  * run `--samples / --particles` independent particle systems.
  *
@@ -60,9 +62,11 @@ import { checkGuidanceRequest, type GuidanceMethod } from "../solvers/guidance/m
 import {
   checkInputFile,
   checkOutDir,
+  checkPng,
   CliUsageError,
   readNpy,
   runScript,
+  withPngTwins,
   writeOutputs,
 } from "../io/mod.ts";
 import { readShardEnv, resolveShard, type Shard, shardBlocks } from "../io/shard.ts";
@@ -133,6 +137,11 @@ const SPEC = {
       description: "where to run",
     },
     out: { type: "string", default: "out/inverse", description: "output folder" },
+    png: {
+      type: "boolean",
+      description: "also write a PNG beside each SVG; needs --allow-read on Deno's npm cache " +
+        "and /usr/share/fonts",
+    },
     particles: {
       type: "integer",
       min: 1,
@@ -237,7 +246,9 @@ async function main({ values }: { values: Record<string, unknown> }) {
   const weightsPath = cardPath.replace(/\.json$/, ".npy");
   await checkInputFile("--model (weights)", weightsPath);
   const outputs = inverseOutputFiles(methods.map((m) => m.info.name));
-  await checkOutDir(outDir, { outputs: shard ? [partialFileName(shard)] : outputs });
+  await checkOutDir(outDir, { outputs: shard ? [partialFileName(shard)] : withPngTwins(outputs) });
+  const png = values.png as boolean;
+  if (png) await checkPng();
   const t0 = performance.now();
 
   const cardText = await Deno.readTextFile(cardPath);
@@ -384,8 +395,11 @@ async function main({ values }: { values: Record<string, unknown> }) {
     seconds: partial.seconds,
   });
   for (const line of lines) console.log(line);
-  await writeOutputs(outDir, files, { outputs });
-  console.log(`\nwrote ${outDir}/inverse.svg, results.json and ${methods.length} sample files`);
+  await writeOutputs(outDir, files, { outputs, png });
+  console.log(
+    `\nwrote ${outDir}/inverse.svg${png ? ", inverse.png" : ""}, results.json and ` +
+      `${methods.length} sample files`,
+  );
 }
 
 if (import.meta.main) await runScript(main, SPEC);

@@ -21,13 +21,22 @@
  * `--allow-write` on `--out`. Outputs in `--out`: those of the script that
  * wrote the partials (see each script), and with `--json` its JSON file
  * (`moments.json`, `metrics.json`, `summary.json`; scripts/inverse.ts
- * always writes `results.json`).
+ * always writes `results.json`), and with `--png` a PNG beside each SVG,
+ * which needs `--allow-read` on Deno's npm cache too (resvg's `.wasm`;
+ * `deno info` prints the folder) and on `/usr/share/fonts` (the font).
  *
  * @module
  */
 
 import { SdenoRangeError } from "../kernels/errors.ts";
-import { checkOutDir, CliUsageError, runScript, writeOutputs } from "../io/mod.ts";
+import {
+  checkOutDir,
+  checkPng,
+  CliUsageError,
+  runScript,
+  withPngTwins,
+  writeOutputs,
+} from "../io/mod.ts";
 import {
   type MergedPartial,
   mergePartials,
@@ -65,6 +74,11 @@ const SPEC = {
   flags: {
     out: { type: "string", default: "out/merged", description: "output folder" },
     json: { type: "boolean", description: "also write moments.json" },
+    png: {
+      type: "boolean",
+      description: "also write a PNG beside each SVG; needs --allow-read on Deno's npm cache " +
+        "and /usr/share/fonts",
+    },
   },
 } as const;
 
@@ -114,6 +128,8 @@ async function main(
     throw new CliUsageError("give the partial files, or the folders that hold them");
   }
   const outDir = values.out as string;
+  const png = values.png as boolean;
+  if (png) await checkPng();
   const files = await partialFiles(positionals);
   const named: NamedPartial[] = [];
   for (const file of files) {
@@ -135,7 +151,7 @@ async function main(
     );
   }
   const outputNames = render.outputs(merged);
-  await checkOutDir(outDir, { outputs: outputNames });
+  await checkOutDir(outDir, { outputs: withPngTwins(outputNames) });
   const { lines, files: outputs } = await render.make(merged, {
     json: values.json as boolean,
     seconds: merged.seconds,
@@ -147,8 +163,10 @@ async function main(
       `(run SHA-256 ${merged.runHash.slice(0, 16)}…)\n`,
   );
   for (const line of lines) console.log(line);
-  await writeOutputs(outDir, outputs, { outputs: outputNames });
-  console.log(`\nwrote ${outDir}/${outputs.map(([f]) => f).join(", ")}`);
+  await writeOutputs(outDir, outputs, { outputs: outputNames, png });
+  console.log(
+    `\nwrote ${outDir}/${outputs.map(([f]) => f).join(", ")}${png ? " and the SVGs' PNGs" : ""}`,
+  );
 }
 
 if (import.meta.main) await runScript(main, SPEC);

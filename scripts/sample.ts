@@ -13,6 +13,8 @@
  *
  * Permissions: write access to the output folder (`--out`, default `out/sample`)
  * and read access to it; read access to `--model` and `--noise` files when given.
+ * With `--png`, also `--allow-read` on Deno's npm cache (resvg's `.wasm`;
+ * `deno info` prints the folder) and on `/usr/share/fonts` (the font).
  *
  * Defaults: the embedded 2-D ring of 8 Gaussians (tests/fixtures/diffusion/gmm_spec.json), the
  * EDM schedule (σ from 80 to 0.002 on the Karras ρ = 7 grid), n = 4096 points, NFE 10. The
@@ -37,7 +39,7 @@
  * the target's projected quantiles computed exactly (Newton on the mixture CDF).
  *
  * Outputs in `--out`: `samples.svg` (data vs each solver), `<solver>.npy` (n × d),
- * `reference.npy`, and `metrics.json` with `--json`.
+ * `reference.npy`, `metrics.json` with `--json`, and `samples.png` with `--png`.
  *
  * Shards: with `--shard i/N` (or the job-array variables: Slurm
  * `SLURM_ARRAY_TASK_ID`/`SLURM_ARRAY_TASK_COUNT`, Kubernetes
@@ -87,10 +89,12 @@ import {
 import {
   checkInputFile,
   checkOutDir,
+  checkPng,
   CliUsageError,
   Progress,
   readNpy,
   runScript,
+  withPngTwins,
   writeOutputs,
 } from "../io/mod.ts";
 import {
@@ -231,6 +235,11 @@ const SPEC = {
     noise: { type: "string", description: "initial noise z (n × d .npy) instead of drawing it" },
     out: { type: "string", default: "out/sample", description: "output folder" },
     json: { type: "boolean", description: "also write metrics.json" },
+    png: {
+      type: "boolean",
+      description: "also write a PNG beside each SVG; needs --allow-read on Deno's npm cache " +
+        "and /usr/share/fonts",
+    },
     shard: {
       type: "string",
       description: "run the samples of shard i of N (whole blocks of 1024) and write " +
@@ -386,8 +395,10 @@ async function main({ values }: { values: Record<string, unknown> }) {
   const sigmaStart = span ? span[0]! : SIGMA_MAX;
   const sigmaEnd = span ? span.at(-2)! : SIGMA_MIN;
   await checkOutDir(outDir, {
-    outputs: [...OUTPUTS, ...solvers.map((s) => `${fileName(s.label)}.npy`)],
+    outputs: withPngTwins([...OUTPUTS, ...solvers.map((s) => `${fileName(s.label)}.npy`)]),
   });
+  const png = values.png as boolean;
+  if (png) await checkPng();
   const spec = await loadSpec(values.model as string);
   const schedule = values.schedule === "vp" ? vpLinearSchedule() : edmSchedule();
   const model = gaussianMixture(spec, schedule);
@@ -534,9 +545,9 @@ async function main({ values }: { values: Record<string, unknown> }) {
     });
     for (const line of lines) console.log(line);
     // one unit: staged, renamed in together; an earlier run's metrics.json goes if not written
-    await writeOutputs(outDir, files, { outputs: OUTPUTS });
+    await writeOutputs(outDir, files, { outputs: OUTPUTS, png });
     console.log(
-      `\nwrote ${outDir}/samples.svg, ${runs.length + 1} .npy files${
+      `\nwrote ${outDir}/samples.svg${png ? ", samples.png" : ""}, ${runs.length + 1} .npy files${
         values.json ? ", metrics.json" : ""
       }`,
     );

@@ -15,7 +15,8 @@
  * Permissions: `--allow-ffi` and `--allow-read` (onnxruntime-node reads the
  * model; `--runtime web` needs no FFI but read access to onnxruntime-web's
  * .wasm in Deno's npm cache), write access to `--out` (default
- * `out/sample_model`).
+ * `out/sample_model`). With `--png`, also read access to `/usr/share/fonts`
+ * (the font; resvg's `.wasm` lies in Deno's npm cache too).
  *
  * Grids: the Karras grid (ρ = 7) of σ/α between the schedule's ends (0.002
  * and 80 on EDM), mapped to the schedule's times; euler and dpmpp_2m spend
@@ -26,7 +27,8 @@
  * `--data` reads an n × d `.npy`; their i.i.d. floor (a second draw of the
  * same size) is printed with the table.
  *
- * Outputs in `--out`: `samples.svg`, and `metrics.json` with `--json`; both
+ * Outputs in `--out`: `samples.svg`, `metrics.json` with `--json`, and
+ * `samples.png` with `--png` (an earlier run's is removed without it); each
  * written atomically.
  *
  * @module
@@ -50,9 +52,11 @@ import { vpLinearSchedule } from "../processes/vp_linear_schedule.ts";
 import { DATASET_NAMES, type DatasetName, sampleDataset } from "../processes/sample_dataset.ts";
 import { mmdRbf, slicedWasserstein } from "../stats/mod.ts";
 import {
+  checkPng,
   CliUsageError,
   imageGrid,
   panelGrid,
+  pngFiles,
   Progress,
   readNpy,
   runScript,
@@ -123,6 +127,11 @@ const SPEC = {
     },
     out: { type: "string", default: "out/sample_model", description: "output folder" },
     json: { type: "boolean", description: "also write metrics.json" },
+    png: {
+      type: "boolean",
+      description: "also write a PNG beside each SVG; needs --allow-read on Deno's npm cache " +
+        "and /usr/share/fonts",
+    },
   },
 } as const;
 
@@ -202,6 +211,8 @@ async function main(
   });
   const n = values.n as number, seed = values.seed as number;
   const outDir = values.out as string;
+  const png = values.png as boolean;
+  if (png) await checkPng();
   let data: Float64Array, dataShape: number[] = [];
   let floor: Float64Array;
   if (values.data !== undefined) {
@@ -350,15 +361,21 @@ async function main(
       }),
     };
   });
-  await writeFileAtomic(
-    `${outDir}/samples.svg`,
-    panelGrid(panels, { title: "ONNX model samples", cols: budgets.length }),
-  );
+  const svg = panelGrid(panels, { title: "ONNX model samples", cols: budgets.length });
+  await writeFileAtomic(`${outDir}/samples.svg`, svg);
+  // with --png its twin samples.png; without, an earlier run's is removed
+  const pngs = await pngFiles([[`${outDir}/samples.svg`, svg]], png);
+  for (const [path, bytes] of pngs) await writeFileAtomic(path, bytes);
+  if (!png) await Deno.remove(`${outDir}/samples.png`).catch(() => {});
   if (values.json) {
     const json = { n, d, seed, model: values.model, schedule: s.name, floor: iid, rows };
     await writeFileAtomic(`${outDir}/metrics.json`, JSON.stringify(json, null, 2) + "\n");
   }
-  console.log(`\nwrote ${outDir}/samples.svg${values.json ? ", metrics.json" : ""}`);
+  console.log(
+    `\nwrote ${outDir}/samples.svg${png ? ", samples.png" : ""}${
+      values.json ? ", metrics.json" : ""
+    }`,
+  );
 }
 
 if (import.meta.main) await runScript(main, SPEC);

@@ -15,6 +15,8 @@
  * loaded with a dynamic `import()`; an https URL needs `--allow-import`
  * instead). The module must export an `Sde` as `sde` or as its default export
  * (optionally with `moments(t, x0)` for exact values, like the built-ins).
+ * With `--png`, also `--allow-read` on Deno's npm cache (resvg's `.wasm`;
+ * `deno info` prints the folder) and on `/usr/share/fonts` (the font).
  *
  * Outputs, in `--out`: `paths.svg` (component `--plot-component`: sample
  * paths, the mean ± 2 sd band, the exact mean dashed where known), `t.npy`
@@ -23,7 +25,8 @@
  * time), `histogram.npy` [S, d, bins + 2] (counts; the first and
  * last bins are below and above the range) with `histogram_edges.npy`
  * [d, bins + 1] (the range from the first 1024 paths, ± half their span),
- * and `moments.json` with `--json`. Fixed steps only: the
+ * `moments.json` with `--json`, and with `--png` `paths.png` and
+ * `histograms.png` beside the SVGs. Fixed steps only: the
  * solvers of the registry that run in the ensemble kernel (`--solver`, by
  * name or alias; `--help` lists them) run on the grid t0 + j·dt with Philox
  * noise keyed by (path, step); there is no adaptive (tolerance-driven) mode.
@@ -71,9 +74,11 @@ import { SIMULATE_OUTPUTS, simulateOutputs, type SimulateShared } from "./_simul
 import {
   checkInputFile,
   checkOutDir,
+  checkPng,
   CliUsageError,
   Progress,
   runScript,
+  withPngTwins,
   writeOutputs,
 } from "../io/mod.ts";
 
@@ -162,6 +167,11 @@ const SPEC = {
     plotComponent: { type: "integer", default: 0, min: 0, description: "component to plot" },
     out: { type: "string", default: "out/simulate", description: "output folder" },
     json: { type: "boolean", description: "also write moments.json" },
+    png: {
+      type: "boolean",
+      description: "also write a PNG beside each SVG; needs --allow-read on Deno's npm cache " +
+        "and /usr/share/fonts",
+    },
     bins: {
       type: "integer",
       default: 64,
@@ -239,7 +249,9 @@ async function main({ values }: { values: Record<string, unknown> }) {
     throw new CliUsageError(`--t1 must exceed --t0 = ${t0}, got "${t1}"`, { flag: "--t1" });
   }
   const paths = values.paths as number;
-  await checkOutDir(outDir, { outputs: OUTPUTS });
+  await checkOutDir(outDir, { outputs: withPngTwins(OUTPUTS) });
+  const png = values.png as boolean;
+  if (png) await checkPng();
   const moduleSpec = values.module as string | undefined;
   const sde = moduleSpec ? await loadModule(moduleSpec) : MODELS[values.model as string]!.make();
   const name = moduleSpec ?? (values.model as string);
@@ -440,8 +452,10 @@ async function main({ values }: { values: Record<string, unknown> }) {
   });
   for (const line of lines) console.log(line);
   // one unit: staged, renamed in together; an earlier run's moments.json goes if not written
-  await writeOutputs(outDir, files, { outputs: OUTPUTS });
-  console.log(`\nwrote ${outDir}/${files.map(([f]) => f).join(", ")}`);
+  await writeOutputs(outDir, files, { outputs: OUTPUTS, png });
+  console.log(
+    `\nwrote ${outDir}/${files.map(([f]) => f).join(", ")}${png ? " and the SVGs' PNGs" : ""}`,
+  );
 }
 
 if (import.meta.main) await runScript(main, SPEC);

@@ -19,7 +19,9 @@
  * on cpu runs its paths on Web Workers when it may read this package's
  * `kernels`, `processes` and `solvers` folders
  * (`--allow-read=out,kernels,processes,solvers` from a checkout), and in one
- * thread otherwise. The webgpu backend needs no permission.
+ * thread otherwise. The webgpu backend needs no permission. With `--png`,
+ * also `--allow-read` on Deno's npm cache (resvg's `.wasm`; `deno info`
+ * prints the folder) and on `/usr/share/fonts` (the font).
  *
  * Progress goes to stderr from the start (a line at once; in a log, a line
  * per 10 % and at least every 10 s). `--out` is checked before any work
@@ -32,7 +34,8 @@
  * method), `histograms.svg` (the `--species` counts at each save time),
  * `moments.npy` (shape [2, saves, species]: means, then variances),
  * `counts.npy` (paths × saves × species; not for `ensemble`, which keeps no
- * per-path data), and `moments.json` with `--json`. The methods are those of
+ * per-path data), `moments.json` with `--json`, and with `--png`
+ * `paths.png` and `histograms.png` beside the SVGs. The methods are those of
  * `SSA_METHODS` (solvers/ctmc/registry.ts), by name or alias; `--help` lists
  * them. A bad flag, an unknown built-in name or a malformed network file
  * exits with 2 and the usage.
@@ -80,7 +83,14 @@ import {
   type SsaPathMethod,
 } from "../solvers/ctmc/registry.ts";
 import { histogram as histogramOf, moments } from "../stats/mod.ts";
-import { CliUsageError, Progress, runScript, writeOutputs } from "../io/mod.ts";
+import {
+  checkPng,
+  CliUsageError,
+  Progress,
+  runScript,
+  withPngTwins,
+  writeOutputs,
+} from "../io/mod.ts";
 import { readShardEnv, resolveShard, type Shard, shardBlocks } from "../io/shard.ts";
 import {
   blockCountOf,
@@ -139,6 +149,11 @@ const SPEC = {
     seed: { type: "integer", default: 0, min: 0, max: 0xffffffff, description: "Philox seed" },
     out: { type: "string", default: "out/ssa", description: "output folder" },
     json: { type: "boolean", description: "also write moments.json" },
+    png: {
+      type: "boolean",
+      description: "also write a PNG beside each SVG; needs --allow-read on Deno's npm cache " +
+        "and /usr/share/fonts",
+    },
     blockPaths: {
       type: "integer",
       default: 65536,
@@ -259,6 +274,9 @@ class ScriptProgress {
 /** The files a run writes into --out; those of them not written are removed (stale). */
 const OUTPUTS = SSA_OUTPUTS;
 
+/** The tail of the "wrote" line for --png. */
+const pngNote = (png: boolean) => png ? " and the SVGs' PNGs" : "";
+
 /**
  * Checks --out before any work: write and read permission, a folder (or
  * nothing) there, and no folder where an output file goes.
@@ -291,7 +309,7 @@ async function checkOut(outDir: string): Promise<void> {
     );
   }
   if (k === "none") return;
-  for (const name of OUTPUTS) {
+  for (const name of withPngTwins(OUTPUTS)) {
     if ((await kind(`${outDir}/${name}`)) === "folder") {
       throw new CliUsageError(
         `--out ${
@@ -508,6 +526,8 @@ async function main({ values }: { values: Record<string, unknown> }) {
     );
   }
   await checkOut(outDir);
+  const png = values.png as boolean;
+  if (png) await checkPng();
 
   // sample paths: up to 5 paths of the direct method, every species
   const ns = net.speciesCount;
@@ -555,8 +575,8 @@ async function main({ values }: { values: Record<string, unknown> }) {
     shared.backend = summary.backend;
     const { lines, files } = ssaReport(summary, shared, { json, seconds, paths });
     for (const line of lines) console.log(line);
-    await writeOutputs(outDir, files, { outputs: OUTPUTS });
-    console.log(`\nwrote ${files.map(([f]) => f).join(", ")} in ${outDir}`);
+    await writeOutputs(outDir, files, { outputs: OUTPUTS, png });
+    console.log(`\nwrote ${files.map(([f]) => f).join(", ")}${pngNote(png)} in ${outDir}`);
     return;
   }
   const networkFile = sbml !== undefined || !BUILTIN_REACTION_NETWORKS.includes(networkArg);
@@ -600,8 +620,8 @@ async function main({ values }: { values: Record<string, unknown> }) {
   const merged = mergePartials([{ name: "this run", partial }]);
   const { lines, files } = ssaOutputs(merged, { json, seconds: partial.seconds });
   for (const line of lines) console.log(line);
-  await writeOutputs(outDir, files, { outputs: OUTPUTS });
-  console.log(`\nwrote ${files.map(([f]) => f).join(", ")} in ${outDir}`);
+  await writeOutputs(outDir, files, { outputs: OUTPUTS, png });
+  console.log(`\nwrote ${files.map(([f]) => f).join(", ")}${pngNote(png)} in ${outDir}`);
 }
 
 if (import.meta.main) {

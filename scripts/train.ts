@@ -11,6 +11,8 @@
  *
  * Permissions: read access to `--data` / `--labels` files (and Deno's npm
  * cache for the ONNX writer), write access to the output folder (`--out`).
+ * With `--png`, also read access to `/usr/share/fonts` (the font; resvg's
+ * `.wasm` lies in Deno's npm cache too).
  *
  * Outputs in `--out`, named `<name>.*` (`--name`, default `model`), each
  * written atomically: `.npy` (the weights, float32, flat in the network's
@@ -18,7 +20,8 @@
  * prediction kind, objective, steps, seed, final loss and the exact command),
  * `.onnx` (the network with its preconditioning, inputs `x` [n, d], `t` [1] =
  * σ/α and `labels` [n] for a conditional model; see `models/mlp_onnx.ts`),
- * `.loss.svg` (the loss curve) and `.losses.npy`. Load the model with
+ * `.loss.svg` (the loss curve), `.loss.png` with `--png` (removed without
+ * it), and `.losses.npy`. Load the model with
  * `Mlp.fromCard(card, weights)`.
  *
  * Built-in data: `--n` points of `ring`, `moons`, `checkerboard` or
@@ -39,8 +42,10 @@ import { mlpToOnnx } from "../models/mlp_onnx.ts";
 import { DATASET_NAMES, type DatasetName, sampleDataset } from "../processes/sample_dataset.ts";
 import { trainMlp } from "../solvers/training/train_mlp.ts";
 import {
+  checkPng,
   CliUsageError,
   linePlot,
+  pngFiles,
   Progress,
   readNpy,
   runScript,
@@ -145,6 +150,11 @@ const SPEC = {
       description: "base name of the outputs (<name>.json, <name>.npy, <name>.onnx, …)",
     },
     onnx: { type: "boolean", default: true, description: "also write <name>.onnx" },
+    png: {
+      type: "boolean",
+      description: "also write a PNG beside each SVG; needs --allow-read on Deno's npm cache " +
+        "and /usr/share/fonts",
+    },
   },
 } as const;
 
@@ -244,6 +254,7 @@ async function main(values: Record<string, unknown>, args: readonly string[]): P
     out: string;
     name: string;
     onnx: boolean;
+    png: boolean;
   };
   if (!/^[A-Za-z0-9_.-]+$/.test(v.name)) {
     throw new CliUsageError(`--name must be letters, digits, _, . or -, got "${v.name}"`, {
@@ -303,6 +314,7 @@ async function main(values: Record<string, unknown>, args: readonly string[]): P
     sigmaData,
     key: { seed: v.seed, stream: 1 },
   });
+  if (v.png) await checkPng();
   const backend = await createBackend(v.backend);
   await Deno.mkdir(v.out, { recursive: true });
   let loss = NaN;
@@ -402,21 +414,23 @@ async function main(values: Record<string, unknown>, args: readonly string[]): P
   await writeNpy(`${base}.npy`, { data: weights, shape: [weights.length] });
   await writeNpy(`${base}.losses.npy`, { data: result.losses, shape: [result.losses.length] });
   await writeFileAtomic(`${base}.json`, JSON.stringify(card, null, 2) + "\n");
-  await writeFileAtomic(
-    `${base}.loss.svg`,
-    linePlot(lossCurve(result.losses), {
-      title: `training loss (${v.objective}, ${v.data})`,
-      xLabel: "step",
-      yLabel: "loss",
-      yScale: "log",
-    }),
-  );
+  const lossSvg = linePlot(lossCurve(result.losses), {
+    title: `training loss (${v.objective}, ${v.data})`,
+    xLabel: "step",
+    yLabel: "loss",
+    yScale: "log",
+  });
+  await writeFileAtomic(`${base}.loss.svg`, lossSvg);
+  // with --png its twin .loss.png; without, an earlier run's is removed
+  const pngs = await pngFiles([[`${base}.loss.svg`, lossSvg]], v.png);
+  for (const [path, bytes] of pngs) await writeFileAtomic(path, bytes);
+  if (!v.png) await Deno.remove(`${base}.loss.png`).catch(() => {});
   if (v.onnx) await writeFileAtomic(`${base}.onnx`, mlpToOnnx(model));
   console.log(
     `trained ${model.parameterCount} weights for ${v.steps} steps in ${seconds.toFixed(1)} s; ` +
       `final loss ${result.finalLoss.toPrecision(4)}; wrote ${base}.json, .npy${
         v.onnx ? ", .onnx" : ""
-      }, .loss.svg, .losses.npy`,
+      }, .loss.svg${v.png ? ", .loss.png" : ""}, .losses.npy`,
   );
 }
 

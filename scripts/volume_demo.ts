@@ -17,7 +17,9 @@
  * deno run --allow-read=out --allow-write=out scripts/volume_demo.ts --out out/volume_demo
  * ```
  *
- * Permissions: `--allow-read` and `--allow-write` on `--out` only.
+ * Permissions: `--allow-read` and `--allow-write` on `--out`; with `--png`,
+ * also `--allow-read` on Deno's npm cache (resvg's `.wasm`; `deno info`
+ * prints the folder) and on `/usr/share/fonts` (the font).
  *
  * DDS's λ = 0.04, ρ = 10 are set for CT sinograms, whose AᵀA is large; with
  * 2×2 average pooling ‖AᵀA‖ = 1/4, and the defaults here are ρ = 0.1
@@ -26,7 +28,8 @@
  * Outputs in `--out`: `volume.svg` (rows: the true slices, the pooled
  * measurement, then the first sample and the mean of each method),
  * `truth.npy` [S, 8, 8], `independent.npy` and `admm_tv.npy`
- * [samples, S, 8, 8], `results.json` (the table and the settings). A bad
+ * [samples, S, 8, 8], `results.json` (the table and the settings), and
+ * `volume.png` with `--png`. A bad
  * flag exits with 2 and the usage; outputs are written as one unit.
  *
  * @module
@@ -44,7 +47,15 @@ import {
 } from "../solvers/guidance/admm_tv.ts";
 import { dds } from "../solvers/guidance/dds.ts";
 import { quadraticGrid } from "../solvers/guidance/vp.ts";
-import { checkOutDir, encodeNpy, imageGrid, runScript, writeOutputs } from "../io/mod.ts";
+import {
+  checkOutDir,
+  checkPng,
+  encodeNpy,
+  imageGrid,
+  runScript,
+  withPngTwins,
+  writeOutputs,
+} from "../io/mod.ts";
 
 const SPEC = {
   name: "scripts/volume_demo.ts",
@@ -77,6 +88,11 @@ const SPEC = {
       description: "where to run",
     },
     out: { type: "string", default: "out/volume_demo", description: "output folder" },
+    png: {
+      type: "boolean",
+      description: "also write a PNG beside each SVG; needs --allow-read on Deno's npm cache " +
+        "and /usr/share/fonts",
+    },
   },
 } as const;
 
@@ -144,7 +160,9 @@ function meanAndSe(v: Float64Array): [number, number] {
 
 async function main({ values }: { values: Record<string, unknown> }) {
   const outDir = values.out as string;
-  await checkOutDir(outDir, { outputs: OUTPUTS });
+  await checkOutDir(outDir, { outputs: withPngTwins(OUTPUTS) });
+  const png = values.png as boolean;
+  if (png) await checkPng();
   const slices = values.slices as number, samples = values.samples as number;
   const seed = values.seed as number;
   const schedule = vpDiscreteSchedule({ betas: ddpmLinearBetas() });
@@ -265,8 +283,10 @@ async function main({ values }: { values: Record<string, unknown> }) {
       2,
     ) + "\n",
   ]);
-  await writeOutputs(outDir, files, { outputs: OUTPUTS });
-  console.log(`\nwrote ${outDir}/volume.svg, results.json and the volumes (.npy)`);
+  await writeOutputs(outDir, files, { outputs: OUTPUTS, png });
+  console.log(
+    `\nwrote ${outDir}/volume.svg${png ? ", volume.png" : ""}, results.json and the volumes (.npy)`,
+  );
 }
 
 if (import.meta.main) await runScript(main, SPEC);
