@@ -1,7 +1,8 @@
 /**
  * Ensembles of SDE paths with streaming statistics: `sde_ensemble.wgsl` runs
- * one path per invocation with the state in registers across many steps of
- * one dispatch; {@linkcode sdeEnsembleCpu} is its float64 twin, on the same
+ * 4 / gcd(m, 4) consecutive paths per invocation (so that their normals use
+ * every lane of each Philox block) with the states in registers across many
+ * steps of one dispatch; {@linkcode sdeEnsembleCpu} is its float64 twin, on the same
  * Philox noise; {@linkcode launchSdeEnsemble} drives the GPU kernel.
  *
  * The integrator is not part of this module: a run carries an
@@ -191,7 +192,10 @@ export interface EnsemblePlan {
   final: boolean;
   /** GPU only: steps per dispatch (default 256). */
   stepsPerDispatch?: number;
-  /** GPU only: paths per chunk (default 2²⁰). */
+  /**
+   * GPU only: paths per chunk (default 2²⁰), rounded down to a multiple of 64 · 4/gcd(m, 4)
+   * (whole workgroups), and at least that.
+   */
   chunkPaths?: number;
   /** Called with the number of paths finished so far (after each batch or chunk). */
   onProgress?: ((pathsDone: number) => void) | undefined;
@@ -228,7 +232,77 @@ export function ensembleStatCount(d: number): number {
 }
 
 const WG = 64;
+
+/**
+ * Paths per invocation of the kernel for m Brownian components: 4 / gcd(m, 4), the fewest
+ * consecutive paths whose m normals each fill whole Philox blocks (4 normals a block).
+ */
+function pathsPerInvocation(m: number): number {
+  return m % 2 === 1 ? 4 : m % 4 === 2 ? 2 : 1;
+}
 const MILSTEIN_STUB = "fn sde_milstein(t: f32, x: SdState) -> SdState { return SdState(); }";
+
+/**
+ * The unrolled per-group code of the template: G paths of m normals per stream, each path in its
+ * own variable `x{g}`, each normal in its own value (element q = g·m + k of the group is lane
+ * q mod 4 of the group's block ⌊q/4⌋: `n{stream}{block}.xyzw`, or `z{stream}_{q}` when the group
+ * is not aligned to the blocks).
+ */
+function groupCode(G: number, m: number, streams: 1 | 2) {
+  const gm = G * m, lanes = ["x", "y", "z", "w"];
+  const paths = Array.from({ length: G }, (_, g) => g);
+  const names = [["xi", "SD_XI"], ["eta", "SD_ETA"]].slice(0, streams);
+  const aligned: string[] = [], unaligned: string[] = [];
+  for (const [nm, purpose] of names) {
+    for (let b = 0; b < gm / 4; b++) {
+      aligned.push(
+        `      let ${nm}b${b} = sd_normal4(sd_philox(vec4<u32>((e0 >> 2u) + ${b}u, j, ${purpose}, 0u), key));`,
+      );
+      for (let l = 0; l < 4; l++) {
+        aligned.push(`      let ${nm}${4 * b + l} = ${nm}b${b}.${lanes[l]};`);
+      }
+    }
+    for (let q = 0; q < gm; q++) {
+      unaligned.push(`      let ${nm}${q} = sd_elem_normal(e0 + ${q}u, j, ${purpose}, key);`);
+    }
+  }
+  const ks = Array.from({ length: m }, (_, k) => k);
+  const stepLines = paths.map((g) => {
+    const dw = ks.map((k) => `p.sqrt_dt * xi${g * m + k}`).join(", ");
+    const dz = streams === 2
+      ? ks.map((k) =>
+        `h * p.sqrt_dt * (0.5 * xi${g * m + k} + 0.28867513459481287 * eta${g * m + k})`
+      ).join(", ")
+      : "";
+    return [
+      `      x${g} = sd_step(t, h, x${g}, SdNoise(${dw}), SdNoise(${dz}));`,
+      `      step_bad = step_bad | select(0u, ${
+        1 << g
+      }u, !sd_all_finite(x${g}) && first + ${g}u < p.n);`,
+    ].join("\n");
+  });
+  // the first non-finite step, without a branch out of the loop: a break makes llvmpipe run
+  // the loop masked, ~12% slower (a path that went bad goes on with NaN, unread)
+  const loop = (noise: string[]) =>
+    [
+      "    for (var j = p.step_begin; j < p.step_end; j = j + 1u) {",
+      "      let h = p.dt;",
+      "      let t = p.t0 + f32(j) * h;",
+      ...noise,
+      "      var step_bad = 0u;",
+      ...stepLines,
+      "      first_bad = select(first_bad, j, first_bad == 0xffffffffu && step_bad != 0u);",
+      "      bad_paths = bad_paths | step_bad;",
+      "    }",
+    ].join("\n");
+  return {
+    LOOP: `    if (aligned) {\n${loop(aligned)}\n    } else {\n${loop(unaligned)}\n    }`,
+    VARS: paths.map((g) => `  var x${g} = sd_load(first + ${g}u);`).join("\n"),
+    STORE: paths.map((g) => `    sd_store(first + ${g}u, x${g});`).join("\n"),
+    STATS: paths.map((g) => `  sd_stats_add(&st, x${g}, first + ${g}u < p.n);`).join("\n"),
+    HIST: paths.map((g) => `  if (first + ${g}u < p.n) { sd_hist_add(x${g}); }`).join("\n"),
+  };
+}
 
 /**
  * The full WGSL source of the ensemble kernel for a model and step: Philox,
@@ -276,10 +350,13 @@ export function sdeEnsembleSource(model: EnsembleModel, step: EnsembleStep): str
   }
   const milsteinFn = step.usesDiffusionDerivative ? w.diffusionDerivative! : MILSTEIN_STUB;
   const modelSrc = [w.helpers ?? "", w.drift, w.diffusion, milsteinFn].join("\n");
+  const group = groupCode(pathsPerInvocation(model.noiseDim), model.noiseDim, step.streams);
   const body = ENSEMBLE
     .replace("{{DIM}}", String(model.dim))
     .replace("{{NOISE_DIM}}", String(model.noiseDim))
     .replace("{{STREAMS}}", String(step.streams))
+    .replace("{{GROUP}}", String(pathsPerInvocation(model.noiseDim)))
+    .replace(/\{\{GROUP_([A-Z]+)\}\}/g, (_, part: string) => group[part as keyof typeof group])
     .replace("{{MODEL}}", () => modelSrc)
     .replace("{{STEP}}", () => step.wgsl);
   return joinWgsl(PHILOX_WGSL, body);
@@ -694,10 +771,18 @@ export async function launchSdeEnsemble(
   );
   const n = plan.paths, offset = plan.pathOffset ?? 0;
   const S = plan.saveSteps.length, NS = ensembleStatCount(d);
-  const chunk = Math.min(
-    plan.chunkPaths ?? 1 << 20,
-    WG * 65535,
-    Math.floor(ctx.maxBindingBytes / (4 * Math.max(d, S * NS / WG))),
+  // paths per workgroup; chunks are whole workgroups (but for the last), so every invocation's
+  // paths start at a multiple of its group size past the plan's offset
+  const G = pathsPerInvocation(model.noiseDim), WGP = WG * G;
+  const chunk = Math.max(
+    WGP,
+    Math.floor(
+      Math.min(
+        plan.chunkPaths ?? 1 << 20,
+        WGP * 65535,
+        Math.floor(ctx.maxBindingBytes / (4 * Math.max(d, S * NS / WGP))),
+      ) / WGP,
+    ) * WGP,
   );
   const spd = plan.stepsPerDispatch ?? 256;
   const sums = new Float64Array(S * NS);
@@ -724,14 +809,14 @@ export async function launchSdeEnsemble(
   const final = new Float32Array(plan.final ? n * d : 0);
   const x0 = plan.x0, perPath = x0.length !== d;
   const stateBuf = ctx.acquire(Math.min(chunk, n) * d * 4);
-  const groupsMax = Math.ceil(Math.min(chunk, n) / WG);
+  const groupsMax = Math.ceil(Math.min(chunk, n) / WGP);
   const partBuf = ctx.acquire(S * groupsMax * NS * 4);
   const raw = new ArrayBuffer(64);
   const u = new Uint32Array(raw), fl = new Float32Array(raw);
   try {
     for (let start = 0; start < n; start += chunk) {
       const nc = Math.min(chunk, n - start);
-      const groups = Math.ceil(nc / WG);
+      const groups = Math.ceil(nc / WGP);
       const init = new Float32Array(nc * d);
       for (let e = 0; e < nc * d; e++) init[e] = perPath ? x0[start * d + e]! : x0[e % d]!;
       ctx.write(stateBuf, 0, init);
