@@ -1,12 +1,13 @@
 // SDE ensemble template: SD_G consecutive paths per invocation, their states
-// in private arrays across every step of one dispatch (steps step_begin ..
+// in registers across every step of one dispatch (steps step_begin ..
 // step_end of the grid t0 + j*dt), then streaming statistics at the
 // dispatch's end (a save time). sde_ensemble.ts fills the named placeholders
 // by plain string replacement: DIM, NOISE_DIM, STREAMS (1: the step takes dW;
 // 2: dW and dZ), MODEL (the user's helpers, sde_drift, sde_diffusion and
 // sde_milstein) and STEP (the integrator's sd_step, generated from a solver's
-// tableau or declared by the solver). Counts, dt, times, keys and bins are
-// uniforms.
+// tableau or declared by the solver), GROUP (SD_G) and the GROUP_* blocks,
+// the per-path code unrolled over the group. Counts, dt, times, keys and bins
+// are uniforms.
 //
 // Noise of path i (global index) at grid step j, component k: the Philox
 // normals of flat element e = i*m + k (block e/4, lane e mod 4) at step j in
@@ -16,7 +17,8 @@
 // An invocation takes SD_G = 4 / gcd(m, 4) paths, so that its SD_G*m elements
 // fill whole Philox blocks: each block's four normals (two Box-Muller pairs)
 // are all used. With one path per invocation and m = 1, a Philox call and a
-// Box-Muller pair served one normal (issue 12, item 3).
+// Box-Muller pair served one normal, and Box-Muller was ~60% of the run on
+// llvmpipe, Philox ~30% (issue 12, item 3).
 
 const SD_D: u32 = {{DIM}}u;
 const SD_M: u32 = {{NOISE_DIM}}u;
