@@ -11,7 +11,7 @@
  * and samples).
  *
  * ```sh
- * deno run --allow-read --allow-write=out scripts/inverse.ts --operator inpaint-box --methods ddrm,pigdm,ddnm,diffpir,dps --out out/inverse
+ * deno run --allow-read --allow-write=out scripts/inverse.ts --operator inpaint-box --methods ddrm,pigdm,ddnm+,diffpir,dps --out out/inverse
  * ```
  *
  * Permissions: `--allow-read` on the model card and weights (default
