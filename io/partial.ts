@@ -28,6 +28,7 @@
 
 import { quote, SdenoParseError, SdenoRangeError, SdenoTypeError } from "../kernels/errors.ts";
 import { mergePartialMoments, type PartialMoments } from "../stats/partial_moments.ts";
+import { writeOutputs } from "./write_outputs.ts";
 import { type Shard, shardBlocks } from "./shard.ts";
 
 /** The format's name, the first field of every partial file. */
@@ -848,4 +849,48 @@ export function mergePartials(partials: readonly NamedPartial[]): MergedPartial 
     shared: first.partial.shared,
     seconds: sorted.reduce((s, p) => s + p.partial.seconds, 0),
   };
+}
+
+/**
+ * Writes a shard's partial result into `outDir` as `partial-<i>-of-<N>.json`
+ * (through {@linkcode writeOutputs}) and returns the two lines a script
+ * prints about it: which blocks it ran, and where the file went.
+ *
+ * @param outDir the output folder
+ * @param partial the shard's partial result
+ * @param describe the script's label, the name of a block's items and the block size
+ * @returns the lines to print
+ *
+ * @example
+ * ```ts
+ * import { makePartial, writeShardPartial } from "./partial.ts";
+ * import assert from "node:assert/strict";
+ * const dir = await Deno.makeTempDir();
+ * const run = { script: "demo", paths: 4, blockSize: 2, config: {} };
+ * const partial = await makePartial(run, { index: 0, count: 1 }, {
+ *   block: () => ({ moments: {}, sums: {} }),
+ * });
+ * const lines = await writeShardPartial(dir, partial, { what: "demo", unit: "paths", blockSize: 2 });
+ * assert.match(lines[0], /^demo: shard 0\/1, blocks 0 to 1 of 2 \(2 paths each\)/);
+ * assert.ok((await Deno.stat(`${dir}/partial-0-of-1.json`)).isFile);
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
+export async function writeShardPartial(
+  outDir: string,
+  partial: PartialResult,
+  describe: { what: string; unit: string; blockSize: number },
+): Promise<[string, string]> {
+  const file = partialFileName(partial.shard);
+  await writeOutputs(outDir, [[file, encodePartial(partial)]]);
+  const { shard, blocks, blockCount, seconds } = partial;
+  const ran = blocks.length > 0
+    ? `blocks ${blocks[0]!.index} to ${blocks.at(-1)!.index}`
+    : "no blocks";
+  return [
+    `${describe.what}: shard ${shard.index}/${shard.count}, ${ran} of ${blockCount} (${describe.blockSize} ${describe.unit} each) in ${
+      seconds.toFixed(3)
+    } s`,
+    `wrote ${outDir}/${file}; merge the shards with scripts/merge.ts`,
+  ];
 }

@@ -72,12 +72,12 @@ import {
 import { readShardEnv, resolveShard, type Shard, shardBlocks } from "../io/shard.ts";
 import {
   blockCountOf,
-  encodePartial,
   makePartial,
   mergePartials,
   partialFileName,
   type PartialSamples,
   sha256Hex,
+  writeShardPartial,
 } from "../io/partial.ts";
 import {
   INVERSE_OPERATORS,
@@ -377,16 +377,12 @@ async function main({ values }: { values: Record<string, unknown> }) {
     },
   );
   if (shard) {
-    const file = partialFileName(shard);
-    await writeOutputs(outDir, [[file, encodePartial(partial)]]);
-    console.log(
-      `inverse: shard ${shard.index}/${shard.count}, ${
-        count > 0
-          ? `blocks ${own.start} to ${own.end - 1} (samples ${first} to ${first + count - 1})`
-          : "no blocks"
-      } of ${partial.blockCount} (${blockSize} samples each) in ${partial.seconds.toFixed(3)} s`,
-    );
-    console.log(`wrote ${outDir}/${file}; merge the shards with scripts/merge.ts`);
+    const lines = await writeShardPartial(outDir, partial, {
+      what: "inverse",
+      unit: "samples",
+      blockSize,
+    });
+    for (const line of lines) console.log(line);
     return;
   }
   const merged = mergePartials([{ name: "this run", partial }]);

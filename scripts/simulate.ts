@@ -63,12 +63,11 @@ import { readShardEnv, resolveShard, type Shard, shardBlocks } from "../io/shard
 import {
   blockCountOf,
   blockPaths,
-  encodePartial,
   makePartial,
   mergePartials,
-  partialFileName,
   type PartialRun,
   sha256Hex,
+  writeShardPartial,
 } from "../io/partial.ts";
 import { SIMULATE_OUTPUTS, simulateOutputs, type SimulateShared } from "./_simulate_outputs.ts";
 import {
@@ -435,14 +434,12 @@ async function main({ values }: { values: Record<string, unknown> }) {
   });
 
   if (shard) {
-    const file = partialFileName(shard);
-    await writeOutputs(outDir, [[file, encodePartial(partial)]]);
-    console.log(
-      `${name}: shard ${shard.index}/${shard.count}, blocks ${partial.blocks[0]?.index ?? "-"} to ${
-        partial.blocks.at(-1)?.index ?? "-"
-      } of ${partial.blockCount} (${blockSize} paths each) in ${partial.seconds.toFixed(3)} s`,
-    );
-    console.log(`wrote ${outDir}/${file}; merge the shards with scripts/merge.ts`);
+    const lines = await writeShardPartial(outDir, partial, {
+      what: name,
+      unit: "paths",
+      blockSize,
+    });
+    for (const line of lines) console.log(line);
     return;
   }
   const merged = mergePartials([{ name: "this run", partial }]);

@@ -94,13 +94,12 @@ import {
 import { readShardEnv, resolveShard, type Shard, shardBlocks } from "../io/shard.ts";
 import {
   blockCountOf,
-  encodePartial,
   type JsonValue,
   makePartial,
   mergePartials,
-  partialFileName,
   type PartialResult,
   sha256Hex,
+  writeShardPartial,
 } from "../io/partial.ts";
 import {
   SSA_OUTPUTS,
@@ -606,15 +605,12 @@ async function main({ values }: { values: Record<string, unknown> }) {
       ),
   );
   if (shard) {
-    const file = partialFileName(shard);
-    await writeOutputs(outDir, [[file, encodePartial(partial)]]);
-    console.log(
-      `${net.name || networkArg}: shard ${shard.index}/${shard.count}, blocks ${
-        partial.blocks[0]?.index ?? "-"
-      } to ${partial.blocks.at(-1)?.index ?? "-"} of ${partial.blockCount} (${blockSize} paths ` +
-        `each) in ${partial.seconds.toFixed(3)} s`,
-    );
-    console.log(`wrote ${outDir}/${file}; merge the shards with scripts/merge.ts`);
+    const lines = await writeShardPartial(outDir, partial, {
+      what: net.name || networkArg,
+      unit: "paths",
+      blockSize,
+    });
+    for (const line of lines) console.log(line);
     return;
   }
   const merged = mergePartials([{ name: "this run", partial }]);
