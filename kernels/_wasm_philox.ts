@@ -150,6 +150,16 @@ export class _PhiloxWasm {
     this.#views();
   }
 
+  /**
+   * The instance's memory and its `expUniformSteps` export, for a module
+   * generated at run time that imports them and calls Philox with no
+   * JavaScript in between (solvers/ctmc/_direct_wasm.ts). Its outputs must
+   * go past the module's own three pages.
+   */
+  get raw(): { memory: WebAssembly.Memory; expUniformSteps: ConsecutiveFn } {
+    return { memory: this.#exports.memory, expUniformSteps: this.#exports.expUniformSteps };
+  }
+
   #views(): void {
     const buffer = this.#exports.memory.buffer;
     this.#words = new Uint32Array(buffer, this.#at);

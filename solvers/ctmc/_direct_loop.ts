@@ -2,7 +2,9 @@
 // the float64 cpu ensemble (in this thread and in its workers): a loop
 // generated per network, or the plain typed-array loop, both giving the same
 // numbers; and directPaths, which runs a range of paths and keeps only their
-// counts at the save times. Private: no mod.ts re-exports this file.
+// counts at the save times (in the WebAssembly lanes of _direct_wasm.ts when
+// the network fits them, with the same numbers). Private: no mod.ts
+// re-exports this file.
 
 import { _PathExpUniforms } from "../../processes/_uniform_stream.ts";
 import type { ReactionNetwork } from "../../processes/reaction_network.ts";
@@ -21,6 +23,7 @@ import {
   COUNT_MAX,
 } from "./_ssa_common.ts";
 import type { Key } from "../../kernels/philox.ts";
+import { wasmLanePaths } from "./_direct_wasm.ts";
 import { PHILOX_PURPOSES } from "../../kernels/purposes.ts";
 
 /** Largest network compiled to JavaScript (the selection is a chain of `if`s). */
@@ -137,8 +140,7 @@ export function directPaths(
     steps: new Float64Array(range.count),
     absorbed: new Uint8Array(range.count),
   };
-  const run = directLoop(net, k, what);
-  const state: DirectState = {
+  const newState = (): DirectState => ({
     x: new Float64Array(ns),
     fire: new Float64Array(nr),
     counts: out.counts,
@@ -155,16 +157,49 @@ export function directPaths(
     wi: 0,
     wn: 0,
     absorbed: false,
+  });
+  // path q of the range starts in state st
+  const begin = (st: DirectState, q: number) => {
+    st.pathId = plan.pathOffset + range.start + q;
+    st.base = q * nSave * ns;
+    st.draws.reset(st.pathId);
+    st.x.set(plan.x0);
+    st.t =
+      st.m =
+      st.si =
+      st.wi =
+      st.wn =
+        0;
+    st.absorbed = false;
   };
+  // path q of the range, ended in st, gives its outputs
+  const finish = (st: DirectState, q: number) => {
+    _saveUntil(out.counts, st.base, plan.saveTimes, st.si, Infinity, st.x);
+    out.steps[q] = st.m;
+    if (st.absorbed) out.absorbed[q] = 1;
+  };
+  const run = directLoop(net, k, what);
+  if (range.count >= 2 && _ssaCodegen()) {
+    const lanePlan = {
+      tEnd: plan.tEnd,
+      saveTimes: plan.saveTimes,
+      key: plan.key,
+      firstPath: plan.pathOffset + range.start,
+      x0: plan.x0,
+      maxSteps: plan.maxSteps,
+    };
+    const alone = (q: number) => {
+      const st = newState();
+      begin(st, q);
+      run(st);
+    };
+    if (wasmLanePaths(net, k, lanePlan, range.count, what, out, alone)) return out;
+  }
+  const state = newState();
   for (let q = 0; q < range.count; q++) {
-    state.pathId = plan.pathOffset + range.start + q;
-    state.base = q * nSave * ns;
-    state.draws.reset(state.pathId);
-    state.x.set(plan.x0);
+    begin(state, q);
     run(state);
-    _saveUntil(out.counts, state.base, plan.saveTimes, state.si, Infinity, state.x);
-    out.steps[q] = state.m;
-    if (state.absorbed) out.absorbed[q] = 1;
+    finish(state, q);
   }
   return out;
 }

@@ -58,8 +58,15 @@ export interface CpuEnsembleSums {
 const tuning = {
   /** In-thread work before deciding on workers, ms. */
   pilotMs: 40,
-  /** Workers start only for at least this much work left, in s of one thread. */
-  minParallelS: 0.25,
+  /** The same when started workers are parked in the pool, ms (at most pilotMs). */
+  pilotWarmMs: 5,
+  /**
+   * Workers start only for at least this much work left, in s of one thread
+   * (starting two costs about 80 ms here, their modules loaded).
+   */
+  minParallelS: 0.1,
+  /** The same when started workers are parked in the pool, s (at most minParallelS). */
+  minWarmS: 0.02,
   /** Work per shard sent to a worker, s. */
   shardS: 0.08,
 };
@@ -202,13 +209,16 @@ export async function ssaEnsembleF64(
     acc.add(start, directPaths(net, k, plan, { start, count }, what));
     plan.onProgress?.(acc.next);
   };
-  // pilot: doubling shards in this thread
+  // pilot: doubling shards in this thread; parked workers make a short one enough
+  const warm = pool.stats.idle > 0;
+  const pilotMs = warm ? Math.min(tuning.pilotWarmMs, tuning.pilotMs) : tuning.pilotMs;
+  const minS = warm ? Math.min(tuning.minWarmS, tuning.minParallelS) : tuning.minParallelS;
   const t0 = performance.now();
   let size = 64;
   do {
     here(Math.min(size, n - acc.next));
     size *= 2;
-  } while (acc.next < n && performance.now() - t0 < tuning.pilotMs);
+  } while (acc.next < n && performance.now() - t0 < pilotMs);
   if (acc.next >= n) return acc.out;
   // s per path on one thread (at least a microsecond: a clock may be coarse)
   const perPath = Math.max(1e-6, (performance.now() - t0) / 1000 / acc.next);
@@ -216,7 +226,7 @@ export async function ssaEnsembleF64(
   const spec = plan.workers > 1 ? workerNetwork(net) : undefined;
   const root = new URL("../../", import.meta.url);
   if (
-    spec === undefined || left * perPath < tuning.minParallelS ||
+    spec === undefined || left * perPath < minS ||
     !workersAllowed(root, ["kernels/", "processes/", "solvers/"])
   ) {
     const shard = Math.max(64, Math.round(0.1 / perPath));

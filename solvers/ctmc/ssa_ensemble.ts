@@ -118,7 +118,9 @@ export interface SsaEnsembleResult {
  *   method of {@linkcode ssaDirect} (path p draws with counter
  *   `(pathOffset + p, ⌊m/2⌋, PHILOX_PURPOSES.ssaDirect, 0)` at firing m, so
  *   its counts are ssaDirect's path p), in this thread and, when there is
- *   enough work, over a pool of `workers` Web Workers. The paths are merged
+ *   enough work, over a pool of `workers` Web Workers. Mass-action networks
+ *   of up to 16 reactions and species run it compiled to WebAssembly, four
+ *   paths interleaved in one loop, with the same numbers bit for bit. The paths are merged
  *   in path order, so the results do not depend on the worker count. Workers
  *   start for mass-action networks when the program may read this package's
  *   `kernels/`, `processes/` and `solvers/` folders (a worker loads its
