@@ -21,12 +21,21 @@
  * out      = t* + Σ_k e^{l_k − l*} (t_k − t*) / Σ_k e^{l_k − l*}
  * ```
  *
- * (t_k is component k's output term), so the float32 result is limited by how
- * the mixture's output depends on its inputs, not by cancellation. The second
- * pass accumulates in the output row itself (so any K and d work without
- * arrays sized by d). The mixture parameters live in one storage buffer
- * (`log w`, then μ, then v, row-major, f32); α, σ, the output coefficients
- * and the shapes go in the uniforms.
+ * (t_k is component k's output term; log1p(−α²Δv/q*) = log(q_k/q*)), so no
+ * large common term is added and cancelled. The kernel evaluates this in
+ * double-f32 arithmetic (each value an unevaluated sum hi + lo of two f32,
+ * ~48 bits: Dekker 1971, Knuth TAOCP vol. 2 §4.2.2), from the f32 inputs to
+ * the output, which it rounds to f32 once: every output is the correctly
+ * rounded exact value of the mixture at the kernel's f32 inputs, except within
+ * ~2⁻¹⁶ ulp of a tie or where an output is much smaller than the terms it is
+ * made of (its error is then ~2⁻⁴⁰ of those terms). Only the choice of the
+ * reference (pass 1) is made in plain f32. The error-free transforms are fenced
+ * from the shader compiler's algebra (Mesa's NIR folds (a + b) − a to b) by an
+ * OR with a uniform that is always 0. The K weights of a point live in a
+ * private array, so the source is built per K ({@linkcode gmmDenoiseSource}).
+ * The mixture parameters live in one storage buffer (`log w`, then μ, then v,
+ * row-major, f32); α, σ, the output coefficients and the shapes go in the
+ * uniforms.
  *
  * @module
  */
@@ -34,10 +43,32 @@
 import GMM from "./gmm_denoise.wgsl" with { type: "text" };
 import { COMMON_WGSL } from "./wgsl.ts";
 import { type GpuContext, joinWgsl, WORKGROUP_SIZE } from "./gpu_context.ts";
-import { quote, SdenoTypeError } from "./errors.ts";
+import { quote, SdenoRangeError, SdenoTypeError } from "./errors.ts";
 
-/** The full WGSL source of the mixture-denoiser kernel. */
-export const GMM_DENOISE_WGSL: string = joinWgsl(COMMON_WGSL, GMM);
+/**
+ * The full WGSL source of the mixture-denoiser kernel for `k` components (the
+ * kernel keeps the K weights of a point in a private array, whose length WGSL
+ * wants in the source).
+ *
+ * @param k the number of components, a positive integer
+ * @returns the WGSL source
+ * @throws {SdenoRangeError} when `k` is not a positive integer
+ *
+ * @example
+ * ```ts
+ * import { gmmDenoiseSource } from "./gmm_denoise.ts";
+ * import assert from "node:assert/strict";
+ * assert.ok(gmmDenoiseSource(8).includes("const GMM_K: u32 = 8u;"));
+ * ```
+ */
+export function gmmDenoiseSource(k: number): string {
+  if (!Number.isInteger(k) || k < 1) {
+    throw new SdenoRangeError(
+      `Cannot build the mixture-denoiser kernel: k must be a positive integer, got ${quote(k)}`,
+    );
+  }
+  return joinWgsl(COMMON_WGSL, GMM.replace("GMM_K_VALUE", String(k)));
+}
 
 /** Shapes, noise level and output coefficients of one evaluation. */
 export interface GmmDenoiseParams {
@@ -202,7 +233,7 @@ export async function launchGmmDenoise(
   shape: GmmDenoiseParams & { rows: number },
 ): Promise<void> {
   if (shape.rows === 0) return;
-  const pipeline = await ctx.pipeline("gmm_denoise", GMM_DENOISE_WGSL, [
+  const pipeline = await ctx.pipeline(`gmm_denoise_k${shape.k}`, gmmDenoiseSource(shape.k), [
     "storage",
     "read",
     "read",
@@ -213,6 +244,7 @@ export async function launchGmmDenoise(
   u[0] = shape.rows;
   u[1] = shape.d;
   u[2] = shape.k;
+  u[3] = 0; // p.zero: the fence of the error-free transforms
   f[4] = shape.alpha;
   f[5] = shape.sigma;
   f[6] = shape.ca;

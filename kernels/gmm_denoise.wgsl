@@ -4,22 +4,36 @@
 //   out_j = Σ_k r_k t_kj,  t_kj = ca (μ_kj + α v_kj ρ_kj) + cb σ ρ_kj,  ρ_kj = (x_j − α μ_kj)/q_kj
 // with r = softmax(l), i.e. out = ca x̂₀ + cb ε̂.
 //
-// In float32 the terms common to every component (Σ_j log q_kj ≈ d·log σ², and x²/σ² inside the
-// quadratic) are far larger than the differences between components at large σ, so l_k is not
-// formed. Each component is measured against a reference component c (subscript *), with
-// δ_j = μ*_j − μ_kj, Δv_j = v*_j − v_kj, r*_j = x_j − α μ*_j, written so that no large common
-// term is added and cancelled:
-//   l_k − l* = log w_k − log w* − ½ Σ_j [ r*_j² α²Δv_j/(q_kj q*_j) + αδ_j (2 r*_j + αδ_j)/q_kj
-//                                          + log1p(−α²Δv_j/q*_j) ]
+// Form. The terms common to every component (Σ_j log q_kj ≈ d·log σ², x²/σ² in the quadratic)
+// are never added: each component is measured against a reference component * (subscript *),
+// with δ_j = μ*_j − μ_kj, Δv_j = v*_j − v_kj, A_j = α²Δv_j, r*_j = x_j − α μ*_j, ρ*_j = r*_j/q*_j:
+//   l_k − l* = log w_k − log w* − ½ Σ_j [ (r*_j ρ*_j A_j + αδ_j (2 r*_j + αδ_j))/q_kj
+//                                          + log(q_kj/q*_j) ]
 //   t_kj − t*_j = −ca δ_j + g_kj (ρ_kj − ρ*_j) − ca α Δv_j ρ*_j,   g_kj = ca α v_kj + cb σ,
-//   ρ_kj − ρ*_j = r*_j α²Δv_j/(q_kj q*_j) + αδ_j/q_kj
-// so out_j = t*_j + Σ_k e^{l_k − l*} (t_kj − t*_j) / Σ_k e^{l_k − l*}. Pass 1 picks the reference:
-// the component of largest l_k (measured against component 0), so every e^{l_k − l*} ≤ ~1 and the
-// differences are small where they matter. Pass 2 accumulates Σ_k e^{l_k − l*} (t_kj − t*_j) in
-// the row of `out` (the scratch, so any K and d work without fixed-size arrays). `out` must not
-// alias `x`. Parameters: log w (K), then μ (K×d), then v (K×d), row-major.
+//   ρ_kj − ρ*_j = (ρ*_j A_j + αδ_j)/q_kj
+// and out_j = t*_j + Σ_k e^{l_k − l*} (t_kj − t*_j) / Σ_k e^{l_k − l*}. Pass 1 picks the
+// reference, the component of largest logit (in plain f32, measured against component 0: only
+// the choice matters), so every e^{l_k − l*} ≤ ~1.
+//
+// Arithmetic. Pass 2 and the output run in double-f32 ("float-float": a value is hi + lo, two
+// f32 with |lo| ≤ ½ ulp(hi), ~48 bits; Dekker 1971, Knuth TAOCP vol. 2 §4.2.2, the two-sum and
+// the split two-product, here without fma: llvmpipe's fma is not fused). Everything from the f32
+// inputs to out_j — the logit differences, their exponentials (e^h by Taylor on h/8, squared
+// three times), the log of the variance ratio (2 atanh series), the weighted sums and the
+// divisions — carries ~2⁻⁴⁰ relative to the terms, and out_j is rounded to f32 once at the end,
+// so each output is the correctly rounded exact value except within ~2⁻¹⁶ ulp of a tie or where
+// |out_j| is ≪ the terms it is made of. The weights e^{l_k − l*} live in a private array of
+// GMM_K entries (the number of components, written into the source), so the output is formed
+// one dimension at a time with no scratch.
+//
+// Fences. Error-free transforms only work if the compiler keeps every rounding: Mesa's NIR
+// rewrites (a + b) − a to b (measured on llvmpipe: every two-sum error term came out 0). Each
+// intermediate of a transform goes through df_fence, an OR with the uniform p.zero (always 0),
+// which no compiler can see through. Parameters: log w (K), then μ (K×d), then v (K×d),
+// row-major. `out` must not alias `x`. Values must stay below ~1e34 in magnitude (the split
+// multiplies by 4097).
 struct Params {
-  rows: u32, d: u32, k: u32, _p0: u32,
+  rows: u32, d: u32, k: u32, zero: u32,
   alpha: f32, sigma: f32, ca: f32, cb: f32,
 }
 @group(0) @binding(0) var<storage, read_write> out: array<f32>;
@@ -27,9 +41,112 @@ struct Params {
 @group(0) @binding(2) var<storage, read> gmm: array<f32>;
 @group(0) @binding(3) var<uniform> p: Params;
 
-// log(1 + y) accurate near y = 0, where WGSL's log(1 + y) keeps only an absolute 2⁻²¹: the series
-// 2 atanh(s) = 2 (s + s³/3 + s⁵/5 + …), s = y/(2 + y), |s| ≤ 1/3 on [−½, 1] (nine terms reach
-// 3⁻¹⁸/19 < 2⁻²⁴ relative); elsewhere log itself, accurate to 3 ulp away from 1.
+const GMM_K: u32 = GMM_K_VALUEu;
+
+// ---- double-f32 arithmetic: vec2(hi, lo) ----
+const DF_LN2 = vec2<f32>(0.69314718246459961, -1.9046542121259336e-9);
+const DF_THIRD = vec2<f32>(0.33333334326744080, -9.9341077586245774e-9);
+const DF_FIFTH = vec2<f32>(0.20000000298023224, -2.9802322831784522e-9);
+const DF_SIXTH = vec2<f32>(0.16666667163372040, -4.9670538793122887e-9);
+
+// v itself, hidden from the compiler's algebra (p.zero is always 0).
+fn df_fence(v: f32) -> f32 { return bitcast<f32>(bitcast<u32>(v) | p.zero); }
+
+// a + b exactly, as hi + lo (Knuth's two-sum).
+fn two_sum(a: f32, b: f32) -> vec2<f32> {
+  let s = df_fence(a + b);
+  let bb = df_fence(s - a);
+  return vec2(s, (a - df_fence(s - bb)) + (b - bb));
+}
+
+// a + b exactly when |a| ≥ |b| (Dekker's fast two-sum).
+fn fast_two_sum(a: f32, b: f32) -> vec2<f32> {
+  let s = df_fence(a + b);
+  return vec2(s, b - df_fence(s - a));
+}
+
+// a = hi + lo with hi of 12 significant bits (Veltkamp).
+fn df_split(a: f32) -> vec2<f32> {
+  let c = df_fence(4097.0 * a);
+  let hi = df_fence(c - df_fence(c - a));
+  return vec2(hi, a - hi);
+}
+
+// a·b exactly, as hi + lo (Dekker's two-product).
+fn two_prod(a: f32, b: f32) -> vec2<f32> {
+  let pr = df_fence(a * b);
+  let sa = df_split(a);
+  let sb = df_split(b);
+  let e = ((df_fence(sa.x * sb.x - pr) + df_fence(sa.x * sb.y)) + df_fence(sa.y * sb.x));
+  return vec2(pr, e + sa.y * sb.y);
+}
+
+fn df_add(a: vec2<f32>, b: vec2<f32>) -> vec2<f32> {
+  let s = two_sum(a.x, b.x);
+  let t = two_sum(a.y, b.y);
+  let u = fast_two_sum(s.x, s.y + t.x);
+  return fast_two_sum(u.x, u.y + t.y);
+}
+
+fn df_add_f(a: vec2<f32>, b: f32) -> vec2<f32> {
+  let s = two_sum(a.x, b);
+  return fast_two_sum(s.x, s.y + a.y);
+}
+
+fn df_mul(a: vec2<f32>, b: vec2<f32>) -> vec2<f32> {
+  let pr = two_prod(a.x, b.x);
+  return fast_two_sum(pr.x, pr.y + (a.x * b.y + a.y * b.x));
+}
+
+fn df_mul_f(a: vec2<f32>, b: f32) -> vec2<f32> {
+  let pr = two_prod(a.x, b);
+  return fast_two_sum(pr.x, pr.y + a.y * b);
+}
+
+// a / b: the f32 quotient and one correction from the exact residual.
+fn df_div(a: vec2<f32>, b: vec2<f32>) -> vec2<f32> {
+  let q1 = a.x / b.x;
+  let r = df_add(a, -df_mul_f(b, q1));
+  return fast_two_sum(q1, r.x / b.x);
+}
+
+// e^a: a = n ln2 + r, |r| ≤ ln2/2; e^{r/8} − 1 by Taylor (h, h²/2, h³/6 in double-f32, the
+// rest, < 2⁻²², in f32), then (e^{2h} − 1) = (e^h − 1)(e^h − 1 + 2) three times, times 2ⁿ.
+fn df_exp(a: vec2<f32>) -> vec2<f32> {
+  if (a.x < -104.0) { return vec2(0.0, 0.0); }
+  let n = round(a.x * 1.4426950216293335);
+  let h = df_add(a, -df_mul_f(DF_LN2, n)) * 0.125;
+  let h2 = df_mul(h, h);
+  let hf = h.x;
+  let tail = hf * hf * hf * hf * (1.0 / 24.0 + hf * (1.0 / 120.0 + hf * (1.0 / 720.0 + hf / 5040.0)));
+  var e = df_add(h, df_add(h2 * 0.5, df_add_f(df_mul(df_mul(h2, h), DF_SIXTH), tail)));
+  for (var i = 0; i < 3; i = i + 1) { e = df_mul(e, df_add_f(e, 2.0)); }
+  let one = df_add_f(e, 1.0);
+  return vec2(ldexp(one.x, i32(n)), ldexp(one.y, i32(n)));
+}
+
+// log a for a > 0: a = m 2ᵉ with m in [√½, √2), log m = 2 atanh(s), s = (m − 1)/(m + 1),
+// |s| ≤ 0.172: 2s (1 + s²(1/3 + s²(1/5 + …))), the terms past 1/5 (< 2⁻¹⁷ of it) in f32.
+fn df_log(a: vec2<f32>) -> vec2<f32> {
+  var e = frexp(a.x).exp;
+  var m = vec2(ldexp(a.x, -e), ldexp(a.y, -e));
+  if (m.x < 0.70710678) {
+    m = m * 2.0;
+    e = e - 1;
+  }
+  let s = df_div(df_add_f(m, -1.0), df_add_f(m, 1.0));
+  let t = df_mul(s, s);
+  let tf = t.x;
+  let tail = 1.0 / 7.0 + tf * (1.0 / 9.0 + tf * (1.0 / 11.0 + tf * (1.0 / 13.0 +
+    tf * (1.0 / 15.0 + tf * (1.0 / 17.0 + tf * (1.0 / 19.0 + tf / 21.0))))));
+  let inner = df_add(DF_THIRD, df_mul(t, df_add_f(DF_FIFTH, tf * tail)));
+  let l = df_mul(s, df_add_f(df_mul(t, inner), 1.0)) * 2.0;
+  return df_add(l, df_mul_f(DF_LN2, f32(e)));
+}
+
+// ---- pass 1, plain f32: only picks the reference ----
+
+// log(1 + y) accurate near y = 0 (WGSL's log(1 + y) keeps only an absolute 2⁻²¹ there).
 fn gmm_log1p(y: f32) -> f32 {
   if (y < -0.5 || y > 1.0) { return log(1.0 + y); }
   let s = y / (2.0 + y);
@@ -39,8 +156,8 @@ fn gmm_log1p(y: f32) -> f32 {
   return 2.0 * s * acc;
 }
 
-// l_c − l_ref, as in the header.
-fn gmm_rel_logit(row: u32, c: u32, r: u32) -> f32 {
+// l_c − l_ref in f32, as in the header.
+fn gmm_rel_logit_f32(row: u32, c: u32, r: u32) -> f32 {
   let s2 = p.sigma * p.sigma;
   let a2 = p.alpha * p.alpha;
   let mc = p.k + c * p.d;
@@ -60,6 +177,50 @@ fn gmm_rel_logit(row: u32, c: u32, r: u32) -> f32 {
   return gmm[c] - gmm[r] - 0.5 * acc;
 }
 
+// ---- pass 2, double-f32 ----
+
+// The per-dimension quantities of component c against the reference r.
+struct Pair {
+  qc: vec2<f32>,    // q_c
+  rr: vec2<f32>,    // r* = x − α μ*
+  rho: vec2<f32>,   // ρ* = r*/q*
+  dmu: vec2<f32>,   // δ = μ* − μ_c (exact)
+  dv: vec2<f32>,    // Δv = v* − v_c (exact)
+  big_a: vec2<f32>, // A = α² Δv
+}
+
+fn gmm_pair(row: u32, c: u32, r: u32, j: u32) -> Pair {
+  let a2 = two_prod(p.alpha, p.alpha);
+  let s2 = two_prod(p.sigma, p.sigma);
+  let kd = p.k * p.d;
+  let mr = p.k + r * p.d + j;
+  let mc = p.k + c * p.d + j;
+  let qr = df_add(df_mul_f(a2, gmm[kd + mr]), s2);
+  let qc = df_add(df_mul_f(a2, gmm[kd + mc]), s2);
+  let rr = df_add_f(-two_prod(p.alpha, gmm[mr]), x[row + j]);
+  let dv = two_sum(gmm[kd + mr], -gmm[kd + mc]);
+  return Pair(qc, rr, df_div(rr, qr), two_sum(gmm[mr], -gmm[mc]), dv, df_mul(a2, dv));
+}
+
+// l_c − l_r in double-f32.
+fn gmm_rel_logit(row: u32, c: u32, r: u32) -> vec2<f32> {
+  let kd = p.k * p.d;
+  var acc = vec2(0.0, 0.0);
+  for (var j = 0u; j < p.d; j = j + 1u) {
+    let q = gmm_pair(row, c, r, j);
+    let ad = df_mul_f(q.dmu, p.alpha);
+    let num = df_add(df_mul(df_mul(q.rr, q.rho), q.big_a), df_mul(ad, df_add(q.rr * 2.0, ad)));
+    var term = df_div(num, q.qc);
+    if (gmm[kd + p.k + r * p.d + j] != gmm[kd + p.k + c * p.d + j]) {
+      let qr = df_add(df_mul_f(two_prod(p.alpha, p.alpha), gmm[kd + p.k + r * p.d + j]),
+        two_prod(p.sigma, p.sigma));
+      term = df_add(term, df_log(df_div(q.qc, qr)));
+    }
+    acc = df_add(acc, term);
+  }
+  return df_add(two_sum(gmm[c], -gmm[r]), -acc * 0.5);
+}
+
 @compute @workgroup_size(256)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let i = sd_thread(gid, nwg);
@@ -69,41 +230,39 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
   var r = 0u;
   var best = 0.0;
   for (var c = 1u; c < p.k; c = c + 1u) {
-    let l = gmm_rel_logit(row, c, 0u);
+    let l = gmm_rel_logit_f32(row, c, 0u);
     if (l > best) { best = l; r = c; }
   }
-  for (var j = 0u; j < p.d; j = j + 1u) { out[row + j] = 0.0; }
-  let s2 = p.sigma * p.sigma;
-  let a2 = p.alpha * p.alpha;
-  let kd = p.k * p.d;
-  let mr = p.k + r * p.d;
-  // pass 2: Σ_k e^{l_k − l*} (t_kj − t*_j); the reference itself adds nothing
-  var z = 1.0;
+  // pass 2: the weights e^{l_k − l*} (the reference's is 1) and their sum
+  var w: array<vec2<f32>, GMM_K>;
+  var z = vec2(1.0, 0.0);
   for (var c = 0u; c < p.k; c = c + 1u) {
     if (c == r) { continue; }
-    let w = exp(gmm_rel_logit(row, c, r));
-    z = z + w;
-    let mc = p.k + c * p.d;
-    for (var j = 0u; j < p.d; j = j + 1u) {
-      let vr = gmm[kd + mr + j];
-      let vc = gmm[kd + mc + j];
-      let qr = a2 * vr + s2;
-      let qc = a2 * vc + s2;
-      let dv = vr - vc;
-      let dmu = gmm[mr + j] - gmm[mc + j];
-      let rr = x[row + j] - p.alpha * gmm[mr + j];
-      let rhor = rr / qr;
-      let drho = rr * a2 * dv / (qc * qr) + p.alpha * dmu / qc;
-      let g = p.ca * p.alpha * vc + p.cb * p.sigma;
-      let dt = -p.ca * dmu + g * drho - p.ca * p.alpha * dv * rhor;
-      out[row + j] = out[row + j] + w * dt;
-    }
+    w[c] = df_exp(gmm_rel_logit(row, c, r));
+    z = df_add(z, w[c]);
   }
-  let inv = 1.0 / z;
+  // the output, one dimension at a time: t*_j + Σ_k w_k (t_kj − t*_j) / z
+  let caa = two_prod(p.ca, p.alpha);
+  let cbs = two_prod(p.cb, p.sigma);
+  let kd = p.k * p.d;
   for (var j = 0u; j < p.d; j = j + 1u) {
-    let vr = gmm[kd + mr + j];
-    let rhor = (x[row + j] - p.alpha * gmm[mr + j]) / (a2 * vr + s2);
-    let tr = p.ca * (gmm[mr + j] + p.alpha * vr * rhor) + p.cb * p.sigma * rhor;
-    out[row + j] = tr + out[row + j] * inv;
+    var acc = vec2(0.0, 0.0);
+    for (var c = 0u; c < p.k; c = c + 1u) {
+      if (c == r) { continue; }
+      let q = gmm_pair(row, c, r, j);
+      let drho = df_div(df_add(df_mul(q.rho, q.big_a), df_mul_f(q.dmu, p.alpha)), q.qc);
+      let g = df_add(df_mul_f(caa, gmm[kd + p.k + c * p.d + j]), cbs);
+      let dt = df_add(df_add(df_mul_f(q.dmu, -p.ca), df_mul(g, drho)),
+        -df_mul(df_mul(caa, q.dv), q.rho));
+      acc = df_add(acc, df_mul(w[c], dt));
+    }
+    let mr = p.k + r * p.d + j;
+    let a2 = two_prod(p.alpha, p.alpha);
+    let rr = df_add_f(-two_prod(p.alpha, gmm[mr]), x[row + j]);
+    let rho = df_div(rr, df_add(df_mul_f(a2, gmm[kd + mr]), two_prod(p.sigma, p.sigma)));
+    // t* = ca μ* + (ca α v* + cb σ) ρ*
+    let tr = df_add(two_prod(p.ca, gmm[mr]), df_mul(df_add(df_mul_f(caa, gmm[kd + mr]), cbs), rho));
+    let o = df_add(tr, df_div(acc, z));
+    out[row + j] = o.x + o.y;
   }
 }
