@@ -24,9 +24,10 @@
 //
 //   header   tEnd f64, maxSteps f64, nSave i32, seed i32, stream i32, purpose i32, saveTimes i32
 //   deltas   per changed species i, nr f64: the change of i when reaction j fires
-//   slots    per lane: t f64, m f64, si, wi, wn, path, batch, absorbed, pairs, save (i32), x f64[ns]
-//   buffers  save times; per lane its draws (512 blocks of 4 f64, and slack) and its counts at
-//            the save times
+//   slots    per lane: t f64, m f64, si, wi, wn, path, batch, absorbed, pairs, save, fire (i32),
+//            x f64[ns]
+//   buffers  save times; per lane its draws (512 blocks of 4 f64, and slack), its counts at the
+//            save times and its firings of each reaction (when counted)
 //
 // A lane's state lives in locals while the loop runs and in its slot between
 // calls; a path that ends leaves its slot to the next path.
@@ -70,7 +71,8 @@ const S = {
   absorbed: 36,
   pairs: 40,
   save: 44,
-  x: 48,
+  fire: 48,
+  x: 56,
 };
 
 interface Layout {
@@ -144,8 +146,12 @@ function propensity(k: _Compiled, j: number, x: (i: number) => string): string[]
   ];
 }
 
-/** The module: `run<n>(turns) → ended lane or −1` for n = 1 … WASM_LANES. */
-function lanesModule(k: _Compiled, L: Layout): WasmModule {
+/**
+ * The module: `run<n>(turns) → ended lane or −1` for n = 1 … WASM_LANES;
+ * with `countFirings`, each firing of reaction j also adds 1 to the lane's
+ * `fire[j]` (ssaDirect's firings per reaction).
+ */
+function lanesModule(k: _Compiled, L: Layout, countFirings: boolean): WasmModule {
   const { ns, nr, changed } = L;
   const range = (m: number) => Array.from({ length: m }, (_, i) => i);
   const grows = range(ns).filter((i) => {
@@ -207,13 +213,13 @@ function lanesModule(k: _Compiled, L: Layout): WasmModule {
       ) {
         locals.push([`${v}_${l}`, "f64"]);
       }
-      for (const v of ["si", "wi", "wn", "path", "batch", "pairs", "save"]) {
+      for (const v of ["si", "wi", "wn", "path", "batch", "pairs", "save", "fire"]) {
         locals.push([`${v}_${l}`, "i32"]);
       }
       for (const [v, o] of [["t", S.t], ["m", S.m]] as const) {
         put(`i32.const 0`, `f64.load offset=${slot + o}`, `local.set $${v}_${l}`);
       }
-      for (const v of ["si", "wi", "wn", "path", "batch", "pairs", "save"] as const) {
+      for (const v of ["si", "wi", "wn", "path", "batch", "pairs", "save", "fire"] as const) {
         put(`i32.const 0`, `i32.load offset=${slot + S[v]}`, `local.set $${v}_${l}`);
       }
       for (const i of range(ns)) {
@@ -491,6 +497,21 @@ function lanesModule(k: _Compiled, L: Layout): WasmModule {
         ...fail(l, [`i32.const 3`], [`f64.const ${i}`]),
         `end`,
       ]),
+      ...(countFirings
+        ? [
+          `local.get $fire_${l}`,
+          `local.get $j`,
+          `i32.const 3`,
+          `i32.shl`,
+          `i32.add`,
+          `local.tee $o`,
+          `local.get $o`,
+          `f64.load`,
+          `f64.const 1`,
+          `f64.add`,
+          `f64.store`,
+        ]
+        : []),
       ...range(nr).flatMap((q) => [...propensity(k, q, X), `local.set ${P(q)}`]),
       `local.get $tNew`,
       `local.set ${t}`,
@@ -533,10 +554,11 @@ function lanesModule(k: _Compiled, L: Layout): WasmModule {
  * The WebAssembly text of a network's lanes module, for reading it.
  *
  * @param k the compiled network (see {@linkcode wasmLanesFit})
+ * @param countFirings whether the module counts each reaction's firings
  * @returns the module as text
  */
-export function wasmLanesText(k: _Compiled): string {
-  return wasmText(lanesModule(k, layout(k)));
+export function wasmLanesText(k: _Compiled, countFirings = false): string {
+  return wasmText(lanesModule(k, layout(k), countFirings));
 }
 
 type RunLanes = (turns: number) => number;
@@ -551,11 +573,11 @@ class LanesRunner {
   /** The current call's error reporter (lane → path is the caller's). */
   onFail: (kind: number, lane: number, m: number, t: number, v: number) => void = () => {};
 
-  constructor(k: _Compiled) {
+  constructor(k: _Compiled, countFirings: boolean) {
     this.L = layout(k);
     const philox = new _PhiloxWasm().raw;
     this.memory = philox.memory;
-    const module = new WebAssembly.Module(assembleWasm(lanesModule(k, this.L)));
+    const module = new WebAssembly.Module(assembleWasm(lanesModule(k, this.L, countFirings)));
     const exports = new WebAssembly.Instance(module, {
       p: { memory: philox.memory, expUniformSteps: philox.expUniformSteps },
       h: {
@@ -588,18 +610,30 @@ class LanesRunner {
   }
 }
 
-const runners = new WeakMap<ReactionNetwork, LanesRunner | null>();
+/**
+ * Runners by the network's structure (its compiled tables) and whether they
+ * count firings, so equal networks built twice share one module; the 32 most
+ * recently used are kept.
+ */
+const runners = new Map<string, LanesRunner | null>();
+const RUNNERS_KEPT = 32;
 
-function runnerFor(net: ReactionNetwork, k: _Compiled): LanesRunner | undefined {
-  let r = runners.get(net);
+function runnerFor(k: _Compiled, countFirings: boolean): LanesRunner | undefined {
+  const key = JSON.stringify([
+    countFirings,
+    k.ns,
+    ...[k.rStart, k.rs, k.ro, k.cStart, k.cs, k.cd, k.c].map((a) => Array.from(a)),
+  ]);
+  let r = runners.get(key);
   if (r === undefined) {
     try {
-      r = new LanesRunner(k);
+      r = new LanesRunner(k, countFirings);
     } catch {
       r = null; // no WebAssembly or no SIMD: the JavaScript loop
     }
-    runners.set(net, r);
-  }
+  } else runners.delete(key);
+  runners.set(key, r);
+  if (runners.size > RUNNERS_KEPT) runners.delete(runners.keys().next().value!);
   return r ?? undefined;
 }
 
@@ -614,11 +648,17 @@ export interface LanePlan {
   maxSteps: number;
 }
 
-/** Where the paths' results go: counts (paths × saves × species), firings, absorption. */
+/**
+ * Where the paths' results go: counts (paths × saves × species), firings,
+ * absorption flags; and, when given, the firings of each reaction (paths ×
+ * reactions) and the time of absorption (set for absorbed paths only).
+ */
 export interface LaneOutput {
   counts: Float64Array;
   steps: Float64Array;
   absorbed: Uint8Array;
+  firings?: Float64Array;
+  absorptionTime?: Float64Array;
 }
 
 /**
@@ -650,13 +690,14 @@ export function wasmLanePaths(
   const nSave = plan.saveTimes.length, ns = k.ns;
   const saveBytes = 8 * nSave * ns;
   if (saveBytes * WASM_LANES > SAVE_BYTES_MAX) return false;
-  const r = runnerFor(net, k);
+  const r = runnerFor(k, out.firings !== undefined);
   if (r === undefined) return false;
   const L = r.L;
   // buffers: save times, then per lane its draws and its saves
   const timesAt = L.end;
   const pairsBytes = 32 * MAX_BATCH + OVERRUN;
-  const laneBytes = pairsBytes + saveBytes;
+  const nr = k.nr;
+  const laneBytes = pairsBytes + saveBytes + 8 * nr;
   const laneAt = (l: number) => timesAt + 8 * nSave + l * laneBytes;
   r.reserve(laneAt(WASM_LANES));
   const { f64, i32 } = r;
@@ -684,6 +725,8 @@ export function wasmLanePaths(
     i32[(at + S.path) / 4] = (plan.firstPath + q) | 0;
     i32[(at + S.batch) / 4] = batch;
     f64.set(plan.x0, (at + S.x) / 8);
+    const fire = i32[(at + S.fire) / 4]! / 8;
+    f64.fill(0, fire, fire + nr);
     pathOf[s] = q;
   };
   const finish = (s: number) => {
@@ -695,7 +738,14 @@ export function wasmLanePaths(
     _saveUntil(out.counts, base, plan.saveTimes, si, Infinity, x);
     const m = f64[(at + S.m) / 8]!;
     out.steps[q] = m;
-    if (i32[(at + S.absorbed) / 4]) out.absorbed[q] = 1;
+    if (i32[(at + S.absorbed) / 4]) {
+      out.absorbed[q] = 1;
+      if (out.absorptionTime) out.absorptionTime[q] = f64[(at + S.t) / 8]!;
+    }
+    if (out.firings) {
+      const fire = i32[(at + S.fire) / 4]! / 8;
+      out.firings.set(f64.subarray(fire, fire + nr), q * nr);
+    }
     finished++;
     blocks += m / 2;
     batch = Math.max(1, Math.min(MAX_BATCH, Math.round(Math.sqrt(5 * blocks / finished)) + 1));
@@ -704,6 +754,7 @@ export function wasmLanePaths(
   for (let s = 0; s < lanes; s++) {
     i32[(slotAt(s) + S.pairs) / 4] = laneAt(s);
     i32[(slotAt(s) + S.save) / 4] = laneAt(s) + pairsBytes;
+    i32[(slotAt(s) + S.fire) / 4] = laneAt(s) + pairsBytes + saveBytes;
     begin(s, q++);
   }
   while (lanes > 0) {

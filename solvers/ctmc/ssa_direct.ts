@@ -12,9 +12,11 @@ import {
   _result,
   _saveUntil,
   _setup,
+  _ssaCodegen,
   type SsaOptions,
   type SsaResult,
 } from "./_ssa_common.ts";
+import { wasmLanePaths } from "./_direct_wasm.ts";
 import { directLoop, type DirectState } from "./_direct_loop.ts";
 import { PHILOX_PURPOSES } from "../../kernels/purposes.ts";
 import type { SsaPathMethod } from "./registry.ts";
@@ -93,7 +95,7 @@ export function ssaDirect(network: ReactionNetwork, options: SsaOptions): SsaRes
     wn: 0,
     absorbed: false,
   };
-  for (let p = 0; p < s.paths; p++) {
+  const runPath = (p: number) => {
     state.pathId = s.pathOffset + p;
     state.base = p * nSave * ns;
     state.fire = res.firings.subarray(p * nr, (p + 1) * nr);
@@ -106,7 +108,31 @@ export function ssaDirect(network: ReactionNetwork, options: SsaOptions): SsaRes
     _saveUntil(res.counts, state.base, s.saveTimes, state.si, Infinity, state.x);
     res.steps[p] = state.m;
     if (state.rec) res.trajectories!.push(state.rec.done());
-  }
+  };
+  // many paths without trajectories: four at a time in the WebAssembly lanes, same numbers
+  const inLanes = !s.trajectory && s.paths >= 2 && _ssaCodegen() && wasmLanePaths(
+    network,
+    k,
+    {
+      tEnd: s.tEnd,
+      saveTimes: s.saveTimes,
+      key: s.key,
+      firstPath: s.pathOffset,
+      x0: s.x0,
+      maxSteps: s.maxSteps,
+    },
+    s.paths,
+    WHAT,
+    {
+      counts: res.counts,
+      steps: res.steps,
+      absorbed: new Uint8Array(s.paths),
+      firings: res.firings,
+      absorptionTime: res.absorptionTime,
+    },
+    runPath,
+  );
+  if (!inLanes) { for (let p = 0; p < s.paths; p++) runPath(p); }
   // displays itself in Jupyter (io/jupyter.ts), through a non-enumerable method
   return attachLazyDisplay(res);
 }

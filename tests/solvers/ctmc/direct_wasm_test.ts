@@ -13,6 +13,7 @@ import { parseReactionNetwork } from "../../../processes/reaction_network_parse.
 import type { ReactionNetwork } from "../../../processes/reaction_network.ts";
 import { directPaths, type DirectPlan } from "../../../solvers/ctmc/_direct_loop.ts";
 import { _compile, _setSsaCodegenDisabled } from "../../../solvers/ctmc/_ssa_common.ts";
+import { ssaDirect } from "../../../solvers/ctmc/ssa_direct.ts";
 import {
   WASM_LANES,
   wasmLanePaths,
@@ -185,4 +186,32 @@ Deno.test("wasm lanes: the generated module reads as WebAssembly text", () => {
   // Schlögl's third-order propensity, written in: c · (x(x − 1)(x − 2) / 6)
   assert.match(text, /f64\.const 0\.0001\n(\s+local\.get \$x0_0\n)/);
   assert.match(text, /f64\.const 6\n\s+f64\.div/);
+});
+
+Deno.test("wasm lanes: ssaDirect's many paths (firings per reaction, absorption times) as one by one", () => {
+  const nets = [
+    builtinReactionNetwork("michaelis_menten_wilkinson"),
+    parseReactionNetwork("species X = 3\nX -> 2 X @ 1\nX -> 0 @ 1.1"),
+  ];
+  for (const net of nets) {
+    const o = { tEnd: 20, key: makeKey(5), paths: 41, pathOffset: 9, saveTimes: [0, 1, 5, 20] };
+    const lanes = ssaDirect(net, o);
+    const before = _setSsaCodegenDisabled(true);
+    let plain;
+    try {
+      plain = ssaDirect(net, o);
+    } finally {
+      _setSsaCodegenDisabled(before);
+    }
+    assert.deepEqual(lanes.counts, plain.counts);
+    assert.deepEqual(lanes.firings, plain.firings);
+    assert.deepEqual(lanes.steps, plain.steps);
+    assert.deepEqual(lanes.absorptionTime, plain.absorptionTime);
+    // and each path is path pathOffset + p run alone
+    const one = ssaDirect(net, { ...o, paths: 1, pathOffset: 9 + 17 });
+    assert.deepEqual(
+      one.firings,
+      lanes.firings.subarray(17 * net.reactions.length, 18 * net.reactions.length),
+    );
+  }
 });
