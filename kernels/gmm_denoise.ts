@@ -24,9 +24,10 @@
  * (t_k is component k's output term; log1p(−α²Δv/q*) = log(q_k/q*)), so no
  * large common term is added and cancelled. The kernel evaluates this in
  * double-f32 arithmetic (each value an unevaluated sum hi + lo of two f32,
- * ~48 bits: Dekker 1971, Knuth TAOCP vol. 2 §4.2.2), from the f32 inputs to
- * the output, which it rounds to f32 once: every output is the correctly
- * rounded exact value of the mixture at the kernel's f32 inputs, except within
+ * ~48 bits: Dekker 1971, Knuth TAOCP vol. 2 §4.2.2), from its inputs (x and
+ * the mixture in f32; α, σ, ca and cb split from their float64 values into
+ * hi + lo) to the output, which it rounds to f32 once: every output is the
+ * correctly rounded exact value of the mixture at the f32 points, except within
  * ~2⁻¹⁶ ulp of a tie or where an output is much smaller than the terms it is
  * made of (its error is then ~2⁻⁴⁰ of those terms). Only the choice of the
  * reference (pass 1) is made in plain f32. The error-free transforms are fenced
@@ -34,8 +35,8 @@
  * OR with a uniform that is always 0. The K weights of a point live in a
  * private array, so the source is built per K ({@linkcode gmmDenoiseSource}).
  * The mixture parameters live in one storage buffer (`log w`, then μ, then v,
- * row-major, f32); α, σ, the output coefficients and the shapes go in the
- * uniforms.
+ * row-major, f32); α, σ, the output coefficients (each as f32 hi + lo) and
+ * the shapes go in the uniforms.
  *
  * @module
  */
@@ -239,15 +240,16 @@ export async function launchGmmDenoise(
     "read",
     "uniform",
   ]);
-  const raw = new ArrayBuffer(32);
+  const raw = new ArrayBuffer(48);
   const u = new Uint32Array(raw), f = new Float32Array(raw);
   u[0] = shape.rows;
   u[1] = shape.d;
   u[2] = shape.k;
   u[3] = 0; // p.zero: the fence of the error-free transforms
-  f[4] = shape.alpha;
-  f[5] = shape.sigma;
-  f[6] = shape.ca;
-  f[7] = shape.cb;
+  // α, σ, ca, cb as f32 hi + lo (~48 bits), so the kernel does not round them to f32
+  [shape.alpha, shape.sigma, shape.ca, shape.cb].forEach((v, i) => {
+    f[4 + i] = v;
+    f[8 + i] = v - f[4 + i]!;
+  });
   ctx.dispatch(pipeline, [out, x, gmm], raw, Math.ceil(shape.rows / WORKGROUP_SIZE));
 }

@@ -17,8 +17,9 @@
 //
 // Arithmetic. Pass 2 and the output run in double-f32 ("float-float": a value is hi + lo, two
 // f32 with |lo| ≤ ½ ulp(hi), ~48 bits; Dekker 1971, Knuth TAOCP vol. 2 §4.2.2, the two-sum and
-// the split two-product, here without fma: llvmpipe's fma is not fused). Everything from the f32
-// inputs to out_j — the logit differences, their exponentials (e^h by Taylor on h/8, squared
+// the split two-product, here without fma: llvmpipe's fma is not fused). α, σ, ca and cb arrive
+// as hi + lo too (the host splits its float64 values), so only x and the mixture are f32.
+// Everything from these inputs to out_j — the logit differences, their exponentials (e^h by Taylor on h/8, squared
 // three times), the log of the variance ratio (2 atanh series), the weighted sums and the
 // divisions — carries ~2⁻⁴⁰ relative to the terms, and out_j is rounded to f32 once at the end,
 // so each output is the correctly rounded exact value except within ~2⁻¹⁶ ulp of a tie or where
@@ -35,6 +36,7 @@
 struct Params {
   rows: u32, d: u32, k: u32, zero: u32,
   alpha: f32, sigma: f32, ca: f32, cb: f32,
+  alpha_lo: f32, sigma_lo: f32, ca_lo: f32, cb_lo: f32,
 }
 @group(0) @binding(0) var<storage, read_write> out: array<f32>;
 @group(0) @binding(1) var<storage, read> x: array<f32>;
@@ -179,6 +181,20 @@ fn gmm_rel_logit_f32(row: u32, c: u32, r: u32) -> f32 {
 
 // ---- pass 2, double-f32 ----
 
+// α, σ, ca and cb to ~48 bits (the host writes each as f32 hi + lo).
+fn gmm_alpha() -> vec2<f32> { return vec2(p.alpha, p.alpha_lo); }
+fn gmm_sigma() -> vec2<f32> { return vec2(p.sigma, p.sigma_lo); }
+fn gmm_ca() -> vec2<f32> { return vec2(p.ca, p.ca_lo); }
+fn gmm_cb() -> vec2<f32> { return vec2(p.cb, p.cb_lo); }
+// q = α² v + σ²
+fn gmm_q(v: f32) -> vec2<f32> {
+  let al = gmm_alpha();
+  let sg = gmm_sigma();
+  return df_add(df_mul_f(df_mul(al, al), v), df_mul(sg, sg));
+}
+// r = x − α μ
+fn gmm_res(xj: f32, mu: f32) -> vec2<f32> { return df_add_f(-df_mul_f(gmm_alpha(), mu), xj); }
+
 // The per-dimension quantities of component c against the reference r.
 struct Pair {
   qc: vec2<f32>,    // q_c
@@ -190,16 +206,15 @@ struct Pair {
 }
 
 fn gmm_pair(row: u32, c: u32, r: u32, j: u32) -> Pair {
-  let a2 = two_prod(p.alpha, p.alpha);
-  let s2 = two_prod(p.sigma, p.sigma);
+  let al = gmm_alpha();
   let kd = p.k * p.d;
   let mr = p.k + r * p.d + j;
   let mc = p.k + c * p.d + j;
-  let qr = df_add(df_mul_f(a2, gmm[kd + mr]), s2);
-  let qc = df_add(df_mul_f(a2, gmm[kd + mc]), s2);
-  let rr = df_add_f(-two_prod(p.alpha, gmm[mr]), x[row + j]);
+  let rr = gmm_res(x[row + j], gmm[mr]);
   let dv = two_sum(gmm[kd + mr], -gmm[kd + mc]);
-  return Pair(qc, rr, df_div(rr, qr), two_sum(gmm[mr], -gmm[mc]), dv, df_mul(a2, dv));
+  let rho = df_div(rr, gmm_q(gmm[kd + mr]));
+  let big_a = df_mul(df_mul(al, al), dv);
+  return Pair(gmm_q(gmm[kd + mc]), rr, rho, two_sum(gmm[mr], -gmm[mc]), dv, big_a);
 }
 
 // l_c − l_r in double-f32.
@@ -208,13 +223,11 @@ fn gmm_rel_logit(row: u32, c: u32, r: u32) -> vec2<f32> {
   var acc = vec2(0.0, 0.0);
   for (var j = 0u; j < p.d; j = j + 1u) {
     let q = gmm_pair(row, c, r, j);
-    let ad = df_mul_f(q.dmu, p.alpha);
+    let ad = df_mul(q.dmu, gmm_alpha());
     let num = df_add(df_mul(df_mul(q.rr, q.rho), q.big_a), df_mul(ad, df_add(q.rr * 2.0, ad)));
     var term = df_div(num, q.qc);
     if (gmm[kd + p.k + r * p.d + j] != gmm[kd + p.k + c * p.d + j]) {
-      let qr = df_add(df_mul_f(two_prod(p.alpha, p.alpha), gmm[kd + p.k + r * p.d + j]),
-        two_prod(p.sigma, p.sigma));
-      term = df_add(term, df_log(df_div(q.qc, qr)));
+      term = df_add(term, df_log(df_div(q.qc, gmm_q(gmm[kd + p.k + r * p.d + j]))));
     }
     acc = df_add(acc, term);
   }
@@ -242,26 +255,25 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
     z = df_add(z, w[c]);
   }
   // the output, one dimension at a time: t*_j + Σ_k w_k (t_kj − t*_j) / z
-  let caa = two_prod(p.ca, p.alpha);
-  let cbs = two_prod(p.cb, p.sigma);
+  let ca = gmm_ca();
+  let caa = df_mul(ca, gmm_alpha());
+  let cbs = df_mul(gmm_cb(), gmm_sigma());
   let kd = p.k * p.d;
   for (var j = 0u; j < p.d; j = j + 1u) {
     var acc = vec2(0.0, 0.0);
     for (var c = 0u; c < p.k; c = c + 1u) {
       if (c == r) { continue; }
       let q = gmm_pair(row, c, r, j);
-      let drho = df_div(df_add(df_mul(q.rho, q.big_a), df_mul_f(q.dmu, p.alpha)), q.qc);
+      let drho = df_div(df_add(df_mul(q.rho, q.big_a), df_mul(q.dmu, gmm_alpha())), q.qc);
       let g = df_add(df_mul_f(caa, gmm[kd + p.k + c * p.d + j]), cbs);
-      let dt = df_add(df_add(df_mul_f(q.dmu, -p.ca), df_mul(g, drho)),
+      let dt = df_add(df_add(-df_mul(q.dmu, ca), df_mul(g, drho)),
         -df_mul(df_mul(caa, q.dv), q.rho));
       acc = df_add(acc, df_mul(w[c], dt));
     }
     let mr = p.k + r * p.d + j;
-    let a2 = two_prod(p.alpha, p.alpha);
-    let rr = df_add_f(-two_prod(p.alpha, gmm[mr]), x[row + j]);
-    let rho = df_div(rr, df_add(df_mul_f(a2, gmm[kd + mr]), two_prod(p.sigma, p.sigma)));
+    let rho = df_div(gmm_res(x[row + j], gmm[mr]), gmm_q(gmm[kd + mr]));
     // t* = ca μ* + (ca α v* + cb σ) ρ*
-    let tr = df_add(two_prod(p.ca, gmm[mr]), df_mul(df_add(df_mul_f(caa, gmm[kd + mr]), cbs), rho));
+    let tr = df_add(df_mul_f(ca, gmm[mr]), df_mul(df_add(df_mul_f(caa, gmm[kd + mr]), cbs), rho));
     let o = df_add(tr, df_div(acc, z));
     out[row + j] = o.x + o.y;
   }

@@ -79,12 +79,14 @@ function ulp32(v: number): number {
   return 2 ** (Math.floor(Math.log2(a)) - 23);
 }
 
-// The kernel computes in double-f32 from its f32 inputs to the output and rounds once (see
+// The kernel computes in double-f32 from its inputs to the output and rounds once (see
 // gmm_denoise.wgsl), so each output is the correctly rounded exact value: within half an ulp of
-// the float64 twin on the same f32 inputs (x, the mixture, α, σ and the basis rounded to f32). The
-// slack: 2⁻⁸ of that half ulp for the twin's own rounding near a tie, and 2⁻³⁶ of the basis scale
+// the float64 twin on the same inputs (x and the mixture rounded to f32; α, σ and the basis in
+// float64, which the kernel gets as f32 hi + lo: a kernel that rounds them to f32 is off by up to
+// ~1 ulp and fails here). The slack: 2⁻⁸ of that half ulp for the twin's own rounding near a tie, and 2⁻³⁶ of the basis scale
 // for an output much smaller than the terms it is made of. The kernel of 0ccb2ae (plain f32 with
-// the reference-component form) was off by up to 1.6e5 ulp here (2.1e-5 of the scale at d = 16);
+// the reference-component form) was off by up to 1.6e5 ulp here, even against a twin given its
+// f32 α, σ and basis (2.1e-5 of the scale at d = 16);
 // the one of 87f4a87 (f32 logits) by more. Grid: both schedules from the largest σ (EDM 80, VP
 // α = 0.006) to the smallest, every kind, K = 8, d = 2 and 16, unequal variances (so the log of
 // the variance ratio is exercised).
@@ -116,10 +118,10 @@ Deno.test(
             gmmDenoiseCpu(ref, x, gmm, {
               k: 8,
               d,
-              alpha: f32(schedule.alpha(t)),
-              sigma: f32(schedule.sigma(t)),
-              ca: f32(a),
-              cb: f32(b),
+              alpha: schedule.alpha(t),
+              sigma: schedule.sigma(t),
+              ca: a,
+              cb: b,
             });
             const scale = Math.max(1, Math.abs(a), Math.abs(b));
             for (let i = 0; i < ref.length; i++) {
@@ -192,7 +194,7 @@ Deno.test(
     }
     const xb = ctx.acquire(x.byteLength), ob = ctx.acquire(16 * n), gb = ctx.acquire(16);
     ctx.write(xb, 0, x);
-    const raw = new ArrayBuffer(32);
+    const raw = new ArrayBuffer(48);
     new Uint32Array(raw).set([n, 1, 1, 0]);
     ctx.dispatch(pipeline, [ob, xb, gb], raw, Math.ceil(n / 256));
     const o = new Float32Array(await ctx.read(ob, 0, 16 * n));
