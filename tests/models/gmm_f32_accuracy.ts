@@ -29,6 +29,15 @@
 // there `rounded` alone is already ~5e-4 to 9e-4. Runs whose trajectories pass near a boundary
 // between modes amplify a perturbation of one ulp by 10²–10³, so two models that are both within
 // an ulp give end-to-end errors that differ run by run in either direction.
+//
+// Measured (llvmpipe; worst dpm / unipc / kd of `errors`; per evaluation max / rms):
+//   87f4a87 (f32 logits)            1.79e-3 / 1.84e-5 / 7.58e-5;  1.69e-6 / 6.9e-8
+//   0ccb2ae (reference form, f32)   1.80e-3 / 3.51e-5 / 7.05e-5;  1.03e-6 / 6.0e-8
+//   69ff9db (double-f32, hi+lo α…)  1.76e-3 / 1.95e-5 / 6.48e-5;  5.9e-8 / 1.7e-8 (correctly
+//                                   rounded: `kernel` = `f32Mixture` on every run)
+// and `errorsRounded` (no kernel at all) 1.76e-3 / 2.03e-5, worse than 87f4a87 on 60 of 160 dpm
+// and 22 of 64 unipc runs: which runs come out worse than 87f4a87 is set by chance at the ulp
+// level, not by the kernel's accuracy.
 import { CpuArray, CpuBackend } from "../../kernels/mod.ts";
 import { gmmDenoiseCpu, packGmm } from "../../kernels/gmm_denoise.ts";
 import { type Denoiser, predictionBasis } from "../../models/denoiser.ts";
