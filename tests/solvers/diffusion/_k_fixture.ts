@@ -2,6 +2,7 @@
 // and how to replay each with sdeno's samplers.
 import type { Backend } from "../../../kernels/mod.ts";
 import { gaussianMixture } from "../../../models/gaussian_mixture.ts";
+import type { Denoiser } from "../../../models/denoiser.ts";
 import { edmSchedule } from "../../../processes/edm_schedule.ts";
 import {
   brownianNoise,
@@ -49,11 +50,17 @@ export function initial(rows = ROWS): Float64Array {
 /**
  * Replays a stored run on a backend with the registered method of its k-diffusion name
  * (`config.fn`, e.g. `sample_dpmpp_2m_sde_heun`, an alias in the registry): the reference's
- * SplitMix64 noise, i.i.d. per draw or, for a method whose queries overlap, its Brownian path.
+ * SplitMix64 noise, i.i.d. per draw or, for a method whose queries overlap, its Brownian path;
+ * `wrap` replaces the mixture model (e.g. to measure another implementation of it).
  */
-export async function replay(run: KdRun, backend: Backend, rows = ROWS): Promise<SampleResult> {
+export async function replay(
+  run: KdRun,
+  backend: Backend,
+  rows = ROWS,
+  wrap: (model: Denoiser) => Denoiser = (model) => model,
+): Promise<SampleResult> {
   const method = diffusionMethods.get(run.config.fn);
-  const model = gaussianMixture(SPEC, edmSchedule());
+  const model = wrap(gaussianMixture(SPEC, edmSchedule()));
   const x = backend.upload(initial(rows));
   try {
     if (method.info.budget !== "grid") {
