@@ -56,8 +56,11 @@ const OVERRUN = 128;
 const REGION = 3 * 65536;
 const HEADER = REGION;
 const DELTAS = HEADER + 64;
-/** Largest memory for the save buffers, bytes (larger runs stay in JavaScript). */
-const SAVE_BYTES_MAX = 1 << 28;
+/**
+ * Largest memory for the save buffers of all lanes, bytes: a WebAssembly memory never shrinks and
+ * the runners are kept, so runs with more saves (over 2¹⁹ counts a lane) stay in JavaScript.
+ */
+export const SAVE_BYTES_MAX = 1 << 24;
 
 /** Slot fields, byte offsets. */
 const S = {
@@ -612,11 +615,12 @@ class LanesRunner {
 
 /**
  * Runners by the network's structure (its compiled tables) and whether they
- * count firings, so equal networks built twice share one module; the 32 most
- * recently used are kept.
+ * count firings, so equal networks built twice share one module; the 8 most
+ * recently used are kept (each holds at most 3 pages, its lanes' draws and
+ * {@linkcode SAVE_BYTES_MAX}).
  */
 const runners = new Map<string, LanesRunner | null>();
-const RUNNERS_KEPT = 32;
+const RUNNERS_KEPT = 8;
 
 function runnerFor(k: _Compiled, countFirings: boolean): LanesRunner | undefined {
   const key = JSON.stringify([

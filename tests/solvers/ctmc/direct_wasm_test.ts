@@ -15,6 +15,7 @@ import { directPaths, type DirectPlan } from "../../../solvers/ctmc/_direct_loop
 import { _compile, _setSsaCodegenDisabled } from "../../../solvers/ctmc/_ssa_common.ts";
 import { ssaDirect } from "../../../solvers/ctmc/ssa_direct.ts";
 import {
+  SAVE_BYTES_MAX,
   WASM_LANES,
   wasmLanePaths,
   wasmLanesFit,
@@ -177,6 +178,18 @@ Deno.test("wasm lanes: networks that do not fit are left to the JavaScript loop"
   };
   assert.equal(wasmLanePaths(big, k, p, 2, "test", out, () => {}), false);
   assert.deepEqual(out.steps, new Float64Array(2), "nothing ran");
+  // more saves than the lanes' memory takes: left to the JavaScript loop, which runs them
+  const net = builtinReactionNetwork("birth_death");
+  const nSave = SAVE_BYTES_MAX / (8 * WASM_LANES) + 1;
+  const many = { ...p, x0: Float64Array.from(net.initial), saveTimes: new Float64Array(nSave) };
+  const outMany = { ...out, counts: new Float64Array(2 * nSave) };
+  assert.equal(wasmLanePaths(net, _compile(net), many, 2, "test", outMany, () => {}), false);
+  const r = directPaths(net, _compile(net), { ...plan(net, 1), saveTimes: many.saveTimes }, {
+    start: 0,
+    count: 2,
+  }, "test");
+  assert.equal(r.counts.length, 2 * nSave);
+  assert.ok(r.steps[0]! > 0);
 });
 
 Deno.test("wasm lanes: the generated module reads as WebAssembly text", () => {
