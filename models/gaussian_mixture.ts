@@ -120,6 +120,7 @@ export function gaussianMixture(
   const logits = new Float64Array(k);
   const q = new Float64Array(k * d);
   const logQ = new Float64Array(k);
+  const resRow = new Float64Array(k * d);
 
   function evaluate(
     x: Float64Array,
@@ -128,6 +129,7 @@ export function gaussianMixture(
     out: { x0?: Float64Array; eps?: Float64Array },
   ): void {
     const s2 = sigma * sigma, a2 = alpha * alpha;
+    // per call: q_kj = α² v_kj + σ² and Σ_j log q_kj
     for (let c = 0; c < k; c++) {
       let lq = 0;
       for (let j = 0; j < d; j++) {
@@ -147,6 +149,7 @@ export function gaussianMixture(
         for (let j = 0; j < d; j++) {
           const r = x[row + j]! - alpha * mu[c * d + j]!;
           quad += r * r / q[c * d + j]!;
+          resRow[c * d + j] = r / q[c * d + j]!;
         }
         const l = logW[c]! - 0.5 * (quad + logQ[c]!);
         logits[c] = l;
@@ -154,16 +157,18 @@ export function gaussianMixture(
       }
       let z = 0;
       for (let c = 0; c < k; c++) z += logits[c] = Math.exp(logits[c]! - max);
+      // x̂₀ = Σ_k r_k (μ_k + α v_k res_k), ε̂ = Σ_k r_k σ res_k, summed over k in order
       for (let j = 0; j < d; j++) {
-        let a = 0, b = 0;
-        for (let c = 0; c < k; c++) {
-          const r = logits[c]! / z;
-          const res = (x[row + j]! - alpha * mu[c * d + j]!) / q[c * d + j]!;
-          a += r * (mu[c * d + j]! + alpha * v[c * d + j]! * res);
-          b += r * sigma * res;
+        if (x0) x0[row + j] = 0;
+        if (eps) eps[row + j] = 0;
+      }
+      for (let c = 0; c < k; c++) {
+        const r = logits[c]! / z;
+        for (let j = 0; j < d; j++) {
+          const res = resRow[c * d + j]!;
+          if (x0) x0[row + j] = x0[row + j]! + r * (mu[c * d + j]! + alpha * v[c * d + j]! * res);
+          if (eps) eps[row + j] = eps[row + j]! + r * sigma * res;
         }
-        if (x0) x0[row + j] = a;
-        if (eps) eps[row + j] = b;
       }
     }
   }
@@ -250,16 +255,30 @@ export function gaussianMixture(
     const xs = await hostCopy(x), vs = await hostCopy(vec);
     const result = new Float64Array(x.length);
     const s2 = sigma * sigma, a2 = alpha * alpha;
-    const r = new Float64Array(k), p = new Float64Array(d), res = new Float64Array(k * d);
+    // per call: q_kj, log q_kj and the diagonal factor (a α v_kj + b σ)/q_kj (the per-row
+    // arithmetic below is the same, term for term, as with them computed in the loop)
+    const kd = k * d;
+    const qs = new Float64Array(kd), logq = new Float64Array(kd), diagF = new Float64Array(kd);
+    for (let i = 0; i < kd; i++) {
+      const q = a2 * v[i]! + s2;
+      qs[i] = q;
+      logq[i] = Math.log(q);
+      diagF[i] = (a * alpha * v[i]! + b * sigma) / q;
+    }
+    const r = new Float64Array(k), p = new Float64Array(d);
+    const res = new Float64Array(kd), ck = new Float64Array(kd);
     for (let row = 0; row < xs.length; row += d) {
       let max = -Infinity;
       for (let c = 0; c < k; c++) {
         let acc = 0;
         for (let j = 0; j < d; j++) {
-          const q = a2 * v[c * d + j]! + s2;
-          const rr = (xs[row + j]! - alpha * mu[c * d + j]!) / q;
-          res[c * d + j] = rr;
-          acc += rr * rr * q + Math.log(q);
+          const i = c * d + j;
+          const q = qs[i]!;
+          const rr = (xs[row + j]! - alpha * mu[i]!) / q;
+          res[i] = rr;
+          acc += rr * rr * q + logq[i]!;
+          // c_k = a (μ_k + α v_k res_k) + b σ res_k, component k's prediction
+          ck[i] = a * (mu[i]! + alpha * v[i]! * rr) + b * sigma * rr;
         }
         r[c] = logW[c]! - 0.5 * acc;
         if (r[c]! > max) max = r[c]!;
@@ -267,28 +286,20 @@ export function gaussianMixture(
       let z = 0;
       for (let c = 0; c < k; c++) z += r[c] = Math.exp(r[c]! - max);
       for (let c = 0; c < k; c++) r[c] = r[c]! / z;
-      // p = Σ r_k c_k with c_k = a (μ_k + α v_k res_k) + b σ res_k
+      // p = Σ r_k c_k
       p.fill(0);
       for (let c = 0; c < k; c++) {
-        for (let j = 0; j < d; j++) {
-          const ck = a * (mu[c * d + j]! + alpha * v[c * d + j]! * res[c * d + j]!) +
-            b * sigma * res[c * d + j]!;
-          p[j] = p[j]! + r[c]! * ck;
-        }
+        const rc = r[c]!;
+        for (let j = 0; j < d; j++) p[j] = p[j]! + rc * ck[c * d + j]!;
       }
       // out = Σ_k r_k (a α v_k + b σ)/q_k ⊙ v − Σ_k r_k ((c_k − p)·v) res_k
       for (let c = 0; c < k; c++) {
         let dot = 0;
+        for (let j = 0; j < d; j++) dot += (ck[c * d + j]! - p[j]!) * vs[row + j]!;
+        const rc = r[c]!;
         for (let j = 0; j < d; j++) {
-          const ck = a * (mu[c * d + j]! + alpha * v[c * d + j]! * res[c * d + j]!) +
-            b * sigma * res[c * d + j]!;
-          dot += (ck - p[j]!) * vs[row + j]!;
-        }
-        for (let j = 0; j < d; j++) {
-          const q = a2 * v[c * d + j]! + s2;
-          result[row + j] = result[row + j]! +
-            r[c]! * ((a * alpha * v[c * d + j]! + b * sigma) / q * vs[row + j]! -
-                dot * res[c * d + j]!);
+          const i = c * d + j;
+          result[row + j] = result[row + j]! + rc * (diagF[i]! * vs[row + j]! - dot * res[i]!);
         }
       }
     }
