@@ -18,7 +18,8 @@
  * @module
  */
 
-import { quote, SdenoRangeError, SdenoTypeError } from "../kernels/errors.ts";
+import { quote, SdenoError, SdenoRangeError, SdenoTypeError } from "../kernels/errors.ts";
+import { CliUsageError } from "./cli.ts";
 
 /** One shard of a run: `index` in [0, count). */
 export interface Shard {
@@ -247,6 +248,39 @@ export function readShardEnv(): ShardEnv {
     if (v !== undefined) env[name] = v;
   }
   return env;
+}
+
+/**
+ * A script's shard from its `--shard` and `--shard-count` flags and this
+ * process's environment ({@linkcode readShardEnv}), through
+ * {@linkcode resolveShard}; a bad or conflicting value becomes a
+ * {@linkcode CliUsageError} of `--shard`, so the script exits 2 with its usage.
+ *
+ * @param values the parsed flags (`shard` a string, `shardCount` a number, either absent)
+ * @returns the shard, or undefined for an unsharded run
+ * @throws {CliUsageError} for a bad or conflicting shard
+ *
+ * @example
+ * ```ts
+ * import { shardFromFlags } from "./shard.ts";
+ * import assert from "node:assert/strict";
+ * assert.deepEqual(shardFromFlags({ shard: "2/4" }), { index: 2, count: 4 });
+ * assert.throws(() => shardFromFlags({ shard: "5/4" }), /--shard/);
+ * ```
+ */
+export function shardFromFlags(
+  values: { shard?: unknown; shardCount?: unknown },
+): Shard | undefined {
+  try {
+    return resolveShard({
+      shard: values.shard as string | undefined,
+      shardCount: values.shardCount as number | undefined,
+      env: readShardEnv(),
+    });
+  } catch (err) {
+    if (err instanceof SdenoError) throw new CliUsageError(err.message, { flag: "--shard" });
+    throw err;
+  }
 }
 
 /**

@@ -76,7 +76,7 @@ import {
   writeOutputs,
 } from "../io/mod.ts";
 import { SdenoError } from "../kernels/errors.ts";
-import { readShardEnv, resolveShard, type Shard, shardBlocks } from "../io/shard.ts";
+import { shardBlocks, shardFromFlags } from "../io/shard.ts";
 import {
   blockCountOf,
   makePartial,
@@ -309,19 +309,7 @@ async function main({ values }: { values: Record<string, unknown> }) {
     }
     throw err;
   }
-  let shard: Shard | undefined;
-  try {
-    shard = resolveShard({
-      shard: values.shard as string | undefined,
-      shardCount: values.shardCount as number | undefined,
-      env: readShardEnv(),
-    });
-  } catch (err) {
-    if (err instanceof SdenoError) {
-      throw new CliUsageError((err as Error).message, { flag: "--shard" });
-    }
-    throw err;
-  }
+  const shard = shardFromFlags(values);
   await checkOutDir(outDir, { outputs: shard ? [partialFileName(shard)] : withPngTwins(OUTPUTS) });
   const png = values.png as boolean;
   if (png) await checkPng();

@@ -49,7 +49,7 @@
  * @module
  */
 
-import { type BackendName, makeKey, SdenoError, withBackend } from "../kernels/mod.ts";
+import { type BackendName, makeKey, withBackend } from "../kernels/mod.ts";
 import { Mlp } from "../models/mlp.ts";
 import { rescheduled } from "../models/rescheduled.ts";
 import type { LinearOperator } from "../models/operators/operator.ts";
@@ -69,7 +69,7 @@ import {
   withPngTwins,
   writeOutputs,
 } from "../io/mod.ts";
-import { readShardEnv, resolveShard, type Shard, shardBlocks } from "../io/shard.ts";
+import { shardBlocks, shardFromFlags } from "../io/shard.ts";
 import {
   blockCountOf,
   makePartial,
@@ -207,19 +207,7 @@ async function main({ values }: { values: Record<string, unknown> }) {
       { flag: "--particles" },
     );
   }
-  let shard: Shard | undefined;
-  try {
-    shard = resolveShard({
-      shard: values.shard as string | undefined,
-      shardCount: values.shardCount as number | undefined,
-      env: readShardEnv(),
-    });
-  } catch (err) {
-    if (err instanceof SdenoError) {
-      throw new CliUsageError((err as Error).message, { flag: "--shard" });
-    }
-    throw err;
-  }
+  const shard = shardFromFlags(values);
   // rows per block: whole particle systems when an SMC method runs
   const blockSize = (values.blockPaths as number | undefined) ?? particles ?? 1000;
   const blockCount = blockCountOf(samples, blockSize);

@@ -70,7 +70,7 @@ import type { Denoiser } from "../models/denoiser.ts";
 import { edmSchedule } from "../processes/edm_schedule.ts";
 import { vpLinearSchedule } from "../processes/vp_linear_schedule.ts";
 import type { NoiseSchedule } from "../processes/noise_schedule.ts";
-import { readShardEnv, resolveShard, type Shard, shardBlocks } from "../io/shard.ts";
+import { shardBlocks, shardFromFlags } from "../io/shard.ts";
 import {
   blockCountOf,
   encodePartial,
@@ -422,19 +422,7 @@ async function main({ values }: { values: Record<string, unknown> }) {
       );
     }
   }
-  let shard: Shard | undefined;
-  try {
-    shard = resolveShard({
-      shard: values.shard as string | undefined,
-      shardCount: values.shardCount as number | undefined,
-      env: readShardEnv(),
-    });
-  } catch (err) {
-    if (err instanceof SdenoError) {
-      throw new CliUsageError((err as Error).message, { flag: "--shard" });
-    }
-    throw err;
-  }
+  const shard = shardFromFlags(values);
   if (shard) {
     const batchWide = solvers.filter((s) => !s.method.info.rowsIndependent);
     if (batchWide.length > 0) {

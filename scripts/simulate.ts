@@ -58,8 +58,7 @@ import { stochasticLotkaVolterra } from "../processes/sde_models/stochastic_lotk
 import { kloedenPlaten } from "../processes/sde_models/kloeden_platen.ts";
 import { diffusionModelSde } from "../processes/sde_models/diffusion_model_sdes.ts";
 import { sdeSolvers, simulateEnsemble } from "../solvers/sde/mod.ts";
-import { SdenoError } from "../kernels/errors.ts";
-import { readShardEnv, resolveShard, type Shard, shardBlocks } from "../io/shard.ts";
+import { shardBlocks, shardFromFlags } from "../io/shard.ts";
 import {
   blockCountOf,
   blockPaths,
@@ -297,19 +296,7 @@ async function main({ values }: { values: Record<string, unknown> }) {
 
   const bins = values.bins as number;
   const blockSize = values.blockPaths as number;
-  let shard: Shard | undefined;
-  try {
-    shard = resolveShard({
-      shard: values.shard as string | undefined,
-      shardCount: values.shardCount as number | undefined,
-      env: readShardEnv(),
-    });
-  } catch (err) {
-    if (err instanceof SdenoError) {
-      throw new CliUsageError((err as Error).message, { flag: "--shard" });
-    }
-    throw err;
-  }
+  const shard = shardFromFlags(values);
   const moduleHash = moduleSpec && !/^[a-z][a-z0-9+.-]+:/i.test(moduleSpec)
     ? await sha256Hex(await Deno.readTextFile(moduleSpec))
     : null;

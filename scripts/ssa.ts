@@ -91,7 +91,7 @@ import {
   withPngTwins,
   writeOutputs,
 } from "../io/mod.ts";
-import { readShardEnv, resolveShard, type Shard, shardBlocks } from "../io/shard.ts";
+import { type Shard, shardBlocks, shardFromFlags } from "../io/shard.ts";
 import {
   blockCountOf,
   type JsonValue,
@@ -504,19 +504,7 @@ async function main({ values }: { values: Record<string, unknown> }) {
     }
   }
   const blockSize = values.blockPaths as number;
-  let shard: Shard | undefined;
-  try {
-    shard = resolveShard({
-      shard: values.shard as string | undefined,
-      shardCount: values.shardCount as number | undefined,
-      env: readShardEnv(),
-    });
-  } catch (err) {
-    if (err instanceof SdenoError) {
-      throw new CliUsageError((err as Error).message, { flag: "--shard" });
-    }
-    throw err;
-  }
+  const shard = shardFromFlags(values);
   if (shard && isSsaPathMethod(method)) {
     throw new CliUsageError(
       `--shard ${shard.index}/${shard.count}: sharded runs use --method ensemble ` +
