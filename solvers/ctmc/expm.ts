@@ -9,9 +9,13 @@
  * (`expm.wat`, compiled with the pinned `npm:wabt` into `expm.wasm` and the
  * base64 module `_expm_wasm_bytes.ts` that this file loads, with no
  * permission; `deno task build:wasm` rebuilds them, and CI and
- * tests/kernels/philox_wasm_test.ts check that the bytes match the text). Every product skips the zero bands of banded factors, so the powers
- * of a banded generator (a birth–death chain) cost O(n·b²) rather than O(n³)
- * and only the squarings are dense. The kernels use relaxed SIMD's fused
+ * tests/kernels/philox_wasm_test.ts check that the bytes match the text).
+ * Every product skips the zero bands of banded factors, so the powers of a
+ * banded generator (a birth–death chain) cost O(n·b²) rather than O(n³) and
+ * only the squarings are dense. For a tridiagonal A with positive
+ * off-diagonal products (a birth–death generator, a symmetric tridiagonal
+ * matrix) the last 4 squarings compute one triangle and derive the other by
+ * detailed balance, π_i·x_ij = π_j·x_ji, which halves them. The kernels use relaxed SIMD's fused
  * multiply-add where the hardware has one; where the engine lacks it, a
  * JavaScript twin computes every entry in the same order without fusion (the
  * two agree to rounding).
@@ -51,6 +55,11 @@ export interface ExpmResult {
   degree: number;
   /** Number of squarings s (A was scaled by 2^−s). */
   squarings: number;
+  /**
+   * How many of the squarings computed one triangle and derived the other (a tridiagonal A with
+   * positive off-diagonal products, such as a birth–death generator: the last 4 at most).
+   */
+  mirrored: number;
 }
 
 // θ_m of Al-Mohy & Higham (2009), Table 3.1 (m = 3…9) and §5 (θ₁₃ = 4.25).
@@ -99,7 +108,9 @@ interface Kernels {
   reserve(count: number): void;
   /**
    * C = A·B (mode 0), C −= A·B (mode 1) or C += A·B (mode 2), with bands (pa, qa), (pb, qb);
-   * w: n² + 8n f64 of scratch.
+   * w: n² + 8n f64 of scratch. Mode + 4 ({@linkcode UPPER}) or + 8 ({@linkcode LOWER}): only the
+   * entries on and above (below) the diagonal are guaranteed; the others are for
+   * {@linkcode Kernels.mirror} to fill.
    */
   matmul(
     a: number,
@@ -125,6 +136,8 @@ interface Kernels {
   substitute(q: number, piv: number, p: number, r: number, lst: number, n: number): void;
   /** max_j Σ_i |a_ij|; s: n f64 of scratch. */
   norm1(a: number, s: number, n: number): number;
+  /** x_ij = x_ji·r_ij for every i > j (`fromUpper`), or for every i < j. */
+  mirror(x: number, r: number, n: number, fromUpper: boolean): void;
 }
 
 /** The exports of expm.wat. */
@@ -134,6 +147,7 @@ interface ExpmExports {
   factor(q: number, piv: number, n: number, kl: number): void;
   substitute(q: number, piv: number, p: number, r: number, lst: number, n: number): void;
   norm1(a: number, s: number, n: number): number;
+  mirror(x: number, r: number, n: number, fromUpper: number): void;
 }
 
 /** The kernels in WebAssembly; undefined where the engine lacks WebAssembly SIMD. */
@@ -156,6 +170,7 @@ function wasmKernels(): Kernels | undefined {
     factor: (q, piv, n, kl) => ex.factor(8 * q, 8 * piv, n, kl),
     substitute: (q, piv, p, r, lst, n) => ex.substitute(8 * q, 8 * piv, 8 * p, 8 * r, 8 * lst, n),
     norm1: (a, s, n) => ex.norm1(8 * a, 8 * s, n),
+    mirror: (x, r, n, fromUpper) => ex.mirror(8 * x, 8 * r, n, fromUpper ? 1 : 0),
   };
   return k;
 }
@@ -176,11 +191,13 @@ function jsKernels(): Kernels {
       k.i32 = new Int32Array(buffer);
     },
     matmul(a, b, c, _w, n, pa, qa, pb, qb, mode) {
-      const h = k.f64, sgn = mode === 1 ? -1 : 1;
+      const h = k.f64, upper = (mode & UPPER) !== 0, lower = (mode & LOWER) !== 0;
+      mode &= 3;
+      const sgn = mode === 1 ? -1 : 1;
       if (!mode) h.fill(0, c, c + n * n);
       for (let i = 0; i < n; i++) {
-        const jhi = Math.min(n, i + qa + qb + 1);
-        for (let j = Math.max(0, i - pa - pb); j < jhi; j++) {
+        const jhi = Math.min(n, i + qa + qb + 1, lower ? i + 1 : n);
+        for (let j = Math.max(0, i - pa - pb, upper ? i : 0); j < jhi; j++) {
           const hi = Math.min(n, i + qa + 1, j + pb + 1);
           let s = mode ? h[c + i * n + j]! : 0;
           for (let kk = Math.max(0, i - pa, j - qb); kk < hi; kk++) {
@@ -272,6 +289,13 @@ function jsKernels(): Kernels {
       for (let j = 0; j < n; j++) if (col[j]! > m || col[j] !== col[j]) m = col[j]!;
       return m;
     },
+    mirror(x, r, n, fromUpper) {
+      const h = k.f64;
+      for (let i = 0; i < n; i++) {
+        const [lo, hi] = fromUpper ? [0, i] : [i + 1, n];
+        for (let j = lo; j < hi; j++) h[x + i * n + j] = h[x + j * n + i]! * h[r + i * n + j]!;
+      }
+    },
   };
   return k;
 }
@@ -284,6 +308,9 @@ function swapRows(h: Float64Array, a: number, n: number, i: number, j: number): 
     h[a + j * n + c] = t;
   }
 }
+
+/** The matmul mode flags: only the upper or the lower triangle (see {@linkcode Kernels.matmul}). */
+const UPPER = 4, LOWER = 8;
 
 let kernels: Kernels | undefined;
 let fallback: Kernels | undefined;
@@ -391,6 +418,81 @@ function ell(h: Float64Array, n: number, a: number, band: Band, m: number, sc: n
   const log2Alpha = Math.log2(powNorm) + log2Scale - Math.log2(absNorm) - LOG2_C_RECIP.get(m)!;
   if (!Number.isFinite(log2Alpha)) return 0;
   return Math.max(Math.ceil((log2Alpha - LOG2_U) / (2 * m)), 0);
+}
+
+// A derived entry of a squaring (below) is at most 2^64 times the one it comes from, so an entry
+// that underflowed gives one below 2^−958, never a significant one.
+const MIRROR_RATIO_MAX = 2 ** 64;
+// Only the last 4 squarings are mirrored: the derived triangle's errors (its source's, transposed,
+// and ≤ 2 ulp from r_ij) are Π-symmetric rather than independent, and mirroring every squaring
+// doubled the errors of exp(1000·Q) for the 100-state M/M/1 generator (11 squarings); an error
+// added k squarings before the end is amplified at most 2^k, so the last 4 add at most 15 times
+// one squaring's rounding while the error carried in is amplified 2^s (measured: the errors of
+// exp(1000·Q) within 3% of no mirroring; exp(10·Q), 4 squarings, all mirrored, within scipy's).
+const MIRROR_SQUARINGS = 4;
+// π of the symmetrizer kept within [2^−900, 2^900] (π₀ = 1), so every ratio is a normal number or 0.
+const MIRROR_LOG2_PI_MAX = 900;
+
+/** a·b = p + e exactly (Dekker's product with Veltkamp's split; no overflow for |a|, |b| < 2^995). */
+function twoProduct(a: number, b: number): [number, number] {
+  const p = a * b;
+  const sa = 134217729 * a, ah = sa - (sa - a), al = a - ah;
+  const sb = 134217729 * b, bh = sb - (sb - b), bl = b - bh;
+  return [p, al * bl - (((p - ah * bh) - al * bh) - ah * bl)];
+}
+
+/** The ratios of {@linkcode symmetrizer} and the triangle they derive. */
+interface Mirror {
+  /** r_ij = π_j/π_i on the derived triangle (row-major n×n, zero elsewhere). */
+  ratios: Float64Array;
+  /** Whether the lower triangle is derived from the upper one (else the upper from the lower). */
+  fromUpper: boolean;
+}
+
+/**
+ * For a tridiagonal A with a_{k,k+1}·a_{k+1,k} > 0 for every k, the positive diagonal
+ * Π = diag(π) that makes Π·A symmetric: π₀ = 1, π_{k+1} = π_k·a_{k,k+1}/a_{k+1,k} (detailed
+ * balance, for the generator of a birth–death chain; Kelly, Reversibility and Stochastic
+ * Networks, 1979, §1.5). Π·A^k is then symmetric for every k, so Π·X is for X = 2^E·exp(2^−i A)
+ * and for X = I + Z at every squaring, and x_ij = r_ij·x_ji with r_ij = π_j/π_i: a squaring need
+ * only compute one triangle. The derived triangle is the one whose entries are the smaller
+ * (r_ij ≤ 1 where π is monotone): the larger entries, computed, carry the smaller relative
+ * errors. π is carried in double-double (each π_k rounded once), so r_ij is within 1.5 ulp.
+ * Undefined for any other A, where π leaves [2^−900, 2^900], or where some derived r_ij would
+ * exceed 2^64.
+ */
+function symmetrizer(a: Float64Array, n: number): Mirror | undefined {
+  const pi = new Float64Array(n);
+  let hi = 1, lo = 0;
+  pi[0] = 1;
+  for (let k = 0; k + 1 < n; k++) {
+    const up = a[k * n + k + 1]!, down = a[(k + 1) * n + k]!;
+    if (!(up * down > 0)) return undefined;
+    // (hi + lo)·up/down in double-double: q₁ = up/down, q₂ = (up − q₁·down)/down
+    const q1 = up / down, [p, e] = twoProduct(q1, down), q2 = ((up - p) - e) / down;
+    const [m, f] = twoProduct(hi, q1);
+    const t = f + hi * q2 + lo * q1;
+    hi = m + t;
+    lo = t - (hi - m);
+    if (!(Math.abs(Math.log2(hi)) <= MIRROR_LOG2_PI_MAX)) return undefined;
+    pi[k + 1] = hi;
+  }
+  // the largest r_ij on each side: max over i of (max_{j<i} π_j)/π_i, and of (max_{j>i} π_j)/π_i
+  let below = 0, above = 0, before = 0, after = 0;
+  for (let i = 1; i < n; i++) {
+    before = Math.max(before, pi[i - 1]!);
+    below = Math.max(below, before / pi[i]!);
+    after = Math.max(after, pi[n - i]!);
+    above = Math.max(above, after / pi[n - 1 - i]!);
+  }
+  const fromUpper = below <= above;
+  if (Math.min(below, above) > MIRROR_RATIO_MAX) return undefined;
+  const ratios = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) {
+    const [j0, j1] = fromUpper ? [0, i] : [i + 1, n];
+    for (let j = j0; j < j1; j++) ratios[i * n + j] = pi[j]! / pi[i]!;
+  }
+  return { ratios, fromUpper };
 }
 
 /** y·2^e without overflow or underflow on the way (0 and non-finite y unchanged). */
@@ -539,7 +641,7 @@ export function expmInfo(
     // diagonal (n = 1 included): exp of each entry, overflow to Inf and underflow to 0 exactly
     const value = new Float64Array(n * n);
     for (let i = 0; i < n; i++) value[i * n + i] = Math.exp(A0[i * n + i]!);
-    return { value, n, degree: 0, squarings: 0 };
+    return { value, n, degree: 0, squarings: 0, mirrored: 0 };
   }
   const K = getKernels(options.wasm === false ? "js" : "auto");
   // heap: 8 matrix slots, then the product scratch (n² + 8n), the norm scratch (n), the row
@@ -657,6 +759,9 @@ export function expmInfo(
   // bound on its norm leaves [2^−400, 2^400], so that nothing overflows into Inf·0 = NaN
   let x = Z, y = S, E = 0;
   const upper = p0 === 0;
+  // a symmetrizable tridiagonal A: the last squarings compute one triangle and mirror the other
+  const mirror = squarings > 0 && p0 === 1 && q0 === 1 ? symmetrizer(A0, n) : undefined;
+  if (mirror) h.set(mirror.ratios, W);
   let bound = K.norm1(x, NORM, n); // ‖Z‖₁ (Z form) or ‖Y‖₁ ≤ bound
   const toX = () => {
     for (let i = 0; i < n; i++) h[x + i * n + i] = h[x + i * n + i]! + 1;
@@ -665,14 +770,17 @@ export function expmInfo(
   };
   if (triangular) fixTriangular(h, x, A0, n, upper, squarings, 0, zForm);
   for (let i = squarings - 1; i >= 0; i--) {
+    const half = mirror && i < MIRROR_SQUARINGS ? (mirror.fromUpper ? UPPER : LOWER) : 0;
     if (zForm && bound > 1) toX();
     if (zForm) {
       for (let k = 0; k < n * n; k++) h[y + k] = 2 * h[x + k]!;
-      K.matmul(x, x, y, WORK, n, n - 1, n - 1, n - 1, n - 1, 2); // 2Z + Z²
+      K.matmul(x, x, y, WORK, n, n - 1, n - 1, n - 1, n - 1, 2 + half); // 2Z + Z²
+      if (half) K.mirror(y, W, n, mirror!.fromUpper);
       [x, y] = [y, x];
       bound = 2 * bound + bound * bound;
     } else {
-      product(x, [n - 1, n - 1], x, [n - 1, n - 1], y);
+      K.matmul(x, x, y, WORK, n, n - 1, n - 1, n - 1, n - 1, half);
+      if (half) K.mirror(y, W, n, mirror!.fromUpper);
       [x, y] = [y, x];
       E = Math.max(-1e9, Math.min(1e9, 2 * E));
       bound *= bound;
@@ -693,7 +801,8 @@ export function expmInfo(
   const value = h.slice(x, x + n * n);
   if (E !== 0) { for (let j = 0; j < value.length; j++) value[j] = scale2(value[j]!, E); }
   if (triangular) fixTriangular(value, 0, A0, n, upper, 0, 0, false);
-  return { value, n, degree: m, squarings };
+  const mirrored = mirror ? Math.min(squarings, MIRROR_SQUARINGS) : 0;
+  return { value, n, degree: m, squarings, mirrored };
 }
 
 /**
@@ -703,8 +812,9 @@ export function expmInfo(
  * extra-squaring correction ℓ_m that avoids overscaling (Al-Mohy & Higham
  * 2009, Algorithm 5.1; no balancing). ‖A^k‖₁ is computed exactly, over the
  * band of A, in WebAssembly SIMD (see the module doc for the refinements:
- * one step of iterative refinement, Code Fragment 2.1 for triangular A, and
- * Infinity/0 rather than NaN on overflow and underflow). For the action on a
+ * one step of iterative refinement, Code Fragment 2.1 for triangular A,
+ * half squarings for a birth–death generator, and Infinity/0 rather than NaN
+ * on overflow and underflow). For the action on a
  * vector of a large sparse matrix, see `expmMultiply` (expm_multiply.ts).
  *
  * @param a an n×n matrix: rows, or a flat row-major array

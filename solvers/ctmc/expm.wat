@@ -12,7 +12,11 @@
   (memory (export "memory") 1)
 
   ;; C = A·B (mode 0), C = C − A·B (mode 1) or C = C + A·B (mode 2). A has band (pa, qa), B has band (pb, qb); A·B
-  ;; has band (pa + pb, qa + qb), and in mode 0 C gets zeros elsewhere. Entry c_ij is
+  ;; has band (pa + pb, qa + qb), and in mode 0 C gets zeros elsewhere. With 4 added to the mode
+  ;; ("upper"), only the entries on and above the diagonal are guaranteed (whole 4×4 blocks on and
+  ;; above the diagonal blocks are computed; the entries below them are left as they were), for a
+  ;; product whose lower triangle the caller fills otherwise ("mirror"); with 8 added ("lower"),
+  ;; likewise the entries on and below the diagonal. Entry c_ij is
   ;; Σ a_ik b_kj over k in ascending order, from +0 (or from c_ij, with ∓a_ik), over the k where both
   ;; factors may be nonzero (the terms skipped are exact zeros), each term one fused
   ;; multiply-add where the hardware has one (relaxed SIMD). Blocks of 4 rows × 4 columns
@@ -27,9 +31,12 @@
     (local $x0 v128) (local $x1 v128) (local $y v128)
     (local $c00 v128) (local $c01 v128) (local $c10 v128) (local $c11 v128)
     (local $c20 v128) (local $c21 v128) (local $c30 v128) (local $c31 v128) (local $sgn f64)
-    (local $full i32) (local $r i32)
+    (local $full i32) (local $r i32) (local $upper i32) (local $lower i32) (local $jend i32)
     (local.set $n8 (i32.shl (local.get $n) (i32.const 3)))
     (local.set $n4 (i32.and (local.get $n) (i32.const -4)))
+    (local.set $upper (i32.and (local.get $mode) (i32.const 4)))
+    (local.set $lower (i32.and (local.get $mode) (i32.const 8)))
+    (local.set $mode (i32.and (local.get $mode) (i32.const 3)))
     (local.set $sgn (select (f64.const -1) (f64.const 1) (i32.eq (local.get $mode) (i32.const 1))))
     ;; zeros outside the band of A·B (mode 0), unless every entry is computed below: the whole
     ;; matrix when n is small, else per block of 4 rows the columns outside its blocks (below)
@@ -102,9 +109,11 @@
             (i32.shl (i32.sub (local.get $n4) (local.get $jhi)) (i32.const 3)))
           (local.set $r (i32.add (local.get $r) (i32.const 1)))
           (br $n3)))))
-      (local.set $j (local.get $jlo))
+      (local.set $j (select (call $max (local.get $jlo) (local.get $i)) (local.get $jlo) (local.get $upper)))
+      (local.set $jend (select (call $min (local.get $jhi) (i32.add (local.get $i) (i32.const 4)))
+        (local.get $jhi) (local.get $lower)))
       (block $d2 (loop $n2
-        (br_if $d2 (i32.ge_u (local.get $j) (local.get $jhi)))
+        (br_if $d2 (i32.ge_u (local.get $j) (local.get $jend)))
         ;; k where columns j..j+3 of B may also be nonzero: [j − qb, j + 3 + pb]
         (local.set $lo (call $max (local.get $klo) (i32.sub (local.get $j) (local.get $qb))))
         (local.set $hi (call $min (local.get $khi) (i32.add (i32.add (local.get $j) (i32.const 4)) (local.get $pb))))
@@ -233,8 +242,11 @@
     (block $done (loop $next
       (br_if $done (i32.ge_u (local.get $i) (local.get $n)))
       (local.set $j (select (i32.const 0) (local.get $n4) (i32.ge_u (local.get $i) (local.get $n4))))
+      (if (local.get $upper) (then (local.set $j (call $max (local.get $j) (local.get $i)))))
+      (local.set $jend (select (call $min (local.get $n) (i32.add (local.get $i) (i32.const 1)))
+        (local.get $n) (local.get $lower)))
       (block $d2 (loop $n2
-        (br_if $d2 (i32.ge_u (local.get $j) (local.get $n)))
+        (br_if $d2 (i32.ge_u (local.get $j) (local.get $jend)))
         (call $dot (local.get $a) (local.get $b) (local.get $c) (local.get $n) (local.get $i) (local.get $j)
           (local.get $pa) (local.get $qa) (local.get $pb) (local.get $qb) (local.get $mode))
         (local.set $j (i32.add (local.get $j) (i32.const 1)))
@@ -543,6 +555,32 @@
         (local.set $e (i32.add (local.get $e) (i32.const 32)))
         (br $n2)))
       (f64.store (i32.add (local.get $ri) (local.get $off)) (f64x2.extract_lane 0 (local.get $a0))))))
+
+  ;; x_ij = x_ji · r_ij for every i > j (fromUpper ≠ 0: the lower triangle from the upper one)
+  ;; or every i < j (the upper from the lower), for a matrix X with Π·X = Xᵀ·Π, Π diagonal:
+  ;; r_ij = π_j/π_i. Row by row, one rounded product each.
+  (func (export "mirror") (param $x i32) (param $r i32) (param $n i32) (param $fromUpper i32)
+    (local $n8 i32) (local $i i32) (local $j i32) (local $end i32) (local $row i32) (local $col i32)
+    (local.set $n8 (i32.shl (local.get $n) (i32.const 3)))
+    (local.set $i (i32.const 0))
+    (block $done (loop $next
+      (br_if $done (i32.ge_u (local.get $i) (local.get $n)))
+      (local.set $row (i32.mul (local.get $i) (local.get $n8)))
+      ;; j over [0, i) or (i, n); x_ji down column i
+      (local.set $j (select (i32.const 0) (i32.add (local.get $i) (i32.const 1)) (local.get $fromUpper)))
+      (local.set $end (select (local.get $i) (local.get $n) (local.get $fromUpper)))
+      (local.set $col (i32.add (i32.add (local.get $x) (i32.shl (local.get $i) (i32.const 3)))
+        (i32.mul (local.get $j) (local.get $n8))))
+      (block $d2 (loop $n2
+        (br_if $d2 (i32.ge_u (local.get $j) (local.get $end)))
+        (f64.store (i32.add (i32.add (local.get $x) (local.get $row)) (i32.shl (local.get $j) (i32.const 3)))
+          (f64.mul (f64.load (local.get $col))
+            (f64.load (i32.add (i32.add (local.get $r) (local.get $row)) (i32.shl (local.get $j) (i32.const 3))))))
+        (local.set $col (i32.add (local.get $col) (local.get $n8)))
+        (local.set $j (i32.add (local.get $j) (i32.const 1)))
+        (br $n2)))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br $next))))
 
   ;; The 1-norm max_j Σ_i |a_ij| (column sums in ascending i, two columns at a time); s: n f64
   ;; of scratch.
