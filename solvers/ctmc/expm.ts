@@ -136,6 +136,19 @@ interface Kernels {
   substitute(q: number, piv: number, p: number, r: number, lst: number, n: number): void;
   /** max_j Σ_i |a_ij|; s: n f64 of scratch. */
   norm1(a: number, s: number, n: number): number;
+  /**
+   * dst = Σ c_t·T_t (+ d·I) over the band, summed left to right (1 to 4 terms `[c, T]`), no
+   * fused operation; outside the band dst is zeroed first if `zero` (else dst is the first term,
+   * already zero there).
+   */
+  combine(
+    dst: number,
+    terms: [number, number][],
+    diag: number,
+    band: Band,
+    n: number,
+    zero: boolean,
+  ): void;
   /** x_ij = x_ji·r_ij for every i > j (`fromUpper`), or for every i < j. */
   mirror(x: number, r: number, n: number, fromUpper: boolean): void;
 }
@@ -148,6 +161,7 @@ interface ExpmExports {
   substitute(q: number, piv: number, p: number, r: number, lst: number, n: number): void;
   norm1(a: number, s: number, n: number): number;
   mirror(x: number, r: number, n: number, fromUpper: number): void;
+  combine(...args: number[]): void;
 }
 
 /** The kernels in WebAssembly; undefined where the engine lacks WebAssembly SIMD. */
@@ -171,6 +185,27 @@ function wasmKernels(): Kernels | undefined {
     substitute: (q, piv, p, r, lst, n) => ex.substitute(8 * q, 8 * piv, 8 * p, 8 * r, 8 * lst, n),
     norm1: (a, s, n) => ex.norm1(8 * a, 8 * s, n),
     mirror: (x, r, n, fromUpper) => ex.mirror(8 * x, 8 * r, n, fromUpper ? 1 : 0),
+    combine(dst, terms, diag, band, n, zero) {
+      const at = (t: number) => 8 * (terms[t] ?? terms[0]!)[1];
+      const c = (t: number) => terms[t]?.[0] ?? 0;
+      ex.combine(
+        8 * dst,
+        at(0),
+        at(1),
+        at(2),
+        at(3),
+        c(0),
+        c(1),
+        c(2),
+        c(3),
+        terms.length,
+        diag,
+        n,
+        band[0],
+        band[1],
+        zero ? 1 : 0,
+      );
+    },
   };
   return k;
 }
@@ -289,6 +324,7 @@ function jsKernels(): Kernels {
       for (let j = 0; j < n; j++) if (col[j]! > m || col[j] !== col[j]) m = col[j]!;
       return m;
     },
+    combine: (dst, terms, diag, band, n, zero) => combine(k.f64, n, dst, terms, diag, band, !zero),
     mirror(x, r, n, fromUpper) {
       const h = k.f64;
       for (let i = 0; i < n; i++) {
@@ -343,8 +379,9 @@ function bandOf(a: Float64Array, n: number): Band {
 }
 
 /**
- * dst = Σ c_t·T_t (+ d·I) over the band, summed left to right (1 to 4 terms). Outside the band
- * dst is zeroed first unless `inPlace` (dst is the first term, already zero there).
+ * The JavaScript twin of expm.wat's combine: dst = Σ c_t·T_t (+ d·I) over the band, summed left
+ * to right (1 to 4 terms). Outside the band dst is zeroed first unless `inPlace` (dst is the
+ * first term, already zero there).
  */
 function combine(
   h: Float64Array,
@@ -389,29 +426,35 @@ function scaleBand(h: Float64Array, n: number, a: number, f: number, band: Band)
  * it cannot overflow; the scale is added back in log₂).
  */
 function ell(h: Float64Array, n: number, a: number, band: Band, m: number, sc: number): number {
-  let v = new Float64Array(n).fill(1), w = new Float64Array(n);
+  // |2^−σ A| over its band, row i at i·w (column j at j − i + p; sc is a power of 2, so exact)
+  const [p, q] = band, w = p + q + 1;
+  const abs = new Float64Array(n * w);
+  for (let i = 0; i < n; i++) {
+    const hi = Math.min(n, i + q + 1);
+    for (let j = Math.max(0, i - p); j < hi; j++) {
+      abs[i * w + j - i + p] = Math.abs(h[a + i * n + j]!) * sc;
+    }
+  }
+  let v = new Float64Array(n).fill(1), u = new Float64Array(n);
   let log2Scale = 0, absNorm = 0;
   for (let k = 0; k < 2 * m + 1; k++) {
-    w.fill(0);
+    u.fill(0);
     for (let i = 0; i < n; i++) {
-      const vi = v[i]! * sc;
+      const vi = v[i]!;
       if (vi === 0) continue;
-      const hi = Math.min(n, i + band[1] + 1);
-      for (let j = Math.max(0, i - band[0]); j < hi; j++) {
-        w[j] = w[j]! + vi * Math.abs(h[a + i * n + j]!);
-      }
+      const lo = Math.max(0, i - p), hi = Math.min(n, i + q + 1), row = i * w - i + p;
+      for (let j = lo; j < hi; j++) u[j] = u[j]! + vi * abs[row + j]!;
     }
     let mx = 0;
-    for (let j = 0; j < n; j++) if (w[j]! > mx) mx = w[j]!;
+    for (let j = 0; j < n; j++) if (u[j]! > mx) mx = u[j]!;
     if (!(mx > 0) || !Number.isFinite(mx)) return 0;
     if (k === 0) absNorm = mx;
-    const e = Math.round(Math.log2(mx));
-    if (Math.abs(e) > 256) {
-      const f = 2 ** -e;
-      for (let j = 0; j < n; j++) w[j] = w[j]! * f;
+    if (mx > 2 ** 256 || mx < 2 ** -256) {
+      const e = Math.round(Math.log2(mx)), f = 2 ** -e;
+      for (let j = 0; j < n; j++) u[j] = u[j]! * f;
       log2Scale += e;
     }
-    [v, w] = [w, v];
+    [v, u] = [u, v];
   }
   let powNorm = 0;
   for (let j = 0; j < n; j++) if (v[j]! > powNorm) powNorm = v[j]!;
@@ -704,13 +747,13 @@ export function expmInfo(
   scaleBand(h, n, A6, sc ** 6, b6);
   let bU: Band, bV: Band;
   if (m === 13) {
-    combine(h, n, T, [[b[13]!, A6], [b[11]!, A4], [b[9]!, A2]], 0, b6);
-    combine(h, n, S, [[b[12]!, A6], [b[10]!, A4], [b[8]!, A2]], 0, b6);
+    K.combine(T, [[b[13]!, A6], [b[11]!, A4], [b[9]!, A2]], 0, b6, n, true);
+    K.combine(S, [[b[12]!, A6], [b[10]!, A4], [b[8]!, A2]], 0, b6, n, true);
     bU = bV = sum(b6, b6, n);
     product(A6, b6, T, b6, W);
     product(A6, b6, S, b6, Z);
-    combine(h, n, W, [[1, W], [b[7]!, A6], [b[5]!, A4], [b[3]!, A2]], b[1]!, bU, true);
-    combine(h, n, Z, [[1, Z], [b[6]!, A6], [b[4]!, A4], [b[2]!, A2]], b[0]!, bV, true);
+    K.combine(W, [[1, W], [b[7]!, A6], [b[5]!, A4], [b[3]!, A2]], b[1]!, bU, n, false);
+    K.combine(Z, [[1, Z], [b[6]!, A6], [b[4]!, A4], [b[2]!, A2]], b[0]!, bV, n, false);
   } else {
     if (m === 9) scaleBand(h, n, T, sc ** 8, b8); // T holds A⁸
     const powers: [number, Band][] = [[A2, b2], [A4, b4], [A6, b6], [T, b8]];
@@ -722,8 +765,8 @@ export function expmInfo(
       even.push([b[2 * j]!, at]);
       bU = bV = widest(bU, band);
     }
-    combine(h, n, W, odd, b[1]!, bU);
-    combine(h, n, Z, even, b[0]!, bV);
+    K.combine(W, odd, b[1]!, bU, n, true);
+    K.combine(Z, even, b[0]!, bV, n, true);
   }
   const bUm = sum(bA, bU, n);
   product(A, bA, W, bU, T); // U = A·(odd part)

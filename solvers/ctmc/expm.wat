@@ -387,7 +387,7 @@
   (func (export "substitute") (param $q i32) (param $piv i32) (param $p i32) (param $r i32)
     (param $lst i32) (param $n i32)
     (local $n8 i32) (local $k i32) (local $i i32) (local $j i32) (local $pk i32) (local $ri i32)
-    (local $d f64) (local $lo i32) (local $hi i32) (local $span i64) (local $ext i32)
+    (local $d f64) (local $lo i32) (local $hi i32) (local $span i64) (local $ext i32) (local $dv v128)
     (local.set $n8 (i32.shl (local.get $n) (i32.const 3)))
     (local.set $ext (i32.add (local.get $piv) (i32.shl (local.get $n) (i32.const 2))))
     ;; spans of the rows of P (empty: 0, 0)
@@ -446,12 +446,17 @@
       (local.set $ri (i32.add (local.get $p) (i32.mul (local.get $i) (local.get $n8))))
       (local.set $j (i32.load (i32.add (local.get $r) (i32.shl (local.get $i) (i32.const 3)))))
       (local.set $hi (i32.load offset=4 (i32.add (local.get $r) (i32.shl (local.get $i) (i32.const 3)))))
+      ;; two at a time (each lane correctly rounded, as one at a time), then the last one
+      (local.set $dv (f64x2.splat (local.get $d)))
       (block $d2 (loop $n2
-        (br_if $d2 (i32.ge_s (local.get $j) (local.get $hi)))
-        (f64.store (i32.add (local.get $ri) (i32.shl (local.get $j) (i32.const 3)))
-          (f64.div (f64.load (i32.add (local.get $ri) (i32.shl (local.get $j) (i32.const 3)))) (local.get $d)))
-        (local.set $j (i32.add (local.get $j) (i32.const 1)))
+        (br_if $d2 (i32.gt_s (i32.add (local.get $j) (i32.const 2)) (local.get $hi)))
+        (v128.store (i32.add (local.get $ri) (i32.shl (local.get $j) (i32.const 3)))
+          (f64x2.div (v128.load (i32.add (local.get $ri) (i32.shl (local.get $j) (i32.const 3)))) (local.get $dv)))
+        (local.set $j (i32.add (local.get $j) (i32.const 2)))
         (br $n2)))
+      (if (i32.lt_s (local.get $j) (local.get $hi)) (then
+        (f64.store (i32.add (local.get $ri) (i32.shl (local.get $j) (i32.const 3)))
+          (f64.div (f64.load (i32.add (local.get $ri) (i32.shl (local.get $j) (i32.const 3)))) (local.get $d)))))
       (br $next))))
 
   ;; row i of P −= Σ q_ik · row k of P over k in [k0, k1) with q_ik ≠ 0 and row k not empty, in
@@ -556,7 +561,58 @@
         (br $n2)))
       (f64.store (i32.add (local.get $ri) (local.get $off)) (f64x2.extract_lane 0 (local.get $a0))))))
 
-  ;; x_ij = x_ji · r_ij for every i > j (fromUpper ≠ 0: the lower triangle from the upper one)
+;; dst = c0·t0 + c1·t1 + c2·t2 + c3·t3 (the first `count` terms, summed left to right, each
+  ;; product rounded and then added, no fused operation: the JavaScript twin's bits) over the band
+  ;; (p, q) of each row, then + diag on the diagonal. zero ≠ 0: the rest of dst is zeroed first
+  ;; (else dst is the first term, already zero there, and is updated in place).
+  (func (export "combine") (param $dst i32) (param $t0 i32) (param $t1 i32) (param $t2 i32) (param $t3 i32)
+    (param $c0 f64) (param $c1 f64) (param $c2 f64) (param $c3 f64) (param $count i32) (param $diag f64)
+    (param $n i32) (param $p i32) (param $q i32) (param $zero i32)
+    (local $n8 i32) (local $i i32) (local $o i32) (local $end i32) (local $v v128)
+    (local $v0 v128) (local $v1 v128) (local $v2 v128) (local $v3 v128)
+    (local.set $n8 (i32.shl (local.get $n) (i32.const 3)))
+    (if (local.get $zero) (then (memory.fill (local.get $dst) (i32.const 0) (i32.mul (local.get $n8) (local.get $n)))))
+    (local.set $v0 (f64x2.splat (local.get $c0)))
+    (local.set $v1 (f64x2.splat (local.get $c1)))
+    (local.set $v2 (f64x2.splat (local.get $c2)))
+    (local.set $v3 (f64x2.splat (local.get $c3)))
+    (local.set $i (i32.const 0))
+    (block $done (loop $next
+      (br_if $done (i32.ge_u (local.get $i) (local.get $n)))
+      ;; byte offsets of the row's band [max(0, i − p), min(n, i + q + 1))
+      (local.set $o (i32.add (i32.mul (local.get $i) (local.get $n8))
+        (i32.shl (call $max0 (i32.sub (local.get $i) (local.get $p))) (i32.const 3))))
+      (local.set $end (i32.add (i32.mul (local.get $i) (local.get $n8))
+        (i32.shl (call $min (local.get $n) (i32.add (i32.add (local.get $i) (local.get $q)) (i32.const 1))) (i32.const 3))))
+      ;; two at a time, then the last one in lane 0
+      (block $d2 (loop $n2
+        (br_if $d2 (i32.gt_u (i32.add (local.get $o) (i32.const 16)) (local.get $end)))
+        (local.set $v (f64x2.mul (local.get $v0) (v128.load (i32.add (local.get $t0) (local.get $o)))))
+        (if (i32.gt_u (local.get $count) (i32.const 1)) (then
+          (local.set $v (f64x2.add (local.get $v) (f64x2.mul (local.get $v1) (v128.load (i32.add (local.get $t1) (local.get $o))))))))
+        (if (i32.gt_u (local.get $count) (i32.const 2)) (then
+          (local.set $v (f64x2.add (local.get $v) (f64x2.mul (local.get $v2) (v128.load (i32.add (local.get $t2) (local.get $o))))))))
+        (if (i32.gt_u (local.get $count) (i32.const 3)) (then
+          (local.set $v (f64x2.add (local.get $v) (f64x2.mul (local.get $v3) (v128.load (i32.add (local.get $t3) (local.get $o))))))))
+        (v128.store (i32.add (local.get $dst) (local.get $o)) (local.get $v))
+        (local.set $o (i32.add (local.get $o) (i32.const 16)))
+        (br $n2)))
+      (if (i32.lt_u (local.get $o) (local.get $end)) (then
+        (local.set $v (f64x2.mul (local.get $v0) (v128.load64_zero (i32.add (local.get $t0) (local.get $o)))))
+        (if (i32.gt_u (local.get $count) (i32.const 1)) (then
+          (local.set $v (f64x2.add (local.get $v) (f64x2.mul (local.get $v1) (v128.load64_zero (i32.add (local.get $t1) (local.get $o))))))))
+        (if (i32.gt_u (local.get $count) (i32.const 2)) (then
+          (local.set $v (f64x2.add (local.get $v) (f64x2.mul (local.get $v2) (v128.load64_zero (i32.add (local.get $t2) (local.get $o))))))))
+        (if (i32.gt_u (local.get $count) (i32.const 3)) (then
+          (local.set $v (f64x2.add (local.get $v) (f64x2.mul (local.get $v3) (v128.load64_zero (i32.add (local.get $t3) (local.get $o))))))))
+        (f64.store (i32.add (local.get $dst) (local.get $o)) (f64x2.extract_lane 0 (local.get $v)))))
+      (if (f64.ne (local.get $diag) (f64.const 0)) (then
+        (local.set $o (i32.add (i32.add (local.get $dst) (i32.mul (local.get $i) (local.get $n8))) (i32.shl (local.get $i) (i32.const 3))))
+        (f64.store (local.get $o) (f64.add (f64.load (local.get $o)) (local.get $diag)))))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br $next))))
+
+    ;; x_ij = x_ji · r_ij for every i > j (fromUpper ≠ 0: the lower triangle from the upper one)
   ;; or every i < j (the upper from the lower), for a matrix X with Π·X = Xᵀ·Π, Π diagonal:
   ;; r_ij = π_j/π_i. Row by row, one rounded product each.
   (func (export "mirror") (param $x i32) (param $r i32) (param $n i32) (param $fromUpper i32)
