@@ -28,11 +28,10 @@
  * the mixture in f32; α, σ, ca and cb split from their float64 values into
  * hi + lo) to the output, which it rounds to f32 once. Measured: the output is
  * the correctly rounded exact value of the mixture at the f32 points on the
- * test grid (d = 2 and 16) and on every evaluation of the 276 reference runs
- * (d = 2); with another mixture at d = 3, 5 and 6, outputs much smaller than
- * the terms they are made of were off by up to 2⁻²² of those terms
- * (tests/models/gmm_kernel_test.ts), a loss not yet traced. Only the choice of the
- * reference (pass 1) is made in plain f32. The error-free transforms are fenced
+ * test grid (d = 2, 3 and 16, and d = 2 and 5 with more than
+ * {@linkcode GMM_STORE_MAX} components) and on every evaluation of the 276
+ * reference runs (d = 2). Only the choice of the reference (pass 1) is made in
+ * plain f32. The error-free transforms are fenced
  * from the shader compiler's algebra (Mesa's NIR folds (a + b) − a to b) by an
  * OR with a uniform that is always 0. The K weights of a point live in a
  * private array, so the source is built per K ({@linkcode gmmDenoiseSource}).

@@ -23,11 +23,9 @@
 // Taylor on h/8, squared three times), Σ_j log(q_kj/q*_j) (one log of the product of the
 // ratios, by the atanh series), the weighted sums and the divisions — is meant to carry ~2⁻⁴⁰ relative to
 // the terms, and out_j is rounded to f32 once at the end. Measured correctly rounded on the
-// test grid (d = 2, 16) and the reference runs (d = 2); another mixture at d = 3, 5, 6 shows
-// outputs ≪ their terms off by up to 2⁻²² of the terms (a loss not yet traced; see
-// kernels/gmm_denoise.ts). The weights e^{l_k − l*} live in a private array of GMM_K entries (the number of
-// components, written into the source), so the output is formed one dimension at a time with
-// no scratch. Above GMM_STORE_MAX components the array is not kept (llvmpipe's compile time
+// test grid (d = 2, 3, 16; d = 2, 5 above GMM_STORE_MAX) and the reference runs (d = 2). The
+// weights e^{l_k − l*} live in a private array of GMM_K entries (the number of components,
+// written into the source), so the output is formed one dimension at a time with no scratch. Above GMM_STORE_MAX components the array is not kept (llvmpipe's compile time
 // grows as K²: 1 s at K = 128, 76 s at 1024) and each weight is recomputed where it is used,
 // with the same operations, so the outputs are the same and the cost per point is K·d² instead
 // of K·d. Cost on llvmpipe, 65536 points, K = 8: 2.7x the f32 kernel of 87f4a87 at d = 2,

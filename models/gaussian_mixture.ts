@@ -86,10 +86,10 @@ export interface GaussianMixtureDenoiser extends Denoiser {
  * no kind goes through a conversion, which keeps float32 accuracy). The
  * backend is the one `x` lives on. Runs in float64 on the cpu backend; on a webgpu
  * backend `predict` runs the `gmm_denoise` kernel (f32, no host round trip;
- * the mixture is uploaded once per device). One fallback: when the backend's
- * `chunkElements` is not a multiple of d, a row would straddle two chunks
- * (the kernel sees one chunk at a time), so the batch is read back,
- * evaluated in float64 and written again.
+ * the mixture is uploaded once per device). One fallback: when the batch
+ * spans several chunks and the backend's `chunkElements` is not a multiple
+ * of d, a row would straddle two chunks (the kernel sees one chunk at a
+ * time), so the batch is read back, evaluated in float64 and written again.
  *
  * `vjp` is exact (formula in the module doc) and runs on the host in float64
  * on both backends (on webgpu: x and v are read back, the result written).
@@ -218,7 +218,8 @@ export function gaussianMixture(
     const alpha = schedule.alpha(t), sigma = schedule.sigma(t);
     if (
       backend instanceof WebGpuBackend && x instanceof GpuArray && out instanceof GpuArray &&
-      backend.chunkElements % d === 0
+      // the kernel sees one chunk at a time, so no row may straddle two
+      (x.chunks.length === 1 || backend.chunkElements % d === 0)
     ) {
       const [ca, cb] = predictionBasis(schedule, { kind, t });
       await predictGpu(backend, x, out, { alpha, sigma, ca, cb });

@@ -93,24 +93,26 @@ function ulp32(v: number): number {
 // the reference-component form) was off by up to 1.6e5 ulp here, even against a twin given its
 // f32 α, σ and basis (2.1e-5 of the scale at d = 16);
 // the one of 87f4a87 (f32 logits) by more. Grid: both schedules from the largest σ (EDM 80, VP
-// α = 0.006) to the smallest, every kind, K = 8, d = 2 and 16, unequal variances (so the log of
-// the variance ratio is exercised).
+// α = 0.006) to the smallest, every kind, K = 8, d = 2, 3 and 16, unequal variances (so the log
+// of the variance ratio is exercised). d = 3 does not divide the backend's chunk, so it also checks
+// that predict runs the kernel on a batch of one chunk: it used to fall back to the host's float64
+// evaluation with the unrounded mixture, off from this twin by up to 3.7e4 ulp.
 Deno.test(
   {
-    name: "gmm_denoise kernel is correctly rounded against its float64 twin (K = 8, d = 2, 16)",
+    name: "gmm_denoise kernel is correctly rounded against its float64 twin (K = 8, d = 2, 3, 16)",
     ...GPU_TEST,
   },
   async () => {
     const gpu = await gpuBackend();
     if (!gpu) return;
     let checked = 0, exact = 0;
-    for (const d of [2, 16]) {
+    for (const d of [2, 3, 16]) {
       for (const schedule of [edmSchedule(), vpLinearSchedule()]) {
         const gm = gaussianMixture(mixture(d), schedule);
         const times = schedule.name === "edm" ? [80, 20, 2, 0.3, 0.002] : [1, 0.5, 0.1, 1e-3];
         const gmm = packGmm(gm.weights, gm.means, gm.variances).map(f32);
         for (const t of times) {
-          const n = d === 2 ? 512 : 128;
+          const n = d === 16 ? 128 : 512;
           const x = points(n, d, schedule.alpha(t) * 2 + schedule.sigma(t), 7 + d).map(f32);
           const xg = gpu.upload(x);
           for (const kind of KINDS) {
@@ -287,8 +289,7 @@ Deno.test(
 // Above GMM_STORE_MAX components the kernel recomputes each weight where it is used instead of
 // keeping K of them in a private array (llvmpipe took 76 s to compile that array at K = 1024):
 // the same operations, so the outputs are still the correctly rounded twin's. At d = 2, the
-// dimension of the reference runs; this mixture at d = 3, 5 and 6 shows outputs small against
-// their terms off by up to 2⁻²² of the terms with K = 8 as with K = 80 (see kernels/gmm_denoise.ts).
+// dimension of the reference runs, and d = 5.
 Deno.test(
   {
     name: `gmm_denoise kernel with more than ${GMM_STORE_MAX} components is correctly rounded too`,
@@ -297,49 +298,51 @@ Deno.test(
   async () => {
     const gpu = await gpuBackend();
     if (!gpu) return;
-    const K = GMM_STORE_MAX + 16, d = 2;
-    const wsum = (n: number) =>
-      Array.from({ length: n }, (_, k) => 1 + (k % 7)).reduce((a, b) => a + b);
-    const spec: GaussianMixtureSpec = {
-      // 1 + (k mod 7), normalised: Σ = 314 for K = 80
-      weights: Array.from({ length: K }, (_, k) => (1 + (k % 7)) / wsum(K)),
-      means: Array.from(
-        { length: K },
-        (_, k) => Array.from({ length: d }, (_, j) => Math.sin(k + 5 * j)),
-      ),
-      variances: Array.from(
-        { length: K },
-        (_, k) => Array.from({ length: d }, (_, j) => 0.02 + 0.01 * ((k + j) % 3)),
-      ),
-    };
-    const schedule = vpLinearSchedule();
-    const gm = gaussianMixture(spec, schedule);
-    const gmm = packGmm(gm.weights, gm.means, gm.variances).map(f32);
+    const K = GMM_STORE_MAX + 16;
     let checked = 0;
-    for (const t of [0.9, 0.3, 0.05]) {
-      const x = points(256, d, schedule.alpha(t) + schedule.sigma(t), 3).map(f32);
-      const og = gpu.zeros(x.length);
-      await gm.predict(gpu.upload(x), t, og, { kind: "x0" });
-      const got = await gpu.download(og);
-      const ref = new Float64Array(x.length);
-      gmmDenoiseCpu(ref, x, gmm, {
-        k: K,
-        d,
-        alpha: schedule.alpha(t),
-        sigma: schedule.sigma(t),
-        ca: 1,
-        cb: 0,
-      });
-      for (let i = 0; i < ref.length; i++) {
-        const err = Math.abs(got[i]! - ref[i]!);
-        assert.ok(
-          err <= 0.5 * ulp32(ref[i]!) * (1 + 2 ** -8) + 2 ** -36,
-          `t=${t} [${i}]: ${got[i]} vs ${ref[i]}`,
-        );
-        checked++;
+    for (const d of [2, 5]) {
+      const wsum = (n: number) =>
+        Array.from({ length: n }, (_, k) => 1 + (k % 7)).reduce((a, b) => a + b);
+      const spec: GaussianMixtureSpec = {
+        // 1 + (k mod 7), normalised: Σ = 314 for K = 80
+        weights: Array.from({ length: K }, (_, k) => (1 + (k % 7)) / wsum(K)),
+        means: Array.from(
+          { length: K },
+          (_, k) => Array.from({ length: d }, (_, j) => Math.sin(k + 5 * j)),
+        ),
+        variances: Array.from(
+          { length: K },
+          (_, k) => Array.from({ length: d }, (_, j) => 0.02 + 0.01 * ((k + j) % 3)),
+        ),
+      };
+      const schedule = vpLinearSchedule();
+      const gm = gaussianMixture(spec, schedule);
+      const gmm = packGmm(gm.weights, gm.means, gm.variances).map(f32);
+      for (const t of [0.9, 0.3, 0.05]) {
+        const x = points(256, d, schedule.alpha(t) + schedule.sigma(t), 3).map(f32);
+        const og = gpu.zeros(x.length);
+        await gm.predict(gpu.upload(x), t, og, { kind: "x0" });
+        const got = await gpu.download(og);
+        const ref = new Float64Array(x.length);
+        gmmDenoiseCpu(ref, x, gmm, {
+          k: K,
+          d,
+          alpha: schedule.alpha(t),
+          sigma: schedule.sigma(t),
+          ca: 1,
+          cb: 0,
+        });
+        for (let i = 0; i < ref.length; i++) {
+          const err = Math.abs(got[i]! - ref[i]!);
+          assert.ok(
+            err <= 0.5 * ulp32(ref[i]!) * (1 + 2 ** -8) + 2 ** -36,
+            `d=${d} t=${t} [${i}]: ${got[i]} vs ${ref[i]}`,
+          );
+          checked++;
+        }
       }
     }
-    assert.equal(checked, 3 * 256 * d);
+    assert.equal(checked, 3 * 256 * (2 + 5));
     assert.ok(gmmDenoiseSource(K).includes("const GMM_STORE: bool = false;"));
     assert.ok(gmmDenoiseSource(GMM_STORE_MAX).includes("const GMM_STORE: bool = true;"));
   },
