@@ -15,10 +15,10 @@
  * only the squarings are dense. For a tridiagonal A with positive
  * off-diagonal products (a birth–death generator, a symmetric tridiagonal
  * matrix) the last 4 squarings compute one triangle and derive the other by
- * detailed balance, π_i·x_ij = π_j·x_ji, which halves them. The kernels use relaxed SIMD's fused
- * multiply-add where the hardware has one; where the engine lacks it, a
- * JavaScript twin computes every entry in the same order without fusion (the
- * two agree to rounding).
+ * detailed balance, π_i·x_ij = π_j·x_ji, which halves them. The kernels use
+ * relaxed SIMD's fused multiply-add where the hardware has one; where the
+ * engine lacks it, a JavaScript twin computes every entry in the same order
+ * without fusion (the two agree to rounding).
  *
  * Beyond Algorithm 5.1: the solve for r_m is refined once (the squarings
  * multiply its error by up to 2^s); a norm beyond 2^64 is prescaled so no
@@ -473,10 +473,10 @@ const MIRROR_RATIO_MAX = 2 ** 64;
 // one squaring's rounding while the error carried in is amplified 2^s (measured: the errors of
 // exp(1000·Q) within 3% of no mirroring; exp(10·Q), 4 squarings, all mirrored, within scipy's).
 const MIRROR_SQUARINGS = 4;
-// π of the symmetrizer kept within [2^−900, 2^900] (π₀ = 1), so every ratio is a normal number or 0.
+// π of the symmetrizer kept within [2^−900, 2^900] (π₀ = 1), so every ratio is normal or 0.
 const MIRROR_LOG2_PI_MAX = 900;
 
-/** a·b = p + e exactly (Dekker's product with Veltkamp's split; no overflow for |a|, |b| < 2^995). */
+/** a·b = p + e exactly (Dekker's product, Veltkamp's split; no overflow for |a|, |b| < 2^995). */
 function twoProduct(a: number, b: number): [number, number] {
   const p = a * b;
   const sa = 134217729 * a, ah = sa - (sa - a), al = a - ah;
