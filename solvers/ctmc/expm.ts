@@ -33,6 +33,7 @@
 import { checkInteger, quote, SdenoRangeError, SdenoTypeError } from "../../kernels/errors.ts";
 import { factorial } from "../../kernels/factorial.ts";
 import { expmWasmModule } from "./_expm_wasm.ts";
+import { ddMul, ddQuotient } from "./_double_double.ts";
 
 /** Options of {@linkcode expm} and {@linkcode expmInfo}. */
 export interface ExpmOptions {
@@ -476,22 +477,6 @@ const MIRROR_SQUARINGS = 4;
 // π of the symmetrizer kept within [2^−900, 2^900] (π₀ = 1), so every ratio is normal or 0.
 const MIRROR_LOG2_PI_MAX = 900;
 
-/** a·b = p + e exactly (Dekker's product, Veltkamp's split; no overflow for |a|, |b| < 2^995). */
-function twoProduct(a: number, b: number): [number, number] {
-  const p = a * b;
-  const sa = 134217729 * a, ah = sa - (sa - a), al = a - ah;
-  const sb = 134217729 * b, bh = sb - (sb - b), bl = b - bh;
-  return [p, al * bl - (((p - ah * bh) - al * bh) - ah * bl)];
-}
-
-/** The ratios of {@linkcode symmetrizer} and the triangle they derive. */
-interface Mirror {
-  /** r_ij = π_j/π_i on the derived triangle (row-major n×n, zero elsewhere). */
-  ratios: Float64Array;
-  /** Whether the lower triangle is derived from the upper one (else the upper from the lower). */
-  fromUpper: boolean;
-}
-
 /**
  * For a tridiagonal A with a_{k,k+1}·a_{k+1,k} > 0 for every k, the positive diagonal
  * Π = diag(π) that makes Π·A symmetric: π₀ = 1, π_{k+1} = π_k·a_{k,k+1}/a_{k+1,k} (detailed
@@ -501,22 +486,26 @@ interface Mirror {
  * only compute one triangle. The derived triangle is the one whose entries are the smaller
  * (r_ij ≤ 1 where π is monotone): the larger entries, computed, carry the smaller relative
  * errors. π is carried in double-double (each π_k rounded once), so r_ij is within 1.5 ulp.
- * Undefined for any other A, where π leaves [2^−900, 2^900], or where some derived r_ij would
- * exceed 2^64.
+ *
+ * Writes r_ij on the derived triangle of the n×n row-major matrix at `h[at]` (the rest is left
+ * as it is: the mirror reads only that triangle) and returns whether the lower triangle is the
+ * derived one; undefined (nothing written) for any other A, where π leaves [2^−900, 2^900], or
+ * where some derived r_ij would exceed 2^64.
  */
-function symmetrizer(a: Float64Array, n: number): Mirror | undefined {
+function symmetrizer(
+  a: Float64Array,
+  n: number,
+  h: Float64Array,
+  at: number,
+): { fromUpper: boolean } | undefined {
   const pi = new Float64Array(n);
   let hi = 1, lo = 0;
   pi[0] = 1;
   for (let k = 0; k + 1 < n; k++) {
     const up = a[k * n + k + 1]!, down = a[(k + 1) * n + k]!;
     if (!(up * down > 0)) return undefined;
-    // (hi + lo)·up/down in double-double: q₁ = up/down, q₂ = (up − q₁·down)/down
-    const q1 = up / down, [p, e] = twoProduct(q1, down), q2 = ((up - p) - e) / down;
-    const [m, f] = twoProduct(hi, q1);
-    const t = f + hi * q2 + lo * q1;
-    hi = m + t;
-    lo = t - (hi - m);
+    const [qh, ql] = ddQuotient(up, down);
+    [hi, lo] = ddMul(hi, lo, qh, ql);
     if (!(Math.abs(Math.log2(hi)) <= MIRROR_LOG2_PI_MAX)) return undefined;
     pi[k + 1] = hi;
   }
@@ -530,12 +519,11 @@ function symmetrizer(a: Float64Array, n: number): Mirror | undefined {
   }
   const fromUpper = below <= above;
   if (Math.min(below, above) > MIRROR_RATIO_MAX) return undefined;
-  const ratios = new Float64Array(n * n);
   for (let i = 0; i < n; i++) {
     const [j0, j1] = fromUpper ? [0, i] : [i + 1, n];
-    for (let j = j0; j < j1; j++) ratios[i * n + j] = pi[j]! / pi[i]!;
+    for (let j = j0; j < j1; j++) h[at + i * n + j] = pi[j]! / pi[i]!;
   }
-  return { ratios, fromUpper };
+  return { fromUpper };
 }
 
 /** y·2^e without overflow or underflow on the way (0 and non-finite y unchanged). */
@@ -803,8 +791,7 @@ export function expmInfo(
   let x = Z, y = S, E = 0;
   const upper = p0 === 0;
   // a symmetrizable tridiagonal A: the last squarings compute one triangle and mirror the other
-  const mirror = squarings > 0 && p0 === 1 && q0 === 1 ? symmetrizer(A0, n) : undefined;
-  if (mirror) h.set(mirror.ratios, W);
+  const mirror = squarings > 0 && p0 === 1 && q0 === 1 ? symmetrizer(A0, n, h, W) : undefined;
   let bound = K.norm1(x, NORM, n); // ‖Z‖₁ (Z form) or ‖Y‖₁ ≤ bound
   const toX = () => {
     for (let i = 0; i < n; i++) h[x + i * n + i] = h[x + i * n + i]! + 1;

@@ -16,6 +16,7 @@ import { checkFinite, quote, SdenoRangeError, SdenoTypeError } from "../../kerne
 import { fnv1a32 } from "../../kernels/hash.ts";
 import type { CsrMatrix } from "../../processes/rate_matrix.ts";
 import { expmWasmModule } from "./_expm_wasm.ts";
+import { ddAdd, ddMul, ddQuotient, twoSum } from "./_double_double.ts";
 
 /** Options of {@linkcode expmMultiply}. */
 export interface ExpmMultiplyOptions {
@@ -100,41 +101,19 @@ const P_MAX = 8;
 const ELL = 2;
 const ITMAX = 5;
 
-// Double-double helpers (Dekker 1971; Knuth's TwoSum) for e^{x/s}.
-const SPLIT = 134217729; // 2²⁷ + 1
-function twoSum(a: number, b: number): [number, number] {
-  const s = a + b, bb = s - a;
-  return [s, (a - (s - bb)) + (b - bb)];
-}
-function twoProd(a: number, b: number): [number, number] {
-  const p = a * b;
-  const ca = SPLIT * a, ah = ca - (ca - a), al = a - ah;
-  const cb = SPLIT * b, bh = cb - (cb - b), bl = b - bh;
-  return [p, ((ah * bh - p) + ah * bl + al * bh) + al * bl];
-}
-function ddMul(ah: number, al: number, bh: number, bl: number): [number, number] {
-  const [p, e] = twoProd(ah, bh);
-  return twoSum(p, e + (ah * bl + al * bh));
-}
-function ddAdd(ah: number, al: number, bh: number, bl: number): [number, number] {
-  const [s, e] = twoSum(ah, bh);
-  return twoSum(s, e + al + bl);
-}
 // ln 2 split so that k·LN2_HI is exact for |k| < 2²⁰ (fdlibm's ln2_hi, ln2_lo)
 const LN2_HI = 6.93147180369123816490e-01, LN2_LO = 1.90821492927058770002e-10;
 
 /**
  * e^{x/s} as a double-double (hi, lo) for a double x and an integer s ≥ 1, to about 1e-30
- * relative: x/s as a double-double (the remainder x − s·q is exact by twoProd), then
+ * relative: x/s as a double-double (the remainder x − s·q is exact), then
  * e^{x/s} = 2^k·e^r with r = x/s − k·ln 2 (Cody–Waite, |r| ≤ 0.35) and e^r by its Taylor series
  * in double-double. Where e^{x/s} overflows or underflows, the plain double.
  */
 function expOfQuotient(x: number, s: number): [number, number] {
   const plain = Math.exp(x / s);
   if (!(plain > 1e-300 && plain < 1e300)) return [plain, 0];
-  const qh = x / s;
-  const [ph, pl] = twoProd(qh, s);
-  const ql = ((x - ph) - pl) / s;
+  const [qh, ql] = ddQuotient(x, s);
   const k = Math.round(qh / Math.LN2);
   let [rh, rl] = twoSum(qh - k * LN2_HI, ql);
   [rh, rl] = ddAdd(rh, rl, -k * LN2_LO, 0);
